@@ -1,0 +1,452 @@
+"""One (claim, wrt) pair -> a Verdict: Hypothesis draws examples, each example is checked
+cheaply, a failing one is explained expensively.
+
+Per example (:func:`examine`):
+
+1. draw the inputs, evaluate the graph; a draw where the loss is undefined is rejected;
+2. evaluate the claim (an exception is ``error``, a NaN is ``not-finite``, a wrong concrete
+   shape goes straight to the diagnosis);
+3. cheap check: k random normal directions V, complex step gives the directional derivative
+   d = <grad, V> to machine precision, compared with <C, V> by the one tolerance formula
+   (for VJP claims the dot-product test <J v, u> = <v, J^T u>; JVP claims compare J v
+   entrywise);
+4. only if that fails: estimate the claim's and the oracle's rounding, cross-check with
+   finite differences (disagreeing oracles make the example ``inconclusive``), compute the
+   full true array (n complex-step evaluations, small n only) and diagnose.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .diagnosis.compare import Names, diagnose
+from .expr.dims import bind_shape, shape_str
+from .oracle import complex_step, finite_diff
+from .oracle.estimate import Estimate, NotComplexSafe
+from .oracle.rounding import spread
+from .problem.bound import Bound, bind
+from .problem.build import ClaimPlan, Problem
+from .samples.draw import Sample, direction_rng, draw_direction
+from .spec.model import PythonRef
+from .verdict.model import ExampleRecord, Finding, Verdict
+from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, relative_error
+
+FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    examples: int = 25
+    rtol: float = 1e-9
+    atol: float = 0.0
+    directions: int = 3
+    seed: int = 0
+    database: bool = False
+
+
+class InvalidSample(Exception):
+    """The drawn point is outside where the loss is defined (not finite, or it raised)."""
+
+
+def claim_seed(run_seed: int, spec: str, plan: ClaimPlan) -> int:
+    """A per-(spec, claim, wrt) seed: stable under reordering and under ``--claim`` filtering."""
+    h = hashlib.sha256(f"{run_seed}\0{spec}\0{plan.claim.name}\0{plan.wrt}".encode()).digest()
+    return int.from_bytes(h[:4], "little")
+
+
+def _names(problem: Problem, plan: ClaimPlan) -> Names:
+    target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
+    axes = tuple(str(d) for d in plan.expected_shape)
+    return Names(target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape))
+
+
+class _Oracle:
+    """Complex step while it works for this claim; finite differences after it fails once."""
+
+    def __init__(self) -> None:
+        self.unsafe_note: str | None = None
+
+    def directional(self, f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
+        if self.unsafe_note is None:
+            try:
+                return complex_step.directional(f, x, v)
+            except NotComplexSafe as exc:
+                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+        est = finite_diff.directional(f, x, v)
+        return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note)
+
+    def gradient(self, f, x) -> Estimate:
+        if self.unsafe_note is None:
+            try:
+                return complex_step.gradient(f, x)
+            except NotComplexSafe as exc:
+                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+        return finite_diff.gradient(f, x)
+
+
+def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: _Oracle) -> Finding:
+    """Check one example; never raises except :class:`InvalidSample`."""
+    try:
+        bound = bind(problem, sample)
+    except Exception as exc:
+        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+    claim = plan.claim
+    x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
+    expected = bind_shape(plan.expected_shape, sample.sizes)
+    rng = direction_rng(sample, 0)
+
+    if claim.kind == "gradient":
+        def f(z):
+            return bound.loss_at(plan.wrt, z)
+        extra = {}
+    else:
+        node_shape = bound.shapes[claim.node]
+        if claim.kind == "vjp":
+            u = draw_direction(rng, node_shape)
+            extra = {claim.cotangent: u}
+
+            def f(z):
+                return np.sum(bound.node_local(claim.node, plan.wrt, z) * u)
+        else:
+            extra = {}
+
+            def f(z):
+                return bound.node_local(claim.node, plan.wrt, z)
+    try:
+        base = np.asarray(f(x.copy()))
+    except Exception as exc:
+        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+    if not np.all(np.isfinite(base)):
+        raise InvalidSample("the loss is not finite at the drawn inputs")
+
+    low_precision = any(v.dtype == np.float32 for v in bound.inputs.values())
+    tol = Tolerance(cfg.rtol, cfg.atol)
+    k = cfg.directions
+    if claim.kind == "jvp":
+        return _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg)
+
+    try:
+        c = bound.claimed(plan, extra)
+    except Exception as exc:
+        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", oracle="")
+    if c.dtype == np.float32:
+        low_precision = True
+    if low_precision:
+        tol = tol.for_float32()
+    names = _names(problem, plan)
+    if c.shape != expected:
+        return _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle)
+    if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
+        return _not_finite(c, names)
+    c = c.astype(np.float64)
+
+    dirs = [draw_direction(rng, x.shape) for _ in range(k)]
+    ests = [oracle.directional(f, x, v) for v in dirs]
+    claimed_d = np.array([float(np.vdot(c, v)) for v in dirs])
+    oracle_d = np.array([float(e.value) for e in ests])
+    oracle_err = np.array([float(e.error) for e in ests])
+    n = max(c.size, 1)
+    eps = EPS32 if low_precision else EPS64
+    dot_err = np.array([8 * np.sqrt(n) * eps * float(np.vdot(np.abs(c), np.abs(v))) for v in dirs])
+    evals = sum(e.evaluations for e in ests)
+    method = ests[0].method
+    note = tuple(x for x in {e.note for e in ests} if x)
+    if not np.all(np.isfinite(oracle_d)):
+        raise InvalidSample("the oracle's derivative is not finite at the drawn inputs")
+    excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err)
+    rel = _rel(claimed_d, oracle_d)
+    if np.all(excess <= 1):
+        return Finding("pass", "agrees along every direction", max_rel_error=rel, oracle=method,
+                       oracle_error=float(np.max(oracle_err)), evaluations=evals, directions=k, notes=note)
+
+    # --- expensive path: rounding estimates, second oracle, full gradient, diagnosis -------
+    claim_err = _claim_rounding(bound, plan, extra, c, sample, eps)
+    oracle_err2 = oracle_err.copy()
+    if not isinstance(problem.spec.loss, PythonRef) and method == "complex-step":
+        for j, v in enumerate(dirs):
+            oracle_err2[j] = max(oracle_err2[j], float(_cs_rounding(bound, plan, claim, extra, x, v, oracle_d[j], sample)))
+    dot_err2 = dot_err + np.array([float(np.vdot(claim_err, np.abs(v))) for v in dirs])
+    excess2 = tol.excess(claimed_d, oracle_d, dot_err2, oracle_err2)
+    if np.all(excess2 <= 1):
+        return Finding("pass", "agrees within its own rounding error", max_rel_error=rel, oracle=method,
+                       oracle_error=float(np.max(oracle_err2)), evaluations=evals, directions=k,
+                       notes=note + ("passed only after accounting for the claim's rounding error",))
+    worst = int(np.argmax(excess2))
+    if method == "complex-step":
+        fd = finite_diff.directional(f, x, dirs[worst])
+        evals += fd.evaluations
+        fd_v, fd_e = float(fd.value), float(fd.error)
+        if np.isfinite(fd_v) and abs(fd_v - oracle_d[worst]) > SAFETY * (fd_e + oracle_err2[worst]) + tol.rtol * abs(oracle_d[worst]) + 1e-7 * abs(oracle_d[worst]):
+            return Finding("inconclusive",
+                           f"the oracles disagree: complex step gives {oracle_d[worst]:.10g}, finite differences "
+                           f"{fd_v:.10g} ± {fd_e:.2g} along the same direction",
+                           lines=("the loss may not be analytic here (a kink: relu, abs, maximum), or a step left its domain",),
+                           max_rel_error=rel, oracle="complex-step+finite-difference", evaluations=evals, directions=k)
+    if c.size <= FULL_GRADIENT_LIMIT:
+        g_est = oracle.gradient(f, x)
+        evals += g_est.evaluations
+        finding = diagnose(c, g_est.value, tol, names, claim_err * 1.0, g_est.error)
+        if finding.label == "pass":
+            return Finding("inconclusive", "directional check failed but every entry agrees within tolerance",
+                           max_rel_error=rel, oracle=g_est.method, evaluations=evals, directions=k)
+        return Finding(**{**finding.__dict__, "oracle": g_est.method, "evaluations": evals, "directions": k,
+                          "oracle_error": float(np.max(oracle_err2)), "notes": note})
+    return _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err2, oracle_err2, names, rel, method, evals, k, x)
+
+
+def _rel(claimed, oracle) -> float:
+    claimed = np.asarray(claimed, dtype=np.float64)
+    oracle = np.asarray(oracle, dtype=np.float64)
+    scale = np.maximum(np.abs(claimed), np.abs(oracle))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(scale > 0, np.abs(claimed - oracle) / scale, 0.0)
+    return float(np.max(r)) if r.size else 0.0
+
+
+def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps: float) -> np.ndarray:
+    try:
+        return spread(lambda p: bound.claimed(plan, extra, perturb=p), c, sample.seed, eps=eps)
+    except Exception:
+        return np.zeros(c.shape)
+
+
+def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sample: Sample) -> float:
+    z = x.astype(np.complex128) + 1j * complex_step.STEP * v
+
+    def run(p):
+        if claim.kind == "gradient":
+            out = bound.loss_at(plan.wrt, z, perturb=p)
+        else:
+            u = extra[claim.cotangent]
+            out = np.sum(bound.node_local(claim.node, plan.wrt, z, perturb=p) * u)
+        return np.asarray(out).imag / complex_step.STEP
+
+    try:
+        return float(spread(run, np.asarray(value), sample.seed + 1))
+    except Exception:
+        return 0.0
+
+
+def _not_finite(c: np.ndarray, names: Names) -> Finding:
+    if c.dtype.kind not in "fiuc":
+        return Finding("error", f"the claim returned {c.dtype} values, not numbers")
+    bad = ~np.isfinite(c)
+    where = [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(bad))][:5]
+    return Finding("not-finite", f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",
+                   claimed_shape=tuple(c.shape))
+
+
+def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Finding:
+    if c.ndim >= 2 and c.T.shape == tuple(expected) and c.size <= FULL_GRADIENT_LIMIT and np.all(np.isfinite(c)):
+        g = oracle.gradient(f, x) if plan.claim.kind != "jvp" else None
+        if g is not None:
+            finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)
+            return Finding(**{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations})
+    sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
+    return Finding("shape-mismatch",
+                   f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
+                   claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+
+
+def _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err, names, rel, method, evals, k, x) -> Finding:
+    """Large n: test factor and transpose hypotheses on the same directions, no full gradient."""
+    denom = float(np.dot(oracle_d, oracle_d))
+    if denom > 0:
+        factor = float(np.dot(claimed_d, oracle_d)) / denom
+        if np.all(tol.within(claimed_d, factor * oracle_d, dot_err, oracle_err)):
+            label = "sign-flipped" if abs(factor + 1) < 1e-6 else "scaled"
+            from .diagnosis.compare import factor_hint, nice_factor
+            summary = ("sign-flipped: the claim is -1 x the gradient along every direction" if label == "sign-flipped"
+                       else f"scaled: the claim is {nice_factor(factor)} x the gradient (factor {nice_factor(factor)})")
+            return Finding(label, summary, lines=() if label == "sign-flipped" else (factor_hint(factor),),
+                           max_rel_error=rel, oracle=method, evaluations=evals, directions=k, factor=factor)
+    if c.ndim == 2 and c.shape[0] == c.shape[1]:
+        ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
+        if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
+            return Finding("transposed", f"transposed: the claim's transpose matches along every direction",
+                           max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
+    return Finding("wrong", f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} of {k} directions "
+                   f"({x.size} entries: too many to localise by a full gradient)",
+                   max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
+
+
+def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg) -> Finding:
+    claim = plan.claim
+    names = _names(problem, plan)
+    worst_excess, worst = -1.0, None
+    evals = 0
+    rel = 0.0
+    method = "complex-step"
+    for _ in range(cfg.directions):
+        v = draw_direction(rng, x.shape)
+        try:
+            c = bound.claimed(plan, {claim.tangent: v})
+        except Exception as exc:
+            return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", oracle="")
+        if c.dtype == np.float32:
+            low_precision = True
+        t = tol.for_float32() if low_precision else tol
+        if c.shape != expected:
+            return Finding("shape-mismatch",
+                           f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
+                           claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+        if not np.all(np.isfinite(c)):
+            return _not_finite(c, names)
+        c = c.astype(np.float64)
+        est = oracle.directional(f, x, v)
+        method = est.method
+        evals += est.evaluations
+        ex = t.excess(c, est.value, 8 * EPS64 * np.abs(c), est.error)
+        rel = max(rel, relative_error(c, est.value))
+        if float(np.max(ex, initial=0)) > worst_excess:
+            worst_excess, worst = float(np.max(ex, initial=0)), (v, c, est, t)
+    if worst_excess <= 1:
+        return Finding("pass", "agrees with J v along every tangent", max_rel_error=rel, oracle=method,
+                       evaluations=evals, directions=cfg.directions)
+    v, c, est, t = worst
+    eps = EPS32 if low_precision else EPS64
+    claim_err = _claim_rounding(bound, plan, {claim.tangent: v}, c, bound.sample, eps)
+    finding = diagnose(c, est.value, t, names, claim_err, est.error)
+    if finding.label == "pass":
+        return Finding("pass", "agrees with J v within its own rounding error", max_rel_error=rel, oracle=method,
+                       evaluations=evals, directions=cfg.directions)
+    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": cfg.directions})
+
+
+class _Failed(Exception):
+    def __init__(self, sample: Sample, finding: Finding) -> None:
+        super().__init__(finding.summary)
+        self.sample = sample
+        self.finding = finding
+
+
+def _static_sizes(problem: Problem, seed: int) -> dict[str, int]:
+    """Sizes to show beside a static shape-mismatch: distinct where possible, from the seed."""
+    rng = np.random.default_rng([seed, 3])
+    used = set(problem.reserved_sizes())
+    sizes = {}
+    for name, (lo, hi) in problem.dim_ranges.items():
+        if lo == hi:
+            sizes[name] = lo
+            used.add(lo)
+    for name, (lo, hi) in problem.dim_ranges.items():
+        if lo != hi:
+            free = [v for v in range(lo, hi + 1) if v not in used] or list(range(lo, hi + 1))
+            sizes[name] = int(rng.choice(free))
+            used.add(sizes[name])
+    return {k: sizes[k] for k in problem.dim_ranges}
+
+
+def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
+    """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
+    from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hseed, settings
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    from hypothesis.errors import Unsatisfiable
+
+    from .samples.draw import sample_strategy
+
+    started = time.perf_counter()
+    spec = problem.spec
+    seed = claim_seed(cfg.seed, spec.name, plan)
+    common = dict(spec=spec.name, path=spec.path, claim=plan.claim.name, wrt=plan.wrt, kind=plan.claim.kind,
+                  node=plan.claim.node, location=plan.claim.location, expect=plan.claim.expect,
+                  expected_shape=shape_str(plan.expected_shape),
+                  claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
+                  seed=cfg.seed, what=plan.what)
+
+    from .errors import SpecError
+    from .problem.callables import resolve
+
+    refs = [r for r in (spec.loss, plan.body) if isinstance(r, PythonRef)]
+    try:
+        for ref in refs:
+            resolve(ref)
+    except SpecError as err:
+        return Verdict(**common, verdict="error", diagnosis=err.message, lines=(str(err),) if err.hint is None else (str(err.location), err.hint),
+                       max_rel_error=float("nan"), examples=0, seconds=time.perf_counter() - started)
+
+    if plan.static is not None and not plan.static.transposed:
+        sizes = _static_sizes(problem, seed)
+        bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
+        lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
+        finding = Finding("shape-mismatch", plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle="")
+        record = ExampleRecord(0, sizes, 0, finding, shrunk=True)
+        return Verdict(**common, verdict="shape-mismatch", diagnosis=plan.static.lines[0], lines=lines[1:],
+                       max_rel_error=float("nan"), examples=0, failing=record, records=(record,),
+                       seconds=time.perf_counter() - started)
+
+    records: list[ExampleRecord] = []
+    oracle = _Oracle()
+    invalid: list[str] = []
+
+    def inner(sample: Sample) -> None:
+        try:
+            finding = examine(problem, plan, sample, cfg, oracle)
+        except InvalidSample as exc:
+            invalid.append(str(exc))
+            reject()
+        records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
+        if finding.label not in ("pass", "inconclusive"):
+            raise _Failed(sample, finding)
+
+    inner._hypothesis_internal_add_digest = f"gradcheck\0{spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
+    db = DirectoryBasedExampleDatabase(".hypothesis/gradcheck") if cfg.database else None
+    test = settings(
+        max_examples=cfg.examples, deadline=None, database=db, derandomize=False,
+        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink] if db else [Phase.explicit, Phase.generate, Phase.shrink],
+    )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes()))(inner)))
+
+    failing: _Failed | None = None
+    unsatisfiable = False
+    try:
+        test()
+    except _Failed as exc:
+        failing = exc
+    except Unsatisfiable:
+        unsatisfiable = True
+    except BaseExceptionGroup as group:  # several distinct failures despite report_multiple_bugs=False
+        found = [e for e in group.exceptions if isinstance(e, _Failed)]
+        if not found:
+            raise
+        failing = found[0]
+
+    seconds = time.perf_counter() - started
+    examples = len(records)
+    if failing is not None:
+        f = failing.finding
+        record = ExampleRecord(len(records), dict(failing.sample.sizes), failing.sample.seed, f, shrunk=True)
+        records.append(record)
+        claimed_shape = common["claimed_shape"]
+        if not claimed_shape and f.claimed_shape is not None:
+            claimed_shape = str(f.claimed_shape)
+        return Verdict(**{**common, "claimed_shape": claimed_shape}, verdict=f.label, diagnosis=f.summary,
+                       lines=f.lines, max_rel_error=f.max_rel_error, examples=examples, factor=f.factor,
+                       oracle=f.oracle, entries=f.entries, failing=record, records=tuple(records),
+                       notes=f.notes, seconds=seconds)
+    if unsatisfiable or not records:
+        reason = invalid[-1] if invalid else "no valid example could be drawn"
+        return Verdict(**common, verdict="inconclusive",
+                       diagnosis=f"no valid example: {reason} (declare a domain for the inputs?)", lines=(),
+                       max_rel_error=float("nan"), examples=examples, records=tuple(records), seconds=seconds)
+    passes = [r for r in records if r.finding.label == "pass"]
+    unsure = [r for r in records if r.finding.label == "inconclusive"]
+    notes = sorted({n for r in records for n in r.finding.notes})
+    rel = max((r.finding.max_rel_error for r in passes), default=float("nan"))
+    oracle_used = ", ".join(sorted({r.finding.oracle for r in records if r.finding.oracle}))
+    if unsure and len(unsure) >= len(passes):
+        f = unsure[0].finding
+        return Verdict(**common, verdict="inconclusive", diagnosis=f.summary,
+                       lines=f.lines + (f"{len(unsure)} of {len(records)} examples inconclusive",),
+                       max_rel_error=rel, examples=examples, oracle=oracle_used, failing=unsure[0],
+                       records=tuple(records), notes=tuple(notes), seconds=seconds)
+    if unsure:
+        notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
+    return Verdict(**common, verdict="pass", diagnosis=f"agrees on {len(passes)} examples", lines=(),
+                   max_rel_error=rel, examples=examples, oracle=oracle_used, records=tuple(records),
+                   notes=tuple(notes), seconds=seconds)

@@ -1,0 +1,162 @@
+"""Diagnosis: what kind of wrong is a claim, given the true array beside it?
+
+Runs only on a failing example (the cheap directional check already failed). Hypotheses are
+tried in order of how much they explain: the shape (transposed?), a constant factor (the
+forgotten 1/2: ``scaled``; -1: ``sign-flipped``), the transpose of a square parameter, and
+otherwise ``wrong`` with where: which entries, and whether they line up in a row or column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..verdict.model import Entry, Finding
+from ..verdict.tolerance import EPS64, Tolerance, relative_error
+
+MAX_TABLE = 5
+
+
+@dataclass(frozen=True)
+class Names:
+    """The user's symbols for the array being compared."""
+
+    target: str  # "Theta", "node a"
+    noun: str  # "claimed gradient"
+    axes: tuple[str, ...]  # symbolic dim names per axis, e.g. ("in", "out")
+    shape_sym: str  # "(in, out)"
+
+
+def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:
+    floor = 8 * EPS64 * np.sqrt(max(g.size, 1)) * float(np.max(np.abs(g), initial=0.0))
+    return np.abs(c - g) <= tol.allowed(c, g, ec, eg) + floor
+
+
+def nice_factor(x: float) -> str:
+    """``2``, ``0.5``, ``-1``, ``1/3`` when x is (very nearly) a small rational, else ``1.7321``."""
+    frac = Fraction(x).limit_denominator(12)
+    if abs(float(frac) - x) <= 1e-6 * max(1.0, abs(x)):
+        if frac.denominator == 1:
+            return str(frac.numerator)
+        if frac.denominator in (2, 4, 5, 8) :
+            return f"{float(frac):g}"
+        return f"{frac.numerator}/{frac.denominator}"
+    return f"{x:.6g}"
+
+
+def factor_hint(factor: float) -> str:
+    if abs(factor - 2) < 1e-6:
+        return "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
+    if abs(factor - 0.5) < 1e-6:
+        return "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?)"
+    return "a constant factor is off (a 1/n, a 1/2, or the mean vs the sum?)"
+
+
+def worst_entries(c: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None, limit: int = MAX_TABLE) -> tuple[Entry, ...]:
+    diff = np.abs(c - g)
+    if mask is not None:
+        diff = np.where(mask, diff, -1.0)
+    order = np.argsort(-diff, axis=None, kind="stable")[:limit]
+    out = []
+    for flat in order:
+        if diff.reshape(-1)[flat] < 0:
+            break
+        idx = np.unravel_index(flat, c.shape)
+        out.append(Entry(tuple(int(i) for i in idx), float(c[idx]), float(g[idx])))
+    return tuple(out)
+
+
+def _where(bad: np.ndarray, names: Names) -> str:
+    """Say where the bad entries are: all, a row, a column, a few entries."""
+    count = int(bad.sum())
+    total = bad.size
+    if count == total:
+        return f"every entry of {names.target} is off"
+    if bad.ndim == 2:
+        rows = np.flatnonzero(bad.any(axis=1))
+        cols = np.flatnonzero(bad.any(axis=0))
+        ax0 = names.axes[0] if names.axes else "axis 0"
+        ax1 = names.axes[1] if len(names.axes) > 1 else "axis 1"
+        if len(cols) == 1 and bad.shape[1] > 1:
+            return f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries along {ax0}; index {cols[0]} of {ax1})"
+        if len(rows) == 1 and bad.shape[0] > 1:
+            return f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries along {ax1}; index {rows[0]} of {ax0})"
+    if bad.ndim == 1 and count <= 3:
+        idx = ", ".join(str(i) for i in np.flatnonzero(bad))
+        return f"{count} of {total} entries of {names.target} are off (index {idx})"
+    return f"{count} of {total} entries of {names.target} are off"
+
+
+def diagnose(
+    c: np.ndarray,
+    g: np.ndarray,
+    tol: Tolerance,
+    names: Names,
+    claim_err: np.ndarray | float = 0.0,
+    oracle_err: np.ndarray | float = 0.0,
+) -> Finding:
+    """Classify a claim ``c`` against the true array ``g`` (both evaluated at one example).
+
+    Returns a Finding whose label is one of ``pass transposed shape-mismatch scaled
+    sign-flipped wrong``.
+    """
+    c = np.asarray(c, dtype=np.float64)
+    g = np.asarray(g, dtype=np.float64)
+    if c.shape != g.shape:
+        if c.ndim >= 2 and c.T.shape == g.shape and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err)):
+            return Finding(
+                "transposed",
+                f"transposed: the claim is the transpose of the gradient — it has shape {tuple(c.shape)}, {names.target} has {names.shape_sym}",
+                max_rel_error=relative_error(c.T, g),
+                claimed_shape=tuple(c.shape),
+            )
+        return Finding(
+            "shape-mismatch",
+            f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+            max_rel_error=float("nan"),
+            claimed_shape=tuple(c.shape),
+        )
+    ok = _close(c, g, tol, claim_err, oracle_err)
+    rel = relative_error(c, g)
+    if ok.all():
+        return Finding("pass", "agrees entrywise", max_rel_error=rel, claimed_shape=tuple(c.shape))
+    gg = float(np.vdot(g, g))
+    if gg > 0:
+        factor = float(np.vdot(c, g)) / gg
+        if factor != 0 and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
+            if abs(factor + 1) <= 1e-6:
+                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x the gradient on every entry",
+                               max_rel_error=rel, factor=-1.0, entries=worst_entries(c, g),
+                               claimed_shape=tuple(c.shape))
+            nice = nice_factor(factor)
+            return Finding(
+                "scaled",
+                f"scaled: the claim is {nice} x the gradient on every entry (factor {nice})",
+                lines=(factor_hint(factor),),
+                max_rel_error=rel,
+                factor=factor,
+                entries=worst_entries(c, g),
+                claimed_shape=tuple(c.shape),
+            )
+    if c.ndim == 2 and c.shape[0] == c.shape[1] and np.all(_close(c.T, g, tol, claim_err, oracle_err)):
+        return Finding("transposed", f"transposed: the claim equals the transpose of the gradient ({names.target} is square, {names.shape_sym})",
+                       max_rel_error=rel, entries=worst_entries(c, g), claimed_shape=tuple(c.shape))
+    bad = ~ok
+    lines = []
+    sub_c, sub_g = c[bad], g[bad]
+    if sub_g.size and np.all(sub_g != 0):
+        ratios = sub_c / sub_g
+        if np.allclose(ratios, ratios[0], rtol=1e-6, atol=0):
+            lines.append(f"on those entries the claim is {nice_factor(float(ratios[0]))} x the gradient")
+    if not np.any(c):
+        lines.append("the claim is zero everywhere")
+    return Finding(
+        "wrong",
+        f"wrong: {_where(bad, names)}",
+        lines=tuple(lines),
+        max_rel_error=rel,
+        entries=worst_entries(c, g, bad),
+        claimed_shape=tuple(c.shape),
+    )

@@ -1,0 +1,137 @@
+"""Errors raised by gradcheck.
+
+::
+
+    GradcheckError
+      SpecError(ValueError)       the spec is wrong; always has .location (file, line, col)
+        SchemaError               unknown key, wrong type, duplicate name, YAML tag/anchor
+        ExpressionError           does not parse, or uses a name outside the whitelist
+        ShapeError                symbolic shapes do not agree (graph, loss), or a budget is exceeded
+      SamplingError               a domain rejected too many draws
+      OracleError                 the numerical reference itself failed
+
+A wrong *claim* is never an exception: it is a Verdict. Exceptions are for specs that
+cannot be read and for failures of gradcheck's own machinery.
+
+Expression-level errors are raised by :mod:`gradcheck.expr` with a character span inside
+the expression text and no file location; the spec layer attaches one with
+:meth:`SpecError.located`, which shifts the column by the span's start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+__all__ = [
+    "Location",
+    "GradcheckError",
+    "SpecError",
+    "SchemaError",
+    "ExpressionError",
+    "ShapeError",
+    "SamplingError",
+    "OracleError",
+]
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in a spec file; ``line`` and ``col`` are 1-based (editor convention)."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def shifted(self, columns: int) -> "Location":
+        return replace(self, col=self.col + columns)
+
+
+class GradcheckError(Exception):
+    """Base of every error gradcheck raises on purpose."""
+
+
+class SpecError(GradcheckError, ValueError):
+    """The spec is wrong.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in the user's symbols.
+    location : Location, optional
+        Where; every SpecError that reaches a user has one.
+    claim : str, optional
+        The claim the error belongs to, if any.
+    hint : str, optional
+        What to do about it ("did you mean ...", "use bare function names ...").
+    source : str, optional
+        The expression text (or source line) to show under the message.
+    span : (int, int), optional
+        Character span inside ``source`` to underline with carets.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        location: Location | None = None,
+        *,
+        claim: str | None = None,
+        hint: str | None = None,
+        source: str | None = None,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        self.message = message
+        self.location = location
+        self.claim = claim
+        self.hint = hint
+        self.source = source
+        self.span = span
+        super().__init__(str(self))
+
+    def located(self, expression_start: Location, *, claim: str | None = None) -> "SpecError":
+        """Return a copy placed in a file; the column moves to the span's start."""
+        offset = self.span[0] if self.span else 0
+        return type(self)(
+            self.message,
+            expression_start.shifted(offset),
+            claim=claim if claim is not None else self.claim,
+            hint=self.hint,
+            source=self.source,
+            span=self.span,
+        )
+
+    def __str__(self) -> str:
+        head = f"{self.location}: " if self.location else ""
+        if self.claim:
+            head += f"claim '{self.claim}': "
+        lines = [head + self.message]
+        if self.source is not None and "\n" not in self.source and len(self.source) <= 200:
+            lines.append("  " + self.source)
+            if self.span:
+                start, end = self.span
+                lines.append("  " + " " * start + "^" * max(1, end - start))
+        if self.hint:
+            lines.append("  " + self.hint)
+        return "\n".join(lines)
+
+
+class SchemaError(SpecError):
+    """Unknown key, wrong type, duplicate name, forbidden YAML feature."""
+
+
+class ExpressionError(SpecError):
+    """An expression does not parse, or steps outside the whitelist."""
+
+
+class ShapeError(SpecError):
+    """Symbolic shapes do not agree, or an array would exceed the element budget."""
+
+
+class SamplingError(GradcheckError):
+    """A domain could not produce a valid draw."""
+
+
+class OracleError(GradcheckError):
+    """The numerical reference itself failed (loss not finite, no convergence)."""

@@ -1,0 +1,43 @@
+"""The one table of run options, shared by the CLI (``--examples``) and the pytest plugin
+(``--gradcheck-examples``). Importing it imports nothing heavy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the CLI flag without dashes; the pytest flag is --gradcheck-<name>
+    type: type
+    help: str
+    metavar: str | None = None
+    action: str | None = None  # "append" or "store_true"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("examples", int, "Hypothesis examples per claim (default: the spec's settings, else 25)", "N"),
+    Option("seed", int, "run seed; the same seed reproduces the same examples (default: random, printed)", "S"),
+    Option("rtol", float, "relative tolerance (default: the spec's settings, else 1e-9)", "R"),
+    Option("atol", float, "absolute tolerance (default: the spec's settings, else 0)", "A"),
+    Option("directions", int, "random directions per example in the cheap check (default 3)", "K"),
+    Option("report", str, "write summary.csv and results.csv into DIR", "DIR"),
+    Option("claim", str, "check only claims with this name (repeatable)", "NAME", action="append"),
+)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    examples: int | None = None
+    seed: int | None = None
+    rtol: float | None = None
+    atol: float | None = None
+    directions: int | None = None
+    report: str | None = None
+    claim: tuple[str, ...] = ()
+
+    @classmethod
+    def from_mapping(cls, values: dict) -> "RunOptions":
+        kwargs = {o.name: values.get(o.name) for o in OPTIONS}
+        kwargs["claim"] = tuple(kwargs.get("claim") or ())
+        return cls(**kwargs)

@@ -1,0 +1,27 @@
+"""What an oracle returns: a value with an error bar, and how it was obtained."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A derivative estimate.
+
+    ``value`` and ``error`` have the same shape (``error`` is an absolute error bar);
+    ``method`` is ``"complex-step"`` or ``"finite-difference"``; ``evaluations`` counts calls
+    of the function; ``note`` says why a fallback happened, if one did.
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    method: str
+    evaluations: int
+    note: str = ""
+
+
+class NotComplexSafe(Exception):
+    """The function cannot be evaluated at a complex point (or silently drops the imaginary part)."""

@@ -1,0 +1,129 @@
+"""A Problem bound to one sample: concrete arrays, and the functions the oracles differentiate.
+
+Everything here is a plain function of numbers; which oracle is used and how results are
+compared lives elsewhere. Expression bodies are evaluated by :mod:`gradcheck.expr.evaluate`
+(complex-step safe by construction); Python bodies are imported user callables.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from ..expr.dims import bind_shape
+from ..expr.evaluate import evaluate
+from ..samples.draw import Sample, draw_inputs
+from ..spec.model import PythonRef, Source
+from .build import ClaimPlan, Problem
+from .callables import call_user, resolve
+
+Perturb = Callable[[np.ndarray], np.ndarray] | None
+
+
+@dataclass
+class Bound:
+    """A problem with every input drawn and every graph node evaluated (float64)."""
+
+    problem: Problem
+    sample: Sample
+    inputs: dict[str, np.ndarray]  # as drawn (float32 where declared), int64 labels
+    shapes: dict[str, tuple[int, ...]]  # concrete shape of every input and node
+    values: dict[str, object]  # inputs (float64), constants, dims, node values
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return self.sample.sizes
+
+    def scalars(self) -> dict[str, object]:
+        spec = self.problem.spec
+        out: dict[str, object] = {k: float(v) for k, v in spec.constants.items()}
+        out.update({k: v for k, v in self.sizes.items() if not keyword.iskeyword(k)})
+        return out
+
+    # -- the loss and the graph, as functions of one variable ---------------------------------
+
+    def loss_at(self, wrt: str, x: np.ndarray, perturb: Perturb = None) -> np.ndarray:
+        """The loss with input ``wrt`` replaced by ``x`` (real or complex), everything else fixed."""
+        spec = self.problem.spec
+        if isinstance(spec.loss, PythonRef):
+            kwargs = {**self.user_inputs(), **self.scalars(), wrt: x}
+            return np.asarray(call_user(resolve(spec.loss), kwargs, copy=True))
+        env = {**self.scalars(), **{k: v for k, v in self.values_inputs().items()}, wrt: x}
+        for node in spec.graph:
+            env[node.name] = evaluate(node.body.expr, env, self.problem.defines, perturb=perturb)
+        return evaluate(spec.loss.expr, env, self.problem.defines, perturb=perturb)
+
+    def node_local(self, node: str, wrt: str, x: np.ndarray, perturb: Perturb = None) -> np.ndarray:
+        """Node ``node``'s own expression with ``wrt`` (an input or an earlier node) set to ``x``.
+
+        This is the *local* derivative's function: upstream nodes keep their values.
+        """
+        spec = self.problem.spec
+        body = next(n for n in spec.graph if n.name == node).body
+        env = {**self.values, wrt: x}
+        return evaluate(body.expr, env, self.problem.defines, perturb=perturb)
+
+    def values_inputs(self) -> dict[str, np.ndarray]:
+        return {k: self.values[k] for k in self.problem.spec.inputs}
+
+    def user_inputs(self) -> dict[str, np.ndarray]:
+        """Inputs as the user's code receives them (declared dtypes; fresh copies at call time)."""
+        return dict(self.inputs)
+
+    # -- the claim ------------------------------------------------------------------------------
+
+    def claimed(self, plan: ClaimPlan, extra: dict[str, np.ndarray] | None = None, perturb: Perturb = None) -> np.ndarray:
+        """Evaluate the claim's body; ``extra`` carries the cotangent/tangent."""
+        extra = extra or {}
+        body = plan.body
+        if isinstance(body, Source):
+            env = {**self.values, **extra}
+            if perturb is not None:
+                env = {k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()}
+            return np.asarray(evaluate(body.expr, env, self.problem.defines, perturb=perturb))
+        kwargs = {**self.user_inputs(), **self.scalars(), **{k: self.values[k] for k in self.problem.node_shapes}}
+        kwargs.update(extra)
+        if perturb is not None:
+            kwargs = {k: (perturb(np.asarray(v, dtype=np.float64)).astype(np.asarray(v).dtype)
+                          if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in kwargs.items()}
+        out = call_user(resolve(body), kwargs, copy=True)
+        if plan.claim.kind == "gradient" and len(plan.claim.wrt) > 1:
+            out = _pick(out, plan)
+        elif isinstance(out, dict) and plan.wrt in out:
+            out = out[plan.wrt]
+        elif isinstance(out, (tuple, list)) and len(out) == 1:
+            out = out[0]
+        return np.asarray(out)
+
+
+def _pick(out, plan: ClaimPlan):
+    if isinstance(out, dict):
+        if plan.wrt not in out:
+            raise KeyError(f"the returned dict has no entry {plan.wrt!r} (keys: {sorted(out)})")
+        return out[plan.wrt]
+    if isinstance(out, (tuple, list)):
+        if len(out) != len(plan.claim.wrt):
+            raise ValueError(f"returned {len(out)} arrays for {len(plan.claim.wrt)} wrt names {list(plan.claim.wrt)}")
+        return out[plan.claim.wrt.index(plan.wrt)]
+    raise TypeError(f"a gradient with several wrt must return a dict or a tuple, got {type(out).__name__}")
+
+
+def bind(problem: Problem, sample: Sample) -> Bound:
+    """Draw every input for ``sample`` and evaluate the graph in float64.
+
+    Raises whatever the graph's evaluation raises (a sample where the loss is not defined);
+    the caller treats that as an invalid draw.
+    """
+    sizes = sample.sizes
+    shapes = {name: bind_shape(shape, sizes) for name, shape in problem.input_shapes.items()}
+    inputs = draw_inputs(problem.spec.inputs, shapes, sample)
+    values: dict[str, object] = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
+    bound = Bound(problem=problem, sample=sample, inputs=inputs, shapes=dict(shapes), values=values)
+    values.update(bound.scalars())
+    for node in problem.spec.graph:
+        values[node.name] = np.asarray(evaluate(node.body.expr, values, problem.defines))
+        bound.shapes[node.name] = np.shape(values[node.name])
+    return bound

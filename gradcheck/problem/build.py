@@ -1,0 +1,188 @@
+"""Spec -> Problem: every node, the loss and every claim get a symbolic shape, before any draw.
+
+An ill-shaped graph node or loss is a :class:`~gradcheck.errors.ShapeError` (the spec cannot
+be checked at all). An ill-shaped *claim* is not an error: it becomes a static
+``shape-mismatch`` finding carried by its :class:`ClaimPlan`, and the other claims still run.
+"""
+
+from __future__ import annotations
+
+import keyword
+from dataclasses import dataclass, field
+
+from ..errors import ShapeError, SpecError
+from ..expr.dims import Dim, Shape, shape_str
+from ..expr.shapes import ShapeEnv, infer_shape
+from ..spec.model import Claim, PythonRef, Source, Spec
+
+DEFAULT_MAX_ELEMENTS = 10_000_000
+
+__all__ = ["Problem", "ClaimPlan", "StaticMismatch", "build_problem"]
+
+
+@dataclass(frozen=True)
+class StaticMismatch:
+    """A claim whose expression is ill-shaped or has the wrong shape, found without sampling."""
+
+    lines: tuple[str, ...]  # what to tell the user, in their symbols
+    claimed_shape: Shape | None  # best guess of the claim's shape, if any
+    transposed: bool  # claimed shape is the reverse of the expected shape (needs numbers to decide)
+
+
+@dataclass(frozen=True)
+class ClaimPlan:
+    """One (claim, wrt) pair: the unit that gets a verdict."""
+
+    claim: Claim
+    wrt: str
+    wrt_shape: Shape
+    expected_shape: Shape  # gradient/vjp: the wrt's shape; jvp: the node's shape
+    body: Source | PythonRef
+    claimed_shape: Shape | None  # symbolic shape of an expression body
+    static: StaticMismatch | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.claim.name}[{self.wrt}]" if len(self.claim.wrt) > 1 else self.claim.name
+
+    @property
+    def what(self) -> str:
+        """``d loss / d Theta``, ``vjp of a wrt Theta``, ..."""
+        c = self.claim
+        if c.kind == "gradient":
+            return f"d loss / d {self.wrt}"
+        return f"{c.kind} of node {c.node} wrt {self.wrt}"
+
+    @property
+    def noun(self) -> str:
+        return {"gradient": "claimed gradient", "vjp": "claimed vjp", "jvp": "claimed jvp"}[self.claim.kind]
+
+
+@dataclass(frozen=True)
+class Problem:
+    spec: Spec
+    dim_ranges: dict[str, tuple[int, int]]
+    input_shapes: dict[str, Shape]
+    node_shapes: dict[str, Shape]
+    defines: dict[str, tuple[tuple[str, ...], object, str]]
+    plans: tuple[ClaimPlan, ...]
+    max_elements: int
+    scalars: frozenset[str] = field(default_factory=frozenset)
+
+    def shape_of(self, name: str) -> Shape:
+        return self.input_shapes.get(name) or self.node_shapes[name]
+
+    def reserved_sizes(self) -> frozenset[int]:
+        """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""
+        return frozenset(d for inp in self.spec.inputs.values() for d in inp.shape if isinstance(d, int))
+
+
+def _input_shape(shape: tuple[str | int, ...]) -> Shape:
+    return tuple(Dim.const(d) if isinstance(d, int) else Dim.of(d) for d in shape)
+
+
+def _located(err: SpecError, source: Source, claim: str | None = None) -> SpecError:
+    return err.located(source.location, claim=claim) if err.location is None else err
+
+
+def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
+    """Compile a Spec: symbolic shapes for everything, static findings for claims.
+
+    Raises
+    ------
+    ShapeError
+        A graph node or the loss is ill-shaped, the loss is not a scalar, or an array
+        would exceed the element budget at the dims' upper bounds.
+    """
+    budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
+    dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
+    input_shapes = {name: _input_shape(inp.shape) for name, inp in spec.inputs.items()}
+    for name, shape in input_shapes.items():
+        count = 1
+        for d in shape:
+            count *= d.bind({k: hi for k, (_, hi) in dim_ranges.items()})
+        if count > budget:
+            raise ShapeError(
+                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements "
+                f"(budget {budget})",
+                spec.inputs[name].location,
+                hint="lower the dims' upper bounds, or raise settings.max_elements",
+            )
+    scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
+    defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
+
+    arrays: dict[str, Shape] = dict(input_shapes)
+    node_shapes: dict[str, Shape] = {}
+    for node in spec.graph:
+        env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+        try:
+            shape = infer_shape(node.body.expr, env, node.body.text)
+        except ShapeError as err:
+            raise _located(err, node.body) from None
+        node_shapes[node.name] = shape
+        arrays[node.name] = shape
+
+    full_env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+    if isinstance(spec.loss, Source):
+        try:
+            loss_shape = infer_shape(spec.loss.expr, full_env, spec.loss.text)
+        except ShapeError as err:
+            raise _located(err, spec.loss) from None
+        if loss_shape != ():
+            raise ShapeError(
+                f"the loss must be a scalar, but `{spec.loss.text}` has shape {shape_str(loss_shape)}",
+                spec.loss.location,
+                hint="reduce it, e.g. sum(...) or mean(...)",
+            )
+
+    plans = []
+    for claim in spec.claims:
+        for wrt in claim.wrt:
+            plans.append(_plan(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget))
+    return Problem(
+        spec=spec,
+        dim_ranges=dim_ranges,
+        input_shapes=input_shapes,
+        node_shapes=node_shapes,
+        defines=defines,
+        plans=tuple(plans),
+        max_elements=budget,
+        scalars=scalars,
+    )
+
+
+def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget) -> ClaimPlan:
+    wrt_shape = arrays[wrt]
+    claim_arrays = dict(arrays)
+    if claim.kind == "gradient":
+        expected = wrt_shape
+    elif claim.kind == "vjp":
+        expected = wrt_shape
+        claim_arrays[claim.cotangent] = node_shapes[claim.node]
+    else:
+        expected = node_shapes[claim.node]
+        claim_arrays[claim.tangent] = wrt_shape
+    body = claim.bodies[wrt]
+    plan = ClaimPlan(claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None)
+    if isinstance(body, PythonRef):
+        return plan
+    env = ShapeEnv(arrays=claim_arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+    target = wrt if claim.kind != "jvp" else f"node {claim.node}"
+    try:
+        shape = infer_shape(body.expr, env, body.text)
+    except ShapeError as err:
+        recovered = getattr(err, "recovered", None)
+        lines = []
+        if recovered is not None and recovered != expected:
+            lines.append(f"{plan.noun} has shape {shape_str(recovered)} but {target} has shape {shape_str(expected)}")
+        lines.append(err.message)
+        if "budget" in err.message:
+            raise err.located(body.location, claim=claim.name) from None
+        return ClaimPlan(**{**plan.__dict__, "claimed_shape": recovered,
+                            "static": StaticMismatch(tuple(lines), recovered, False)})
+    if shape == expected:
+        return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape})
+    transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
+    line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
+    return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape,
+                        "static": StaticMismatch((line,), shape, transposed)})

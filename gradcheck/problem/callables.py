@@ -1,0 +1,83 @@
+"""User Python callables: ``{python: "module:function"}`` entries.
+
+Only a ``module:function`` name is ever imported — never text evaluated. The spec's folder
+and the current directory are put on ``sys.path`` first, so a helper module can sit beside
+its spec. Callables are called by keyword with the inputs and constants their signature
+accepts (all of them with ``**kwargs``), each call with fresh copies of the arrays.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import SpecError
+from ..spec.model import PythonRef
+
+_cache: dict[tuple[str, str, str], Callable[..., Any]] = {}
+
+
+def resolve(ref: PythonRef) -> Callable[..., Any]:
+    """Import ``ref.module`` and return ``ref.function``.
+
+    Raises
+    ------
+    SpecError
+        The module cannot be imported or has no such callable (located at the entry).
+    """
+    key = (ref.module, ref.function, ref.location.file)
+    if key in _cache:
+        return _cache[key]
+    extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
+    added = [p for p in extra if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        module = importlib.import_module(ref.module)
+    except Exception as exc:
+        raise SpecError(
+            f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
+            ref.location,
+            hint="install the package, or put the module beside the spec or in the current directory",
+        ) from None
+    finally:
+        for p in added:
+            if p in sys.path:
+                sys.path.remove(p)
+    fn = getattr(module, ref.function, None)
+    if fn is None or not callable(fn):
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None))]
+        import difflib
+
+        close = difflib.get_close_matches(ref.function, names, n=1)
+        raise SpecError(
+            f"module '{ref.module}' has no callable '{ref.function}'",
+            ref.location,
+            hint=f"did you mean '{close[0]}'?" if close else None,
+        )
+    _cache[key] = fn
+    return fn
+
+
+def _accepted(fn: Callable[..., Any], available: dict[str, Any]) -> dict[str, Any]:
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return available
+    params = sig.parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return available
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {k: v for k, v in available.items() if k in names}
+
+
+def call_user(fn: Callable[..., Any], available: dict[str, Any], *, copy: bool = True) -> Any:
+    """Call ``fn`` by keyword with the entries of ``available`` its signature accepts."""
+    kwargs = _accepted(fn, available)
+    if copy:
+        kwargs = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()}
+    return fn(**kwargs)

@@ -1,0 +1,96 @@
+"""Text the terminal shows: one line per claim, a failure block per unexpected result.
+
+Presentation only: nothing here decides a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+
+from ..verdict.model import RunResult, SpecFailure, Verdict
+
+LABEL = {"ok": "PASS", "xfail": "XFAIL", "xpass": "XPASS", "fail": "FAIL"}
+
+
+def _where(v: Verdict) -> str:
+    return f"{v.path}:{v.location.line}"
+
+
+def verdict_line(v: Verdict) -> str:
+    """``PASS  specs/x.yaml:41  answer  (d loss / d Theta)  pass: agrees on 25 examples``."""
+    label = LABEL[v.outcome]
+    verdict = v.verdict if v.verdict != "pass" else "pass"
+    diag = v.diagnosis
+    text = diag if diag.startswith(verdict) else f"{verdict}: {diag}"
+    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}"
+
+
+def detail_lines(v: Verdict) -> list[str]:
+    """Indented explanation under the one-line verdict (for every non-pass)."""
+    return [f"        {line}" for line in v.lines]
+
+
+def _fmt(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.6g}"
+
+
+def entries_table(v: Verdict) -> list[str]:
+    if not v.entries:
+        return []
+    rows = [("index", "claimed", "oracle", "ratio")]
+    for e in v.entries:
+        idx = "[" + ", ".join(str(i) for i in e.index) + "]"
+        rows.append((idx, _fmt(e.claimed), _fmt(e.oracle), _fmt(e.ratio)))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["    " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def reproduce_command(v: Verdict) -> str:
+    return f"gradcheck check {shlex.quote(v.path)} --claim {shlex.quote(v.claim)} --seed {v.seed}"
+
+
+def failure_block(v: Verdict) -> str:
+    """Where, what, how much, the worst entries, the diagnosis, the shrunk example, reproduce."""
+    lines = [f"{LABEL[v.outcome]} {v.path}:{v.location.line}:{v.location.col} claim '{v.claim}' ({v.what})"]
+    if v.outcome == "xpass":
+        lines.append("  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant")
+    if v.failing is not None:
+        r = v.failing
+        dims = " ".join(f"{k}={val}" for k, val in r.sizes.items())
+        lines.append(f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}")
+    if v.expected_shape:
+        lines.append(f"  expected shape {v.expected_shape}" + (f", claimed {v.claimed_shape}" if v.claimed_shape else ""))
+    if not math.isnan(v.max_rel_error) and v.verdict != "pass":
+        lines.append(f"  max relative error {v.max_rel_error:.3g} (oracle: {v.oracle or '-'})")
+    lines.append(f"  diagnosis: {v.diagnosis}")
+    lines += [f"    {line}" for line in v.lines]
+    lines += entries_table(v)
+    lines += [f"  note: {n}" for n in v.notes]
+    lines.append(f"  reproduce: {reproduce_command(v)}")
+    return "\n".join(lines)
+
+
+def failure_text(f: SpecFailure) -> str:
+    return f"ERROR {f.message}"
+
+
+def summary_line(result: RunResult) -> str:
+    counts: dict[str, int] = {}
+    for v in result.verdicts:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    outcomes: dict[str, int] = {}
+    for v in result.verdicts:
+        outcomes[v.outcome] = outcomes.get(v.outcome, 0) + 1
+    parts = [f"{outcomes.get('ok', 0)} passed", f"{outcomes.get('fail', 0)} failed"]
+    if outcomes.get("xfail"):
+        parts.append(f"{outcomes['xfail']} expected failures")
+    if outcomes.get("xpass"):
+        parts.append(f"{outcomes['xpass']} unexpected passes")
+    if result.failures:
+        parts.append(f"{len(result.failures)} spec errors")
+    by = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
+    return (f"{', '.join(parts)} in {result.seconds:.2f}s  "
+            f"[{len(result.verdicts)} claims: {by or 'none'}]  seed {result.seed}")

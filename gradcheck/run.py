@@ -1,0 +1,90 @@
+"""The pipeline in one function: paths -> specs -> problems -> verdicts -> (report)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import SpecError
+from .options import RunOptions
+from .verdict.model import RunResult, SpecFailure, Verdict
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+DEFAULT_EXAMPLES = 25
+DEFAULT_DIRECTIONS = 3
+
+
+def discover(paths: Iterable[str]) -> tuple[list[str], list[SpecFailure]]:
+    """Files as given; a folder means every .yaml/.yml below it, sorted."""
+    found, missing = [], []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found += sorted(str(f) for f in path.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+        elif path.is_file():
+            found.append(str(path))
+        else:
+            missing.append(SpecFailure(str(p), f"{p}: no such file or folder"))
+    return found, missing
+
+
+def run(paths: Iterable[str], options: RunOptions = RunOptions(),
+        on_verdict: Callable[[Verdict], None] | None = None,
+        on_failure: Callable[[SpecFailure], None] | None = None) -> RunResult:
+    """Check every claim of every spec under ``paths``.
+
+    A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
+    """
+    from .check import CheckSettings, check_plan
+    from .problem.build import build_problem
+    from .spec.load import load_spec
+
+    started = time.perf_counter()
+    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    files, failures = discover(paths)
+    result = RunResult(seed=seed, paths=list(files), failures=list(failures))
+    for f in failures:
+        if on_failure:
+            on_failure(f)
+    for file in files:
+        try:
+            spec = load_spec(file)
+            problem = build_problem(spec)
+        except SpecError as err:
+            failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
+            result.failures.append(failure)
+            if on_failure:
+                on_failure(failure)
+            continue
+        s = spec.settings
+        cfg = CheckSettings(
+            examples=options.examples or s.examples or DEFAULT_EXAMPLES,
+            rtol=options.rtol if options.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
+            atol=options.atol if options.atol is not None else (s.atol if s.atol is not None else 0.0),
+            directions=options.directions or s.directions or DEFAULT_DIRECTIONS,
+            seed=seed,
+            database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
+        )
+        for plan in problem.plans:
+            if options.claim and plan.claim.name not in options.claim:
+                continue
+            try:
+                verdict = check_plan(problem, plan, cfg)
+            except SpecError as err:  # a python entry that cannot be imported, found at run time
+                failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
+                result.failures.append(failure)
+                if on_failure:
+                    on_failure(failure)
+                break
+            result.verdicts.append(verdict)
+            if on_verdict:
+                on_verdict(verdict)
+    result.seconds = time.perf_counter() - started
+    if options.report:
+        from .report.frames import write_reports
+
+        write_reports(result, options.report)
+    return result

@@ -1,0 +1,158 @@
+"""Samples: dimension sizes drawn by Hypothesis, array values from a seeded numpy generator.
+
+This is the only module that imports Hypothesis. Hypothesis draws what should shrink (the
+sizes, and an integer seed); numpy fills the arrays from that seed, per domain. Hypothesis's
+own array filler repeats one background value and shrinks toward all-zero arrays, which
+hides exactly the bugs gradcheck looks for (a transpose of a constant matrix is itself).
+
+Sizes of distinct dim symbols are drawn pairwise distinct where the ranges allow, so that a
+transposed claim cannot pass by coincidence (in == out would hide it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import numpy as np
+from hypothesis import strategies as st
+
+from ..errors import SamplingError
+from ..spec.model import DimSpec, Domain, InputSpec
+
+__all__ = ["Sample", "sample_strategy", "draw_sizes", "draw_inputs", "draw_direction"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What one example is made of: the bound sizes and the seed of every array in it."""
+
+    sizes: dict[str, int]
+    seed: int
+
+    def dims_text(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.sizes.items())
+
+
+def draw_sizes(draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> dict[str, int]:
+    """Draw every dim, fixed ones first, ranged ones pairwise distinct where possible."""
+    sizes: dict[str, int] = {}
+    used = set(reserved)
+    for name, d in dims.items():
+        if d.lo == d.hi:
+            sizes[name] = d.lo
+            used.add(d.lo)
+    for name, d in dims.items():
+        if d.lo == d.hi:
+            continue
+        free = [v for v in range(d.lo, d.hi + 1) if v not in used]
+        if free:
+            value = draw(st.sampled_from(free))
+        else:
+            value = draw(st.integers(d.lo, d.hi))
+        sizes[name] = value
+        used.add(value)
+    return {name: sizes[name] for name in dims}
+
+
+def sample_strategy(dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> st.SearchStrategy[Sample]:
+    """A Hypothesis strategy of :class:`Sample`; it shrinks toward the smallest sizes."""
+
+    @st.composite
+    def samples(draw):
+        sizes = draw_sizes(draw, dims, reserved)
+        seed = draw(st.integers(0, 2**32 - 1))
+        return Sample(sizes, seed)
+
+    return samples()
+
+
+def _resolve_bound(value, sizes: Mapping[str, int]):
+    if isinstance(value, str):
+        return sizes[value]
+    return value
+
+
+def _square_batches(rng: np.random.Generator, shape: tuple[int, ...], make) -> np.ndarray:
+    n = shape[-1]
+    batch = shape[:-2]
+    count = int(np.prod(batch)) if batch else 1
+    mats = np.stack([make(rng, n) for _ in range(count)]) if count else np.zeros((0, n, n))
+    return mats.reshape(shape)
+
+
+def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
+    q = _orthogonal(rng, n)
+    lam = rng.uniform(0.5, 2.0, n)
+    a = (q * lam) @ q.T
+    return (a + a.T) / 2
+
+
+def _invertible(rng: np.random.Generator, n: int) -> np.ndarray:
+    s = rng.uniform(0.5, 2.0, n) * rng.choice([-1.0, 1.0], n)
+    return (_orthogonal(rng, n) * s) @ _orthogonal(rng, n)
+
+
+def _symmetric(rng: np.random.Generator, n: int) -> np.ndarray:
+    a = rng.standard_normal((n, n))
+    return (a + a.T) / 2
+
+
+def draw_array(rng: np.random.Generator, shape: tuple[int, ...], domain: Domain, sizes: Mapping[str, int]) -> np.ndarray:
+    """One array of the given concrete shape inside ``domain``.
+
+    Values stay away from domain boundaries (a margin of 5 %) so that the finite-difference
+    oracle's steps stay where the function is defined.
+    """
+    kind = domain.kind
+    if kind == "real":
+        return rng.standard_normal(shape)
+    if kind == "positive":
+        return np.exp(0.5 * rng.standard_normal(shape))
+    if kind == "unit":
+        return rng.uniform(0.05, 0.95, shape)
+    if kind == "range":
+        lo, hi = float(domain.low), float(domain.high)
+        return lo + (hi - lo) * rng.uniform(0.05, 0.95, shape)
+    if kind == "integers":
+        lo = int(_resolve_bound(domain.low, sizes))
+        hi = int(_resolve_bound(domain.high, sizes))
+        if hi <= lo:
+            raise SamplingError(f"integers domain [{lo}, {hi}) is empty")
+        return rng.integers(lo, hi, shape, dtype=np.int64)
+    if kind == "simplex":
+        e = -np.log(rng.uniform(0.05, 1.0, shape))
+        return e / e.sum(axis=-1, keepdims=True)
+    makers = {"symmetric": _symmetric, "spd": _spd, "invertible": _invertible, "orthogonal": _orthogonal}
+    if kind in makers:
+        return _square_batches(rng, shape, makers[kind])
+    raise SamplingError(f"unknown domain {kind!r}")
+
+
+def draw_inputs(
+    inputs: Mapping[str, InputSpec], shapes: Mapping[str, tuple[int, ...]], sample: Sample
+) -> dict[str, np.ndarray]:
+    """Every input's array for ``sample``; deterministic in (sample.seed, input order)."""
+    rng = np.random.default_rng([sample.seed, 0])
+    out: dict[str, np.ndarray] = {}
+    for name, spec in inputs.items():
+        value = draw_array(rng, shapes[name], spec.domain, sample.sizes)
+        if spec.dtype == "float32" and value.dtype.kind == "f":
+            value = value.astype(np.float32)
+        out[name] = value
+    return out
+
+
+def direction_rng(sample: Sample, stream: int) -> np.random.Generator:
+    """A generator for directions/cotangents, independent of the inputs' stream."""
+    return np.random.default_rng([sample.seed, 1, stream])
+
+
+def draw_direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """A standard-normal direction (signed, so positive and negative errors cannot cancel by design)."""
+    return rng.standard_normal(shape)

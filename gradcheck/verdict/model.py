@@ -1,0 +1,128 @@
+"""Verdicts are values: what was found, with its evidence. The boundary decides what fails."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import Location
+
+VERDICTS = (
+    "pass",
+    "shape-mismatch",
+    "transposed",
+    "scaled",
+    "sign-flipped",
+    "wrong",
+    "not-finite",
+    "error",
+    "inconclusive",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the claim against the oracle (for the bounded table of worst entries)."""
+
+    index: tuple[int, ...]
+    claimed: float
+    oracle: float
+
+    @property
+    def ratio(self) -> float:
+        return self.claimed / self.oracle if self.oracle != 0 else float("inf") if self.claimed else 1.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The result of one example."""
+
+    label: str  # one of VERDICTS
+    summary: str  # one line, in the user's symbols
+    lines: tuple[str, ...] = ()  # further explanation
+    max_rel_error: float = 0.0
+    oracle: str = "complex-step"
+    oracle_error: float = 0.0
+    evaluations: int = 0
+    directions: int = 0
+    factor: float | None = None
+    entries: tuple[Entry, ...] = ()
+    claimed_shape: tuple[int, ...] | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExampleRecord:
+    index: int
+    sizes: dict[str, int]
+    seed: int
+    finding: Finding
+    shrunk: bool = False
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on one (claim, wrt) pair, with its evidence."""
+
+    spec: str
+    path: str
+    claim: str
+    wrt: str
+    kind: str
+    node: str | None
+    location: Location
+    expect: str
+    verdict: str
+    diagnosis: str
+    lines: tuple[str, ...]
+    expected_shape: str
+    claimed_shape: str
+    max_rel_error: float
+    examples: int
+    seed: int
+    what: str = ""
+    factor: float | None = None
+    oracle: str = ""
+    entries: tuple = ()
+    failing: ExampleRecord | None = None
+    records: tuple[ExampleRecord, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    @property
+    def outcome(self) -> str:
+        """``ok`` (passed as expected), ``xfail`` (failed as expected), ``xpass`` or ``fail``."""
+        if self.expect == "fail":
+            return "xpass" if self.passed else "xfail"
+        return "ok" if self.passed else "fail"
+
+    @property
+    def as_expected(self) -> bool:
+        return self.outcome in ("ok", "xfail")
+
+
+@dataclass(frozen=True)
+class SpecFailure:
+    """A spec that could not be read or compiled: one located message, no verdicts."""
+
+    path: str
+    message: str
+    line: int = 0
+
+
+@dataclass
+class RunResult:
+    verdicts: list[Verdict] = field(default_factory=list)
+    failures: list[SpecFailure] = field(default_factory=list)
+    seed: int = 0
+    seconds: float = 0.0
+    paths: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.failures:
+            return 2
+        return 0 if all(v.as_expected for v in self.verdicts) else 1

@@ -1,0 +1,62 @@
+"""The one tolerance formula.
+
+A claimed value c agrees with an oracle value o when
+
+    |c - o| <= atol + rtol * max(|c|, |o|) + SAFETY * (claim_err + oracle_err)
+
+where ``oracle_err`` is the oracle's error bar (complex step: a few ulps; finite differences:
+SciPy's estimate) and ``claim_err`` is the rounding error of evaluating the claim itself
+(estimated by perturbing every intermediate result by a relative eps, see
+:mod:`gradcheck.oracle.rounding`). So a claim that is right up to its own rounding passes,
+and with the default rtol = 1e-9 a relative error of 1e-6 (indeed 1e-8) is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAFETY = 4.0
+EPS64 = float(np.finfo(np.float64).eps)
+EPS32 = float(np.finfo(np.float32).eps)
+DEFAULT_RTOL = 1e-9
+DEFAULT_ATOL = 0.0
+FLOAT32_RTOL = 2e-5  # floor for claims computed in float32 (catches 1e-4)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+
+    def allowed(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
+        scale = np.maximum(np.abs(claimed), np.abs(oracle))
+        return self.atol + self.rtol * scale + SAFETY * (np.abs(claim_err) + np.abs(oracle_err))
+
+    def excess(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
+        """|c - o| / allowed: at most 1 where they agree (0/0 counts as agreement)."""
+        diff = np.abs(np.asarray(claimed, dtype=np.float64) - np.asarray(oracle, dtype=np.float64))
+        allowed = self.allowed(claimed, oracle, claim_err, oracle_err)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(diff == 0, 0.0, diff / allowed)
+        return np.where(np.isnan(ratio), np.inf, ratio)
+
+    def within(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
+        return self.excess(claimed, oracle, claim_err, oracle_err) <= 1.0
+
+    def for_float32(self) -> "Tolerance":
+        return Tolerance(rtol=max(self.rtol, FLOAT32_RTOL), atol=self.atol)
+
+
+def relative_error(claimed, oracle) -> float:
+    """max |c - o| / max(|o|_inf, |c|_inf): normwise, so zero entries do not blow it up."""
+    claimed = np.asarray(claimed, dtype=np.float64)
+    oracle = np.asarray(oracle, dtype=np.float64)
+    if claimed.shape != oracle.shape or claimed.size == 0:
+        return float("nan")
+    scale = max(float(np.max(np.abs(oracle))), float(np.max(np.abs(claimed))))
+    diff = float(np.max(np.abs(claimed - oracle)))
+    if diff == 0:
+        return 0.0
+    return diff / scale if scale > 0 else float("inf")
