@@ -59,10 +59,10 @@ def claim_seed(run_seed: int, spec: str, plan: ClaimPlan) -> int:
     return int.from_bytes(h[:4], "little")
 
 
-def _names(problem: Problem, plan: ClaimPlan) -> Names:
+def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = None) -> Names:
     target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
     axes = tuple(str(d) for d in plan.expected_shape)
-    return Names(target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape))
+    return Names(target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes)
 
 
 class _Oracle:
@@ -90,7 +90,19 @@ class _Oracle:
 
 
 def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: _Oracle) -> Finding:
-    """Check one example; never raises except :class:`InvalidSample`."""
+    """Check one example; never raises except :class:`InvalidSample`.
+
+    numpy's floating-point warnings are silenced here: a log(0) in a claim is reported as a
+    ``not-finite`` verdict, not as noise on stderr.
+    """
+    import warnings
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _examine(problem, plan, sample, cfg, oracle)
+
+
+def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: _Oracle) -> Finding:
     try:
         bound = bind(problem, sample)
     except Exception as exc:
@@ -138,7 +150,7 @@ def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSetting
         low_precision = True
     if low_precision:
         tol = tol.for_float32()
-    names = _names(problem, plan)
+    names = _names(problem, plan, bound.sizes)
     if c.shape != expected:
         return _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
@@ -249,7 +261,7 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
             return Finding(**{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations})
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
     return Finding("shape-mismatch",
-                   f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
+                   f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
                    claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
 
 
@@ -277,7 +289,7 @@ def _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_er
 
 def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg) -> Finding:
     claim = plan.claim
-    names = _names(problem, plan)
+    names = _names(problem, plan, bound.sizes)
     worst_excess, worst = -1.0, None
     evals = 0
     rel = 0.0
@@ -293,7 +305,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
         t = tol.for_float32() if low_precision else tol
         if c.shape != expected:
             return Finding("shape-mismatch",
-                           f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
+                           f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
                            claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
         if not np.all(np.isfinite(c)):
             return _not_finite(c, names)

@@ -27,6 +27,21 @@ class Names:
     noun: str  # "claimed gradient"
     axes: tuple[str, ...]  # symbolic dim names per axis, e.g. ("in", "out")
     shape_sym: str  # "(in, out)"
+    sizes: dict[str, int] | None = None  # the example's bound dims, to name concrete shapes
+
+    def symbolic(self, shape: tuple[int, ...]) -> str:
+        """``(out, in) = (4, 3)`` when every size names exactly one dim, else ``(4, 3)``."""
+        concrete = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+        if not self.sizes:
+            return concrete
+        by_size: dict[int, list[str]] = {}
+        for k, v in self.sizes.items():
+            by_size.setdefault(v, []).append(k)
+        names = [by_size.get(n, []) for n in shape]
+        if all(len(x) == 1 for x in names):
+            sym = "(" + ", ".join(x[0] for x in names) + ("," if len(shape) == 1 else "") + ")"
+            return f"{sym} = {concrete}"
+        return concrete
 
 
 def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:
@@ -74,6 +89,9 @@ def _where(bad: np.ndarray, names: Names) -> str:
     total = bad.size
     if count == total:
         return f"every entry of {names.target} is off"
+    if count <= 3:
+        idx = ", ".join("[" + ", ".join(str(int(i)) for i in ix) + "]" for ix in zip(*np.nonzero(bad)))
+        return f"{count} of {total} entries of {names.target} {'is' if count == 1 else 'are'} off: {idx}"
     if bad.ndim == 2:
         rows = np.flatnonzero(bad.any(axis=1))
         cols = np.flatnonzero(bad.any(axis=0))
@@ -83,9 +101,6 @@ def _where(bad: np.ndarray, names: Names) -> str:
             return f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries along {ax0}; index {cols[0]} of {ax1})"
         if len(rows) == 1 and bad.shape[0] > 1:
             return f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries along {ax1}; index {rows[0]} of {ax0})"
-    if bad.ndim == 1 and count <= 3:
-        idx = ", ".join(str(i) for i in np.flatnonzero(bad))
-        return f"{count} of {total} entries of {names.target} are off (index {idx})"
     return f"{count} of {total} entries of {names.target} are off"
 
 
@@ -108,13 +123,13 @@ def diagnose(
         if c.ndim >= 2 and c.T.shape == g.shape and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err)):
             return Finding(
                 "transposed",
-                f"transposed: the claim is the transpose of the gradient — it has shape {tuple(c.shape)}, {names.target} has {names.shape_sym}",
+                f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
                 max_rel_error=relative_error(c.T, g),
                 claimed_shape=tuple(c.shape),
             )
         return Finding(
             "shape-mismatch",
-            f"{names.noun} has shape {tuple(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+            f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
             max_rel_error=float("nan"),
             claimed_shape=tuple(c.shape),
         )

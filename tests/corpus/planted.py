@@ -1,0 +1,39 @@
+"""Hand-written gradients for the planted-bug corpus: one correct, the rest wrong on purpose."""
+
+import numpy as np
+
+
+def _sig(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def theta_grad(X, Y, Theta):
+    s = _sig(X @ Theta)
+    return X.T @ ((s - Y) * s * (1 - s))
+
+
+def theta_grad_one_entry(X, Y, Theta):
+    g = theta_grad(X, Y, Theta)
+    g[0, 1] *= 1.1  # one entry off by 10 %
+    return g
+
+
+def theta_grad_bias_column(X, Y, Theta):
+    g = theta_grad(X, Y, Theta)
+    g[:, -1] = 0.0  # forgot the last column
+    return g
+
+
+def theta_grad_raises(X, Y, Theta):
+    raise ValueError("operands could not be broadcast together")
+
+
+def theta_grad_asker(X, Y, Theta):
+    s = _sig(X @ Theta)
+    return ((Y - s) * -s * (1 - s)).sum(axis=1, keepdims=True) * X
+
+
+def theta_grad_nan(X, Y, Theta):
+    g = theta_grad(X, Y, Theta)
+    g[1, 0] = np.nan
+    return g
