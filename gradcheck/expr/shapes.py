@@ -1,0 +1,443 @@
+"""Static symbolic shape inference, before any number is drawn.
+
+Every node gets a symbolic shape (a tuple of :class:`Dim`). Inference does not stop at the
+first problem: it records the error, carries on with a recovered shape (the right operand's
+for an elementwise mismatch; left rows by right columns for ``@``) and raises the *first*
+error at the end, with ``recovered`` set to the shape inferred for the whole expression.
+That lets the caller say both "this product is wrong" and "the claim would have had shape
+(M, in)".
+
+Each node's element count is also bounded at the dims' upper limits, so that ``ones(10**9)``
+or a ``kron`` blow-up is refused here and never allocated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import ShapeError
+from . import ir
+from .dims import Dim, Shape, broadcast, shape_str
+from .functions import TABLE, Function, ShapeRuleError, matmul_shape
+
+__all__ = ["ShapeEnv", "infer_shape"]
+
+_ELEMENTWISE = {
+    "+": "adds {L} and {R}",
+    "-": "subtracts {R} from {L}",
+    "*": "multiplies {L} by {R}",
+    "/": "divides {L} by {R}",
+    "**": "raises {L} to the power {R}",
+}
+_STATIC_HINT = (
+    "shape arguments may use integer literals, dim names, + - * and ** with a literal exponent"
+)
+
+
+@dataclass(frozen=True)
+class ShapeEnv:
+    """What names mean, shape-wise.
+
+    Attributes
+    ----------
+    arrays : mapping of str to Shape
+        Inputs, graph nodes, cotangent/tangent names, define parameters.
+    scalars : frozenset of str
+        Constants and dim names usable as integer scalars (shape ``()``).
+    dims : mapping of str to (int, int)
+        Every dim symbol and its inclusive size range; used to fold shape arguments, check
+        indices and bound memory.
+    defines : mapping of str to (params, body, body_text)
+        The spec's helper functions.
+    max_elements : int
+        Largest element count any node may have at the dims' upper bounds.
+    """
+
+    arrays: Mapping[str, Shape]
+    scalars: frozenset[str]
+    dims: Mapping[str, tuple[int, int]]
+    defines: Mapping[str, tuple[tuple[str, ...], ir.Expr, str]]
+    max_elements: int = 10_000_000
+
+
+def infer_shape(expr: ir.Expr, env: ShapeEnv, text: str) -> Shape:
+    """The symbolic shape of ``expr``.
+
+    Parameters
+    ----------
+    expr : ir.Expr
+        A parsed expression.
+    env : ShapeEnv
+        Shapes of the names it may use.
+    text : str
+        The expression text, for messages (spans index into it).
+
+    Returns
+    -------
+    Shape
+
+    Raises
+    ------
+    ShapeError
+        The first mismatch, unknown name or budget overrun, with ``source=text`` and a span
+        but no location; its ``recovered`` attribute holds the shape inferred for the whole
+        expression despite the error.
+    """
+    return _Inferrer(env, text, ()).run(expr)
+
+
+class _Inferrer:
+    def __init__(self, env: ShapeEnv, text: str, calling: tuple[str, ...]) -> None:
+        self.env = env
+        self.text = text
+        self.calling = calling  # defines being expanded, to refuse recursion
+        self.first: ShapeError | None = None
+        self.lo = {s: r[0] for s, r in env.dims.items()}
+        self.hi = {s: r[1] for s, r in env.dims.items()}
+
+    def run(self, expr: ir.Expr) -> Shape:
+        shape = self.infer(expr)
+        if self.first is not None:
+            self.first.recovered = shape
+            raise self.first
+        return shape
+
+    def error(self, message: str, span: ir.Span, hint: str | None = None) -> None:
+        if self.first is None:
+            self.first = ShapeError(message, source=self.text, span=span, hint=hint)
+
+    def src(self, node: ir.Expr) -> str:
+        return self.text[node.span[0] : node.span[1]]
+
+    def range(self, dim: Dim) -> tuple[int, int] | None:
+        if not dim.symbols <= self.lo.keys():
+            return None
+        a, b = dim.bind(self.lo), dim.bind(self.hi)
+        return (min(a, b), max(a, b))
+
+    # -- nodes ---------------------------------------------------------------------------
+
+    def infer(self, node: ir.Expr) -> Shape:
+        shape = self.dispatch(node)
+        if not isinstance(node, (ir.Name, ir.Number)):
+            self.check_budget(node, shape)
+        return shape
+
+    def dispatch(self, node: ir.Expr) -> Shape:
+        if isinstance(node, ir.Number):
+            return ()
+        if isinstance(node, ir.Name):
+            return self.name(node)
+        if isinstance(node, ir.Unary):
+            return self.infer(node.operand)
+        if isinstance(node, ir.Transpose):
+            return tuple(reversed(self.infer(node.operand)))
+        if isinstance(node, ir.Binary):
+            return self.binary(node)
+        if isinstance(node, ir.Compare):
+            return self.compare(node)
+        if isinstance(node, ir.Call):
+            return self.call(node)
+        if isinstance(node, ir.Index):
+            return self.index(node)
+        if isinstance(node, ir.TupleExpr):
+            self.error("a tuple is not an array here", node.span)
+            return ()
+        if isinstance(node, ir.String):
+            self.error("a string is only allowed as the first argument of einsum()", node.span)
+            return ()
+        raise TypeError(f"unknown IR node {type(node).__name__}")
+
+    def name(self, node: ir.Name) -> Shape:
+        if node.id in self.env.arrays:
+            return tuple(self.env.arrays[node.id])
+        if node.id in self.env.scalars or node.id in self.env.dims:
+            return ()
+        if node.id in self.env.defines or node.id in TABLE:
+            self.error(f"'{node.id}' is a function; call it as {node.id}(...)", node.span)
+        else:
+            self.error(f"unknown name '{node.id}'", node.span)
+        return ()
+
+    def binary(self, node: ir.Binary) -> Shape:
+        left = self.infer(node.left)
+        right = self.infer(node.right)
+        if node.op == "@":
+            try:
+                return matmul_shape(left, right)
+            except ShapeRuleError as exc:
+                self.error(f"`{self.src(node)}` {exc.message}", node.span)
+                return exc.recovered
+        shape = broadcast(left, right)
+        if shape is None:
+            what = _ELEMENTWISE[node.op].format(L=shape_str(left), R=shape_str(right))
+            hint = None
+            if len(left) > 1 and tuple(reversed(left)) == right:
+                hint = "the shapes differ by a transpose: is a `.T` missing or extra?"
+            self.error(f"`{self.src(node)}` {what}", node.span, hint)
+            return right
+        return shape
+
+    def compare(self, node: ir.Compare) -> Shape:
+        left = self.infer(node.left)
+        right = self.infer(node.right)
+        shape = broadcast(left, right)
+        if shape is None:
+            message = f"`{self.src(node)}` compares {shape_str(left)} with {shape_str(right)}"
+            self.error(message, node.span)
+            return right
+        return shape
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def call(self, node: ir.Call) -> Shape:
+        if node.func in self.env.defines:
+            return self.define(node)
+        function = TABLE.get(node.func)
+        if function is None:
+            self.error(f"unknown function '{node.func}'", (node.span[0], node.span[0] + len(node.func)))
+            for arg in node.args:
+                self.infer(arg)
+            return ()
+        args = self.arguments(node, function)
+        if args is None:
+            return ()
+        axis, keepdims = self.keywords(node, function)
+        try:
+            return function.rule(node.func, args, axis, keepdims)
+        except ShapeRuleError as exc:
+            self.error(exc.message, node.span)
+            return exc.recovered
+
+    def arguments(self, node: ir.Call, function: Function) -> list | None:
+        params = function.params
+        fixed = len(params) - function.variadic
+        if len(node.args) < fixed or (len(node.args) > fixed and not function.variadic):
+            wanted = f"at least {fixed}" if function.variadic else str(fixed)
+            plural = "" if fixed == 1 else "s"
+            self.error(
+                f"{function.signature} takes {wanted} argument{plural}, got {len(node.args)}",
+                node.span,
+            )
+            for arg in node.args:
+                if not isinstance(arg, (ir.String, ir.TupleExpr)):
+                    self.infer(arg)
+            return None
+        out = []
+        for position, arg in enumerate(node.args):
+            pname, kind = params[min(position, len(params) - 1)]
+            out.append(self.argument(node, pname, kind, arg))
+        return out
+
+    def argument(self, node: ir.Call, pname: str, kind: str, arg: ir.Expr):
+        if kind in ("array", "*array"):
+            if isinstance(arg, ir.TupleExpr):
+                message = f"{node.func}(): argument '{pname}' must be an array, not a list or tuple"
+                self.error(message, arg.span)
+                return ()
+            return self.infer(arg)
+        if kind in ("shape", "newshape"):
+            items = arg.items if isinstance(arg, ir.TupleExpr) else (arg,)
+            return tuple(self.static_dim(item, allow_wild=kind == "newshape") for item in items)
+        if kind == "size":
+            return self.static_dim(arg)
+        if kind == "subscripts":
+            return arg.value if isinstance(arg, ir.String) else ""
+        if kind == "arrays":
+            if not isinstance(arg, ir.TupleExpr):
+                self.error(f"{node.func}() needs a list of arrays: {node.func}([a, b])", arg.span)
+                return [self.infer(arg)]
+            if not arg.items:
+                self.error(f"{node.func}() needs at least one array", arg.span)
+            return [self.argument(node, pname, "array", item) for item in arg.items]
+        raise ValueError(f"unknown parameter kind {kind!r}")
+
+    def keywords(self, node: ir.Call, function: Function) -> tuple[int | tuple[int, ...] | None, bool]:
+        axis: int | tuple[int, ...] | None = None
+        keepdims = False
+        for key, value in node.kwargs:
+            if key not in function.keywords:
+                if function.keywords:
+                    accepted = " and ".join(f"{k}=" for k in sorted(function.keywords))
+                    message = f"{node.func}() does not take {key}= (only {accepted})"
+                else:
+                    message = f"{node.func}() takes no keyword arguments"
+                self.error(message, value.span)
+            elif key == "axis":
+                if isinstance(value, ir.TupleExpr):
+                    axis = tuple(int(item.value) for item in value.items if isinstance(item, ir.Number))
+                elif isinstance(value, ir.Number):
+                    axis = int(value.value)
+            elif key == "keepdims" and isinstance(value, ir.Number):
+                keepdims = bool(value.value)
+        return axis, keepdims
+
+    def define(self, node: ir.Call) -> Shape:
+        params, body, body_text = self.env.defines[node.func]
+        heading = f"in {node.func}({', '.join(params)}) = {body_text}: "
+        arg_shapes = [self.argument(node, p, "array", a) for p, a in zip(params, node.args)]
+        for extra in node.args[len(params) :]:
+            self.argument(node, "", "array", extra)
+        if node.func in self.calling:
+            self.error(f"define '{node.func}' calls itself recursively", node.span)
+            return ()
+        if len(node.args) != len(params) or node.kwargs:
+            plural = "" if len(params) == 1 else "s"
+            got = f"{len(node.args)}" + (" and keyword arguments" if node.kwargs else "")
+            self.error(
+                f"{node.func}({', '.join(params)}) takes {len(params)} argument{plural}, got {got}",
+                node.span,
+            )
+            return ()
+        arrays = dict(self.env.arrays)
+        arrays.update(zip(params, arg_shapes))
+        scalars = self.env.scalars - set(params)
+        inner_env = ShapeEnv(arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements)
+        try:
+            return _Inferrer(inner_env, body_text, self.calling + (node.func,)).run(body)
+        except ShapeError as exc:
+            self.error(heading + exc.message, node.span, exc.hint)
+            return exc.recovered
+
+    # -- static shape arguments ----------------------------------------------------------
+
+    def static_dim(self, node: ir.Expr, *, allow_wild: bool = False) -> Dim:
+        dim = self.fold(node)
+        if dim is None:
+            return Dim.const(1)
+        if allow_wild and dim == Dim.const(-1):
+            return dim
+        bounds = self.range(dim)
+        if bounds is not None and bounds[0] < 0:
+            message = f"shape argument {dim} may be negative (it ranges over {bounds[0]}..{bounds[1]})"
+            self.error(message, node.span)
+            return Dim.const(1)
+        return dim
+
+    def fold(self, node: ir.Expr) -> Dim | None:
+        if isinstance(node, ir.Number):
+            if isinstance(node.value, bool) or not isinstance(node.value, int):
+                self.error(f"shape argument {self.src(node)} is not an integer", node.span, _STATIC_HINT)
+                return None
+            return Dim.const(node.value)
+        if isinstance(node, ir.Name):
+            if node.id in self.env.dims:
+                return Dim.of(node.id)
+            self.error(f"shape argument '{node.id}' is not a dim", node.span, _STATIC_HINT)
+            return None
+        if isinstance(node, ir.Unary):
+            inner = self.fold(node.operand)
+            if inner is None:
+                return None
+            return Dim.const(0) - inner if node.op == "-" else inner
+        if isinstance(node, ir.Binary) and node.op in ("+", "-", "*"):
+            left, right = self.fold(node.left), self.fold(node.right)
+            if left is None or right is None:
+                return None
+            return left + right if node.op == "+" else left - right if node.op == "-" else left * right
+        if isinstance(node, ir.Binary) and node.op == "**" and isinstance(node.right, ir.Number):
+            base, power = self.fold(node.left), node.right.value
+            if base is not None and isinstance(power, int) and 0 <= power <= 8:
+                result = Dim.const(1)
+                for _ in range(power):
+                    result = result * base
+                return result
+        self.error(
+            f"shape argument `{self.src(node)}` is not a static integer expression",
+            node.span,
+            _STATIC_HINT,
+        )
+        return None
+
+    # -- subscripts ----------------------------------------------------------------------
+
+    def index(self, node: ir.Index) -> Shape:
+        shape = list(self.infer(node.value))
+        consumed = sum(not isinstance(item, ir.IndexNewAxis) for item in node.items)
+        if consumed > len(shape):
+            self.error(
+                f"`{self.src(node)}` has {consumed} indices "
+                f"but {shape_str(tuple(shape))} has {len(shape)} axes",
+                node.span,
+            )
+            shape += [Dim.const(1)] * (consumed - len(shape))
+        out: list[Dim] = []
+        axis = 0
+        for item in node.items:
+            if isinstance(item, ir.IndexNewAxis):
+                out.append(Dim.const(1))
+                continue
+            dim = shape[axis]
+            axis += 1
+            if isinstance(item, ir.IndexInt):
+                self.check_int(node, item.value, dim)
+            else:
+                out.append(self.slice_length(node, item, dim))
+        return tuple(out + shape[axis:])
+
+    def describe(self, dim: Dim) -> str:
+        bounds = self.range(dim)
+        if dim.is_const or bounds is None:
+            return f"dim {dim}"
+        return f"dim {dim} ({bounds[0]}..{bounds[1]})"
+
+    def check_int(self, node: ir.Index, i: int, dim: Dim) -> None:
+        bounds = self.range(dim)
+        smallest = bounds[0] if bounds is not None else 0
+        if not (i < smallest if i >= 0 else -i <= smallest):
+            word = "is" if dim.is_const else "may be"
+            self.error(f"index {i} {word} out of range for {self.describe(dim)}", node.span)
+
+    def slice_length(self, node: ir.Index, item: ir.IndexSlice, dim: Dim) -> Dim:
+        start, stop, step = item.start, item.stop, item.step
+        if dim.is_const:
+            return Dim.const(len(range(*slice(start, stop, step).indices(dim.value))))
+        if start is None and stop is None and step in (None, 1):
+            return dim
+        bounds = self.range(dim)
+        smallest = bounds[0] if bounds is not None else 0
+        shown = f"{'' if start is None else start}:{'' if stop is None else stop}" + (
+            "" if step is None else f":{step}"
+        )
+        if step is not None and step != 1:
+            if (start or 0) >= 0 and stop is not None and 0 <= stop <= smallest:
+                return Dim.const(len(range(*slice(start, stop, step).indices(smallest))))
+            message = (
+                f"slice {shown} with a step is only supported within the first {smallest} "
+                f"entries of {self.describe(dim)}"
+            )
+            self.error(message, node.span)
+            return dim
+
+        def position(bound: int | None, default: Dim) -> Dim | None:
+            if bound is None:
+                return default
+            if abs(bound) > smallest:
+                return None
+            return Dim.const(bound) if bound >= 0 else dim + Dim.const(bound)
+
+        first, last = position(start, Dim.const(0)), position(stop, dim)
+        length = last - first if first is not None and last is not None else None
+        if length is None or (r := self.range(length)) is None or r[0] < 0:
+            self.error(f"slice {shown} may be out of range for {self.describe(dim)}", node.span)
+            return dim
+        return length
+
+    # -- memory budget -------------------------------------------------------------------
+
+    def check_budget(self, node: ir.Expr, shape: Shape) -> None:
+        count = 1
+        for dim in shape:
+            bounds = self.range(dim)
+            if bounds is None:
+                return
+            count *= max(bounds[1], 0)
+        if count <= self.env.max_elements:
+            return
+        symbols = sorted(set().union(*(d.symbols for d in shape)))
+        at = f" at {', '.join(f'{s}={self.hi[s]}' for s in symbols)}" if symbols else ""
+        self.error(
+            f"`{self.src(node)}` would allocate {count} elements{at} (budget {self.env.max_elements})",
+            node.span,
+        )
