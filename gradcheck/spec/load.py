@@ -1,0 +1,550 @@
+"""YAML spec text -> :class:`~gradcheck.spec.model.Spec` (format v1).
+
+Reading goes in three passes, so that every section may refer to every other one:
+
+1. :mod:`gradcheck.spec.yaml` turns text into round-trip data, refusing tags, anchors and
+   other YAML machinery before anything is constructed;
+2. every name (dims, constants, inputs, define helpers, graph nodes) is registered, so
+   that two sections cannot both claim one name;
+3. expressions are parsed and their names resolved against the scope of their section,
+   and claims are checked against inputs and graph nodes.
+
+Every error is a located :class:`~gradcheck.errors.SpecError`; nothing here imports user
+code or evaluates anything (``{python: "mod:fn"}`` is only checked for its form).
+"""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ExpressionError, Location, SchemaError, SpecError
+from ..expr.functions import WHITELIST
+from ..expr.parse import called_functions, free_names
+from .claims import read_claims
+from .expressions import check_defines, compile_expression, expression_text, position
+from .fields import (
+    NAME_KINDS,
+    check_keys,
+    describe,
+    did_you_mean,
+    is_name,
+    need,
+    read_float,
+    read_python_ref,
+)
+from .model import Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Spec
+from .yaml import (
+    MAX_BYTES,
+    is_block,
+    item_location,
+    key_location,
+    node_location,
+    read_yaml,
+    value_location,
+)
+
+__all__ = ["load_spec", "load_spec_text"]
+
+TOP_KEYS = (
+    "spec", "description", "dims", "constants", "inputs",
+    "define", "graph", "loss", "claims", "settings",
+)  # fmt: skip
+DOMAINS = ("real", "positive", "unit", "symmetric", "spd", "invertible", "orthogonal", "simplex")
+MATRIX_DOMAINS = frozenset({"symmetric", "spd", "invertible", "orthogonal"})
+DTYPES = ("float64", "float32")
+SETTINGS_INT = ("examples", "directions", "max_elements")
+SETTINGS_FLOAT = ("rtol", "atol")
+DEFINE_KEY = re.compile(r"\s*([^\s(]+)\s*\((.*)\)\s*", re.DOTALL)
+
+
+def load_spec(path: str | os.PathLike) -> Spec:
+    """Read and check a spec file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A UTF-8 YAML file in gradcheck's spec format (v1).
+
+    Returns
+    -------
+    Spec
+
+    Raises
+    ------
+    SpecError
+        SchemaError or ExpressionError, always with a file:line:col location; a file that
+        cannot be read or decoded is reported at line 1, column 1.
+    """
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError as error:
+        raise SchemaError(
+            f"cannot read the spec file: {error.strerror or error}", Location(name, 1, 1)
+        ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SchemaError(
+            f"the spec file is not valid UTF-8 (byte 0x{data[error.start]:02x} on line {line})",
+            Location(name, 1, 1),
+            hint="save the file as UTF-8",
+        ) from None
+    return load_spec_text(text, name)
+
+
+def load_spec_text(text: str, path: str) -> Spec:
+    """Check spec text; ``path`` names the file in locations and gives the default name.
+
+    Raises
+    ------
+    SpecError
+        For any text that is not a valid spec; no other exception escapes.
+    """
+    try:
+        return _Loader(text, str(path)).load()
+    except SpecError:
+        raise
+    except RecursionError:
+        raise SchemaError("the spec is nested too deeply", Location(str(path), 1, 1)) from None
+    except Exception as error:  # the contract: only SpecError leaves this function
+        raise SchemaError(
+            f"internal error while reading the spec: {type(error).__name__}: {error}",
+            Location(str(path), 1, 1),
+            hint="this is a bug in gradcheck; please report it with the spec file",
+        ) from error
+
+
+class _Loader:
+    """One spec file being read; holds the names seen so far and their locations."""
+
+    def __init__(self, text: str, path: str) -> None:
+        self.text = text
+        self.path = path
+        self.lines = text.splitlines()
+        self.names: dict[str, tuple[str, Location]] = {}
+        self.dims: dict[str, DimSpec] = {}
+        self.constants: dict[str, float] = {}
+        self.inputs: dict[str, InputSpec] = {}
+        self.params: dict[str, tuple[str, ...]] = {}  # define helper -> parameters
+        self.node_keys: list[tuple[str, Any, Location]] = []
+        self.callables: frozenset[str] = frozenset(WHITELIST)
+        self.define_mapping: Mapping = {}
+
+    # ---- top level ---------------------------------------------------------------------
+
+    def load(self) -> Spec:
+        top_at = Location(self.path, 1, 1)
+        doc = read_yaml(self.text, self.path)
+        if not isinstance(doc, Mapping):
+            empty = " (the file is empty)" if doc is None else ""
+            raise SchemaError(f"a spec must be a mapping, got {describe(doc)}{empty}", top_at)
+        check_keys(doc, TOP_KEYS, "", self.path)
+        for key in ("inputs", "loss", "claims"):
+            if key not in doc:
+                raise SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section")
+
+        name = doc.get("spec", Path(self.path).stem)
+        need(name, str, "spec must be a string (the spec's name)", self.at_value(doc, "spec"))
+        if not name.strip():
+            raise SchemaError("spec (the spec's name) must not be empty", self.at_value(doc, "spec"))
+        description = self.read_description(doc)
+
+        self.read_dims(self.section(doc, "dims"))
+        self.read_constants(self.section(doc, "constants"))
+        self.read_inputs(self.section(doc, "inputs", optional=False))
+        define_keys = self.register_defines(self.section(doc, "define"))
+        self.register_nodes(self.section(doc, "graph"))
+
+        defines = self.compile_defines(define_keys)
+        graph = self.compile_graph()
+        self.check_node_order(graph, defines)
+        loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
+        claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
+        settings = self.read_settings(self.section(doc, "settings"))
+        return Spec(
+            name=str(name),
+            path=self.path,
+            description=description,
+            dims=self.dims,
+            constants=self.constants,
+            inputs=self.inputs,
+            define=defines,
+            graph=graph,
+            loss=loss,
+            claims=claims,
+            settings=settings,
+            location=top_at,
+        )
+
+    def section(self, doc: Mapping, key: str, *, optional: bool = True) -> Mapping:
+        value = doc.get(key)
+        if value is None and optional:
+            return {}
+        return need(value, Mapping, f"{key} must be a mapping", self.at_value(doc, key))
+
+    def read_description(self, mapping: Mapping, *, claim=None) -> str:
+        value = mapping.get("description")
+        if value is None:
+            return ""
+        at = self.at_value(mapping, "description")
+        return str(need(value, str, "description must be a string", at, claim=claim))
+
+    # ---- locations ---------------------------------------------------------------------
+
+    def at_key(self, mapping: Mapping, key: Any) -> Location:
+        return key_location(mapping, key, self.path)
+
+    def at_value(self, mapping: Mapping, key: Any) -> Location:
+        """Where a value starts; for a block scalar, where its first content line starts."""
+        at = value_location(mapping, key, self.path)
+        if key in mapping and is_block(mapping[key]):
+            for index in range(at.line, len(self.lines)):  # at.line is 1-based: the next line
+                line = self.lines[index]
+                if line.strip():
+                    return Location(self.path, index + 1, len(line) - len(line.lstrip()) + 1)
+        return at
+
+    def at_node(self, node: Any) -> Location:
+        return node_location(node, self.path)
+
+    # ---- names -------------------------------------------------------------------------
+
+    def register(self, name: Any, kind: str, at: Location) -> str:
+        """Claim a name for one section; names are unique across all sections."""
+        label = NAME_KINDS[kind]
+        if not is_name(name):
+            shown = f"'{name}'" if isinstance(name, str) else describe(name)
+            raise SchemaError(
+                f"{label[label.index(' ') + 1 :]} name must be an identifier, got {shown}",
+                at,
+                hint="use letters, digits and underscores, not starting with a digit",
+            )
+        if keyword.iskeyword(name) and kind != "dim":
+            raise SchemaError(
+                f"'{name}' is a Python keyword and cannot name {label}",
+                at,
+                hint="only dims may be keywords (and are then usable only in shapes)",
+            )
+        if name.startswith("_"):
+            raise SchemaError(f"names may not start with '_': '{name}'", at)
+        if name in self.names:
+            other, where = self.names[name]
+            label = NAME_KINDS[other]
+            raise SchemaError(f"name '{name}' is already used by {label} (line {where.line})", at)
+        self.names[str(name)] = (kind, at)
+        return str(name)
+
+    def value_names(self, *, nodes: int | None = None) -> set[str]:
+        """Names usable as values: inputs, constants, dims that are not keywords, nodes.
+
+        ``nodes`` limits the graph nodes to the first ``nodes`` ones.
+        """
+        names = set(self.inputs) | set(self.constants)
+        names |= {d for d in self.dims if not keyword.iskeyword(d)}
+        names |= {n for n, _, _ in self.node_keys[:nodes]}
+        return names
+
+    def name_hints(self) -> dict[str, str]:
+        hints = {
+            f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})"
+            for f, p in self.params.items()
+        }
+        return hints
+
+    def compile(self, text: str, start: Location, names: set[str], *, hints=None, claim=None):
+        return compile_expression(
+            text,
+            start,
+            callables=self.callables,
+            names=names,
+            defines=self.params,
+            hints={**self.name_hints(), **(hints or {})},
+            claim=claim,
+        )
+
+    def read_body(self, mapping: Mapping, key: str, what: str, names: set[str], *, claim) -> Body:
+        """An expression or ``{python: "module:function"}``."""
+        value = mapping.get(key)
+        if isinstance(value, Mapping):
+            return read_python_ref(value, what, self.path, claim=claim)
+        at = self.at_value(mapping, key)
+        text, start = expression_text(value, at, what, claim=claim)
+        return self.compile(text, start, names, claim=claim)
+
+    # ---- sections ----------------------------------------------------------------------
+
+    def read_dims(self, dims: Mapping) -> None:
+        for key, value in dims.items():
+            name = self.register(key, "dim", self.at_key(dims, key))
+            at = self.at_value(dims, name)
+            what = f"dim '{name}' must be a positive integer or a range [lo, hi]"
+            if isinstance(value, list):
+                if len(value) != 2:
+                    raise SchemaError(f"{what}, got a list of {len(value)}", at)
+                lo, hi = (need(v, int, what, at) for v in value)
+            else:
+                lo = hi = need(value, int, what, at)
+            if lo < 1:
+                raise SchemaError(f"dim '{name}' must be at least 1, got {lo}", at)
+            if lo > hi:
+                raise SchemaError(
+                    f"dim '{name}' has an empty range [{lo}, {hi}]",
+                    at,
+                    hint="write [lo, hi] with lo <= hi",
+                )
+            self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
+
+    def read_constants(self, constants: Mapping) -> None:
+        for key, value in constants.items():
+            name = self.register(key, "constant", self.at_key(constants, key))
+            at = self.at_value(constants, name)
+            self.constants[name] = read_float(value, f"constant '{name}'", at)
+
+    def read_inputs(self, inputs: Mapping) -> None:
+        for key, spec in inputs.items():
+            name = self.register(key, "input", self.at_key(inputs, key))
+            at = self.at_value(inputs, name)
+            if isinstance(spec, list):
+                raise SchemaError(
+                    f"input '{name}' must be a mapping, got a list",
+                    at,
+                    hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
+                )
+            need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
+            check_keys(spec, ("shape", "domain", "dtype"), f" in input '{name}'", self.path)
+            if "shape" not in spec:
+                raise SchemaError(
+                    f"input '{name}' needs a shape",
+                    at,
+                    hint="for example {shape: [M, n]}; [] is a scalar",
+                )
+            shape = self.read_shape(spec, name)
+            domain = self.read_domain(spec, name, shape)
+            dtype = spec.get("dtype", "float64")
+            if dtype not in DTYPES:
+                raise SchemaError(
+                    f"dtype of input '{name}' must be float64 or float32, got {dtype!r}",
+                    self.at_value(spec, "dtype"),
+                    hint=did_you_mean(dtype, DTYPES),
+                )
+            self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), str(dtype))
+
+    def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:
+        value = spec["shape"]
+        at = self.at_value(spec, "shape")
+        what = f"shape of input '{name}' must be a list of dims or integers"
+        need(value, list, what, at)
+        shape: list[str | int] = []
+        for index, entry in enumerate(value):
+            where = self.item_at(value, index)
+            if isinstance(entry, str):
+                if entry not in self.dims:
+                    raise SchemaError(
+                        f"unknown dim '{entry}' in the shape of input '{name}'",
+                        where,
+                        hint=did_you_mean(entry, self.dims) or "declare it under dims:",
+                    )
+                shape.append(str(entry))
+            else:
+                size = need(entry, int, what, where)
+                if size < 1:
+                    raise SchemaError(f"sizes in a shape must be at least 1, got {size}", where)
+                shape.append(int(size))
+        return tuple(shape)
+
+    def item_at(self, seq: Any, index: int) -> Location:
+        return item_location(seq, index, self.path)
+
+    def read_domain(self, spec: Mapping, name: str, shape: tuple) -> Domain:
+        value = spec.get("domain", "real")
+        at = self.at_value(spec, "domain")
+        every = ", ".join(DOMAINS)
+        if isinstance(value, str):
+            if value in ("range", "integers"):
+                bounds = "[low, high]" if value == "range" else "[lo, hi]"
+                raise SchemaError(f"domain '{value}' needs bounds: {{{value}: {bounds}}}", at)
+            if value not in DOMAINS:
+                raise SchemaError(
+                    f"unknown domain '{value}' for input '{name}'",
+                    at,
+                    hint=did_you_mean(value, DOMAINS + ("range", "integers")) or f"domains: {every}",
+                )
+            domain = Domain(str(value))
+        elif isinstance(value, Mapping) and len(value) == 1:
+            check_keys(value, ("range", "integers"), f" in the domain of input '{name}'", self.path)
+            domain = self.read_bounds(value, name)
+        else:
+            raise SchemaError(
+                f"domain of input '{name}' must be one of {every}, "
+                f"or {{range: [low, high]}} or {{integers: [lo, hi]}}, got {describe(value)}",
+                at,
+            )
+        shown = "[" + ", ".join(map(str, shape)) + "]"
+        if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or shape[-1] != shape[-2]):
+            raise SchemaError(
+                f"{domain.kind} needs a square matrix: shape {shown}",
+                at,
+                hint=f"input '{name}' must end in two equal dims, e.g. [n, n]",
+            )
+        if domain.kind == "simplex" and not shape:
+            raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
+        return domain
+
+    def read_bounds(self, value: Mapping, name: str) -> Domain:
+        kind = next(iter(value))
+        bounds = value[kind]
+        at = self.at_value(value, kind)
+        what = f"{kind} of input '{name}' must be a list [low, high]"
+        if not isinstance(bounds, list) or len(bounds) != 2:
+            got = f"a list of {len(bounds)}" if isinstance(bounds, list) else describe(bounds)
+            raise SchemaError(f"{what}, got {got}", at)
+        if kind == "range":
+            low, high = (read_float(b, f"a range bound of input '{name}'", at) for b in bounds)
+            if not low < high:
+                raise SchemaError(
+                    f"range of input '{name}' is empty: [{low}, {high}]",
+                    at,
+                    hint="write [low, high] with low < high",
+                )
+            return Domain("range", low, high)
+        ends: list[int | str] = []
+        for index, bound in enumerate(bounds):
+            where = self.item_at(bounds, index)
+            if isinstance(bound, str):
+                if bound not in self.dims:
+                    raise SchemaError(
+                        f"unknown dim '{bound}' in the integers of input '{name}'",
+                        where,
+                        hint=did_you_mean(bound, self.dims),
+                    )
+                ends.append(str(bound))
+            else:
+                what = f"integer bounds of input '{name}' must be integers or dims"
+                ends.append(int(need(bound, int, what, where)))
+        lo, hi = ends
+        if isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
+            raise SchemaError(
+                f"integers of input '{name}' is empty: [{lo}, {hi}) is half-open",
+                at,
+                hint="write [lo, hi] with lo < hi",
+            )
+        return Domain("integers", lo, hi)
+
+    def register_defines(self, define: Mapping) -> list[tuple[str, Any]]:
+        keys = []
+        for key in define:
+            at = self.at_key(define, key)
+            match = DEFINE_KEY.fullmatch(key) if isinstance(key, str) else None
+            if match is None:
+                shown = f"'{key}'" if isinstance(key, str) else describe(key)
+                raise SchemaError(f"a define: key must look like 'name(x, y)', got {shown}", at)
+            name = self.register(match.group(1), "define", at)
+            if name in WHITELIST:
+                raise SchemaError(
+                    f"define '{name}' would hide the built-in function '{name}'",
+                    at,
+                    hint="choose another name",
+                )
+            params = [p.strip() for p in match.group(2).split(",")] if match.group(2).strip() else []
+            for param in params:
+                if not is_name(param) or keyword.iskeyword(param) or param.startswith("_"):
+                    message = f"parameter '{param}' of define '{name}' must be an identifier"
+                    raise SchemaError(message, at)
+            if len(set(params)) != len(params):
+                raise SchemaError(f"define '{name}' repeats a parameter", at)
+            self.params[name] = tuple(params)
+            keys.append((name, key))
+        self.callables = frozenset(WHITELIST) | frozenset(self.params)
+        self.define_mapping = define
+        return keys
+
+    def register_nodes(self, graph: Mapping) -> None:
+        for key in graph:
+            at = self.at_key(graph, key)
+            name = self.register(key, "node", at)
+            self.node_keys.append((name, graph, at))
+
+    def compile_defines(self, keys: list[tuple[str, Any]]) -> dict[str, Define]:
+        defines: dict[str, Define] = {}
+        mapping = self.define_mapping
+        names = self.value_names()
+        for name, key in keys:
+            params = self.params[name]
+            at = self.at_value(mapping, key)
+            text, start = expression_text(mapping[key], at, f"the body of define '{name}'")
+            body = self.compile(text, start, names | set(params))
+            defines[name] = Define(name, params, body, self.at_key(mapping, key))
+        check_defines(defines)
+        return defines
+
+    def compile_graph(self) -> tuple[GraphNode, ...]:
+        nodes = []
+        for index, (name, graph, at) in enumerate(self.node_keys):
+            hints = {name: f"'{name}' is the node being defined"}
+            for later, _, where in self.node_keys[index + 1 :]:
+                hints[later] = (
+                    f"'{later}' is defined later in graph (line {where.line}); "
+                    "a node may only use earlier nodes"
+                )
+            value, value_at = graph[name], self.at_value(graph, name)
+            text, start = expression_text(value, value_at, f"graph node '{name}'")
+            body = self.compile(text, start, self.value_names(nodes=index), hints=hints)
+            nodes.append(GraphNode(name, body, at))
+        return tuple(nodes)
+
+    def check_node_order(self, graph: tuple[GraphNode, ...], defines: dict[str, Define]) -> None:
+        """A node may not reach a later node through a define: helper's body."""
+        order = {node.name: i for i, node in enumerate(graph)}
+        reach: dict[str, set[str]] = {}
+
+        def nodes_of(helper: str) -> set[str]:
+            if helper not in reach:
+                body = defines[helper].body.expr
+                params = defines[helper].params
+                used = {n for n, _ in free_names(body) if n in order and n not in params}
+                for callee, _ in called_functions(body):
+                    if callee in defines:
+                        used |= nodes_of(callee)  # no cycles: check_defines ran first
+                reach[helper] = used
+            return reach[helper]
+
+        for node in graph:
+            for helper, span in called_functions(node.body.expr):
+                if helper not in defines:
+                    continue
+                late = sorted(
+                    (n for n in nodes_of(helper) if order[n] >= order[node.name]), key=order.get
+                )
+                if late:
+                    raise ExpressionError(
+                        f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",
+                        position(node.body.location, node.body.text, span[0]),
+                        hint="a node may only use earlier nodes, also through define: helpers",
+                        source=node.body.text,
+                        span=span,
+                    )
+
+    def read_settings(self, settings: Mapping) -> Settings:
+        check_keys(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path)
+        values: dict[str, Any] = {}
+        for key, value in settings.items():
+            at = self.at_value(settings, key)
+            if key in SETTINGS_INT:
+                number = need(value, int, f"settings {key} must be an integer", at)
+                if number < 1:
+                    raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
+                values[key] = int(number)
+            else:
+                number = read_float(value, f"settings {key}", at)
+                if number < 0:
+                    raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
+                values[key] = number
+        return Settings(**values)
