@@ -84,23 +84,25 @@ def worst_entries(c: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None, 
 
 
 def _where(bad: np.ndarray, names: Names) -> str:
-    """Say where the bad entries are: all, a row, a column, a few entries."""
+    """Say where the bad entries are: all, a column, a row, a few entries, or how many."""
     count = int(bad.sum())
     total = bad.size
     if count == total:
         return f"every entry of {names.target} is off"
-    if count <= 3:
-        idx = ", ".join("[" + ", ".join(str(int(i)) for i in ix) + "]" for ix in zip(*np.nonzero(bad)))
-        return f"{count} of {total} entries of {names.target} {'is' if count == 1 else 'are'} off: {idx}"
-    if bad.ndim == 2:
+    if bad.ndim == 2 and count >= 2:
         rows = np.flatnonzero(bad.any(axis=1))
         cols = np.flatnonzero(bad.any(axis=0))
         ax0 = names.axes[0] if names.axes else "axis 0"
         ax1 = names.axes[1] if len(names.axes) > 1 else "axis 1"
-        if len(cols) == 1 and bad.shape[1] > 1:
-            return f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries along {ax0}; index {cols[0]} of {ax1})"
-        if len(rows) == 1 and bad.shape[0] > 1:
-            return f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries along {ax1}; index {rows[0]} of {ax0})"
+        if len(cols) == 1:
+            return (f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries; "
+                    f"index {cols[0]} along {ax1})")
+        if len(rows) == 1:
+            return (f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries; "
+                    f"index {rows[0]} along {ax0})")
+    if count <= 3:
+        idx = ", ".join("[" + ", ".join(str(int(i)) for i in ix) + "]" for ix in zip(*np.nonzero(bad)))
+        return f"{count} of {total} entries of {names.target} {'is' if count == 1 else 'are'} off: {idx}"
     return f"{count} of {total} entries of {names.target} are off"
 
 

@@ -57,7 +57,10 @@ def failure_block(v: Verdict) -> str:
     lines = [f"{LABEL[v.outcome]} {v.path}:{v.location.line}:{v.location.col} claim '{v.claim}' ({v.what})"]
     if v.outcome == "xpass":
         lines.append("  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant")
-    if v.failing is not None:
+    if v.failing is not None and v.examples == 0:
+        dims = " ".join(f"{k}={val}" for k, val in v.failing.sizes.items())
+        lines.append(f"  found from the symbolic shapes, before drawing any example (for instance dims {dims})  run seed {v.seed}")
+    elif v.failing is not None:
         r = v.failing
         dims = " ".join(f"{k}={val}" for k, val in r.sizes.items())
         lines.append(f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}")

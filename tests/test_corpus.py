@@ -1,0 +1,85 @@
+"""The planted-bug corpus: every wrong claim caught with the right verdict, every correct
+claim passing, over many seeds. Claim names carry the expectation (see tests/corpus/)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from gradcheck.options import RunOptions
+from gradcheck.run import run
+
+CORPUS = Path(__file__).parent / "corpus"
+SEEDS = range(6)
+LABEL = re.compile(r"^bug-(shape-mismatch|transposed|scaled|sign-flipped|wrong|not-finite|error|inconclusive)(-|$)")
+
+
+def expected(claim: str) -> str:
+    if claim.startswith("ok-"):
+        return "pass"
+    m = LABEL.match(claim)
+    assert m, f"corpus claim {claim!r} does not follow the naming rule"
+    return m.group(1)
+
+
+@pytest.fixture(scope="module", params=SEEDS, ids=lambda s: f"seed{s}")
+def corpus_run(request):
+    result = run([str(CORPUS)], RunOptions(seed=request.param, examples=12))
+    assert not result.failures, [f.message for f in result.failures]
+    return result
+
+
+def test_every_claim_gets_its_planted_verdict(corpus_run):
+    wrong = [(v.claim, v.verdict, v.diagnosis) for v in corpus_run.verdicts if v.verdict != expected(v.claim)]
+    assert not wrong
+    assert len(corpus_run.verdicts) >= 30
+
+
+def test_gate_is_green_because_bugs_are_marked(corpus_run):
+    assert corpus_run.exit_code == 0
+
+
+def test_factor_is_reported(corpus_run):
+    by = {v.claim: v for v in corpus_run.verdicts}
+    assert by["bug-scaled-dropped-half"].factor == pytest.approx(2.0, rel=1e-9)
+    assert "factor 2" in by["bug-scaled-dropped-half"].diagnosis
+    assert "1/2 was dropped" in " ".join(by["bug-scaled-dropped-half"].lines)
+    assert by["bug-scaled-forgot-2"].factor == pytest.approx(0.5, rel=1e-9)
+    assert by["bug-sign-flipped"].factor == -1.0
+
+
+def test_wrong_entries_are_localised(corpus_run):
+    by = {v.claim: v for v in corpus_run.verdicts}
+    one = by["bug-wrong-one-entry"]
+    assert "1 of" in one.diagnosis and "[0, 1]" in one.diagnosis
+    assert one.entries[0].index == (0, 1)
+    assert one.entries[0].ratio == pytest.approx(1.1, rel=1e-9)
+    col = by["bug-wrong-column"]
+    assert re.search(r"column \d+ of Theta is off", col.diagnosis), col.diagnosis
+
+
+def test_shape_messages_use_symbols(corpus_run):
+    by = {v.claim: v for v in corpus_run.verdicts}
+    asker = by["bug-shape-mismatch-asker"]
+    assert asker.diagnosis == "claimed gradient has shape (M, in) but Theta has shape (in, out)"
+    assert asker.lines[0] == "`(Y - b) * -dh(a) * X` multiplies (M, out) by (M, in)"
+    code = by["bug-shape-mismatch-code"]
+    assert re.match(r"claimed gradient has shape \(M, in\) = \(\d, \d\) but Theta has shape \(in, out\)", code.diagnosis), code.diagnosis
+    tr = by["bug-transposed"]
+    assert "(out, in)" in tr.diagnosis and "transpose of Theta's (in, out)" in tr.diagnosis
+
+
+def test_errors_and_nans_are_verdicts(corpus_run):
+    by = {v.claim: v for v in corpus_run.verdicts}
+    assert "ValueError: operands could not be broadcast together" in by["bug-error-raises"].diagnosis
+    assert "non-finite" in by["bug-not-finite-code"].diagnosis
+
+
+def test_correct_claims_agree_to_near_machine_precision(corpus_run):
+    for v in corpus_run.verdicts:
+        if v.claim.startswith("ok-"):
+            assert v.examples >= 12
+            assert not math.isnan(v.max_rel_error) and v.max_rel_error < 1e-10, (v.claim, v.max_rel_error)
