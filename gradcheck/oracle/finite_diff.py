@@ -66,9 +66,11 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
                      tolerances={"rtol": 1e-11, "atol": 0.0})
     value = np.asarray(res.df, dtype=np.float64).reshape(f0.shape)
     error = np.asarray(res.error, dtype=np.float64).reshape(f0.shape)
-    # scipy's estimate is the difference of the last two iterates; never trust it below rounding
-    floor = 1e-13 * (np.abs(value) + np.max(np.abs(f0)) / max(h0, 1e-300) * 1e-3)
-    error = np.where(np.isfinite(error), np.maximum(error, floor), np.inf)
+    # scipy's estimate is the difference of the last two iterates, which can undershoot; take
+    # twice it, and never less than the cancellation error eps * |f| / h of the last step.
+    h_last = h0 / 2.0 ** np.maximum(np.asarray(res.nit, dtype=np.float64).reshape(f0.shape), 0)
+    floor = 16 * np.finfo(np.float64).eps * np.maximum(np.abs(f0), 1e-300) / h_last
+    error = np.where(np.isfinite(error), np.maximum(2 * error, floor), np.inf)
     return Estimate(value=value, error=error, method="finite-difference", evaluations=calls)
 
 

@@ -1,0 +1,85 @@
+"""Oracles against analytic derivatives; complex-step safety detection; FD error bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from gradcheck.oracle import complex_step, finite_diff
+from gradcheck.oracle.estimate import NotComplexSafe
+from gradcheck.oracle.rounding import spread
+
+
+def loss(x):
+    return np.sum(np.tanh(x) ** 2 + np.exp(0.3 * x))
+
+
+def grad(x):
+    return 2 * np.tanh(x) * (1 - np.tanh(x) ** 2) + 0.3 * np.exp(0.3 * x)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 20))
+def test_complex_step_is_machine_precise(seed, n):
+    rng = np.random.default_rng(seed)
+    x, v = rng.standard_normal(n), rng.standard_normal(n)
+    est = complex_step.directional(loss, x, v)
+    exact = grad(x) @ v
+    assert abs(est.value - exact) <= 1e-14 * (np.abs(grad(x)) @ np.abs(v)) + 1e-300
+    assert est.method == "complex-step" and est.evaluations == 1
+
+
+def test_complex_step_full_gradient():
+    x = np.linspace(-1, 1, 7)
+    est = complex_step.gradient(loss, x)
+    np.testing.assert_allclose(est.value, grad(x), rtol=1e-14)
+    assert est.evaluations == 7
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_finite_difference_error_bar_covers_the_true_error(seed):
+    rng = np.random.default_rng(seed)
+    x, v = rng.standard_normal(5), rng.standard_normal(5)
+    est = finite_diff.directional(loss, x, v)
+    exact = grad(x) @ v
+    assert abs(est.value - exact) <= max(float(est.error), 1e-12 * abs(exact))
+    assert est.error < 1e-6 * (1 + abs(exact))
+
+
+@pytest.mark.parametrize(
+    "fn, reason",
+    [
+        (lambda x: np.sum(np.abs(x)), "imaginary part was dropped"),
+        (lambda x: np.sum(x.astype(float) ** 2), "ComplexWarning"),
+        (lambda x: float(np.sum(x ** 2)), "ComplexWarning|TypeError"),
+        (lambda x: np.sum(np.maximum(x.real, 0) ** 2), "imaginary part was dropped"),
+    ],
+    ids=["np.abs", "astype(float)", "float()", "maximum-on-real"],
+)
+def test_unsafe_user_code_is_detected(fn, reason):
+    with pytest.raises(NotComplexSafe, match=reason):
+        complex_step.directional(fn, np.array([0.5, -1.0]), np.array([1.0, 1.0]))
+
+
+def test_fd_serves_code_that_is_not_complex_safe():
+    f = lambda x: np.sum(np.abs(x) ** 3)  # noqa: E731
+    x, v = np.array([0.5, -1.5, 2.0]), np.array([1.0, -2.0, 0.5])
+    est = finite_diff.directional(f, x, v)
+    exact = (3 * np.abs(x) ** 2 * np.sign(x)) @ v
+    assert abs(est.value - exact) <= 10 * est.error + 1e-9
+
+
+def test_rounding_spread_sees_cancellation():
+    # 1 - sigmoid(30): a relative rounding error near 1e-3, invisible to the value alone
+    z = 30.0
+
+    def run(p):
+        s = p(np.asarray(1 / (1 + np.exp(-z))))
+        return p(np.asarray(1 - s))
+
+    base = np.asarray(1 - 1 / (1 + np.exp(-z)))
+    err = spread(run, base, seed=1)
+    assert err / base > 1e-4
+    assert spread(lambda p: p(np.asarray(2.0)), np.asarray(2.0), seed=1) < 1e-15

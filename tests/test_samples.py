@@ -1,0 +1,67 @@
+"""Samples: distinct dims, domains honoured, reproducible draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from gradcheck.errors import Location
+from gradcheck.samples.draw import Sample, draw_array, draw_inputs, sample_strategy
+from gradcheck.spec.model import DimSpec, Domain, InputSpec
+
+LOC = Location("t.yaml", 1, 1)
+DIMS = {"k": DimSpec("k", 3, 3, LOC), "M": DimSpec("M", 2, 6, LOC), "in": DimSpec("in", 2, 5, LOC),
+        "out": DimSpec("out", 2, 5, LOC)}
+
+
+@settings(max_examples=100, deadline=None)
+@given(sample_strategy(DIMS))
+def test_dims_are_pairwise_distinct_where_ranges_allow(sample):
+    assert sample.sizes["k"] == 3
+    values = list(sample.sizes.values())
+    assert len(set(values)) == len(values)
+    assert 2 <= sample.sizes["M"] <= 6
+
+
+@pytest.mark.parametrize("kind", ["spd", "symmetric", "orthogonal", "invertible"])
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 6))
+def test_matrix_domains(kind, seed, n):
+    a = draw_array(np.random.default_rng(seed), (2, n, n), Domain(kind), {})
+    assert a.shape == (2, n, n)
+    for m in a:
+        if kind in ("spd", "symmetric"):
+            np.testing.assert_allclose(m, m.T, atol=1e-12)
+        if kind == "spd":
+            assert np.linalg.eigvalsh(m).min() > 0.4
+        if kind == "orthogonal":
+            np.testing.assert_allclose(m @ m.T, np.eye(n), atol=1e-12)
+        if kind == "invertible":
+            assert np.linalg.cond(m) < 10
+
+
+def test_scalar_domains():
+    rng = np.random.default_rng(0)
+    assert (draw_array(rng, (500,), Domain("positive"), {}) > 0).all()
+    u = draw_array(rng, (500,), Domain("unit"), {})
+    assert ((u > 0) & (u < 1)).all()
+    r = draw_array(rng, (500,), Domain("range", -2.0, -1.0), {})
+    assert ((r > -2) & (r < -1)).all()
+    s = draw_array(rng, (4, 5), Domain("simplex"), {})
+    np.testing.assert_allclose(s.sum(axis=-1), 1.0)
+    assert (s > 0).all()
+    y = draw_array(rng, (200,), Domain("integers", 0, "k"), {"k": 3})
+    assert y.dtype == np.int64 and set(np.unique(y)) == {0, 1, 2}
+
+
+def test_inputs_are_reproducible_and_independent_of_hypothesis():
+    inputs = {"X": InputSpec("X", ("M", "in"), Domain(), LOC), "w": InputSpec("w", ("in",), Domain(), LOC, "float32")}
+    shapes = {"X": (4, 2), "w": (2,)}
+    a = draw_inputs(inputs, shapes, Sample({"M": 4, "in": 2}, 123))
+    b = draw_inputs(inputs, shapes, Sample({"M": 4, "in": 2}, 123))
+    c = draw_inputs(inputs, shapes, Sample({"M": 4, "in": 2}, 124))
+    np.testing.assert_array_equal(a["X"], b["X"])
+    assert not np.array_equal(a["X"], c["X"])
+    assert a["w"].dtype == np.float32
+    assert len(np.unique(a["X"])) == a["X"].size  # no repeated background value

@@ -1,0 +1,131 @@
+"""The one tolerance formula: correct claims pass (also where rounding is large), small
+relative errors are caught. Specs are written to a temp folder and run through the pipeline."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from gradcheck.options import RunOptions
+from gradcheck.run import run
+
+
+def check(tmp_path, text: str, seed: int = 0, examples: int = 15, **files):
+    path = tmp_path / "spec.yaml"
+    path.write_text(textwrap.dedent(text))
+    for name, body in files.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
+    result = run([str(path)], RunOptions(seed=seed, examples=examples))
+    assert not result.failures, result.failures
+    return {v.claim: v for v in result.verdicts}
+
+
+SATURATED = """
+dims: {M: [2, 6], in: [2, 5], out: [2, 5]}
+inputs:
+  X: {shape: [M, in], domain: {range: [3, 8]}}
+  Y: {shape: [M, out], domain: unit}
+  Theta: {shape: [in, out], domain: {range: [1, 3]}}
+graph:
+  a: X @ Theta
+  s: sigmoid(a)
+loss: 0.5 * sum((s - Y) ** 2)
+claims:
+  - {name: ok, wrt: Theta, gradient: X.T @ ((s - Y) * s * (1 - s))}
+  - {name: off-1e-6, wrt: Theta, gradient: 1.000001 * X.T @ ((s - Y) * s * (1 - s))}
+"""
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_saturated_sigmoid_no_false_alarm_and_still_sensitive(tmp_path, seed):
+    v = check(tmp_path, SATURATED, seed)
+    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert v["off-1e-6"].verdict == "scaled"
+    assert v["off-1e-6"].factor == pytest.approx(1.000001, rel=1e-9)
+
+
+LARGE = """
+dims: {M: [2, 8], n: [2, 5]}
+inputs:
+  X: {shape: [M, n], domain: {range: [500, 1500]}}
+  w: {shape: [n]}
+  t: {shape: [M], domain: {range: [-1000, 1000]}}
+graph:
+  e: X @ w - t
+loss: sum(e ** 2)
+claims:
+  - {name: ok, wrt: w, gradient: 2 * X.T @ e}
+  - {name: off-1e-8, wrt: w, gradient: 2.00000002 * X.T @ e}
+"""
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_large_magnitudes(tmp_path, seed):
+    v = check(tmp_path, LARGE, seed)
+    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert v["off-1e-8"].verdict == "scaled"
+
+
+FLOAT32 = """
+dims: {M: [2, 8], n: [2, 6]}
+inputs:
+  X: {shape: [M, n], dtype: float32}
+  w: {shape: [n], dtype: float32}
+loss: {python: "f32:loss"}
+claims:
+  - {name: ok, wrt: w, gradient: {python: "f32:grad"}}
+  - {name: off-1e-3, wrt: w, gradient: {python: "f32:grad_off"}}
+"""
+F32 = """
+import numpy as np
+
+def loss(X, w):
+    return np.sum(np.tanh(X @ w) ** 2)
+
+def grad(X, w):
+    t = np.tanh(X @ w).astype(np.float32)
+    return (X.T @ (2 * t * (1 - t * t))).astype(np.float32)
+
+def grad_off(X, w):
+    return grad(X, w) * np.float32(1.001)
+"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_float32_user_code(tmp_path, seed):
+    v = check(tmp_path, FLOAT32, seed, f32=F32)
+    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert v["off-1e-3"].verdict == "scaled"
+
+
+UNSAFE = """
+dims: {n: [2, 6]}
+inputs:
+  x: {shape: [n]}
+loss: {python: "unsafe:loss"}
+claims:
+  - {name: ok, wrt: x, gradient: {python: "unsafe:grad"}}
+  - {name: half, wrt: x, gradient: {python: "unsafe:grad_half"}}
+"""
+UNSAFE_CODE = """
+import numpy as np
+from scipy.special import expit
+
+def loss(x):
+    return float(np.sum(np.maximum(x, 0.0) ** 3 + expit(x)))
+
+def grad(x):
+    return 3 * np.maximum(x, 0.0) ** 2 + expit(x) * (1 - expit(x))
+
+def grad_half(x):
+    return 0.5 * grad(x)
+"""
+
+
+def test_code_that_is_not_complex_safe_falls_back_to_finite_differences(tmp_path):
+    v = check(tmp_path, UNSAFE, 1, unsafe=UNSAFE_CODE)
+    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert "finite-difference" in v["ok"].oracle
+    assert any("not complex-step safe" in n for n in v["ok"].notes)
+    assert v["half"].verdict == "scaled" and v["half"].factor == pytest.approx(0.5, rel=1e-6)
