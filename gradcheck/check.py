@@ -33,7 +33,7 @@ from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
 from .spec.model import PythonRef
-from .verdict.model import ExampleRecord, Finding, Verdict
+from .verdict.model import Evidence, ExampleRecord, Finding, Verdict
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, relative_error
 
 FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
@@ -206,9 +206,25 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         if finding.label == "pass":
             return Finding("inconclusive", "directional check failed but every entry agrees within tolerance",
                            max_rel_error=rel, oracle=g_est.method, evaluations=evals, directions=k)
-        return Finding(**{**finding.__dict__, "oracle": g_est.method, "evaluations": evals, "directions": k,
-                          "oracle_error": float(np.max(oracle_err2)), "notes": note})
+        evidence = step_curve(f, x, dirs[worst], oracle_d[worst], oracle_err2[worst], c, g_est.value)
+        return Finding(**{**finding.__dict__, "oracle": g_est.method, "evaluations": evals + len(evidence.steps) * 2,
+                          "directions": k, "oracle_error": float(np.max(oracle_err2)), "notes": note,
+                          "evidence": evidence})
     return _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err2, oracle_err2, names, rel, method, evals, k, x)
+
+
+def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None) -> Evidence:
+    """Central-difference error against the complex step, over steps 1e-1 .. 1e-12 (for the report's picture)."""
+    steps = steps if steps is not None else tuple(float(h) for h in np.logspace(-1, -12, 12))
+    errors = []
+    for h in steps:
+        try:
+            fd = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
+            errors.append(abs(fd - float(cs_value)))
+        except Exception:
+            errors.append(float("nan"))
+    return Evidence(claimed=claimed, truth=truth, steps=tuple(steps), fd_errors=tuple(errors),
+                    cs_value=float(cs_value), cs_error=float(cs_error))
 
 
 def _rel(claimed, oracle) -> float:
@@ -258,7 +274,8 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
         g = oracle.gradient(f, x) if plan.claim.kind != "jvp" else None
         if g is not None:
             finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)
-            return Finding(**{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations})
+            evidence = Evidence(claimed=c.astype(np.float64), truth=g.value)
+            return Finding(**{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations, "evidence": evidence})
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
     return Finding("shape-mismatch",
                    f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
@@ -327,7 +344,8 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     if finding.label == "pass":
         return Finding("pass", "agrees with J v within its own rounding error", max_rel_error=rel, oracle=method,
                        evaluations=evals, directions=cfg.directions)
-    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": cfg.directions})
+    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": cfg.directions,
+                      "evidence": Evidence(claimed=c, truth=est.value)})
 
 
 class _Failed(Exception):

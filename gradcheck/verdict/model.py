@@ -48,6 +48,25 @@ class Finding:
     entries: tuple[Entry, ...] = ()
     claimed_shape: tuple[int, ...] | None = None
     notes: tuple[str, ...] = ()
+    evidence: "Evidence | None" = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Arrays behind a failing example, for pictures (kept only for the shrunk failure).
+
+    ``claimed`` and ``truth`` are the claim and the oracle's full array (same shape, or the
+    claim's own shape for a shape mismatch); ``steps``/``fd_errors`` the finite-difference
+    error |FD(h) - CS| along the worst direction for each step h, beside the complex step's
+    value ``cs_value`` and its error bar ``cs_error``.
+    """
+
+    claimed: object = None
+    truth: object = None
+    steps: tuple[float, ...] = ()
+    fd_errors: tuple[float, ...] = ()
+    cs_value: float = float("nan")
+    cs_error: float = float("nan")
 
 
 @dataclass(frozen=True)
