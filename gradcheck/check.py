@@ -17,8 +17,13 @@ Per example (:func:`examine`):
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
+import signal
+import threading
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Callable
 
@@ -47,6 +52,51 @@ class CheckSettings:
     directions: int = 3
     seed: int = 0
     database: bool = False
+    timeout: float = 60.0  # wall-clock seconds per (claim, wrt); 0 = none
+
+
+class ClaimTimeout(BaseException):
+    """Raised by the per-claim alarm. A BaseException, so neither user code's ``except Exception``
+    nor Hypothesis (which stops at once on non-Exception errors, without shrinking) swallows it."""
+
+
+@contextlib.contextmanager
+def deadline(seconds: float):
+    """Raise :class:`ClaimTimeout` in the main thread after ``seconds`` of wall time.
+
+    Uses SIGALRM, so it interrupts Python code (a hung loop, a sleep) but not a single long
+    call inside a C extension; off the main thread (or on Windows) there is no limit.
+    """
+    usable = seconds and seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise ClaimTimeout()
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def user_traceback(exc: BaseException, limit: int = 6) -> tuple[str, ...]:
+    """The exception's traceback trimmed to the user's frames (none from gradcheck itself)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
+    lines = []
+    for f in frames[-limit:]:
+        lines.append(f'File "{f.filename}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"  {f.line}")
+    return tuple(lines)
 
 
 class InvalidSample(Exception):
@@ -145,7 +195,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
     try:
         c = bound.claimed(plan, extra)
     except Exception as exc:
-        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", oracle="")
+        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
     if c.dtype == np.float32:
         low_precision = True
     if low_precision:
@@ -316,7 +366,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
         try:
             c = bound.claimed(plan, {claim.tangent: v})
         except Exception as exc:
-            return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", oracle="")
+            return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
         if c.dtype == np.float32:
             low_precision = True
         t = tol.for_float32() if low_precision else tol
@@ -435,7 +485,14 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     failing: _Failed | None = None
     unsatisfiable = False
     try:
-        test()
+        with deadline(cfg.timeout):
+            test()
+    except ClaimTimeout:
+        return Verdict(**common, verdict="error", diagnosis=f"timed out after {cfg.timeout:g} s",
+                       lines=(f"{len(records)} examples finished before the limit; a hung or very slow claim?",
+                              "raise the limit with --timeout SECONDS (0 = none)"),
+                       max_rel_error=float("nan"), examples=len(records), records=tuple(records),
+                       seconds=time.perf_counter() - started)
     except _Failed as exc:
         failing = exc
     except Unsatisfiable:

@@ -29,9 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
         kwargs = {"help": opt.help, "dest": opt.name}
         if opt.action == "append":
             kwargs.update(action="append", metavar=opt.metavar)
+        elif opt.action == "store_true":
+            kwargs.update(action="store_true")
         else:
             kwargs.update(type=opt.type, metavar=opt.metavar)
-        check.add_argument(f"--{opt.name}", **kwargs)
+        check.add_argument(f"--{opt.flag}", **kwargs)
     check.add_argument("-q", "--quiet", action="store_true", help="only failure blocks and the summary line")
     return parser
 

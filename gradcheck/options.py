@@ -14,6 +14,11 @@ class Option:
     metavar: str | None = None
     action: str | None = None  # "append" or "store_true"
 
+    @property
+    def flag(self) -> str:
+        """``no-python`` for ``no_python``: the CLI spells ``--no-python``, pytest ``--gradcheck-no-python``."""
+        return self.name.replace("_", "-")
+
 
 OPTIONS: tuple[Option, ...] = (
     Option("examples", int, "Hypothesis examples per claim (default: the spec's settings, else 25)", "N"),
@@ -23,6 +28,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("directions", int, "random directions per example in the cheap check (default 3)", "K"),
     Option("report", str, "write summary.csv and results.csv into DIR", "DIR"),
     Option("claim", str, "check only claims with this name (repeatable)", "NAME", action="append"),
+    Option("no_python", bool, "refuse every {python: ...} entry: for specs you did not write", action="store_true"),
+    Option("timeout", float, "wall-clock limit per claim in seconds (default 60; 0 = none)", "SECONDS"),
 )
 
 
@@ -35,9 +42,12 @@ class RunOptions:
     directions: int | None = None
     report: str | None = None
     claim: tuple[str, ...] = ()
+    no_python: bool = False
+    timeout: float | None = None
 
     @classmethod
     def from_mapping(cls, values: dict) -> "RunOptions":
         kwargs = {o.name: values.get(o.name) for o in OPTIONS}
         kwargs["claim"] = tuple(kwargs.get("claim") or ())
+        kwargs["no_python"] = bool(kwargs.get("no_python"))
         return cls(**kwargs)

@@ -15,6 +15,21 @@ from .verdict.model import RunResult, SpecFailure, Verdict
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_EXAMPLES = 25
 DEFAULT_DIRECTIONS = 3
+DEFAULT_TIMEOUT = 60.0
+
+
+def refuse_python(spec) -> None:
+    """``--no-python``: a spec you did not write may not import code. Raises a located SpecError."""
+    from .spec.model import PythonRef
+
+    entries = [("loss", spec.loss)] + [(f"claim '{c.name}'", b) for c in spec.claims for b in c.bodies.values()]
+    for what, body in entries:
+        if isinstance(body, PythonRef):
+            raise SpecError(
+                f"{what} names Python code ({body.target}), and --no-python refuses every {{python: ...}} entry",
+                body.location,
+                hint="run without --no-python only for specs whose code you trust",
+            )
 
 
 def discover(paths: Iterable[str]) -> tuple[list[str], list[SpecFailure]]:
@@ -38,10 +53,6 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
     """
-    from .check import CheckSettings, check_plan
-    from .problem.build import build_problem
-    from .spec.load import load_spec
-
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     files, failures = discover(paths)
@@ -49,9 +60,33 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
     for f in failures:
         if on_failure:
             on_failure(f)
+    try:
+        _run_files(files, options, seed, result, on_verdict, on_failure)
+    except KeyboardInterrupt:
+        result.incomplete = True
+    result.seconds = time.perf_counter() - started
+    if options.report:
+        from .report.frames import write_reports
+
+        write_reports(result, options.report)
+        if result.incomplete:
+            from .report.frames import atomic_write_text
+
+            atomic_write_text(Path(options.report) / "INCOMPLETE",
+                              f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n")
+    return result
+
+
+def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure) -> None:
+    from .check import CheckSettings, check_plan
+    from .problem.build import build_problem
+    from .spec.load import load_spec
+
     for file in files:
         try:
             spec = load_spec(file)
+            if options.no_python:
+                refuse_python(spec)
             problem = build_problem(spec)
         except SpecError as err:
             failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
@@ -67,6 +102,7 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
             directions=options.directions or s.directions or DEFAULT_DIRECTIONS,
             seed=seed,
             database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
+            timeout=options.timeout if options.timeout is not None else DEFAULT_TIMEOUT,
         )
         for plan in problem.plans:
             if options.claim and plan.claim.name not in options.claim:
@@ -82,9 +118,3 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
             result.verdicts.append(verdict)
             if on_verdict:
                 on_verdict(verdict)
-    result.seconds = time.perf_counter() - started
-    if options.report:
-        from .report.frames import write_reports
-
-        write_reports(result, options.report)
-    return result

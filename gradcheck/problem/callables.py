@@ -33,6 +33,13 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     key = (ref.module, ref.function, ref.location.file)
     if key in _cache:
         return _cache[key]
+    top = ref.module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "gradcheck":
+        raise SpecError(
+            f"{{python: \"{ref.target}\"}} names the standard library: python entries must name your own code",
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
     extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
     added = [p for p in extra if p not in sys.path]
     sys.path[:0] = added
@@ -49,6 +56,12 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
             if p in sys.path:
                 sys.path.remove(p)
     fn = getattr(module, ref.function, None)
+    if fn is not None and callable(fn) and not _is_python_code(fn):
+        raise SpecError(
+            f"'{ref.target}' is {type(fn).__name__}, not a Python function: python entries must name your own code",
+            ref.location,
+            hint="wrap it in a def in a module of your own",
+        )
     if fn is None or not callable(fn):
         names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n, None))]
         import difflib
@@ -61,6 +74,19 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
         )
     _cache[key] = fn
     return fn
+
+
+def _is_python_code(fn: Any) -> bool:
+    """A def, a functools.partial of one, or an instance of a class with a Python ``__call__``
+    (never a builtin such as os.system or a numpy ufunc)."""
+    import functools
+
+    if isinstance(fn, functools.partial):
+        return _is_python_code(fn.func)
+    if inspect.isfunction(fn) or inspect.ismethod(fn):
+        return True
+    call = getattr(type(fn), "__call__", None)
+    return inspect.isfunction(call) and not isinstance(fn, type)
 
 
 def _accepted(fn: Callable[..., Any], available: dict[str, Any]) -> dict[str, Any]:

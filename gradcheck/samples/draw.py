@@ -86,15 +86,22 @@ def _orthogonal(rng: np.random.Generator, n: int) -> np.ndarray:
     return q * np.sign(np.diag(r))
 
 
-def _spd(rng: np.random.Generator, n: int) -> np.ndarray:
+def _spectrum(rng: np.random.Generator, n: int, cond: float | None) -> np.ndarray:
+    """Eigen/singular values: uniform in [0.5, 2], or log-spaced from 1 down to 1/cond."""
+    if cond is None:
+        return rng.uniform(0.5, 2.0, n)
+    return rng.permutation(np.logspace(0.0, -np.log10(cond), n)) if n > 1 else np.ones(1)
+
+
+def _spd(rng: np.random.Generator, n: int, cond: float | None = None) -> np.ndarray:
     q = _orthogonal(rng, n)
-    lam = rng.uniform(0.5, 2.0, n)
+    lam = _spectrum(rng, n, cond)
     a = (q * lam) @ q.T
     return (a + a.T) / 2
 
 
-def _invertible(rng: np.random.Generator, n: int) -> np.ndarray:
-    s = rng.uniform(0.5, 2.0, n) * rng.choice([-1.0, 1.0], n)
+def _invertible(rng: np.random.Generator, n: int, cond: float | None = None) -> np.ndarray:
+    s = _spectrum(rng, n, cond) * rng.choice([-1.0, 1.0], n)
     return (_orthogonal(rng, n) * s) @ _orthogonal(rng, n)
 
 
@@ -130,7 +137,10 @@ def draw_array(rng: np.random.Generator, shape: tuple[int, ...], domain: Domain,
         return e / e.sum(axis=-1, keepdims=True)
     makers = {"symmetric": _symmetric, "spd": _spd, "invertible": _invertible, "orthogonal": _orthogonal}
     if kind in makers:
-        return _square_batches(rng, shape, makers[kind])
+        make = makers[kind]
+        if domain.cond is not None:
+            return _square_batches(rng, shape, lambda r, n: make(r, n, domain.cond))
+        return _square_batches(rng, shape, make)
     raise SamplingError(f"unknown domain {kind!r}")
 
 

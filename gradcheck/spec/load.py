@@ -378,8 +378,10 @@ class _Loader:
                     hint=did_you_mean(value, DOMAINS + ("range", "integers")) or f"domains: {every}",
                 )
             domain = Domain(str(value))
+        elif isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("spd", "invertible"):
+            domain = self.read_conditioned(value, name)
         elif isinstance(value, Mapping) and len(value) == 1:
-            check_keys(value, ("range", "integers"), f" in the domain of input '{name}'", self.path)
+            check_keys(value, ("range", "integers", "spd", "invertible"), f" in the domain of input '{name}'", self.path)
             domain = self.read_bounds(value, name)
         else:
             raise SchemaError(
@@ -397,6 +399,19 @@ class _Loader:
         if domain.kind == "simplex" and not shape:
             raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
         return domain
+
+    def read_conditioned(self, value: Mapping, name: str) -> Domain:
+        """``{spd: {cond: 1e8}}``: a matrix domain drawn with a given condition number."""
+        kind = next(iter(value))
+        options = value[kind]
+        at = self.at_value(value, kind)
+        if not isinstance(options, Mapping):
+            raise SchemaError(f"{kind} options of input '{name}' must be a mapping like {{cond: 1e6}}, got {describe(options)}", at)
+        check_keys(options, ("cond",), f" in the {kind} domain of input '{name}'", self.path)
+        cond = read_float(options.get("cond", 1.0), f"the condition number of input '{name}'", at)
+        if not 1.0 <= cond <= 1e15:
+            raise SchemaError(f"condition number of input '{name}' must be in [1, 1e15], got {cond:g}", at)
+        return Domain(kind, cond=cond)
 
     def read_bounds(self, value: Mapping, name: str) -> Domain:
         kind = next(iter(value))

@@ -64,6 +64,7 @@ class Domain:
     kind: str = "real"
     low: float | int | str | None = None
     high: float | int | str | None = None
+    cond: float | None = None  # spd / invertible: draw with this condition number (eigen/singular values log-spaced)
 
     @property
     def is_integer(self) -> bool:

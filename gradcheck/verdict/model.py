@@ -139,9 +139,12 @@ class RunResult:
     seed: int = 0
     seconds: float = 0.0
     paths: list[str] = field(default_factory=list)
+    incomplete: bool = False  # interrupted (Ctrl-C, SIGTERM): the verdicts are what finished
 
     @property
     def exit_code(self) -> int:
+        if self.incomplete:
+            return 130
         if self.failures:
             return 2
         return 0 if all(v.as_expected for v in self.verdicts) else 1
