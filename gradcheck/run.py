@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Iterable
@@ -16,6 +19,23 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_EXAMPLES = 25
 DEFAULT_DIRECTIONS = 3
 DEFAULT_TIMEOUT = 60.0
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (a CI job cancelled) stops the run like Ctrl-C: what finished is still reported."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def refuse_python(spec) -> None:
@@ -61,7 +81,8 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
         if on_failure:
             on_failure(f)
     try:
-        _run_files(files, options, seed, result, on_verdict, on_failure)
+        with _sigterm_as_interrupt():
+            _run_files(files, options, seed, result, on_verdict, on_failure)
     except KeyboardInterrupt:
         result.incomplete = True
     result.seconds = time.perf_counter() - started

@@ -262,6 +262,8 @@ class _Converter:
                 raise self.fail("integer literal is too large (more than 2**53)", node)
             return ir.Number(span, value)
         if isinstance(value, float):
+            if not math.isfinite(value):
+                raise self.fail(f"the literal {self.text[span[0]:span[1]]} is not finite (it overflows a float)", node)
             return ir.Number(span, value)
         if isinstance(value, complex):
             raise self.fail("complex literals are not allowed", node)
