@@ -1,8 +1,13 @@
 """The command line: argv -> run -> exit code. Thin on purpose; imports nothing heavy until a
 command runs, so ``gradcheck --help`` answers at once.
 
+Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report folder),
+``report DIR`` (redraw report.html, summary.md and junit.xml from an earlier run's folder) and
+``diff OLD NEW`` (the claims whose verdict changed between two report folders).
+
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
-``expect: fail`` claim that passed); 2 a spec could not be read, or bad usage.
+``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
+could not be read, a folder holds no report, or bad usage.
 """
 
 from __future__ import annotations
@@ -34,7 +39,25 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             kwargs.update(type=opt.type, metavar=opt.metavar)
         check.add_argument(f"--{opt.flag}", **kwargs)
-    check.add_argument("-q", "--quiet", action="store_true", help="only failure blocks and the summary line")
+    talk = check.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="only unexpected results, failure blocks and the summary line (no progress lines)")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also the failure blocks of expected failures, and every note")
+
+    report = sub.add_parser("report", help="redraw report.html, summary.md and junit.xml from an earlier --report DIR",
+                            description="Render the pages of a report folder again from its summary.csv and "
+                                        "details.json, without re-running the checks.")
+    report.add_argument("directory", metavar="DIR")
+    report.add_argument("--all-figures", action="store_true",
+                        help="draw a picture for every expected failure too (default: the first 12)")
+
+    diff = sub.add_parser("diff", help="the claims whose verdict changed between two report folders",
+                          description="Compare two report folders (from --report) claim by claim, regressions "
+                                      "first; writes diff.md into NEW. Exits 1 when a claim that passed now fails.")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
     return parser
 
 
@@ -46,38 +69,121 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SPEC
     if args.command == "check":
         return _check(args)
+    if args.command == "report":
+        return _report(args)
+    if args.command == "diff":
+        return _diff(args)
     return EXIT_SPEC  # pragma: no cover - argparse rejects unknown commands
 
 
 def _check(args: argparse.Namespace) -> int:
     from .report import text
+    from .report.progress import Progress, choose_mode
     from .run import run
 
     options = RunOptions.from_mapping(vars(args))
-    out = sys.stdout
+    mode = choose_mode(sys.stderr, args.quiet)
+    progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
     blocks: list[str] = []
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
-            print(text.verdict_line(v), file=out, flush=True)
+            lines = [text.verdict_line(v)]
             if v.verdict != "pass":
-                for line in text.detail_lines(v):
-                    print(line, file=out)
-        if not v.as_expected:
+                lines += text.detail_lines(v)
+            if args.verbose:
+                lines += [f"        note: {n}" for n in v.notes]
+            progress.echo("\n".join(lines))
+        if not v.as_expected or (args.verbose and v.verdict != "pass"):
             blocks.append(text.failure_block(v))
+        progress.verdict(v)
 
     def on_failure(f):
-        print(text.failure_text(f), file=out, flush=True)
+        progress.echo(text.failure_text(f))
+        progress.failure(f)
 
-    result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure)
+    try:
+        result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure)
+    finally:
+        progress.close()
+    out = sys.stdout
     for block in blocks:
         print("", file=out)
         print(block, file=out)
     print("", file=out)
     print(text.summary_line(result), file=out)
     if options.report:
-        print(f"report written to {options.report}/summary.csv and results.csv", file=out)
+        print(_written(options.report), file=out)
     return result.exit_code
+
+
+def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
+    """Claims to check per spec file, counted before the run, for the progress bar's total.
+
+    An estimate: a spec that does not load counts 0 here (the run reports why).
+    """
+    from .run import discover
+    from .spec.load import load_spec
+
+    files, _ = discover(paths)
+    plan = []
+    for file in files:
+        try:
+            spec = load_spec(file)
+        except Exception:  # counting only: the run itself reports why a spec does not load
+            plan.append((file, 0))
+            continue
+        plan.append((file, sum(len(c.wrt) for c in spec.claims if not options.claim or c.name in options.claim)))
+    return plan
+
+
+def _written(directory: str) -> str:
+    from pathlib import Path
+
+    names = ("report.html", "summary.md", "junit.xml", "summary.csv", "results.csv", "results.parquet")
+    found = [n for n in names if (Path(directory) / n).exists()]
+    return f"report written to {directory}/: {', '.join(found)}"
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import record
+    from .report.pages import write_pages
+
+    try:
+        run = record.load(args.directory)
+    except (record.ReportDirError, ValueError, KeyError) as err:
+        print(f"gradcheck report: {_reason(err)}", file=sys.stderr)
+        return EXIT_SPEC
+    written = write_pages(run, args.directory, all_figures=args.all_figures)
+    print(f"{run.headline()}  seed {run.seed}")
+    print(f"report rendered again in {args.directory}/: {', '.join(p.name for p in written)}")
+    return EXIT_OK
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .report import diff as report_diff
+    from .report.atomic import atomic_write_text
+    from .report.record import ReportDirError
+
+    try:
+        found = report_diff.compare(args.old, args.new)
+    except (ReportDirError, KeyError) as err:
+        print(f"gradcheck diff: {_reason(err)}", file=sys.stderr)
+        return EXIT_SPEC
+    md = report_diff.markdown(found)
+    atomic_write_text(Path(args.new) / "diff.md", md)
+    print(md if args.markdown else report_diff.terminal(found), end="")
+    if not args.markdown:
+        print(f"written to {Path(args.new) / 'diff.md'}")
+    return found.exit_code
+
+
+def _reason(err: Exception) -> str:
+    if isinstance(err, KeyError):
+        return f"summary.csv lacks the column {err}: is it a gradcheck report?"
+    return str(err)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,1 +1,345 @@
-"""pytest plugin (placeholder until the plugin lands): registered through the pytest11 entry point."""
+"""The pytest plugin: spec files become test files, each (claim, wrt) a test item.
+
+Thin on purpose, like the CLI: options come from the one table in
+:mod:`gradcheck.options` (``--examples`` is ``--gradcheck-examples`` here), a verdict comes
+from :func:`gradcheck.check.check_plan`, text from :mod:`gradcheck.report.text`, files from
+:func:`gradcheck.report.frames.write_reports`. This module decides only what pytest sees:
+
+- which files are specs: the ``gradcheck_specs`` ini option, glob patterns (default
+  ``*.gradcheck.yaml *.gradcheck.yml``, so no other YAML in a repository is ever read; a
+  pattern with a ``/`` is matched against the path from the rootdir, ``specs/*.yaml``);
+  a YAML file named on the command line is always collected;
+- item ids ``specs/least_squares.yaml::answer`` (``::answer[W]`` for a claim with several
+  wrt); ``reportinfo`` is the claim's line in the YAML, so JUnit and IDEs show file:line;
+- a spec that cannot be read is one collection error, its located message (no traceback);
+- a failing claim's report is the CLI's failure block; ``expect: fail`` claims are strict
+  xfails (their failure is an xfail with the diagnosis as reason, a pass fails);
+- one seed for the session (``--gradcheck-seed``, else drawn once by the controller and
+  handed to pytest-xdist workers), printed in the header; per-claim seeds derive from it,
+  so ``pytest -n 2`` gives the same verdicts as ``pytest``;
+- verdicts travel on the test reports (plain values, pickled only for ``--gradcheck-report``),
+  so the controller counts them for the summary line and writes one merged report.
+
+Importing this module, and collecting, imports neither numpy, scipy, pandas nor Hypothesis:
+specs are read by the loader (ruamel) at collection and checked on the first run.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import os
+import pickle
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .options import OPTIONS, RunOptions
+
+DEFAULT_PATTERNS = ("*.gradcheck.yaml", "*.gradcheck.yml")
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class _State:
+    """The session's gradcheck state, kept in ``config.stash``."""
+
+    options: RunOptions
+    seed: int
+    patterns: tuple[str, ...]
+    rows: list[dict[str, Any]] = field(default_factory=list)  # one per claim, as reports arrive
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)  # spec path -> collection error
+    started: float = field(default_factory=time.perf_counter)
+
+
+STATE = pytest.StashKey[_State]()
+
+
+class ClaimFailed(Exception):
+    """A claim whose verdict is not as expected; its report is the verdict's failure block."""
+
+    def __init__(self, verdict: Any) -> None:
+        super().__init__(f"{verdict.claim}: {verdict.verdict}: {verdict.diagnosis}")
+        self.verdict = verdict
+
+
+# --- options and configuration ---------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gradcheck", "gradcheck: hand-derived gradients checked from spec files")
+    for opt in OPTIONS:
+        kwargs: dict[str, Any] = {"dest": f"gradcheck_{opt.name}", "help": opt.help, "metavar": opt.metavar}
+        if opt.action == "append":
+            kwargs["action"] = "append"
+        elif opt.action == "store_true":
+            kwargs = {"dest": kwargs["dest"], "help": opt.help, "action": "store_true"}
+        else:
+            kwargs["type"] = opt.type
+        group.addoption(f"--gradcheck-{opt.name}", **kwargs)
+    parser.addini(
+        "gradcheck_specs",
+        type="args",
+        default=list(DEFAULT_PATTERNS),
+        help="glob patterns of gradcheck spec files to collect (with a '/': matched against the path "
+        f"from the rootdir, e.g. specs/*.yaml); default: {' '.join(DEFAULT_PATTERNS)}",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "gradcheck: a claim from a gradcheck spec file")
+    options = RunOptions.from_mapping({o.name: config.getoption(f"gradcheck_{o.name}") for o in OPTIONS})
+    worker = getattr(config, "workerinput", None)
+    if options.seed is not None:
+        seed = options.seed
+    elif worker is not None and "gradcheck_seed" in worker:
+        seed = int(worker["gradcheck_seed"])
+    else:
+        seed = random.SystemRandom().randrange(2**31)
+    patterns = tuple(config.getini("gradcheck_specs"))
+    config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
+    if worker is None:  # the controller, or a run without xdist: gathers the verdicts
+        config.pluginmanager.register(_Reporter(config), "gradcheck-reporter")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker checks with the controller's seed."""
+    node.workerinput["gradcheck_seed"] = node.config.stash[STATE].seed
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    state = config.stash.get(STATE, None)
+    if state is None:
+        return None
+    how = "given" if state.options.seed is not None else f"drawn; --gradcheck-seed {state.seed} reproduces"
+    return f"gradcheck: seed {state.seed} ({how}), spec files {' '.join(state.patterns) or '(none)'}"
+
+
+# --- collection --------------------------------------------------------------------------------
+
+
+def _matches(path: Path, rootpath: Path, patterns: tuple[str, ...]) -> bool:
+    try:
+        rel = path.relative_to(rootpath).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    for pattern in patterns:
+        pattern = pattern.removeprefix("./")
+        if fnmatch.fnmatchcase(rel if "/" in pattern else path.name, pattern):
+            return True
+    return False
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in SPEC_SUFFIXES:
+        return None
+    config = parent.config
+    state = config.stash[STATE]
+    if parent.session.isinitpath(file_path) or _matches(file_path, config.rootpath, state.patterns):
+        return SpecFile.from_parent(parent, path=file_path)
+    return None
+
+
+class SpecFile(pytest.File):
+    """A spec file: read and compiled at collection (no numpy), one item per (claim, wrt)."""
+
+    problem: Any = None
+
+    def collect(self):
+        from .problem.build import build_problem
+        from .spec.load import load_spec
+
+        self.problem = build_problem(load_spec(_shown(self.path, self.config)))
+        for index, plan in enumerate(self.problem.plans):
+            yield ClaimItem.from_parent(self, name=plan.key, plan=plan, index=index)
+
+    def repr_failure(self, excinfo):  # type: ignore[override]
+        from .errors import SpecError
+
+        if isinstance(excinfo.value, SpecError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+def _shown(path: Path, config: pytest.Config) -> str:
+    """The path as messages and the reproduce command show it: from the invocation folder."""
+    rel = os.path.relpath(path, config.invocation_params.dir)
+    return str(path) if rel.startswith("..") else rel
+
+
+class ClaimItem(pytest.Item):
+    """One (claim, wrt) pair of a spec file; running it is running ``check_plan``."""
+
+    def __init__(self, *, plan: Any, index: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plan = plan
+        self.index = index
+        self.verdict: Any = None
+        self.add_marker("gradcheck")
+
+    def runtest(self) -> None:
+        from .check import check_plan
+
+        state = self.config.stash[STATE]
+        problem = self.parent.problem
+        verdict = check_plan(problem, self.plan, _check_settings(state, problem.spec))
+        self.verdict = verdict
+        loc = verdict.location
+        self.user_properties += [("gradcheck_location", f"{loc.file}:{loc.line}:{loc.col}"),
+                                 ("gradcheck_verdict", verdict.verdict)]
+        if self.config.option.runxfail:  # run known-wrong claims as if they were not marked
+            failed = not verdict.passed
+        elif verdict.expect == "fail" and not verdict.passed:
+            diagnosis = verdict.diagnosis
+            pytest.xfail(diagnosis if diagnosis.startswith(verdict.verdict) else f"{verdict.verdict}: {diagnosis}")
+        else:
+            failed = not verdict.as_expected
+        if failed:
+            raise ClaimFailed(verdict)
+
+    def repr_failure(self, excinfo, style=None):  # type: ignore[override]
+        if isinstance(excinfo.value, ClaimFailed):
+            from .report.text import failure_block
+
+            v = excinfo.value.verdict
+            return (f"{failure_block(v)}\n"
+                    f"  or: pytest '{self.nodeid}' --gradcheck-seed {v.seed}")
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        claim = self.plan.claim
+        return self.path, claim.location.line - 1, f"{self.plan.key} ({self.plan.what})"
+
+
+def _check_settings(state: _State, spec: Any):
+    """Command-line options over the spec's settings over the defaults, as in :func:`gradcheck.run.run`."""
+    from .check import CheckSettings
+    from .run import DEFAULT_DIRECTIONS, DEFAULT_EXAMPLES
+
+    o, s = state.options, spec.settings
+    return CheckSettings(
+        examples=o.examples or s.examples or DEFAULT_EXAMPLES,
+        rtol=o.rtol if o.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
+        atol=o.atol if o.atol is not None else (s.atol if s.atol is not None else 0.0),
+        directions=o.directions or s.directions or DEFAULT_DIRECTIONS,
+        seed=state.seed,
+        database=o.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--gradcheck-claim NAME``: keep only those claims (other tests are left alone)."""
+    wanted = config.stash[STATE].options.claim
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if isinstance(item, ClaimItem) and item.plan.claim.name not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+# --- reports: verdicts travel on the test reports to the controller ----------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    verdict = getattr(item, "verdict", None) if isinstance(item, ClaimItem) else None
+    if call.when == "call" and verdict is not None:
+        row = {"path": verdict.path, "index": item.index, "claim": verdict.claim, "wrt": verdict.wrt,
+               "verdict": verdict.verdict, "outcome": verdict.outcome}
+        if item.config.stash[STATE].options.report:
+            row["pickle"] = base64.b64encode(pickle.dumps(verdict)).decode("ascii")
+        report.gradcheck = row
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    report = yield
+    if isinstance(collector, SpecFile) and report.failed:
+        report.gradcheck_failure = {"path": _shown(collector.path, collector.config),
+                                    "message": str(report.longrepr)}
+    return report
+
+
+class _Reporter:
+    """The hooks that gather verdicts, registered per config (so nested sessions stay apart)."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @property
+    def state(self) -> _State:
+        return self.config.stash[STATE]
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        row = getattr(report, "gradcheck", None)
+        if row is not None and report.when == "call":
+            self.state.rows.append(row)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        failure = getattr(report, "gradcheck_failure", None)
+        if failure is not None:
+            self.state.failures.setdefault(failure["path"], failure)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        state = self.state
+        if not (state.rows or state.failures):
+            return
+        terminalreporter.write_sep("-", "gradcheck")
+        terminalreporter.write_line(summary_line(state.rows, len(state.failures), state.seed))
+        if state.options.report:
+            terminalreporter.write_line(f"gradcheck report written to {self.report_dir()}")
+
+    def report_dir(self) -> Path:
+        directory = Path(self.state.options.report)
+        return directory if directory.is_absolute() else self.config.invocation_params.dir / directory
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """The controller (or a run without xdist) writes the one merged report."""
+        state = self.state
+        if not state.options.report:
+            return
+        from .report.frames import write_reports
+        from .verdict.model import RunResult, SpecFailure
+
+        rows = sorted(state.rows, key=lambda r: (r["path"], r["index"]))
+        verdicts = [pickle.loads(base64.b64decode(r["pickle"])) for r in rows if "pickle" in r]
+        failures = [SpecFailure(f["path"], f["message"], _line_of(f["message"]))
+                    for _, f in sorted(state.failures.items())]
+        result = RunResult(verdicts=verdicts, failures=failures, seed=state.seed,
+                           seconds=time.perf_counter() - state.started,
+                           paths=sorted({r["path"] for r in rows} | set(state.failures)))
+        write_reports(result, str(self.report_dir()))
+
+
+def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str:
+    """``17 claims: pass 12, scaled 2, wrong 3 (12 passed, 5 expected failures)  seed 7``."""
+    by_verdict: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    for row in rows:
+        by_verdict[row["verdict"]] = by_verdict.get(row["verdict"], 0) + 1
+        by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + 1
+    counts = ", ".join(f"{k} {n}" for k, n in sorted(by_verdict.items()))
+    parts = [f"{by_outcome.get('ok', 0)} passed", f"{by_outcome.get('fail', 0)} failed"]
+    if by_outcome.get("xfail"):
+        parts.append(f"{by_outcome['xfail']} expected failures")
+    if by_outcome.get("xpass"):
+        parts.append(f"{by_outcome['xpass']} unexpected passes")
+    if spec_errors:
+        parts.append(f"{spec_errors} spec errors")
+    return f"{len(rows)} claims: {counts or 'none'} ({', '.join(parts)})  seed {seed}"
+
+
+def _line_of(message: str) -> int:
+    """The line of a located message ``file:line:col: ...`` (0 when it has none)."""
+    head = message.split(": ", 1)[0].rsplit(":", 2)
+    return int(head[1]) if len(head) == 3 and head[1].isdigit() else 0

@@ -11,3 +11,26 @@ def sse_grad(X, Y, Theta):
     """d/dTheta of 1/2 sum (Y - sigmoid(X Theta))^2."""
     s = _sigmoid(X @ Theta)
     return X.T @ ((s - Y) * s * (1 - s))
+
+
+def mlp_relu_grads(X, Y, W1, b1, W2, b2):
+    """Backpropagation for 1/(2M) sum (relu(X W1 + b1) W2 + b2 - Y)^2, by hand in numpy.
+
+    Returns a dict keyed by the spec's wrt names (mlp_relu.yaml).
+    """
+    M = X.shape[0]
+    A = X @ W1 + b1
+    H = np.maximum(A, 0.0)
+    dO = (H @ W2 + b2 - Y) / M
+    dA = (dO @ W2.T) * (A > 0)
+    return {"W1": X.T @ dA, "b1": dA.sum(axis=0), "W2": H.T @ dO, "b2": dO.sum(axis=0)}
+
+
+def mlp_relu_grads_forgot_mask(X, Y, W1, b1, W2, b2):
+    """The same backpropagation with the relu derivative (the mask A > 0) forgotten."""
+    M = X.shape[0]
+    A = X @ W1 + b1
+    H = np.maximum(A, 0.0)
+    dO = (H @ W2 + b2 - Y) / M
+    dA = dO @ W2.T
+    return {"W1": X.T @ dA, "b1": dA.sum(axis=0), "W2": H.T @ dO, "b2": dO.sum(axis=0)}

@@ -22,7 +22,7 @@ def test_exact_claim_passes(g):
     assert diagnose(g.copy(), g, TOL, NAMES).label == "pass"
 
 
-@pytest.mark.parametrize("factor, text", [(2.0, "factor 2"), (0.5, "factor 0.5"), (1 / 3, "factor 1/3"), (1.7320508, "factor 1.73205")])
+@pytest.mark.parametrize("factor, text", [(2.0, "factor 2"), (0.5, "factor 0.5"), (1 / 3, "factor 1/3"), (1.7320508, "factor 1.7320508")])
 def test_scaled(g, factor, text):
     f = diagnose(factor * g, g, TOL, NAMES)
     assert f.label == "scaled" and text in f.summary
@@ -90,4 +90,4 @@ def test_tiny_relative_error_is_caught_but_rounding_is_not(g):
 
 def test_nice_factor():
     assert nice_factor(2.0) == "2" and nice_factor(-1.0) == "-1" and nice_factor(0.25) == "0.25"
-    assert nice_factor(2 / 3) == "2/3" and nice_factor(np.pi) == "3.14159"
+    assert nice_factor(2 / 3) == "2/3" and nice_factor(np.pi) == "3.141592654"

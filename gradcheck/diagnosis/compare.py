@@ -28,6 +28,7 @@ class Names:
     axes: tuple[str, ...]  # symbolic dim names per axis, e.g. ("in", "out")
     shape_sym: str  # "(in, out)"
     sizes: dict[str, int] | None = None  # the example's bound dims, to name concrete shapes
+    truth: str = "the gradient"  # what the claim is compared with: "J V" for a jvp
 
     def symbolic(self, shape: tuple[int, ...]) -> str:
         """``(out, in) = (4, 3)`` when every size names exactly one dim, else ``(4, 3)``."""
@@ -52,19 +53,43 @@ def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:
 def nice_factor(x: float) -> str:
     """``2``, ``0.5``, ``-1``, ``1/3`` when x is (very nearly) a small rational, else ``1.7321``."""
     frac = Fraction(x).limit_denominator(12)
-    if abs(float(frac) - x) <= 1e-6 * max(1.0, abs(x)):
+    if abs(x) <= 64 and abs(float(frac) - x) <= 1e-9 * max(1.0, abs(x)):
         if frac.denominator == 1:
             return str(frac.numerator)
         if frac.denominator in (2, 4, 5, 8) :
             return f"{float(frac):g}"
         return f"{frac.numerator}/{frac.denominator}"
-    return f"{x:.6g}"
+    return f"{x:.10g}"
 
 
-def factor_hint(factor: float) -> str:
-    if abs(factor - 2) < 1e-6:
+def dim_relations(factor: float, sizes: dict[str, int]) -> list[tuple[str, str]]:
+    """Dims whose size explains ``factor``: [(name, "M"|"1/M"|"sqrt(M)"|"1/sqrt(M)"), ...]."""
+    out = []
+    for name, size in sizes.items():
+        if size < 2:
+            continue
+        for value, text in ((size, name), (1 / size, f"1/{name}"), (np.sqrt(size), f"sqrt({name})"),
+                            (1 / np.sqrt(size), f"1/sqrt({name})")):
+            if abs(factor - value) <= 1e-9 * abs(value):
+                out.append((name, text))
+    return out
+
+
+def relation_value(text: str, sizes: dict[str, int]) -> float:
+    name = text.replace("1/", "").replace("sqrt(", "").replace(")", "")
+    v = float(sizes[name])
+    v = np.sqrt(v) if "sqrt" in text else v
+    return 1 / v if text.startswith("1/") else v
+
+
+def factor_hint(factor: float, dim_text: str | None = None) -> str:
+    """Why a claim may be off by ``factor``; ``dim_text`` when the factor was seen to track a dim."""
+    if dim_text:
+        return (f"the factor is {dim_text} (it changes with the size of that dim): a sum where a mean belongs, "
+                f"or a forgotten or extra {dim_text}?")
+    if abs(factor - 2) < 1e-9:
         return "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
-    if abs(factor - 0.5) < 1e-6:
+    if abs(factor - 0.5) < 1e-9:
         return "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?)"
     return "a constant factor is off (a 1/n, a 1/2, or the mean vs the sum?)"
 
@@ -144,13 +169,13 @@ def diagnose(
         factor = float(np.vdot(c, g)) / gg
         if factor != 0 and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
             if abs(factor + 1) <= 1e-6:
-                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x the gradient on every entry",
+                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {names.truth} on every entry",
                                max_rel_error=rel, factor=-1.0, entries=worst_entries(c, g),
                                claimed_shape=tuple(c.shape))
             nice = nice_factor(factor)
             return Finding(
                 "scaled",
-                f"scaled: the claim is {nice} x the gradient on every entry (factor {nice})",
+                f"scaled: the claim is {nice} x {names.truth} on every entry (factor {nice})",
                 lines=(factor_hint(factor),),
                 max_rel_error=rel,
                 factor=factor,
@@ -158,7 +183,7 @@ def diagnose(
                 claimed_shape=tuple(c.shape),
             )
     if c.ndim == 2 and c.shape[0] == c.shape[1] and np.all(_close(c.T, g, tol, claim_err, oracle_err)):
-        return Finding("transposed", f"transposed: the claim equals the transpose of the gradient ({names.target} is square, {names.shape_sym})",
+        return Finding("transposed", f"transposed: the claim equals the transpose of {names.truth} ({names.target} is square, {names.shape_sym})",
                        max_rel_error=rel, entries=worst_entries(c, g), claimed_shape=tuple(c.shape))
     bad = ~ok
     lines = []
@@ -166,7 +191,7 @@ def diagnose(
     if sub_g.size and np.all(sub_g != 0):
         ratios = sub_c / sub_g
         if np.allclose(ratios, ratios[0], rtol=1e-6, atol=0):
-            lines.append(f"on those entries the claim is {nice_factor(float(ratios[0]))} x the gradient")
+            lines.append(f"on those entries the claim is {nice_factor(float(ratios[0]))} x {names.truth}")
     if not np.any(c):
         lines.append("the claim is zero everywhere")
     return Finding(

@@ -135,6 +135,9 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
                 hint="reduce it, e.g. sum(...) or mean(...)",
             )
 
+    for claim in spec.claims:
+        if claim.node is not None:
+            _check_local(spec, claim)
     plans = []
     for claim in spec.claims:
         for wrt in claim.wrt:
@@ -149,6 +152,45 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         max_elements=budget,
         scalars=scalars,
     )
+
+
+def _direct_names(spec: Spec, body: Source) -> set[str]:
+    """Names an expression uses, looking through ``define:`` helpers (whose bodies see every name)."""
+    from ..expr.parse import called_functions, free_names
+
+    names: set[str] = set()
+    seen: set[str] = set()
+    todo = [(body.expr, frozenset())]
+    while todo:
+        expr, params = todo.pop()
+        names |= {n for n, _ in free_names(expr) if n not in params}
+        for fn, _ in called_functions(expr):
+            if fn in spec.define and fn not in seen:
+                seen.add(fn)
+                d = spec.define[fn]
+                todo.append((d.body.expr, frozenset(d.params)))
+    return names
+
+
+def _check_local(spec: Spec, claim: Claim) -> None:
+    """A vjp/jvp step is local: its node must use the wrt directly, or the step is identically zero."""
+    node = next(n for n in spec.graph if n.name == claim.node)
+    if isinstance(node.body, PythonRef):
+        return
+    used = _direct_names(spec, node.body)
+    for wrt in claim.wrt:
+        if wrt in used:
+            continue
+        users = [n.name for n in spec.graph if wrt in _direct_names(spec, n.body)]
+        hint = (f"take the step wrt a variable that {claim.node} uses, or claim the total derivative with gradient:"
+                + (f" ({wrt} is used directly by {', '.join(users)})" if users else ""))
+        raise SpecError(
+            f"node '{claim.node}' does not use '{wrt}' directly, so its local derivative wrt {wrt} is zero: a "
+            f"vjp/jvp step is the derivative of one node with everything upstream held fixed",
+            claim.wrt_locations.get(wrt, claim.location),
+            claim=claim.name,
+            hint=hint,
+        )
 
 
 def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget) -> ClaimPlan:

@@ -30,6 +30,8 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     SpecError
         The module cannot be imported or has no such callable (located at the entry).
     """
+    if ref.obj is not None:  # handed over by the Python API: nothing to import
+        return ref.obj
     key = (ref.module, ref.function, ref.location.file)
     if key in _cache:
         return _cache[key]

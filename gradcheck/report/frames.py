@@ -1,20 +1,28 @@
 """Verdicts as pandas frames, written as CSV: summary.csv (one row per claim and wrt) and
-results.csv (one row per example). Presentation only.
+results.csv (one row per example); the same frames as Parquet when pyarrow is installed.
+Presentation only.
 
-Both files are deterministic for a given ``--seed`` (no timings, no dates), so two runs can be
-compared byte for byte.
+Both CSV files are deterministic for a given ``--seed`` (no timings, no dates), so two runs can
+be compared byte for byte. Their columns are a contract: extend, never rename or drop.
+
+:func:`write_reports` writes a whole report folder: the tables, ``details.json`` (what the
+pictures and texts need beyond the CSV columns) and the pages (report.html, summary.md,
+junit.xml; see :mod:`.pages`).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from ..verdict.model import RunResult
+from .atomic import atomic_write_bytes, atomic_write_text
+
+__all__ = ["SUMMARY_COLUMNS", "RESULTS_COLUMNS", "summary_frame", "results_frame", "write_tables",
+           "write_reports", "atomic_write_text"]
 
 SUMMARY_COLUMNS = [
     "spec", "claim", "wrt", "verdict", "diagnosis", "expected_shape", "claimed_shape", "max_rel_error",
@@ -58,25 +66,39 @@ def results_frame(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RESULTS_COLUMNS)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a reader never sees half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_tables(result: RunResult, directory: str | Path) -> list[Path]:
+    """summary.csv and results.csv; summary.parquet and results.parquet when pyarrow is installed."""
+    out = Path(directory)
+    written = []
+    frames = {"summary": summary_frame(result), "results": results_frame(result)}
+    for name, frame in frames.items():
+        path = out / f"{name}.csv"
+        atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+        written.append(path)
+    if importlib.util.find_spec("pyarrow") is not None:
+        import io
+
+        for name, frame in frames.items():
+            buf = io.BytesIO()
+            frame.to_parquet(buf, index=False, engine="pyarrow")
+            path = out / f"{name}.parquet"
+            atomic_write_bytes(path, buf.getvalue())
+            written.append(path)
+    return written
 
 
 def write_reports(result: RunResult, directory: str) -> list[Path]:
+    """Every file of a report folder for one run; returns the paths written.
+
+    The tables first (the contract), then ``details.json``, then the pages rendered from the
+    same record that ``gradcheck report DIR`` reads back.
+    """
+    from . import pages, record
+
     out = Path(directory)
-    written = []
-    for name, frame in (("summary.csv", summary_frame(result)), ("results.csv", results_frame(result))):
-        path = out / name
-        atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
-        written.append(path)
+    written = write_tables(result, out)
+    run = record.from_result(result)
+    atomic_write_text(out / record.DETAILS, record.details_json(run))
+    written.append(out / record.DETAILS)
+    written += pages.write_pages(run, out)
     return written

@@ -80,11 +80,15 @@ def check_keys(mapping: Mapping, allowed: tuple[str, ...], where: str, path: str
         if not isinstance(key, str):
             raise SchemaError(f"keys must be strings, got {describe(key)}", at, claim=claim)
         if key not in allowed:
+            hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
+            if any(ch in key for ch in "()[]*+@/") or " " in key.strip():
+                hint = ("this looks like the rest of an expression: inside { ... } a comma ends the value, "
+                        "so quote expressions that contain commas, e.g. gradient: \"outer(x, y)\"")
             raise SchemaError(
                 f"unknown key '{key}'{where}",
                 at,
                 claim=claim,
-                hint=did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}",
+                hint=hint,
             )
 
 

@@ -9,7 +9,7 @@ samples anything. Expressions are already parsed into the IR of :mod:`gradcheck.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Callable, Literal
 
 from ..errors import Location
 from ..expr.ir import Expr
@@ -30,11 +30,17 @@ class Source:
 
 @dataclass(frozen=True)
 class PythonRef:
-    """A ``{python: "module:function"}`` entry: imported on first use, never evaluated as text."""
+    """A ``{python: "module:function"}`` entry: imported on first use, never evaluated as text.
+
+    ``obj`` is an already-imported callable (the Python API, :mod:`gradcheck.api`, builds
+    specs from the user's own functions); when it is set nothing is imported and ``module``
+    and ``function`` only name it in messages.
+    """
 
     module: str
     function: str
     location: Location
+    obj: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def target(self) -> str:

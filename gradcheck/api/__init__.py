@@ -1,0 +1,278 @@
+"""The Python API: check a gradient, VJP or JVP written as ordinary Python functions.
+
+::
+
+    from gradcheck import assert_gradient
+
+    def test_sse_grad():
+        assert_gradient(
+            loss=sse, gradient=sse_grad,              # the user's own numpy functions
+            inputs={"X": "M in", "Y": "M out", "Theta": "in out"},
+            dims={"M": (2, 8), "in": (2, 6), "out": (2, 6)},
+            wrt="Theta",
+        )
+
+Each call builds a :class:`~gradcheck.spec.model.Spec` from its arguments (keyword names
+mirror the spec format: ``inputs``, ``dims``, ``constants``, ``wrt``, ``examples``, ``rtol``,
+``atol``, ``directions``, ``expect``) with the user's callables as its ``python`` entries, and
+runs the core's problem and check machinery, exactly as for a spec file. The claim's location
+is the caller's file:line, so a failure points at the test that made it.
+
+VJP and JVP rules are checked as gradients of an inner product (the dot-product test
+⟨J v, u⟩ = ⟨v, Jᵀ u⟩):
+
+- :func:`check_vjp`: the loss is ⟨f(x), G⟩ with a cotangent G drawn per example; its gradient
+  wrt x is Jᵀ G, which is what ``vjp`` claims;
+- :func:`check_jvp`: the loss is ⟨U, f(x)⟩ with U drawn per example; the claimed gradient is
+  assembled from ``jvp`` along every basis tangent, (Jᵀ U)_i = ⟨U, jvp(x, e_i)⟩ — n calls of
+  ``jvp`` per evaluation, so keep the wrt small (a few hundred entries).
+
+Python code that is not complex-step safe (``np.abs``, ``astype(float)``, writes into float
+buffers, ``scipy.special.expit``) is detected and checked with finite differences instead;
+:mod:`.guard` adds the case of a complex result that is not the derivative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .arguments import Call, callable_arg, dim_specs, input_specs, name_of, shape_arg
+from .pipeline import Request, check, keyword_caller, output
+from .result import CheckResult, Example
+
+__all__ = [
+    "CheckResult",
+    "Example",
+    "assert_gradient",
+    "assert_jvp",
+    "assert_vjp",
+    "check_gradient",
+    "check_jvp",
+    "check_vjp",
+    "problems",
+]
+
+Inputs = Mapping[str, Any]
+
+
+def _request(call: Call, wrt, **kwargs) -> Request:
+    wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    return Request(call=call, wrt=wrt_names, **kwargs)
+
+
+def check_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], *, wrt: str | Iterable[str],
+                   inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
+                   domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
+                   at: Iterable[Mapping[str, Any]] = (), examples: int | None = None, seed: int | None = None,
+                   rtol: float | None = None, atol: float | None = None, directions: int | None = None,
+                   expect: str = "pass", name: str | None = None) -> CheckResult:
+    """Check that ``gradient`` is the gradient of the scalar ``loss`` with respect to ``wrt``.
+
+    Parameters
+    ----------
+    loss, gradient : callable
+        Called by keyword with every input, constant and dim their signatures accept (all of
+        them with ``**kwargs``), each call with fresh copies of the arrays. ``gradient``
+        returns the array for one wrt, or a dict keyed by name / a tuple in ``wrt`` order.
+    wrt : str or iterable of str
+        The inputs to differentiate; each gets its own verdict.
+    inputs : mapping, optional
+        Input name -> shape: a string of dim names and integers (``"M in"``; ``""`` is a
+        scalar), a tuple, or a mapping ``{"shape": ..., "domain": ..., "dtype": "float32"}``
+        as in a spec file. May be left out when ``at`` gives every input.
+    dims : mapping, optional
+        Dim name -> fixed size, or inclusive ``(lo, hi)`` range; undeclared dims are drawn
+        from 2..6. Distinct dims get distinct sizes where the ranges allow.
+    domains : mapping, optional
+        Input name -> domain (``"positive"``, ``"spd"``, ``{"range": [a, b]}``,
+        ``{"integers": [0, "k"]}``, ...): a shorthand for ``inputs[name]["domain"]``.
+    constants : mapping, optional
+        Scalars passed to the callables by name.
+    at : iterable of mappings, optional
+        Fixed points (input name -> array): a known hard case, or an :class:`Example` drawn
+        by :func:`problems` in the user's own ``@given`` test. With ``at`` and no
+        ``examples``, only these points are checked.
+    examples, rtol, atol, directions : optional
+        As in a spec's ``settings:`` (defaults 25, 1e-9, 0, 3). Claims computed in float32
+        (float32 inputs or results) get rtol >= 2e-5.
+    seed : int, optional
+        Run seed: the same seed draws the same examples. Default: random, printed in failures.
+    expect : {"pass", "fail"}
+        ``"fail"`` marks a known-wrong claim: its failure is as expected, a pass is not.
+    name : str, optional
+        The claim's name in messages (default: the gradient function's name).
+
+    Returns
+    -------
+    CheckResult
+        One verdict per wrt, with its evidence; ``.passed``, ``.verdict``, ``.frame()``.
+
+    Raises
+    ------
+    SchemaError
+        The arguments do not describe a problem (an unknown wrt, a bad domain, a fixed point
+        of the wrong shape), located at the caller's line.
+    """
+    call = Call.here(name or name_of(gradient, "gradient"), "check_gradient")
+    loss_fn = callable_arg(loss, "loss", call.location)
+    grad_fn = callable_arg(gradient, "gradient", call.location)
+    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
+                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions)
+    return check(req, lambda fixed: keyword_caller(loss_fn, fixed), lambda fixed: keyword_caller(grad_fn, fixed),
+                 (loss_fn, grad_fn))
+
+
+def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *, wrt: str | Iterable[str], output_shape: Any,
+              inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
+              domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
+              at: Iterable[Mapping[str, Any]] = (), cotangent: str = "G", examples: int | None = None,
+              seed: int | None = None, rtol: float | None = None, atol: float | None = None,
+              directions: int | None = None, expect: str = "pass", name: str | None = None) -> CheckResult:
+    """Check a vector-Jacobian product: ``vjp(..., G=g)`` must be Jᵀ g, with J = d f / d wrt.
+
+    ``f`` returns an array of shape ``output_shape`` (dim names as in ``inputs``); ``vjp``
+    gets the inputs and the cotangent by the name ``cotangent`` (default ``G``, as in a spec)
+    and returns an array of the wrt's shape (a dict or tuple for several wrt). Checked as the
+    gradient of ⟨f(x), G⟩, G drawn per example. Other parameters as :func:`check_gradient`.
+    """
+    call = Call.here(name or name_of(vjp, "vjp"), "check_vjp")
+    f_fn = callable_arg(f, "f", call.location)
+    vjp_fn = callable_arg(vjp, "vjp", call.location)
+    out_shape = shape_arg(output_shape, "the output", call.location)
+
+    def loss(fixed):
+        user = keyword_caller(f_fn, fixed)
+
+        def inner_product(**kw):
+            g = kw.pop(cotangent)
+            return np.sum(output(user(**kw), g.shape, f_fn) * g)
+        return inner_product
+
+    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
+                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
+                   kind="vjp", extra_input=(cotangent, out_shape))
+    return check(req, loss, lambda fixed: keyword_caller(vjp_fn, fixed), (f_fn, vjp_fn))
+
+
+def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iterable[str], output_shape: Any,
+              inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
+              domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
+              at: Iterable[Mapping[str, Any]] = (), tangent: str = "V", examples: int | None = None,
+              seed: int | None = None, rtol: float | None = None, atol: float | None = None,
+              directions: int | None = None, expect: str = "pass", name: str | None = None) -> CheckResult:
+    """Check a Jacobian-vector product: ``jvp(..., V=v)`` must be J v, with J = d f / d wrt.
+
+    ``jvp`` gets the inputs and the tangent by the name ``tangent`` (default ``V``): the
+    wrt-shaped tangent for one wrt, or, for several, a dict of tangents keyed by every wrt
+    name (the total derivative, as ``jax.jvp`` computes it). It returns an array of shape
+    ``output_shape``. Checked as the gradient of ⟨U, f(x)⟩ with U drawn per example, the
+    claim assembled from ``jvp`` along every basis tangent (n calls per evaluation).
+    """
+    call = Call.here(name or name_of(jvp, "jvp"), "check_jvp")
+    f_fn = callable_arg(f, "f", call.location)
+    jvp_fn = callable_arg(jvp, "jvp", call.location)
+    out_shape = shape_arg(output_shape, "the output", call.location)
+    wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+    probe = "U" if tangent != "U" else "U_"
+
+    def loss(fixed):
+        user = keyword_caller(f_fn, fixed)
+
+        def inner_product(**kw):
+            u = kw.pop(probe)
+            return np.sum(output(user(**kw), u.shape, f_fn) * u)
+        return inner_product
+
+    def claim(fixed):
+        user = keyword_caller(jvp_fn, fixed)
+
+        def transposed_by_columns(**kw):
+            u = kw.pop(probe)
+            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) for w in wrt_names}
+            return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
+        return transposed_by_columns
+
+    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
+                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
+                   kind="jvp", extra_input=(probe, out_shape))
+    return check(req, loss, claim, (f_fn, jvp_fn))
+
+
+def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) -> np.ndarray:
+    """(Jᵀ u)_i = ⟨u, jvp(e_i)⟩ for every basis tangent e_i of input ``w`` (float32 if jvp is)."""
+    shape = np.shape(kw[w])
+    g = np.empty(shape)
+    low = False
+    for i in range(g.size):
+        e = np.zeros(g.size)
+        e[i] = 1.0
+        if len(wrt_names) == 1:
+            t: Any = e.reshape(shape)
+        else:
+            t = {n: np.zeros(np.shape(kw[n])) for n in wrt_names}
+            t[w] = e.reshape(shape)
+        jv = output(user(**kw, **{tangent: t}), u.shape, jvp_fn)
+        low = low or jv.dtype == np.float32
+        g.reshape(-1)[i] = np.sum(jv.astype(np.float64) * u)
+    return g.astype(np.float32) if low else g
+
+
+def _assert(result: CheckResult, api: str) -> CheckResult:
+    __tracebackhide__ = True
+    from dataclasses import replace
+
+    result = replace(result, call=api)
+    if not result.passed:
+        raise AssertionError("\n" + result.failure_text())
+    return result
+
+
+def assert_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], **kwargs: Any) -> CheckResult:
+    """:func:`check_gradient`, raising ``AssertionError`` whose message is the failure block."""
+    __tracebackhide__ = True
+    return _assert(check_gradient(loss, gradient, **kwargs), "assert_gradient")
+
+
+def assert_vjp(f: Callable[..., Any], vjp: Callable[..., Any], **kwargs: Any) -> CheckResult:
+    """:func:`check_vjp`, raising ``AssertionError`` whose message is the failure block."""
+    __tracebackhide__ = True
+    return _assert(check_vjp(f, vjp, **kwargs), "assert_vjp")
+
+
+def assert_jvp(f: Callable[..., Any], jvp: Callable[..., Any], **kwargs: Any) -> CheckResult:
+    """:func:`check_jvp`, raising ``AssertionError`` whose message is the failure block."""
+    __tracebackhide__ = True
+    return _assert(check_jvp(f, jvp, **kwargs), "assert_jvp")
+
+
+def problems(inputs: Inputs, dims: Mapping[str, Any] | None = None, domains: Mapping[str, Any] | None = None):
+    """A Hypothesis strategy of :class:`Example` values, drawn as gradcheck draws its own.
+
+    Dim sizes are pairwise distinct where the ranges allow (a transpose cannot hide) and
+    shrink toward the smallest; the arrays come from a seeded numpy generator per domain
+    (Hypothesis's own array filler repeats a background value and shrinks toward zeros).
+    Compose it with ``@given`` and check at the drawn point::
+
+        @given(problems(inputs={"x": "n"}, domains={"x": "positive"}))
+        def test_log_grad(example):
+            assert_gradient(my_loss, my_grad, wrt="x", at=[example])
+    """
+    from hypothesis import strategies as st
+
+    from ..expr.dims import Dim, bind_shape
+    from ..samples.draw import draw_inputs, sample_strategy
+
+    at = Call.here("problems", "problems").location
+    specs = input_specs(inputs, domains, at)
+    dimensions = dim_specs(dims, [s.shape for s in specs.values()], at)
+    reserved = frozenset(d for s in specs.values() for d in s.shape if isinstance(d, int))
+    symbolic = {n: tuple(Dim.const(d) if isinstance(d, int) else Dim.of(d) for d in s.shape) for n, s in specs.items()}
+
+    def example(sample) -> Example:
+        shapes = {n: bind_shape(shape, sample.sizes) for n, shape in symbolic.items()}
+        return Example(draw_inputs(specs, shapes, sample), dict(sample.sizes), sample.seed)
+
+    return st.builds(example, sample_strategy(dimensions, reserved))

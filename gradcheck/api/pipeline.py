@@ -1,0 +1,206 @@
+"""One API call -> Specs -> the core's problem and check machinery -> one verdict per wrt.
+
+The user's callables become ``python`` entries that carry the function object
+(:class:`~gradcheck.spec.model.PythonRef` ``obj``), so nothing is imported. Fixed points
+(``at=``) are problems of their own with every dim fixed and every input the constant 0;
+the callables add the point back, so the oracles' perturbations land on it. A claim passes
+only if every example passes: the first fixed point that fails, else the drawn examples'
+verdict, decides.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from ..errors import SchemaError
+from ..spec.fields import did_you_mean
+from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
+from ..verdict.model import Verdict
+from .arguments import DEFAULT_DIM, Call, FixedPoint, dim_specs, fixed_points, input_specs, name_of
+from .guard import complex_guard, outside_nesting
+from .result import CheckResult
+
+DEFAULT_EXAMPLES = 25
+
+# Builds a callable from the fixed point's arrays ({} for drawn examples).
+Factory = Callable[[Mapping[str, np.ndarray]], Callable[..., Any]]
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything an API call asked for, after its arguments were read."""
+
+    call: Call
+    inputs: Mapping[str, Any] | None
+    dims: Mapping[str, Any] | None
+    domains: Mapping[str, Any] | None
+    constants: Mapping[str, float] | None
+    at: tuple[Mapping[str, Any], ...]
+    wrt: tuple[str, ...]
+    expect: str
+    examples: int | None
+    seed: int | None
+    rtol: float | None
+    atol: float | None
+    directions: int | None
+    kind: str = "gradient"  # what is claimed: gradient, vjp or jvp (vjp/jvp run as gradients)
+    extra_input: tuple[str, tuple[str | int, ...]] | None = None  # the drawn cotangent / probe
+
+
+def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> Callable[..., Any]:
+    """``fn`` called by keyword with what its signature accepts; ``fixed`` is added to the inputs."""
+    from ..problem.callables import call_user
+
+    def call(**kw):
+        for k, v in fixed.items():
+            kw[k] = v + kw[k]
+        return call_user(fn, kw, copy=False)
+
+    for attr in ("__name__", "__qualname__", "__module__"):
+        setattr(call, attr, getattr(fn, attr, None) or "function")
+    return call
+
+
+def output(value: Any, shape: tuple[int, ...], fn: Callable[..., Any]) -> np.ndarray:
+    """``value`` as an array of the declared output shape, or a ValueError saying otherwise."""
+    out = np.asarray(value)
+    if out.shape != shape:
+        raise ValueError(f"{name_of(fn, 'the function')} returned shape {out.shape}, but its output is declared {shape}")
+    return out
+
+
+def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[..., Any], Callable[..., Any]]) -> CheckResult:
+    """Run the request; ``named`` are the user's (loss-side, claim-side) functions, for messages."""
+    started = time.perf_counter()
+    at = req.call.location
+    points = list(req.at)
+    if req.inputs is None and not points:
+        raise SchemaError("give the inputs' shapes (inputs={...}) or fixed points (at=[...])", at)
+    specs = input_specs(req.inputs, req.domains, at) if req.inputs is not None else None
+    names = list(specs) if specs is not None else list(points[0])
+    _check_names(req, names, specs)
+    examples = req.examples if req.examples is not None else (0 if points else DEFAULT_EXAMPLES)
+    if examples <= 0 and not points:
+        raise SchemaError("nothing to check: examples=0 and no fixed points (at=[...])", at)
+    seed = req.seed if req.seed is not None else random.SystemRandom().randrange(2**31)
+    database = req.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None
+
+    runs: list[tuple[Spec, int, str | None]] = []
+    for point in fixed_points(points, specs, at):
+        runs.append((_spec(req, point.inputs, point.dims, point.arrays, loss, claim, named), 1, point.label))
+    if examples > 0:
+        drawn_dims = dim_specs(req.dims, [s.shape for s in specs.values()], at)
+        runs.append((_spec(req, specs, drawn_dims, {}, loss, claim, named), examples, None))
+
+    per_wrt: dict[str, list[Verdict]] = {w: [] for w in req.wrt}
+    for spec, count, label in runs:
+        for v in _run(spec, count, seed, database and label is None, req):
+            per_wrt[v.wrt].append(_at_point(v, label) if label else v)
+    verdicts = tuple(_relabel(_merge(per_wrt[w]), req.kind, named[0]) for w in req.wrt)
+    return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api)
+
+
+def _check_names(req: Request, names: list[str], specs: dict[str, InputSpec] | None) -> None:
+    at = req.call.location
+    if not req.wrt:
+        raise SchemaError("wrt names no input", at)
+    for w in req.wrt:
+        if w not in names:
+            raise SchemaError(f"wrt {w!r} is not an input", at,
+                              hint=did_you_mean(w, names) or f"inputs: {', '.join(names)}")
+        if specs is not None and specs[w].domain.is_integer:
+            raise SchemaError(f"wrt {w!r} has an integer domain: labels are constant, never differentiated", at)
+    if req.expect not in ("pass", "fail"):
+        raise SchemaError(f"expect must be 'pass' or 'fail', got {req.expect!r}", at)
+    if req.extra_input is not None and req.extra_input[0] in names:
+        raise SchemaError(f"an input is named {req.extra_input[0]!r}, like the {req.kind}'s "
+                          f"{'cotangent' if req.kind == 'vjp' else 'probe'}: rename one", at)
+
+
+def _ref(fn: Callable[..., Any], obj: Callable[..., Any], req: Request) -> PythonRef:
+    module = getattr(fn, "__module__", None) or "__main__"
+    return PythonRef(module, getattr(fn, "__qualname__", None) or "function", req.call.location, obj=obj)
+
+
+def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], fixed: Mapping[str, np.ndarray],
+          loss: Factory, claim: Factory, named) -> Spec:
+    at = req.call.location
+    if req.extra_input is not None:
+        name, shape = req.extra_input
+        inputs = {**inputs, name: InputSpec(name, shape, Domain(), at)}
+        declared = dim_specs(req.dims, [], at)
+        for d in shape:
+            if isinstance(d, str) and d not in dims:
+                if d not in declared and fixed:
+                    raise SchemaError(f"the output's dim {d!r} is bound by no input at the fixed points: "
+                                      f"declare its size, dims={{{d!r}: n}}", at)
+                dims = {**dims, d: declared.get(d) or DimSpec(d, *DEFAULT_DIM, at)}
+    body = _ref(named[1], claim(fixed), req)
+    c = Claim(name=req.call.name, kind="gradient", wrt=req.wrt, bodies={w: body for w in req.wrt},
+              location=at, expect=req.expect)
+    return Spec(name=req.call.function, path=at.file, description="", dims=dims,
+                constants={str(k): float(v) for k, v in (req.constants or {}).items()},
+                inputs=inputs, define={}, graph=(), loss=_ref(named[0], complex_guard(loss(fixed)), req),
+                claims=(c,), settings=Settings(), location=at)
+
+
+def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> list[Verdict]:
+    from ..check import CheckSettings, check_plan
+    from ..problem.build import build_problem
+
+    cfg = CheckSettings(
+        examples=examples,
+        rtol=req.rtol if req.rtol is not None else 1e-9,
+        atol=req.atol if req.atol is not None else 0.0,
+        directions=req.directions or 3,
+        seed=seed,
+        database=database,
+    )
+    problem = build_problem(spec)
+    with outside_nesting():
+        return [check_plan(problem, plan, cfg) for plan in problem.plans]
+
+
+def _at_point(v: Verdict, label: str) -> Verdict:
+    """A fixed point has one example: keep the record that decided, unshrunk (nothing was drawn)."""
+    decided = v.failing if v.failing is not None else (v.records[0] if v.records else None)
+    records = (replace(decided, shrunk=False, index=0),) if decided is not None else ()
+    failing = records[0] if v.failing is not None else None
+    notes = v.notes if v.passed else v.notes + (f"found at the fixed point {label}",)
+    return replace(v, failing=failing, records=records, examples=len(records), notes=notes)
+
+
+def _merge(verdicts: list[Verdict]) -> Verdict:
+    """A claim passes only if every example passes: the first verdict that is not a pass decides."""
+    if len(verdicts) == 1:
+        return verdicts[0]
+    records: list[Any] = []
+    for v in verdicts:
+        records += [replace(r, index=len(records) + j) for j, r in enumerate(v.records)]
+    chosen = next((v for v in verdicts if not v.passed), verdicts[-1])
+    failing = chosen.failing
+    if failing is not None:
+        failing = next((r for r in records if r.finding is failing.finding), failing)
+    examples = sum(v.examples for v in verdicts)
+    notes = tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
+    diagnosis = chosen.diagnosis if not chosen.passed else f"agrees on {examples} examples"
+    return replace(chosen, records=tuple(records), examples=examples, failing=failing, notes=notes,
+                   diagnosis=diagnosis, seconds=sum(v.seconds for v in verdicts))
+
+
+def _relabel(v: Verdict, kind: str, f: Callable[..., Any]) -> Verdict:
+    """VJP/JVP checks run as gradients of an inner product: say what they really check."""
+    if kind == "gradient":
+        return v
+    def say(text: str) -> str:
+        return text.replace("claimed gradient", f"claimed {kind}").replace("the gradient", f"the true {kind}")
+
+    return replace(v, kind=kind, what=f"{kind} of {name_of(f, 'f')} wrt {v.wrt}", diagnosis=say(v.diagnosis),
+                   lines=tuple(say(line) for line in v.lines))

@@ -1,0 +1,351 @@
+"""What a report shows, as plain values: built from a live run, or read back from the files an
+earlier run wrote (``summary.csv`` plus ``details.json``), so that ``gradcheck report DIR``
+renders exactly what ``--report DIR`` rendered.
+
+``details.json`` holds what the CSV contract has no column for: each claim's failure block,
+explanation lines and notes, the arrays behind its pictures (claimed, true, the step-size
+curve), and the run's header (when, spec paths, seed, versions). Arrays are written as nested
+lists of exact floats (``repr`` round-trips); non-finite numbers as ``null``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import platform
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from ..verdict.model import Evidence, RunResult, Verdict
+from . import text
+
+DETAILS = "details.json"
+DETAILS_FORMAT = "gradcheck-report-details/1"
+VERSIONED = ("gradcheck", "numpy", "scipy", "hypothesis", "pandas", "matplotlib")
+OUTCOMES = ("fail", "xpass", "xfail", "ok")  # most urgent first
+
+
+@dataclass(frozen=True)
+class ClaimRecord:
+    """One row of summary.csv, with the text and arrays the rendered reports need."""
+
+    spec: str
+    claim: str
+    wrt: str
+    file: str
+    line: int
+    verdict: str
+    outcome: str  # ok, xfail, xpass, fail
+    diagnosis: str
+    kind: str = "gradient"
+    node: str = ""
+    expect: str = "pass"
+    expected_shape: str = ""
+    claimed_shape: str = ""
+    max_rel_error: float = math.nan
+    examples: int = 0
+    seed: int = 0
+    factor: float | None = None
+    oracle: str = ""
+    col: int = 0
+    what: str = ""
+    block: str = ""  # the terminal's failure block; empty for a claim that passed as expected
+    lines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    seconds: float = math.nan
+    evidence: Evidence | None = None
+
+    @property
+    def label(self) -> str:
+        return text.LABEL[self.outcome]
+
+    @property
+    def as_expected(self) -> bool:
+        return self.outcome in ("ok", "xfail")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.file, self.claim, self.wrt)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def statement(self) -> str:
+        """``scaled: the claim is 2 x ...``: the verdict, then the diagnosis (said once)."""
+        d = self.diagnosis
+        return d if d.startswith(self.verdict) else f"{self.verdict}: {d}"
+
+    @property
+    def explanation(self) -> str:
+        """The diagnosis without a leading ``verdict:`` (for a table that has a verdict column)."""
+        prefix = f"{self.verdict}: "
+        return self.diagnosis[len(prefix):] if self.diagnosis.startswith(prefix) else self.diagnosis
+
+    @property
+    def derivative(self) -> str:
+        """``d loss / d Theta``, ``vjp of node a wrt Theta`` (from the CSV columns when not stored)."""
+        if self.what:
+            return self.what
+        return f"d loss / d {self.wrt}" if self.kind == "gradient" else f"{self.kind} of node {self.node} wrt {self.wrt}"
+
+    @property
+    def title(self) -> str:
+        """``answer (d loss / d Theta)``."""
+        return f"{self.claim} ({self.derivative})"
+
+
+@dataclass(frozen=True)
+class SpecErrorRecord:
+    path: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    claims: tuple[ClaimRecord, ...]
+    errors: tuple[SpecErrorRecord, ...] = ()
+    seed: int = 0
+    paths: tuple[str, ...] = ()
+    seconds: float = math.nan
+    when: str = ""  # ISO 8601, UTC; empty when unknown
+    versions: dict[str, str] = field(default_factory=dict)
+    incomplete: bool = False  # the run was interrupted: these are the claims that finished
+
+    def outcome_counts(self) -> dict[str, int]:
+        counts = {o: 0 for o in OUTCOMES}
+        for c in self.claims:
+            counts[c.outcome] += 1
+        return counts
+
+    def verdict_counts(self) -> dict[str, tuple[int, int]]:
+        """verdict -> (claims, unexpected), in the order of :data:`VERDICTS`."""
+        from ..verdict.model import VERDICTS
+
+        counts: dict[str, list[int]] = {}
+        for c in self.claims:
+            n = counts.setdefault(c.verdict, [0, 0])
+            n[0] += 1
+            n[1] += not c.as_expected
+        order = {v: i for i, v in enumerate(VERDICTS)}
+        return {k: (n[0], n[1]) for k, n in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))}
+
+    @property
+    def unexpected(self) -> list[ClaimRecord]:
+        return [c for c in self.claims if not c.as_expected]
+
+    @property
+    def expected_failures(self) -> list[ClaimRecord]:
+        return [c for c in self.claims if c.outcome == "xfail"]
+
+    @property
+    def exit_code(self) -> int:
+        if self.errors:
+            return 2
+        return 1 if self.unexpected else 0
+
+    def headline(self) -> str:
+        """``6 passed, 0 failed, 4 expected failures`` (the terminal's summary words)."""
+        n = self.outcome_counts()
+        parts = [f"{n['ok']} passed", f"{n['fail']} failed"]
+        if n["xfail"]:
+            parts.append(f"{n['xfail']} expected failure" + ("s" if n["xfail"] != 1 else ""))
+        if n["xpass"]:
+            parts.append(f"{n['xpass']} unexpected pass" + ("es" if n["xpass"] != 1 else ""))
+        if self.errors:
+            parts.append(f"{len(self.errors)} spec error" + ("s" if len(self.errors) != 1 else ""))
+        return ", ".join(parts) + (" (interrupted)" if self.incomplete else "")
+
+    def scope(self) -> str:
+        """``10 claims in 1 spec file``."""
+        files = len({c.file for c in self.claims} | {e.path for e in self.errors})
+        return (f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
+                f"{files} spec file{'s' if files != 1 else ''}")
+
+    def reproduce(self) -> str:
+        import shlex
+
+        paths = " ".join(shlex.quote(p) for p in self.paths) or "SPECS"
+        return f"gradcheck check {paths} --seed {self.seed}"
+
+
+# --- from a live run ---------------------------------------------------------------------
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def claim_record(v: Verdict) -> ClaimRecord:
+    failing = v.failing
+    evidence = failing.finding.evidence if failing is not None else None
+    explained = v.verdict != "pass" or v.outcome != "ok"
+    return ClaimRecord(
+        spec=v.spec, claim=v.claim, wrt=v.wrt, file=v.path, line=v.location.line, col=v.location.col,
+        verdict=v.verdict, outcome=v.outcome, diagnosis=v.diagnosis, kind=v.kind, node=v.node or "",
+        expect=v.expect, expected_shape=v.expected_shape, claimed_shape=v.claimed_shape,
+        max_rel_error=v.max_rel_error, examples=v.examples, seed=v.seed, factor=v.factor, oracle=v.oracle,
+        what=v.what, block=text.failure_block(v) if explained else "", lines=tuple(v.lines),
+        notes=tuple(v.notes), seconds=v.seconds, evidence=evidence,
+    )
+
+
+def from_result(result: RunResult, when: datetime | None = None) -> RunRecord:
+    when = when or datetime.now(timezone.utc)
+    return RunRecord(
+        claims=tuple(claim_record(v) for v in result.verdicts),
+        errors=tuple(SpecErrorRecord(f.path, f.line, f.message) for f in result.failures),
+        seed=result.seed, paths=tuple(result.paths), seconds=result.seconds,
+        when=when.replace(microsecond=0).isoformat(), versions=versions(),
+        incomplete=bool(getattr(result, "incomplete", False)),
+    )
+
+
+# --- details.json ------------------------------------------------------------------------
+
+def _number(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _array(a) -> dict | None:
+    if a is None:
+        return None
+    import numpy as np
+
+    arr = np.asarray(a, dtype=np.float64)
+    return {"shape": list(arr.shape), "values": [_number(x) for x in arr.ravel()]}
+
+
+def _unarray(d: dict | None):
+    if d is None:
+        return None
+    import numpy as np
+
+    values = [math.nan if x is None else x for x in d["values"]]
+    return np.asarray(values, dtype=np.float64).reshape(d["shape"])
+
+
+def _evidence_json(e: Evidence | None) -> dict | None:
+    if e is None:
+        return None
+    return {"claimed": _array(e.claimed), "truth": _array(e.truth),
+            "steps": [_number(h) for h in e.steps], "fd_errors": [_number(x) for x in e.fd_errors],
+            "cs_value": _number(e.cs_value), "cs_error": _number(e.cs_error)}
+
+
+def _evidence(d: dict | None) -> Evidence | None:
+    if d is None:
+        return None
+    return Evidence(claimed=_unarray(d.get("claimed")), truth=_unarray(d.get("truth")),
+                    steps=tuple(_float_or_nan(h) for h in d.get("steps", ())),
+                    fd_errors=tuple(_float_or_nan(x) for x in d.get("fd_errors", ())),
+                    cs_value=_float_or_nan(d.get("cs_value")), cs_error=_float_or_nan(d.get("cs_error")))
+
+
+def _float_or_nan(x) -> float:
+    return math.nan if x is None else float(x)
+
+
+def details_json(run: RunRecord) -> str:
+    doc = {
+        "format": DETAILS_FORMAT,
+        "run": {"when": run.when, "seed": run.seed, "paths": list(run.paths),
+                "seconds": _number(run.seconds), "versions": run.versions, "incomplete": run.incomplete},
+        "spec_errors": [{"path": e.path, "line": e.line, "message": e.message} for e in run.errors],
+        "claims": [{"file": c.file, "claim": c.claim, "wrt": c.wrt, "col": c.col, "what": c.what,
+                    "block": c.block, "lines": list(c.lines), "notes": list(c.notes),
+                    "seconds": _number(c.seconds), "evidence": _evidence_json(c.evidence)}
+                   for c in run.claims],
+    }
+    return json.dumps(doc, indent=1, allow_nan=False) + "\n"
+
+
+# --- read back ---------------------------------------------------------------------------
+
+class ReportDirError(Exception):
+    """The folder holds no report gradcheck can read."""
+
+
+def _float(s: str) -> float:
+    try:
+        return float(s) if s != "" else math.nan
+    except ValueError:
+        return math.nan
+
+
+def _int(s: str, default: int = 0) -> int:
+    try:
+        return int(float(s))
+    except ValueError:
+        return default
+
+
+def read_summary(directory: str | Path) -> list[dict[str, str]]:
+    """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing)."""
+    path = Path(directory) / "summary.csv"
+    if not path.is_file():
+        raise ReportDirError(f"{directory}: no summary.csv here (write one with `gradcheck check ... --report {directory}`)")
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load(directory: str | Path) -> RunRecord:
+    """Read an earlier run's report folder back; ``details.json`` is optional (then: text only)."""
+    rows = read_summary(directory)
+    details_path = Path(directory) / DETAILS
+    details: dict = {}
+    if details_path.is_file():
+        details = json.loads(details_path.read_text(encoding="utf-8"))
+        if details.get("format") != DETAILS_FORMAT:
+            raise ReportDirError(f"{details_path}: unknown format {details.get('format')!r} (expected {DETAILS_FORMAT})")
+    extra = {(d["file"], d["claim"], d["wrt"]): d for d in details.get("claims", ())}
+    messages = {(e["path"], e["line"]): e["message"] for e in details.get("spec_errors", ())}
+    claims, errors = [], []
+    for row in rows:
+        if row["verdict"] == "spec-error":
+            line = _int(row["line"])
+            errors.append(SpecErrorRecord(row["file"], line, messages.get((row["file"], line), row["diagnosis"])))
+            continue
+        d = extra.get((row["file"], row["claim"], row["wrt"]), {})
+        factor = _float(row.get("factor", ""))
+        claims.append(ClaimRecord(
+            spec=row["spec"], claim=row["claim"], wrt=row["wrt"], file=row["file"], line=_int(row["line"]),
+            verdict=row["verdict"], outcome=row["outcome"] or "ok", diagnosis=row["diagnosis"],
+            kind=row.get("kind") or "gradient", node=row.get("node", ""), expect=row.get("expect") or "pass",
+            expected_shape=row.get("expected_shape", ""), claimed_shape=row.get("claimed_shape", ""),
+            max_rel_error=_float(row.get("max_rel_error", "")), examples=_int(row.get("examples", "0")),
+            seed=_int(row.get("seed", "0")), factor=None if math.isnan(factor) else factor,
+            oracle=row.get("oracle", ""), col=d.get("col", 0), what=d.get("what", ""),
+            block=d.get("block", "") or _fallback_block(row), lines=tuple(d.get("lines", ())),
+            notes=tuple(d.get("notes", ())), seconds=_float_or_nan(d.get("seconds")),
+            evidence=_evidence(d.get("evidence")),
+        ))
+    run = details.get("run", {})
+    seeds = {c.seed for c in claims}
+    seed = run.get("seed", seeds.pop() if len(seeds) == 1 else 0)
+    paths = run.get("paths") or sorted({c.file for c in claims} | {e.path for e in errors})
+    seconds = run.get("seconds")
+    return RunRecord(claims=tuple(claims), errors=tuple(errors), seed=seed, paths=tuple(paths),
+                     seconds=math.nan if seconds is None else seconds, when=run.get("when", ""),
+                     versions=run.get("versions", {}), incomplete=bool(run.get("incomplete", False)))
+
+
+def _fallback_block(row: dict[str, str]) -> str:
+    """Without details.json: the failure block's first lines, from the CSV columns."""
+    if row["outcome"] == "ok" and row["verdict"] == "pass":
+        return ""
+    label = text.LABEL.get(row["outcome"], row["outcome"].upper())
+    return (f"{label} {row['file']}:{row['line']} claim '{row['claim']}' (wrt {row['wrt']})\n"
+            f"  diagnosis: {row['diagnosis']}\n"
+            f"  reproduce: gradcheck check {row['file']} --claim {row['claim']} --seed {row['seed']}")
