@@ -19,7 +19,7 @@ check: $(BIN)/gradcheck
 
 ## run the test suite (unit tests, planted-bug corpus, CLI end to end, gallery specs)
 test: $(BIN)/gradcheck
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 clean:
 	rm -rf $(VENV) $(REPORT) .hypothesis .pytest_cache
