@@ -49,10 +49,27 @@ class CheckSettings:
     examples: int = 25
     rtol: float = 1e-9
     atol: float = 0.0
-    directions: int = 3
+    directions: int | None = None  # None: from the detection bound (auto_directions)
     seed: int = 0
     database: bool = False
     timeout: float = 60.0  # wall-clock seconds per (claim, wrt); 0 = none
+
+
+DETECT_RELATIVE = 1e-6  # the relative error (‖C - G‖ / ‖G‖) every run promises to catch ...
+MISS_PROBABILITY = 1e-9  # ... except with at most this probability
+
+
+def auto_directions(examples: int, rtol: float) -> int:
+    """Directions per example from the detection bound.
+
+    For a standard-normal V, <E, V> ~ N(0, ‖E‖²); the tolerance is about rtol·‖G‖, so one
+    direction misses an error E with probability p ≈ sqrt(2/π)·rtol·‖G‖/‖E‖. Over k directions
+    in each of ``examples`` examples the error survives with p^(k·examples): k is the least
+    integer with p^(k·examples) ≤ MISS_PROBABILITY for ‖E‖/‖G‖ = DETECT_RELATIVE.
+    """
+    p = min(0.5, np.sqrt(2 / np.pi) * max(rtol, 1e-16) / DETECT_RELATIVE)
+    need = np.log(MISS_PROBABILITY) / np.log(p)
+    return max(1, int(np.ceil(need / max(examples, 1))))
 
 
 class ClaimTimeout(BaseException):
@@ -181,18 +198,20 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
 
             def f(z):
                 return bound.node_local(claim.node, plan.wrt, z)
-    try:
-        base = np.asarray(f(x.copy()))
-    except Exception as exc:
-        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
-    if not np.all(np.isfinite(base)):
-        raise InvalidSample("the loss is not finite at the drawn inputs")
-
     low_precision = any(v.dtype == np.float32 for v in bound.inputs.values())
     tol = Tolerance(cfg.rtol, cfg.atol)
-    k = cfg.directions
+    k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
     if claim.kind == "jvp":
         return _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg)
+
+    # the oracle first: its evaluation also tells whether the loss is defined at this draw
+    dirs = [draw_direction(rng, x.shape) for _ in range(k)]
+    try:
+        ests = [oracle.directional(f, x, v) for v in dirs]
+    except Exception as exc:
+        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+    if not all(np.all(np.isfinite(np.asarray(e.at))) for e in ests if e.at is not None):
+        raise InvalidSample("the loss is not finite at the drawn inputs")
 
     try:
         c = bound.claimed(plan, extra)
@@ -209,8 +228,6 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         return _not_finite(c, names)
     c = c.astype(np.float64)
 
-    dirs = [draw_direction(rng, x.shape) for _ in range(k)]
-    ests = [oracle.directional(f, x, v) for v in dirs]
     claimed_d = np.array([float(np.vdot(c, v)) for v in dirs])
     oracle_d = np.array([float(e.value) for e in ests])
     oracle_err = np.array([float(e.error) for e in ests])
@@ -376,7 +393,8 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     evals = 0
     rel = 0.0
     method = "complex-step"
-    for _ in range(cfg.directions):
+    k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
+    for _ in range(k):
         v = draw_direction(rng, x.shape)
         try:
             c = bound.claimed(plan, {claim.tangent: v})
@@ -401,15 +419,15 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
             worst_excess, worst = float(np.max(ex, initial=0)), (v, c, est, t)
     if worst_excess <= 1:
         return Finding("pass", "agrees with J v along every tangent", max_rel_error=rel, oracle=method,
-                       evaluations=evals, directions=cfg.directions)
+                       evaluations=evals, directions=k)
     v, c, est, t = worst
     eps = EPS32 if low_precision else EPS64
     claim_err = _claim_rounding(bound, plan, {claim.tangent: v}, c, bound.sample, eps)
     finding = diagnose(c, est.value, t, names, claim_err, est.error)
     if finding.label == "pass":
         return Finding("pass", "agrees with J v within its own rounding error", max_rel_error=rel, oracle=method,
-                       evaluations=evals, directions=cfg.directions)
-    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": cfg.directions,
+                       evaluations=evals, directions=k)
+    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": k,
                       "evidence": Evidence(claimed=c, truth=est.value)})
 
 

@@ -17,7 +17,6 @@ from .verdict.model import RunResult, SpecFailure, Verdict
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_EXAMPLES = 25
-DEFAULT_DIRECTIONS = 3
 DEFAULT_TIMEOUT = 60.0
 
 
@@ -120,7 +119,7 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
             examples=options.examples or s.examples or DEFAULT_EXAMPLES,
             rtol=options.rtol if options.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
             atol=options.atol if options.atol is not None else (s.atol if s.atol is not None else 0.0),
-            directions=options.directions or s.directions or DEFAULT_DIRECTIONS,
+            directions=options.directions or s.directions or None,
             seed=seed,
             database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
             timeout=options.timeout if options.timeout is not None else DEFAULT_TIMEOUT,

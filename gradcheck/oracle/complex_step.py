@@ -74,7 +74,7 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     z = np.asarray(x, dtype=np.complex128) + 1j * STEP * np.asarray(v, dtype=np.float64)
     out = _call_complex(f, z)
     value = out.imag / STEP
-    return Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step", evaluations=1)
+    return Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step", evaluations=1, at=out.real)
 
 
 def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:

@@ -21,6 +21,7 @@ class Estimate:
     method: str
     evaluations: int
     note: str = ""
+    at: object = None  # the function's value at x, when the method saw it (Re f(x + ihv) for complex step)
 
 
 class NotComplexSafe(Exception):

@@ -71,7 +71,7 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     h_last = h0 / 2.0 ** np.maximum(np.asarray(res.nit, dtype=np.float64).reshape(f0.shape), 0)
     floor = 16 * np.finfo(np.float64).eps * np.maximum(np.abs(f0), 1e-300) / h_last
     error = np.where(np.isfinite(error), np.maximum(2 * error, floor), np.inf)
-    return Estimate(value=value, error=error, method="finite-difference", evaluations=calls)
+    return Estimate(value=value, error=error, method="finite-difference", evaluations=calls, at=f0)
 
 
 def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
