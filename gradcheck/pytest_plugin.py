@@ -57,6 +57,13 @@ class _State:
 
 
 STATE = pytest.StashKey[_State]()
+_SEEDS: list[tuple[int, bool]] = []  # (seed, given) of the running sessions, innermost last
+
+
+def session_seed() -> tuple[int, bool] | None:
+    """The running session's seed and whether it was given: the Python API's default seed,
+    so that ``--gradcheck-seed`` also reproduces ``assert_gradient`` calls in test functions."""
+    return _SEEDS[-1] if _SEEDS else None
 
 
 class ClaimFailed(Exception):
@@ -80,7 +87,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kwargs = {"dest": kwargs["dest"], "help": opt.help, "action": "store_true"}
         else:
             kwargs["type"] = opt.type
-        group.addoption(f"--gradcheck-{opt.name}", **kwargs)
+        group.addoption(f"--gradcheck-{opt.flag}", **kwargs)
     parser.addini(
         "gradcheck_specs",
         type="args",
@@ -102,8 +109,15 @@ def pytest_configure(config: pytest.Config) -> None:
         seed = random.SystemRandom().randrange(2**31)
     patterns = tuple(config.getini("gradcheck_specs"))
     config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
+    _SEEDS.append((seed, options.seed is not None))
     if worker is None:  # the controller, or a run without xdist: gathers the verdicts
         config.pluginmanager.register(_Reporter(config), "gradcheck-reporter")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and _SEEDS:
+        _SEEDS.pop()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -152,9 +166,13 @@ class SpecFile(pytest.File):
 
     def collect(self):
         from .problem.build import build_problem
+        from .run import refuse_python
         from .spec.load import load_spec
 
-        self.problem = build_problem(load_spec(_shown(self.path, self.config)))
+        spec = load_spec(_shown(self.path, self.config))
+        if self.config.stash[STATE].options.no_python:
+            refuse_python(spec)
+        self.problem = build_problem(spec)
         for index, plan in enumerate(self.problem.plans):
             yield ClaimItem.from_parent(self, name=plan.key, plan=plan, index=index)
 
@@ -219,16 +237,17 @@ class ClaimItem(pytest.Item):
 def _check_settings(state: _State, spec: Any):
     """Command-line options over the spec's settings over the defaults, as in :func:`gradcheck.run.run`."""
     from .check import CheckSettings
-    from .run import DEFAULT_DIRECTIONS, DEFAULT_EXAMPLES
+    from .run import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT
 
     o, s = state.options, spec.settings
     return CheckSettings(
         examples=o.examples or s.examples or DEFAULT_EXAMPLES,
         rtol=o.rtol if o.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
         atol=o.atol if o.atol is not None else (s.atol if s.atol is not None else 0.0),
-        directions=o.directions or s.directions or DEFAULT_DIRECTIONS,
+        directions=o.directions or s.directions or None,
         seed=state.seed,
         database=o.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
+        timeout=o.timeout if o.timeout is not None else DEFAULT_TIMEOUT,
     )
 
 
@@ -336,7 +355,8 @@ def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str
         parts.append(f"{by_outcome['xpass']} unexpected passes")
     if spec_errors:
         parts.append(f"{spec_errors} spec errors")
-    return f"{len(rows)} claims: {counts or 'none'} ({', '.join(parts)})  seed {seed}"
+    noun = "claim" if len(rows) == 1 else "claims"
+    return f"{len(rows)} {noun}: {counts or 'none'} ({', '.join(parts)})  seed {seed}"
 
 
 def _line_of(message: str) -> int:

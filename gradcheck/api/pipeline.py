@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -89,8 +90,8 @@ def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[...
     examples = req.examples if req.examples is not None else (0 if points else DEFAULT_EXAMPLES)
     if examples <= 0 and not points:
         raise SchemaError("nothing to check: examples=0 and no fixed points (at=[...])", at)
-    seed = req.seed if req.seed is not None else random.SystemRandom().randrange(2**31)
-    database = req.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None
+    seed, given, origin = _seed(req.seed)
+    database = not given and os.environ.get("GRADCHECK_NO_DATABASE") is None
 
     runs: list[tuple[Spec, int, str | None]] = []
     for point in fixed_points(points, specs, at):
@@ -104,7 +105,18 @@ def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[...
         for v in _run(spec, count, seed, database and label is None, req):
             per_wrt[v.wrt].append(_at_point(v, label) if label else v)
     verdicts = tuple(_relabel(_merge(per_wrt[w]), req.kind, named[0]) for w in req.wrt)
-    return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api)
+    return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api, seed_from=origin)
+
+
+def _seed(seed: int | None) -> tuple[int, bool, str]:
+    """(seed, given, where from): the argument, else the running pytest session's, else random."""
+    if seed is not None:
+        return seed, True, "argument"
+    plugin = sys.modules.get("gradcheck.pytest_plugin")
+    session = plugin.session_seed() if plugin is not None else None
+    if session is not None:
+        return session[0], session[1], "pytest"
+    return random.SystemRandom().randrange(2**31), False, "random"
 
 
 def _check_names(req: Request, names: list[str], specs: dict[str, InputSpec] | None) -> None:
@@ -159,7 +171,7 @@ def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> 
         examples=examples,
         rtol=req.rtol if req.rtol is not None else 1e-9,
         atol=req.atol if req.atol is not None else 0.0,
-        directions=req.directions or 3,
+        directions=req.directions,  # None: as many as the detection bound asks for
         seed=seed,
         database=database,
     )

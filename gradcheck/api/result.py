@@ -26,6 +26,7 @@ class CheckResult:
     seed: int
     seconds: float = 0.0
     call: str = "check_gradient"  # the API function, for the reproduce line
+    seed_from: str = "argument"  # "argument", "pytest" (the session's --gradcheck-seed) or "random"
 
     @property
     def passed(self) -> bool:
@@ -73,11 +74,13 @@ class CheckResult:
         """The failure block of every verdict that is not as expected ('' if none)."""
         from ..report.text import failure_block
 
+        reproduce = f"  reproduce: {self.call}(..., seed={self.seed})"
+        if self.seed_from == "pytest":
+            reproduce += f", or pytest --gradcheck-seed {self.seed}"
         blocks = []
         for v in self.verdicts:
             if not v.as_expected:
-                lines = [f"  reproduce: {self.call}(..., seed={v.seed})" if line.startswith("  reproduce:") else line
-                         for line in failure_block(v).splitlines()]
+                lines = [reproduce if line.startswith("  reproduce:") else line for line in failure_block(v).splitlines()]
                 blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 

@@ -76,11 +76,16 @@ def write_tables(result: RunResult, directory: str | Path) -> list[Path]:
         atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
         written.append(path)
     if importlib.util.find_spec("pyarrow") is not None:
+        # pyarrow directly, not DataFrame.to_parquet: pandas' engine registers extension types
+        # in pyarrow's global registry, which fails if pandas' module is ever imported twice
         import io
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         for name, frame in frames.items():
             buf = io.BytesIO()
-            frame.to_parquet(buf, index=False, engine="pyarrow")
+            pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf)
             path = out / f"{name}.parquet"
             atomic_write_bytes(path, buf.getvalue())
             written.append(path)

@@ -16,10 +16,12 @@ from html import escape
 from typing import Mapping
 
 from .figures import INSTALL_HINT
-from .record import ClaimRecord, RunRecord
+from .record import DETAILS, ClaimRecord, RunRecord
+from .text import LABEL
 
 OUTCOME_RANK = {"fail": 0, "xpass": 1, "xfail": 2, "ok": 3}
-OUTCOME_WORDS = {"ok": "passed", "fail": "failed", "xfail": "expected failures", "xpass": "unexpected passes"}
+OUTCOME_WORDS = {"ok": ("passed", "passed"), "fail": ("failed", "failed"),  # (one, several)
+                 "xfail": ("expected failure", "expected failures"), "xpass": ("unexpected pass", "unexpected passes")}
 
 CSS = """
 :root { --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; --ok: #15803d; --fail: #b91c1c;
@@ -49,6 +51,8 @@ table.sortable th[aria-sort=ascending]::after { content: " \\2191"; color: var(-
 table.sortable th[aria-sort=descending]::after { content: " \\2193"; color: var(--ink); }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.where { white-space: nowrap; color: var(--muted); }
+td.deriv { white-space: nowrap; }
+dl.meta summary { cursor: pointer; }
 tr.fail td, tr.xpass td { background: #fef2f2; }
 .badge { display: inline-block; min-width: 48px; padding: 1px 6px; border-radius: 4px; color: white;
          font: 600 11px/1.6 ui-monospace, "DejaVu Sans Mono", monospace; text-align: center; }
@@ -69,7 +73,7 @@ details.claim[open] summary { margin-bottom: 8px; }
 figure { margin: 0; }
 figure img { display: block; max-width: 100%; height: auto; }
 figcaption, .note { color: var(--muted); font-size: 12.5px; margin-top: 4px; }
-.note.pictures { background: #fffbeb; border: 1px solid #fde68a; color: #92400e; padding: 8px 12px; border-radius: 6px; }
+.note.warn { background: #fffbeb; border: 1px solid #fde68a; color: #92400e; padding: 8px 12px; border-radius: 6px; }
 .tools { float: right; font-size: 12.5px; }
 .tools button { font: inherit; padding: 2px 8px; margin-left: 4px; cursor: pointer; }
 footer { padding: 0 32px 24px; color: var(--muted); font-size: 12px; }
@@ -135,12 +139,12 @@ def render(run: RunRecord, pictures: Pictures | None = None) -> str:
         _header(run, state),
         "<main>",
         _summary(run, anchors),
-        _missing_pictures_note(pictures),
+        _notes(run, pictures),
         _unexpected(run, anchors, pictures),
         _expected(run, anchors, pictures),
         _spec_errors(run),
         "</main>",
-        _footer(run),
+        FOOTER,
         f"<script>{SCRIPT}</script>",
         "</body></html>",
     ]
@@ -159,8 +163,13 @@ def _when(iso: str) -> str:
     return iso.replace("T", " ").replace("+00:00", " UTC") if iso else "unknown"
 
 
+SHOWN_PATHS = 6  # spec paths listed in the header; more are folded away
+
+
 def _header(run: RunRecord, state: str) -> str:
     specs = ", ".join(f"<code>{escape(p)}</code>" for p in run.paths) or "none"
+    if len(run.paths) > SHOWN_PATHS:
+        specs = f"<details><summary>{len(run.paths)} spec files</summary>{specs}</details>"
     versions = " · ".join(f"{escape(k)} {escape(v)}" for k, v in run.versions.items()) or "unknown"
     took = f" in {run.seconds:.1f} s" if math.isfinite(run.seconds) else ""
     rows = [
@@ -168,7 +177,8 @@ def _header(run: RunRecord, state: str) -> str:
         ("specs", specs),
         ("seed", f"{run.seed}"),
         ("checked", f"{run.scope()}{took}"),
-        ("reproduce", f"<code>{escape(run.reproduce())}</code>"),
+        ("reproduce", f"<code>{escape(run.reproduce())}</code>" if len(run.paths) <= SHOWN_PATHS
+         else f"<code>gradcheck check SPEC... --seed {run.seed}</code> with the spec files above"),
         ("versions", versions),
     ]
     meta = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
@@ -177,8 +187,6 @@ def _header(run: RunRecord, state: str) -> str:
 
 
 def _badge(outcome: str) -> str:
-    from .text import LABEL
-
     return f'<span class="badge {outcome}">{LABEL[outcome]}</span>'
 
 
@@ -188,11 +196,12 @@ def _rel(x: float) -> str:
 
 def _summary(run: RunRecord, anchors) -> str:
     n = run.outcome_counts()
-    chips = [f'<li>{_badge(o)} <b>{n[o]}</b> {OUTCOME_WORDS[o]}</li>'
+    chips = [f'<li>{_badge(o)} <b>{n[o]}</b> {OUTCOME_WORDS[o][n[o] != 1]}</li>'
              for o in ("ok", "fail", "xfail", "xpass") if n[o] or o in ("ok", "fail")]
     by_verdict = " · ".join(f"{escape(v)} {total}" for v, (total, _) in run.verdict_counts().items())
     if run.errors:
-        chips.append(f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> spec errors</li>')
+        chips.append(f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> '
+                     f'spec error{"s" if len(run.errors) != 1 else ""}</li>')
     rows = []
     for c in run.claims:
         name = escape(c.claim)
@@ -201,7 +210,7 @@ def _summary(run: RunRecord, anchors) -> str:
         rel = c.max_rel_error
         rows.append(
             f'<tr class="{c.outcome}"><td data-sort="{OUTCOME_RANK[c.outcome]}">{_badge(c.outcome)}</td>'
-            f"<td>{name}</td><td>{escape(c.derivative)}</td><td>{escape(c.verdict)}</td>"
+            f'<td>{name}</td><td class="deriv">{escape(c.derivative)}</td><td>{escape(c.verdict)}</td>'
             f"<td>{_inline(c.explanation)}</td>"
             f'<td class="num" data-sort="{rel if math.isfinite(rel) else -1}">{_rel(rel)}</td>'
             f'<td class="num">{c.examples}</td>'
@@ -223,9 +232,21 @@ def _inline(text: str) -> str:
     return "".join(out)
 
 
+def _notes(run: RunRecord, pictures: Pictures) -> str:
+    notes = []
+    if run.incomplete:
+        notes.append('<p class="note warn">The run was interrupted: these are the claims that finished.</p>')
+    if not run.details:
+        notes.append(f'<p class="note warn">This folder has no <code>{DETAILS}</code>: the page shows what '
+                     "summary.csv holds (short failure blocks, no pictures). A run with <code>--report DIR</code> "
+                     "writes it.</p>")
+    notes.append(_missing_pictures_note(pictures))
+    return "".join(notes)
+
+
 def _missing_pictures_note(pictures: Pictures) -> str:
     if any(isinstance(p, str) and p.startswith("pictures need matplotlib") for p in pictures.values()):
-        return (f'<p class="note pictures">Pictures (error heatmap, claimed against true, step-size curve) '
+        return (f'<p class="note warn">Pictures (error heatmap, claimed against true, step-size curve) '
                 f"need matplotlib: <code>{escape(INSTALL_HINT)}</code>, then "
                 f"<code>gradcheck report DIR</code> redraws this page without re-running the checks.</p>")
     return ""
@@ -284,7 +305,7 @@ def _spec_errors(run: RunRecord) -> str:
     return f'<section id="spec-errors"><h2>Specs that could not be read ({len(run.errors)})</h2>{"".join(items)}</section>'
 
 
-def _footer(run: RunRecord) -> str:
-    return ("<footer>Written by gradcheck. The CSV files beside this page (summary.csv, results.csv) hold "
-            "the same verdicts; <code>gradcheck report DIR</code> redraws this page from them, "
-            "<code>gradcheck diff OLD NEW</code> compares two runs.</footer>")
+FOOTER = ("<footer>Written by gradcheck. The files beside this page hold the same run: summary.csv and "
+          "results.csv (the tables), details.json (the arrays behind the pictures); "
+          "<code>gradcheck report DIR</code> redraws this page from them, "
+          "<code>gradcheck diff OLD NEW</code> compares two runs.</footer>")

@@ -75,7 +75,8 @@ def render(run: RunRecord) -> str:
         lines.append("")
     expected = run.expected_failures
     if expected:
-        lines += ["<details>", f"<summary>{len(expected)} expected failures (claims marked <code>expect: fail</code>)</summary>",
+        lines += ["<details>", f"<summary>{len(expected)} expected failure{'s' if len(expected) != 1 else ''} "
+                  "(claims marked <code>expect: fail</code>)</summary>",
                   ""]
         lines += table(CLAIM_HEADER, _claim_rows(expected))
         lines += ["", "</details>", ""]

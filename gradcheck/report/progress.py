@@ -37,11 +37,11 @@ def choose_mode(stream: TextIO, quiet: bool, environ: Mapping[str, str] = os.env
 class Progress:
     """Counts verdicts against a plan of (spec file, claims to check) and shows how far the run is."""
 
-    def __init__(self, plan: Sequence[tuple[str, int]], mode: str, stream: TextIO = sys.stderr,
-                 out: TextIO = sys.stdout, clock=time.monotonic) -> None:
+    def __init__(self, plan: Sequence[tuple[str, int]], mode: str, stream: TextIO | None = None,
+                 out: TextIO | None = None, clock=time.monotonic) -> None:
         self.mode = mode
-        self.stream = stream
-        self.out = out
+        self.stream = stream or sys.stderr  # looked up now, not at import: tests swap them
+        self.out = out or sys.stdout
         self.clock = clock
         self.started = clock()
         self.plan = [(f, n) for f, n in plan if n > 0]

@@ -26,6 +26,7 @@ DETAILS = "details.json"
 DETAILS_FORMAT = "gradcheck-report-details/1"
 VERSIONED = ("gradcheck", "numpy", "scipy", "hypothesis", "pandas", "matplotlib")
 OUTCOMES = ("fail", "xpass", "xfail", "ok")  # most urgent first
+ARRAY_LIMIT = 65_536  # entries per stored array; a larger one (a big node's jvp) is not kept for pictures
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class RunRecord:
     when: str = ""  # ISO 8601, UTC; empty when unknown
     versions: dict[str, str] = field(default_factory=dict)
     incomplete: bool = False  # the run was interrupted: these are the claims that finished
+    details: bool = True  # False when read back from a folder without details.json (text from the CSV only)
 
     def outcome_counts(self) -> dict[str, int]:
         counts = {o: 0 for o in OUTCOMES}
@@ -186,15 +188,30 @@ def versions() -> dict[str, str]:
     return found
 
 
+def _as_csv(x: float | None) -> float | None:
+    """``x`` as summary.csv holds it (6 significant digits), so a redrawn page is the same page."""
+    return None if x is None else float(f"{x:.6g}")
+
+
+def _bounded(e: Evidence | None) -> Evidence | None:
+    """The evidence without its arrays when they are too big to store (the step curve stays)."""
+    import numpy as np
+
+    if e is None or max(np.size(e.claimed), np.size(e.truth)) <= ARRAY_LIMIT:
+        return e
+    return Evidence(steps=e.steps, fd_errors=e.fd_errors, cs_value=e.cs_value, cs_error=e.cs_error)
+
+
 def claim_record(v: Verdict) -> ClaimRecord:
     failing = v.failing
-    evidence = failing.finding.evidence if failing is not None else None
+    evidence = _bounded(failing.finding.evidence if failing is not None else None)
     explained = v.verdict != "pass" or v.outcome != "ok"
     return ClaimRecord(
         spec=v.spec, claim=v.claim, wrt=v.wrt, file=v.path, line=v.location.line, col=v.location.col,
         verdict=v.verdict, outcome=v.outcome, diagnosis=v.diagnosis, kind=v.kind, node=v.node or "",
         expect=v.expect, expected_shape=v.expected_shape, claimed_shape=v.claimed_shape,
-        max_rel_error=v.max_rel_error, examples=v.examples, seed=v.seed, factor=v.factor, oracle=v.oracle,
+        max_rel_error=_as_csv(v.max_rel_error), examples=v.examples, seed=v.seed, factor=_as_csv(v.factor),
+        oracle=v.oracle,
         what=v.what, block=text.failure_block(v) if explained else "", lines=tuple(v.lines),
         notes=tuple(v.notes), seconds=v.seconds, evidence=evidence,
     )
@@ -207,7 +224,7 @@ def from_result(result: RunResult, when: datetime | None = None) -> RunRecord:
         errors=tuple(SpecErrorRecord(f.path, f.line, f.message) for f in result.failures),
         seed=result.seed, paths=tuple(result.paths), seconds=result.seconds,
         when=when.replace(microsecond=0).isoformat(), versions=versions(),
-        incomplete=bool(getattr(result, "incomplete", False)),
+        incomplete=result.incomplete,
     )
 
 
@@ -338,7 +355,8 @@ def load(directory: str | Path) -> RunRecord:
     seconds = run.get("seconds")
     return RunRecord(claims=tuple(claims), errors=tuple(errors), seed=seed, paths=tuple(paths),
                      seconds=math.nan if seconds is None else seconds, when=run.get("when", ""),
-                     versions=run.get("versions", {}), incomplete=bool(run.get("incomplete", False)))
+                     versions=run.get("versions", {}), incomplete=bool(run.get("incomplete", False)),
+                     details=bool(details))
 
 
 def _fallback_block(row: dict[str, str]) -> str:
