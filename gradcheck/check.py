@@ -135,19 +135,49 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
 
 
 class _Oracle:
-    """Complex step while it works for this claim; finite differences after it fails once."""
+    """Complex step while it works for this claim; finite differences after it fails once.
 
-    def __init__(self) -> None:
+    With ``guard`` (the loss is user Python code), the first complex-step derivative is also
+    cross-checked by finite differences: code such as ``np.abs(x) * x`` returns a complex
+    result whose imaginary part is *not* the derivative, which no exception or warning reveals.
+    """
+
+    AGREE_RTOL = 1e-6  # finite differences are good to ~1e-10 on smooth code; only a real disagreement counts
+
+    def __init__(self, guard: bool = False) -> None:
         self.unsafe_note: str | None = None
+        self.guard = guard
 
     def directional(self, f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
         if self.unsafe_note is None:
             try:
-                return complex_step.directional(f, x, v)
+                est = complex_step.directional(f, x, v)
             except NotComplexSafe as exc:
                 self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+            else:
+                if not self.guard:
+                    return est
+                self.guard = False
+                why = self._disagreement(f, x, v, est)
+                if why is None:
+                    return est
+                self.unsafe_note = f"not complex-step safe ({why}); finite differences used"
         est = finite_diff.directional(f, x, v)
-        return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note)
+        return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note, est.at)
+
+    def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
+        try:
+            fd = finite_diff.directional(lambda y: np.real(np.asarray(f(y))), x, v)
+        except Exception:  # the real code fails near x: nothing to compare, the check decides
+            return None
+        a, b, e = np.asarray(cs.value), np.asarray(fd.value), np.asarray(fd.error)
+        allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
+        if np.all(np.isfinite(b)) and np.any(np.abs(a - b) > allowed):
+            worst = int(np.argmax(np.abs(a - b) - allowed))
+            return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
+                    f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
+                    f"analytic continuation, e.g. abs() of a complex value")
+        return None
 
     def gradient(self, f, x) -> Estimate:
         if self.unsafe_note is None:
@@ -554,6 +584,16 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     return failing
 
 
+def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, int]) -> str:
+    """A Python claim's concrete shape, in the user's symbols where the sizes say which dims."""
+    expected = plan.expected_shape
+    if shape == bind_shape(expected, sizes):
+        return shape_str(expected)
+    if shape == bind_shape(tuple(reversed(expected)), sizes):
+        return shape_str(tuple(reversed(expected)))
+    return Names("", "", (), "", sizes).symbolic(shape)
+
+
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hseed, settings
@@ -593,7 +633,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
                        seconds=time.perf_counter() - started)
 
     records: list[ExampleRecord] = []
-    oracle = _Oracle()
+    oracle = _Oracle(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
     invalid: list[str] = []
 
     def inner(sample: Sample) -> None:
@@ -645,7 +685,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         records.append(record)
         claimed_shape = common["claimed_shape"]
         if not claimed_shape and f.claimed_shape is not None:
-            claimed_shape = str(f.claimed_shape)
+            claimed_shape = _symbolic_claimed(plan, tuple(f.claimed_shape), failing.sample.sizes)
         return Verdict(**{**common, "claimed_shape": claimed_shape}, verdict=f.label, diagnosis=f.summary,
                        lines=f.lines, max_rel_error=f.max_rel_error, examples=examples, factor=f.factor,
                        oracle=f.oracle, entries=f.entries, failing=record, records=tuple(records),

@@ -165,14 +165,9 @@ class SpecFile(pytest.File):
     problem: Any = None
 
     def collect(self):
-        from .problem.build import build_problem
-        from .run import refuse_python
-        from .spec.load import load_spec
+        from .run import read_problem
 
-        spec = load_spec(_shown(self.path, self.config))
-        if self.config.stash[STATE].options.no_python:
-            refuse_python(spec)
-        self.problem = build_problem(spec)
+        self.problem = read_problem(_shown(self.path, self.config), self.config.stash[STATE].options)
         for index, plan in enumerate(self.problem.plans):
             yield ClaimItem.from_parent(self, name=plan.key, plan=plan, index=index)
 
@@ -235,20 +230,10 @@ class ClaimItem(pytest.Item):
 
 
 def _check_settings(state: _State, spec: Any):
-    """Command-line options over the spec's settings over the defaults, as in :func:`gradcheck.run.run`."""
-    from .check import CheckSettings
-    from .run import DEFAULT_EXAMPLES, DEFAULT_TIMEOUT
+    """Command-line options over the spec's settings over the defaults: the CLI's own rule."""
+    from .run import check_settings
 
-    o, s = state.options, spec.settings
-    return CheckSettings(
-        examples=o.examples or s.examples or DEFAULT_EXAMPLES,
-        rtol=o.rtol if o.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
-        atol=o.atol if o.atol is not None else (s.atol if s.atol is not None else 0.0),
-        directions=o.directions or s.directions or None,
-        seed=state.seed,
-        database=o.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
-        timeout=o.timeout if o.timeout is not None else DEFAULT_TIMEOUT,
-    )
+    return check_settings(spec, state.options, state.seed)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -97,33 +97,47 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
     return result
 
 
-def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure) -> None:
-    from .check import CheckSettings, check_plan
+def read_problem(path: str, options: RunOptions = RunOptions()):
+    """Load, vet (``--no-python``) and compile one spec file. Raises a located SpecError."""
     from .problem.build import build_problem
     from .spec.load import load_spec
 
+    spec = load_spec(path)
+    if options.no_python:
+        refuse_python(spec)
+    return build_problem(spec)
+
+
+def check_settings(spec, options: RunOptions, seed: int):
+    """Command-line options over the spec's ``settings:`` over the defaults (CLI and pytest alike)."""
+    from .check import CheckSettings
+
+    s = spec.settings
+    return CheckSettings(
+        examples=options.examples or s.examples or DEFAULT_EXAMPLES,
+        rtol=options.rtol if options.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
+        atol=options.atol if options.atol is not None else (s.atol if s.atol is not None else 0.0),
+        directions=options.directions or s.directions or None,
+        seed=seed,
+        database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
+        timeout=options.timeout if options.timeout is not None else DEFAULT_TIMEOUT,
+    )
+
+
+def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure) -> None:
+    from .check import check_plan
+
     for file in files:
         try:
-            spec = load_spec(file)
-            if options.no_python:
-                refuse_python(spec)
-            problem = build_problem(spec)
+            problem = read_problem(file, options)
+            spec = problem.spec
         except SpecError as err:
             failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
             result.failures.append(failure)
             if on_failure:
                 on_failure(failure)
             continue
-        s = spec.settings
-        cfg = CheckSettings(
-            examples=options.examples or s.examples or DEFAULT_EXAMPLES,
-            rtol=options.rtol if options.rtol is not None else (s.rtol if s.rtol is not None else 1e-9),
-            atol=options.atol if options.atol is not None else (s.atol if s.atol is not None else 0.0),
-            directions=options.directions or s.directions or None,
-            seed=seed,
-            database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
-            timeout=options.timeout if options.timeout is not None else DEFAULT_TIMEOUT,
-        )
+        cfg = check_settings(spec, options, seed)
         for plan in problem.plans:
             if options.claim and plan.claim.name not in options.claim:
                 continue

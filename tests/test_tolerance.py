@@ -129,3 +129,34 @@ def test_code_that_is_not_complex_safe_falls_back_to_finite_differences(tmp_path
     assert "finite-difference" in v["ok"].oracle
     assert any("not complex-step safe" in n for n in v["ok"].notes)
     assert v["half"].verdict == "scaled" and v["half"].factor == pytest.approx(0.5, rel=1e-6)
+
+
+SILENT = """
+dims: {n: [2, 6]}
+inputs:
+  x: {shape: [n]}
+loss: {python: "silent:loss"}
+claims:
+  - {name: matches-the-bogus-complex-step, wrt: x, gradient: {python: "silent:bogus"}}
+  - {name: right, wrt: x, gradient: {python: "silent:right"}}
+"""
+SILENT_CODE = """
+import numpy as np
+
+def loss(x):
+    return np.sum(np.abs(x) * x)   # abs() of a complex value is real: the complex step is silently wrong
+
+def bogus(x):
+    return np.abs(x)               # what Im(loss(x + ihv))/h reports
+
+def right(x):
+    return 2 * np.abs(x)
+"""
+
+
+def test_silently_wrong_complex_step_is_caught_by_the_guard(tmp_path):
+    v = check(tmp_path, SILENT, 1, silent=SILENT_CODE)
+    assert v["right"].verdict == "pass", v["right"].diagnosis
+    assert any("disagrees with finite differences" in n for n in v["right"].notes)
+    assert v["matches-the-bogus-complex-step"].verdict == "scaled"
+    assert v["matches-the-bogus-complex-step"].factor == pytest.approx(0.5, rel=1e-6)

@@ -25,7 +25,7 @@ from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Verdict
 from .arguments import DEFAULT_DIM, Call, FixedPoint, dim_specs, fixed_points, input_specs, name_of
-from .guard import complex_guard, outside_nesting
+from .guard import outside_nesting
 from .result import CheckResult
 
 DEFAULT_EXAMPLES = 25
@@ -159,7 +159,7 @@ def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], 
               location=at, expect=req.expect)
     return Spec(name=req.call.function, path=at.file, description="", dims=dims,
                 constants={str(k): float(v) for k, v in (req.constants or {}).items()},
-                inputs=inputs, define={}, graph=(), loss=_ref(named[0], complex_guard(loss(fixed)), req),
+                inputs=inputs, define={}, graph=(), loss=_ref(named[0], loss(fixed), req),
                 claims=(c,), settings=Settings(), location=at)
 
 

@@ -206,7 +206,8 @@ def draw_steps(ax, e: Evidence) -> None:
     ok = np.isfinite(steps) & np.isfinite(errors) & (steps > 0)
     if not ok.any():
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no step-size curve for this example\n(it is recorded when the full gradient\nis computed by complex step)",
+        ax.text(0.5, 0.5, "no step-size curve for this example\n(it is recorded when the full "
+                "gradient\nis computed by complex step)",
                 ha="center", va="center", transform=ax.transAxes, color=MUTED, fontsize=8)
         return
     h = steps[ok]

@@ -177,8 +177,7 @@ def _header(run: RunRecord, state: str) -> str:
         ("specs", specs),
         ("seed", f"{run.seed}"),
         ("checked", f"{run.scope()}{took}"),
-        ("reproduce", f"<code>{escape(run.reproduce())}</code>" if len(run.paths) <= SHOWN_PATHS
-         else f"<code>gradcheck check SPEC... --seed {run.seed}</code> with the spec files above"),
+        ("reproduce", f"<code>{escape(run.reproduce(SHOWN_PATHS))}</code>"),
         ("versions", versions),
     ]
     meta = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)

@@ -111,7 +111,8 @@ class Progress:
         fraction = min(self.done / self.total, 1.0) if self.total else 1.0
         filled = int(round(fraction * BAR_WIDTH))
         elapsed = int(self.clock() - self.started)
-        head = f"[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {self.done}/{self.total} claims  {elapsed // 60}:{elapsed % 60:02d}"
+        bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        head = f"[{bar}] {self.done}/{self.total} claims  {elapsed // 60}:{elapsed % 60:02d}"
         spec = self.current
         room = width - len(head) - 3
         if spec and room > 8:

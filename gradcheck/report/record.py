@@ -169,10 +169,13 @@ class RunRecord:
         return (f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
                 f"{files} spec file{'s' if files != 1 else ''}")
 
-    def reproduce(self) -> str:
+    def reproduce(self, most: int = 6) -> str:
+        """The command that runs the same examples again (with ``SPEC...`` for more than ``most`` files)."""
         import shlex
 
-        paths = " ".join(shlex.quote(p) for p in self.paths) or "SPECS"
+        if len(self.paths) > most:
+            return f"gradcheck check SPEC... --seed {self.seed}  (SPEC...: the run's {len(self.paths)} spec files)"
+        paths = " ".join(shlex.quote(p) for p in self.paths) or "SPEC..."
         return f"gradcheck check {paths} --seed {self.seed}"
 
 
