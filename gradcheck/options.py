@@ -26,7 +26,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("rtol", float, "relative tolerance (default: the spec's settings, else 1e-9)", "R"),
     Option("atol", float, "absolute tolerance (default: the spec's settings, else 0)", "A"),
     Option("directions", int, "random directions per example in the cheap check (default 3)", "K"),
-    Option("report", str, "write summary.csv and results.csv into DIR", "DIR"),
+    Option("report", str, "write the report into DIR: report.html, summary.md, junit.xml, summary.csv, results.csv", "DIR"),
     Option("claim", str, "check only claims with this name (repeatable)", "NAME", action="append"),
     Option("no_python", bool, "refuse every {python: ...} entry: for specs you did not write", action="store_true"),
     Option("timeout", float, "wall-clock limit per claim in seconds (default 60; 0 = none)", "SECONDS"),

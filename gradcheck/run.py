@@ -20,21 +20,27 @@ DEFAULT_EXAMPLES = 25
 DEFAULT_TIMEOUT = 60.0
 
 
+class _Stop:
+    requested = False
+
+
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
-    """SIGTERM (a CI job cancelled) stops the run like Ctrl-C: what finished is still reported."""
+def _sigterm_as_interrupt(stop: _Stop):
+    """Ctrl-C and SIGTERM (a CI job cancelled) stop the run: what finished is still reported."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def on_term(signum, frame):
+        stop.requested = True
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, on_term)
+    previous = {sig: signal.signal(sig, on_term) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def refuse_python(spec) -> None:
@@ -74,15 +80,25 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    from datetime import datetime, timezone
+
+    paths = list(paths)
     files, failures = discover(paths)
-    result = RunResult(seed=seed, paths=list(files), failures=list(failures))
+    result = RunResult(seed=seed, paths=list(files), failures=list(failures), inputs=[str(p) for p in paths],
+                       started_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
     for f in failures:
         if on_failure:
             on_failure(f)
+    stop = _Stop()
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(stop):
             _run_files(files, options, seed, result, on_verdict, on_failure)
     except KeyboardInterrupt:
+        result.incomplete = True
+    except Exception:
+        # a signal that lands inside Hypothesis's own machinery can come out as another exception
+        if not stop.requested:
+            raise
         result.incomplete = True
     result.seconds = time.perf_counter() - started
     if options.report:

@@ -221,11 +221,13 @@ def claim_record(v: Verdict) -> ClaimRecord:
 
 
 def from_result(result: RunResult, when: datetime | None = None) -> RunRecord:
+    if when is None and result.started_at:
+        when = datetime.fromisoformat(result.started_at)
     when = when or datetime.now(timezone.utc)
     return RunRecord(
         claims=tuple(claim_record(v) for v in result.verdicts),
         errors=tuple(SpecErrorRecord(f.path, f.line, f.message) for f in result.failures),
-        seed=result.seed, paths=tuple(result.paths), seconds=result.seconds,
+        seed=result.seed, paths=tuple(result.inputs or result.paths), seconds=result.seconds,
         when=when.replace(microsecond=0).isoformat(), versions=versions(),
         incomplete=result.incomplete,
     )

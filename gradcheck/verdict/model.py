@@ -140,6 +140,8 @@ class RunResult:
     seconds: float = 0.0
     paths: list[str] = field(default_factory=list)
     incomplete: bool = False  # interrupted (Ctrl-C, SIGTERM): the verdicts are what finished
+    inputs: list[str] = field(default_factory=list)  # the paths as the user typed them (``specs/``)
+    started_at: str = ""  # ISO 8601 UTC, when the run began
 
     @property
     def exit_code(self) -> int:
