@@ -66,8 +66,8 @@ def failure_block(v: Verdict) -> str:
         lines.append(f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}")
     if v.expected_shape:
         lines.append(f"  expected shape {v.expected_shape}" + (f", claimed {v.claimed_shape}" if v.claimed_shape else ""))
-    if not math.isnan(v.max_rel_error) and v.verdict != "pass":
-        lines.append(f"  max relative error {v.max_rel_error:.3g} (oracle: {v.oracle or '-'})")
+    if v.oracle and not math.isnan(v.max_rel_error) and v.verdict not in ("pass", "error", "not-finite"):
+        lines.append(f"  max relative error {v.max_rel_error:.3g} (oracle: {v.oracle})")
     lines.append(f"  diagnosis: {v.diagnosis}")
     lines += [f"    {line}" for line in v.lines]
     lines += entries_table(v)
