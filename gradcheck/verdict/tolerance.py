@@ -30,20 +30,25 @@ class Tolerance:
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
 
-    def allowed(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
-        scale = np.maximum(np.abs(claimed), np.abs(oracle))
-        return self.atol + self.rtol * scale + SAFETY * (np.abs(claim_err) + np.abs(oracle_err))
+    def allowed(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> np.ndarray:
+        """``scale`` defaults to max(|c|, |o|); a directional check passes its typical magnitude
+        ‖C‖·‖V‖/√n as a floor, so a direction nearly orthogonal to the gradient by chance does
+        not shrink the tolerance to nothing."""
+        mag = np.maximum(np.abs(claimed), np.abs(oracle))
+        if scale is not None:
+            mag = np.maximum(mag, scale)
+        return self.atol + self.rtol * mag + SAFETY * (np.abs(claim_err) + np.abs(oracle_err))
 
-    def excess(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
+    def excess(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> np.ndarray:
         """|c - o| / allowed: at most 1 where they agree (0/0 counts as agreement)."""
         diff = np.abs(np.asarray(claimed, dtype=np.float64) - np.asarray(oracle, dtype=np.float64))
-        allowed = self.allowed(claimed, oracle, claim_err, oracle_err)
+        allowed = self.allowed(claimed, oracle, claim_err, oracle_err, scale)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(diff == 0, 0.0, diff / allowed)
         return np.where(np.isnan(ratio), np.inf, ratio)
 
-    def within(self, claimed, oracle, claim_err=0.0, oracle_err=0.0) -> np.ndarray:
-        return self.excess(claimed, oracle, claim_err, oracle_err) <= 1.0
+    def within(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> np.ndarray:
+        return self.excess(claimed, oracle, claim_err, oracle_err, scale) <= 1.0
 
     def for_float32(self) -> "Tolerance":
         return Tolerance(rtol=max(self.rtol, FLOAT32_RTOL), atol=self.atol)
