@@ -3,8 +3,9 @@
 For a subset S of the entries, a Rademacher direction V supported on S gives
 r(S) = <C, V> - <G, V> = <E, V> (one oracle evaluation): zero up to rounding when every entry
 of S is right, and |E_i| when S holds one wrong entry i (|V_i| = 1, so no unlucky small weight).
-Halving the suspect sets finds a single wrong entry among n in 2·log2(n) evaluations; several
-wrong entries cost that much each, up to a budget. For 2-D parameters the same search over
+Halving the suspect sets finds a single wrong entry among n in log2(n) + 1 evaluations (the
+right half's residual is the parent's minus the left half's, by linearity); several wrong
+entries cost that much each, up to a budget. For 2-D parameters the same search over
 whole columns and whole rows says "column j" or "row i" when the error lines up.
 
 Notes
@@ -30,25 +31,37 @@ class Localized:
     evaluations: int
 
 
-def _search(n: int, test: Callable[[np.ndarray], bool], budget: int, limit: int) -> tuple[list[int], bool, int]:
-    """Adaptive halving over index ranges [0, n); ``test(mask_indices)`` says whether the set is bad."""
+def _search(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad: Callable[[float, np.ndarray], bool],
+            signs: np.ndarray, budget: int, limit: int) -> tuple[list[int], bool, int]:
+    """Adaptive halving over index ranges [0, n) with one evaluation per split.
+
+    Every set is tested with the same random signs restricted to it, so by linearity the
+    residual of the right half is the parent's minus the left half's: only the left half costs
+    an evaluation. ``residual_of(idx, signs[idx])`` evaluates one set.
+    """
     found: list[int] = []
-    stack = [(0, n)]
-    used = 0
+    used = 1
+    stack = [(0, n, residual_of(np.arange(n), signs))]
+    if not bad(stack[0][2], np.arange(n)):
+        return found, True, used
     while stack:
-        lo, hi = stack.pop()
+        lo, hi, r = stack.pop()
         if hi - lo == 1:
             found.append(lo)
             if len(found) >= limit:
                 return found, False, used
             continue
+        if used >= budget:
+            return found, False, used
         mid = (lo + hi) // 2
-        for a, b in ((mid, hi), (lo, mid)):  # pushed so that the lower half is searched first
-            if used >= budget:
-                return found, False, used
-            used += 1
-            if test(np.arange(a, b)):
-                stack.append((a, b))
+        left = np.arange(lo, mid)
+        r_left = residual_of(left, signs[left])
+        used += 1
+        r_right = r - r_left
+        if bad(r_right, np.arange(mid, hi)):
+            stack.append((mid, hi, r_right))
+        if bad(r_left, left):
+            stack.append((lo, mid, r_left))  # searched first
     return found, True, used
 
 
@@ -71,39 +84,47 @@ def localize(
     bad : callable
         ``bad(r, V)`` decides, with the tolerance formula, whether residual r along V is an error.
     """
-    flat_n = c.size
     evaluations = 0
 
-    def test_flat(idx: np.ndarray) -> bool:
-        nonlocal evaluations
-        v = np.zeros(flat_n)
-        v[idx] = rng.choice([-1.0, 1.0], idx.size)
-        v = v.reshape(c.shape)
-        evaluations += 1
-        return bad(residual(v), v)
+    def flat_direction(idx, s):
+        v = np.zeros(c.size)
+        v[idx] = s
+        return v.reshape(c.shape)
 
-    found, complete, _ = _search(flat_n, test_flat, budget, limit)
+    def run(n, make):
+        nonlocal evaluations
+        signs = rng.choice([-1.0, 1.0], n)
+
+        def residual_of(idx, s):
+            return residual(make(idx, s))
+
+        def is_bad(r, idx):
+            return bad(r, make(idx, signs[idx]))
+
+        found, complete, used = _search(n, residual_of, is_bad, signs, budget, limit)
+        evaluations += used
+        return found, complete
+
+    found, complete = run(c.size, flat_direction)
     entries = tuple(tuple(int(i) for i in np.unravel_index(f, c.shape)) for f in found)
     columns = rows = None
     if c.ndim == 2 and (not complete or len(found) > 1):
         r_, k_ = c.shape
+        col_signs = rng.choice([-1.0, 1.0], r_)
+        row_signs = rng.choice([-1.0, 1.0], k_)
 
-        def test_cols(idx: np.ndarray) -> bool:
-            nonlocal evaluations
+        def col_direction(idx, s):
             v = np.zeros(c.shape)
-            v[:, idx] = rng.choice([-1.0, 1.0], (r_, idx.size))
-            evaluations += 1
-            return bad(residual(v), v)
+            v[:, idx] = np.outer(col_signs, s)
+            return v
 
-        def test_rows(idx: np.ndarray) -> bool:
-            nonlocal evaluations
+        def row_direction(idx, s):
             v = np.zeros(c.shape)
-            v[idx, :] = rng.choice([-1.0, 1.0], (idx.size, k_))
-            evaluations += 1
-            return bad(residual(v), v)
+            v[idx, :] = np.outer(s, row_signs)
+            return v
 
-        cols, cols_complete, _ = _search(k_, test_cols, budget // 2, 3)
-        rws, rows_complete, _ = _search(r_, test_rows, budget // 2, 3)
+        cols, cols_complete = run(k_, col_direction)
+        rws, rows_complete = run(r_, row_direction)
         columns = tuple(cols) if cols_complete else None
         rows = tuple(rws) if rows_complete else None
     return Localized(entries=entries, complete=complete, columns=columns, rows=rows, evaluations=evaluations)

@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import ExpressionError
 from . import ir
 from .functions import TABLE
-from .kernels import KERNELS
+from .kernels import KERNELS, split_product
 
 __all__ = ["evaluate"]
 
@@ -28,7 +28,7 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "*": lambda a, b: a * b,
     "/": lambda a, b: a / b,
     "**": lambda a, b: a**b,
-    "@": lambda a, b: np.matmul(a, b),
+    "@": lambda a, b: split_product(np.matmul, a, b),
 }
 _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
     "<": np.less,
