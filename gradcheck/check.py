@@ -312,9 +312,22 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         return Finding("pass", "agrees within its own rounding error", max_rel_error=rel, oracle=method,
                        oracle_error=float(np.max(oracle_err2)), evaluations=evals, directions=k,
                        notes=note + ("passed only after accounting for the claim's rounding error",))
+    worst = int(np.argmax(excess2))
+    if method == "finite-difference":
+        # the only oracle is finite differences (code that is not complex-step safe): a kink within
+        # the step makes them wrong with a confident error bar. A second estimate with a step 100x
+        # smaller must agree, or the example is kink-adjacent and cannot decide (Hypothesis draws on)
+        fine = finite_diff.directional(f, x, dirs[worst], step_scale=0.01)
+        evals += fine.evaluations
+        if abs(float(fine.value) - oracle_d[worst]) > SAFETY * (float(fine.error) + oracle_err2[worst]) + 1e-9 * abs(oracle_d[worst]):
+            return Finding("inconclusive",
+                           f"kink-adjacent: finite differences change with the step ({oracle_d[worst]:.10g} vs "
+                           f"{float(fine.value):.10g} with a 100x smaller step), so this example cannot decide",
+                           lines=("the code is not complex-step safe and a kink (relu, abs, maximum) lies within "
+                                  "the finite-difference step",),
+                           max_rel_error=rel, oracle=method, evaluations=evals, directions=k, notes=note)
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
-    worst = int(np.argmax(excess2))
     if method == "complex-step":
         fd = _cross_check(f, x, dirs[worst], oracle_d[worst], claimed_d[worst])
         evals += fd.evaluations

@@ -95,11 +95,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="glob patterns of gradcheck spec files to collect (with a '/': matched against the path "
         f"from the rootdir, e.g. specs/*.yaml); default: {' '.join(DEFAULT_PATTERNS)}",
     )
+    parser.addini(
+        "gradcheck_no_python",
+        type="bool",
+        default=False,
+        help="refuse every {python: ...} entry in collected specs, as --gradcheck-no-python does "
+        "(for repositories that collect specs they did not write)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gradcheck: a claim from a gradcheck spec file")
-    options = RunOptions.from_mapping({o.name: config.getoption(f"gradcheck_{o.name}") for o in OPTIONS})
+    values = {o.name: config.getoption(f"gradcheck_{o.name}") for o in OPTIONS}
+    values["no_python"] = bool(values.get("no_python")) or bool(config.getini("gradcheck_no_python"))
+    options = RunOptions.from_mapping(values)
     worker = getattr(config, "workerinput", None)
     if options.seed is not None:
         seed = options.seed

@@ -30,7 +30,7 @@ def _initial_step(x: np.ndarray, v: np.ndarray) -> float:
     return 0.05 * max(scale, 0.1) / max(vscale, 1e-300)
 
 
-def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
+def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, step_scale: float = 1.0) -> Estimate:
     """J v by finite differences along v: d/dt f(x + t v) at t = 0, with an error estimate.
 
     f may return a scalar or an array; each output entry is differentiated.
@@ -43,7 +43,7 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     f0 = np.asarray(f(x.copy()), dtype=np.float64)
     calls += 1
     m = f0.size
-    h0 = _initial_step(x, v)
+    h0 = _initial_step(x, v) * step_scale
 
     def g_vec(t: np.ndarray) -> np.ndarray:
         # t has shape (m, k...) - one abscissa per output entry; entry j reads output j

@@ -122,6 +122,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         node_shapes[node.name] = shape
         arrays[node.name] = shape
 
+    _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
     full_env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
     if isinstance(spec.loss, Source):
         try:
@@ -152,6 +153,33 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         max_elements=budget,
         scalars=scalars,
     )
+
+
+EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budgets at once
+
+
+def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int) -> None:
+    """The per-evaluation budget: every input and node alive together, at the dims' upper bounds."""
+    hi = {k: h for k, (_, h) in dim_ranges.items()}
+
+    def count(shape):
+        n = 1
+        for d in shape:
+            n *= d.bind(hi)
+        return n
+
+    sizes = {name: count(shape) for name, shape in {**input_shapes, **node_shapes}.items()}
+    total = sum(sizes.values())
+    limit = EVALUATION_BUDGET_FACTOR * budget
+    if total > limit:
+        biggest = max(sizes, key=sizes.get)
+        where = next((n.location for n in spec.graph if n.name == biggest), None) or spec.inputs[biggest].location
+        raise ShapeError(
+            f"one evaluation would hold up to {total} elements in its inputs and nodes (budget {limit} = "
+            f"{EVALUATION_BUDGET_FACTOR} x settings.max_elements); the largest is '{biggest}' with {sizes[biggest]}",
+            where,
+            hint="lower the dims' upper bounds, or raise settings.max_elements",
+        )
 
 
 def _direct_names(spec: Spec, body: Source) -> set[str]:

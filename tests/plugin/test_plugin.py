@@ -182,3 +182,11 @@ def pytest_collection_finish(session):
     result = project.runpytest_subprocess("--collect-only", "-q", "-s", "specs", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["HEAVY MODULES: none"])
     assert collected(result) == SPEC_IDS
+
+
+def test_no_python_ini_refuses_python_entries_at_collection(project):
+    project.makeini("[pytest]\ngradcheck_specs = specs/*.yaml\ngradcheck_no_python = true\n")
+    result = project.runpytest("specs", *SEED)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*specs/linear.yaml:*: loss names Python code (userpkg.losses:sse), and --no-python refuses every {python: ...} entry*"])
+    assert "Traceback" not in result.stdout.str()

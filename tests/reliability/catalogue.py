@@ -36,6 +36,9 @@ CATALOGUE = [
     ("long-expression", expr_spec("\"" + "+".join(["X"] * 1500) + "\""), "7:", "too long"),
     ("billion-dims", "dims: {n: 1000000000}\ninputs: {X: {shape: [n, n]}}\nloss: sum(X)\n"
      "claims: [{name: g, wrt: X, gradient: ones_like(X)}]\n", "2:", "budget"),
+    ("evaluation-budget", "dims: {n: 3000}\ninputs: {X: {shape: [n, n]}}\ngraph:\n  a: X * 2\n  b: a * 2\n"
+     "  c: b * 2\n  d: c * 2\nloss: sum(d)\nclaims: [{name: g, wrt: X, gradient: 16 * ones_like(X)}]\n", "2:",
+     "one evaluation would hold up to 45000000 elements"),
     ("define-recursion", BASE + "define:\n  f(z): g(z)\n  g(z): f(z)\nloss: sum(f(X))\n"
      "claims: [{name: g, wrt: X, gradient: X}]\n", "4:", "calls itself"),
     ("billion-laughs", "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
