@@ -17,22 +17,18 @@ Per example (:func:`examine`):
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import signal
-import threading
 import time
-import traceback
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from .diagnosis.compare import Names, diagnose
+from .diagnosis.directional import directional_diagnosis
+from .limits import ClaimTimeout, deadline, user_traceback
 from .expr.dims import bind_shape, shape_str
 from .oracle import complex_step, finite_diff
-from .oracle.estimate import Estimate, NotComplexSafe
+from .oracle.choice import OracleChoice, cross_check, step_curve
 from .oracle.rounding import spread
 from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
@@ -72,50 +68,6 @@ def auto_directions(examples: int, rtol: float) -> int:
     return max(1, int(np.ceil(need / max(examples, 1))))
 
 
-class ClaimTimeout(BaseException):
-    """Raised by the per-claim alarm. A BaseException, so neither user code's ``except Exception``
-    nor Hypothesis (which stops at once on non-Exception errors, without shrinking) swallows it."""
-
-
-@contextlib.contextmanager
-def deadline(seconds: float):
-    """Raise :class:`ClaimTimeout` in the main thread after ``seconds`` of wall time.
-
-    Uses SIGALRM, so it interrupts Python code (a hung loop, a sleep) but not a single long
-    call inside a C extension; off the main thread (or on Windows) there is no limit.
-    """
-    usable = seconds and seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise ClaimTimeout()
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def user_traceback(exc: BaseException, limit: int = 6) -> tuple[str, ...]:
-    """The exception's traceback trimmed to the user's frames (none from gradcheck itself)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
-    lines = []
-    for f in frames[-limit:]:
-        lines.append(f'File "{f.filename}", line {f.lineno}, in {f.name}')
-        if f.line:
-            lines.append(f"  {f.line}")
-    return tuple(lines)
-
-
 class InvalidSample(Exception):
     """The drawn point is outside where the loss is defined (not finite, or it raised)."""
 
@@ -134,77 +86,7 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
                  truth=truth)
 
 
-class _Oracle:
-    """Complex step while it works for this claim; finite differences after it fails once.
-
-    With ``guard`` (the loss is user Python code), the first complex-step derivative is also
-    cross-checked by finite differences: code such as ``np.abs(x) * x`` returns a complex
-    result whose imaginary part is *not* the derivative, which no exception or warning reveals.
-    """
-
-    AGREE_RTOL = 1e-6  # finite differences are good to ~1e-10 on smooth code; only a real disagreement counts
-
-    def __init__(self, guard: bool = False) -> None:
-        self.unsafe_note: str | None = None
-        self.guard = guard
-
-    def directional(self, f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
-        if self.unsafe_note is None:
-            try:
-                est = complex_step.directional(f, x, v)
-            except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
-            else:
-                if not self.guard:
-                    return est
-                self.guard = False
-                why = self._disagreement(f, x, v, est)
-                if why is None:
-                    return est
-                self.unsafe_note = f"not complex-step safe ({why}); finite differences used"
-        est = finite_diff.directional(f, x, v)
-        return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note, est.at)
-
-    def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
-        def real_f(y):
-            return np.real(np.asarray(f(y)))
-
-        a = np.asarray(cs.value)
-        # a two-point central difference settles the usual case in two evaluations; only a
-        # disagreement pays for SciPy's adaptive estimate (a few dozen) before it is believed
-        try:
-            h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
-            central = (real_f(x + h * v) - real_f(x - h * v)) / (2 * h)
-            if np.all(np.abs(central - a) <= 1e-7 * np.maximum(np.abs(a), np.abs(central)) + 1e-12 * np.max(np.abs(cs.at))):
-                return None
-        except Exception:
-            pass
-        try:
-            fd = finite_diff.directional(real_f, x, v)
-        except Exception:  # the real code fails near x: nothing to compare, the check decides
-            return None
-        b, e = np.asarray(fd.value), np.asarray(fd.error)
-        # only an informative finite difference may overrule the complex step: near-singular inputs
-        # or steps that leave the domain make it garbage (error bar near or above its value)
-        informative = np.all(np.isfinite(b)) and np.all(np.isfinite(e)) and np.all(e < 0.01 * np.abs(b))
-        allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
-        if informative and np.any(np.abs(a - b) > allowed):
-            worst = int(np.argmax(np.abs(a - b) - allowed))
-            return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
-                    f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
-                    f"analytic continuation, e.g. abs() of a complex value")
-        return None
-
-    def gradient(self, f, x) -> Estimate:
-        if self.unsafe_note is None:
-            try:
-                return complex_step.gradient(f, x)
-            except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
-        return finite_diff.gradient(f, x)
-
-
-def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: _Oracle,
+def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice,
             explain: bool = True) -> Finding:
     """Check one example; never raises except :class:`InvalidSample`.
 
@@ -221,7 +103,7 @@ def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSetting
 PENDING = "fails the directional check (diagnosis pending)"
 
 
-def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: _Oracle,
+def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice,
              explain: bool) -> Finding:
     try:
         bound = bind(problem, sample)
@@ -329,7 +211,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
     if method == "complex-step":
-        fd = _cross_check(f, x, dirs[worst], oracle_d[worst], claimed_d[worst])
+        fd = cross_check(f, x, dirs[worst], oracle_d[worst], claimed_d[worst])
         evals += fd.evaluations
         fd_v, fd_e = float(fd.value), float(fd.error)
         # finite differences only get a say where they are informative (error bar well below the value):
@@ -362,36 +244,8 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         return Finding(**{**finding.__dict__, "oracle": g_est.method, "evaluations": evals + len(evidence.steps) * 2,
                           "directions": k, "oracle_error": float(np.max(oracle_err2)), "notes": note,
                           "evidence": evidence})
-    return _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err2, oracle_err2, names, rel, method, evals,
+    return directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err2, oracle_err2, names, rel, method, evals,
                                   k, x, f=f, oracle=oracle, claim_err=claim_err, sample=sample)
-
-
-def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None) -> Evidence:
-    """Central-difference error against the complex step, over steps 1e-1 .. 1e-12 (for the report's picture)."""
-    steps = steps if steps is not None else tuple(float(h) for h in np.logspace(-1, -12, 12))
-    errors = []
-    for h in steps:
-        try:
-            fd = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
-            errors.append(abs(fd - float(cs_value)))
-        except Exception:
-            errors.append(float("nan"))
-    return Evidence(claimed=claimed, truth=truth, steps=tuple(steps), fd_errors=tuple(errors),
-                    cs_value=float(cs_value), cs_error=float(cs_error))
-
-
-def _cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
-    """The second oracle along v: a two-point central difference when it plainly sides with the
-    complex step (two evaluations), SciPy's adaptive estimate otherwise (a few dozen)."""
-    try:
-        h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
-        central = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
-        gap = abs(claimed - cs_value)
-        if np.isfinite(central) and abs(central - cs_value) <= 0.01 * gap and abs(central - claimed) > 0.5 * gap:
-            return Estimate(np.asarray(central), np.asarray(0.01 * gap), "finite-difference", 2)
-    except Exception:
-        pass
-    return finite_diff.directional(f, x, v)
 
 
 def _rel(claimed, oracle) -> float:
@@ -447,100 +301,6 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
     return Finding("shape-mismatch",
                    f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
                    claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
-
-
-EXTRA_DIRECTIONS = 4  # directions added on a failure at large n, so a factor can be told from noise
-
-
-def _directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err, names, rel, method, evals, k, x,
-                           f=None, oracle=None, claim_err=None, sample=None) -> Finding:
-    """Large n: no full gradient. Factor, sign and transpose hypotheses are tested on the same
-    directions (plus a few more); wrong entries are localised by group testing in O(log n)."""
-    from .diagnosis.compare import factor_hint, nice_factor
-    from .diagnosis.localize import localize
-    from .verdict.model import Entry
-
-    n = c.size
-    abs_c = np.abs(c)
-    err_c = np.zeros(c.shape) if claim_err is None else claim_err
-
-    def dot_error(v):
-        return 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + float(np.vdot(err_c, np.abs(v)))
-
-    if f is not None and len(dirs) < k + EXTRA_DIRECTIONS:
-        rng = np.random.default_rng([sample.seed if sample else 0, 5])
-        more = [draw_direction(rng, x.shape) for _ in range(EXTRA_DIRECTIONS)]
-        ests = [oracle.directional(f, x, v) for v in more]
-        evals += sum(e.evaluations for e in ests)
-        dirs = list(dirs) + more
-        claimed_d = np.concatenate([claimed_d, [float(np.vdot(c, v)) for v in more]])
-        oracle_d = np.concatenate([oracle_d, [float(e.value) for e in ests]])
-        oracle_err = np.concatenate([oracle_err, [float(e.error) for e in ests]])
-        dot_err = np.concatenate([dot_err, [dot_error(v) for v in more]])
-    m = len(dirs)
-    denom = float(np.dot(oracle_d, oracle_d))
-    if denom > 0:
-        factor = float(np.dot(claimed_d, oracle_d)) / denom
-        if np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
-            if abs(factor + 1) < 1e-6:
-                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {names.truth} along all {m} directions",
-                               max_rel_error=rel, oracle=method, evaluations=evals, directions=m, factor=-1.0)
-            nice = nice_factor(factor)
-            return Finding("scaled", f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
-                           lines=(factor_hint(factor),), max_rel_error=rel, oracle=method, evaluations=evals,
-                           directions=m, factor=factor)
-    if c.ndim == 2 and c.shape[0] == c.shape[1]:
-        ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
-        if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
-            return Finding("transposed", f"transposed: the claim's transpose matches along all {m} directions",
-                           max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
-    if f is None:
-        return Finding("wrong", f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
-                       f"of {m} directions", max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
-
-    def residual(v):
-        return float(np.vdot(c, v)) - float(oracle.directional(f, x, v).value)
-
-    def bad(r, v):
-        cd = float(np.vdot(c, v))
-        return not bool(tol.within(cd, cd - r, dot_error(v), 4 * EPS64 * abs(cd - r)))
-
-    rng = np.random.default_rng([sample.seed if sample else 0, 6])
-    found = localize(c, residual, bad, rng)
-    evals += found.evaluations
-    entries = []
-    for idx in found.entries:  # each entry found is confirmed on its own (a unit direction)
-        e = np.zeros(c.shape)
-        e[idx] = 1.0
-        truth = float(oracle.directional(f, x, e).value)
-        evals += 1
-        if tol.within(float(c[idx]), truth, float(err_c[idx]) + 4 * EPS64 * abs(float(c[idx])), 4 * EPS64 * abs(truth)):
-            continue
-        entries.append(Entry(idx, float(c[idx]), truth))
-    found = type(found)(entries=tuple(e.index for e in entries), complete=found.complete, columns=found.columns,
-                        rows=found.rows, evaluations=found.evaluations)
-    where = _where_from(found, c, names)
-    return Finding("wrong", f"wrong: {where}", lines=(f"localised by group testing in {found.evaluations} evaluations "
-                   f"({n} entries, no full gradient)",), max_rel_error=rel, oracle=method, evaluations=evals,
-                   directions=m, entries=tuple(entries))
-
-
-def _where_from(found, c, names) -> str:
-    def idx_text(ix):
-        return "[" + ", ".join(str(i) for i in ix) + "]"
-
-    if found.columns is not None and len(found.columns) == 1 and (found.rows is None or len(found.rows) > 1):
-        j = found.columns[0]
-        return f"column {j} of {names.target} is off (index {j} along {names.axes[1] if len(names.axes) > 1 else 'axis 1'})"
-    if found.rows is not None and len(found.rows) == 1 and (found.columns is None or len(found.columns) > 1):
-        i = found.rows[0]
-        return f"row {i} of {names.target} is off (index {i} along {names.axes[0] if names.axes else 'axis 0'})"
-    if found.complete:
-        count = len(found.entries)
-        listed = ", ".join(idx_text(e) for e in found.entries)
-        return f"{count} of {c.size} entries of {names.target} {'is' if count == 1 else 'are'} off: {listed}"
-    listed = ", ".join(idx_text(e) for e in found.entries)
-    return f"at least {len(found.entries)} of {c.size} entries of {names.target} are off (first found: {listed})"
 
 
 def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg) -> Finding:
@@ -691,7 +451,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
                        seconds=time.perf_counter() - started)
 
     records: list[ExampleRecord] = []
-    oracle = _Oracle(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
+    oracle = OracleChoice(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
     invalid: list[str] = []
 
     def inner(sample: Sample) -> None:

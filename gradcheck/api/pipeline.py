@@ -24,7 +24,7 @@ from ..errors import SchemaError
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Verdict
-from .arguments import DEFAULT_DIM, Call, FixedPoint, dim_specs, fixed_points, input_specs, name_of
+from .arguments import DEFAULT_DIM, Call, dim_specs, fixed_points, input_specs, name_of
 from .guard import outside_nesting
 from .result import CheckResult
 

@@ -1,0 +1,108 @@
+"""Diagnosis at large n, without the full gradient.
+
+Factor, sign and transpose hypotheses are tested on the failing example's directions plus a
+few more; wrong entries, rows and columns are localised by group testing
+(:mod:`gradcheck.diagnosis.localize`) and each entry found is confirmed on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..samples.draw import draw_direction
+from ..verdict.model import Entry, Finding
+from ..verdict.tolerance import EPS64
+from .compare import factor_hint, nice_factor
+from .localize import localize
+
+__all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
+
+
+EXTRA_DIRECTIONS = 4  # directions added on a failure at large n, so a factor can be told from noise
+
+
+def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err, names, rel, method, evals, k, x,
+                           f=None, oracle=None, claim_err=None, sample=None) -> Finding:
+    """Large n: no full gradient. Factor, sign and transpose hypotheses are tested on the same
+    directions (plus a few more); wrong entries are localised by group testing in O(log n)."""
+    n = c.size
+    abs_c = np.abs(c)
+    err_c = np.zeros(c.shape) if claim_err is None else claim_err
+
+    def dot_error(v):
+        return 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + float(np.vdot(err_c, np.abs(v)))
+
+    if f is not None and len(dirs) < k + EXTRA_DIRECTIONS:
+        rng = np.random.default_rng([sample.seed if sample else 0, 5])
+        more = [draw_direction(rng, x.shape) for _ in range(EXTRA_DIRECTIONS)]
+        ests = [oracle.directional(f, x, v) for v in more]
+        evals += sum(e.evaluations for e in ests)
+        dirs = list(dirs) + more
+        claimed_d = np.concatenate([claimed_d, [float(np.vdot(c, v)) for v in more]])
+        oracle_d = np.concatenate([oracle_d, [float(e.value) for e in ests]])
+        oracle_err = np.concatenate([oracle_err, [float(e.error) for e in ests]])
+        dot_err = np.concatenate([dot_err, [dot_error(v) for v in more]])
+    m = len(dirs)
+    denom = float(np.dot(oracle_d, oracle_d))
+    if denom > 0:
+        factor = float(np.dot(claimed_d, oracle_d)) / denom
+        if np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
+            if abs(factor + 1) < 1e-6:
+                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {names.truth} along all {m} directions",
+                               max_rel_error=rel, oracle=method, evaluations=evals, directions=m, factor=-1.0)
+            nice = nice_factor(factor)
+            return Finding("scaled", f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
+                           lines=(factor_hint(factor),), max_rel_error=rel, oracle=method, evaluations=evals,
+                           directions=m, factor=factor)
+    if c.ndim == 2 and c.shape[0] == c.shape[1]:
+        ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
+        if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
+            return Finding("transposed", f"transposed: the claim's transpose matches along all {m} directions",
+                           max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
+    if f is None:
+        return Finding("wrong", f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
+                       f"of {m} directions", max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
+
+    def residual(v):
+        return float(np.vdot(c, v)) - float(oracle.directional(f, x, v).value)
+
+    def bad(r, v):
+        cd = float(np.vdot(c, v))
+        return not bool(tol.within(cd, cd - r, dot_error(v), 4 * EPS64 * abs(cd - r)))
+
+    rng = np.random.default_rng([sample.seed if sample else 0, 6])
+    found = localize(c, residual, bad, rng)
+    evals += found.evaluations
+    entries = []
+    for idx in found.entries:  # each entry found is confirmed on its own (a unit direction)
+        e = np.zeros(c.shape)
+        e[idx] = 1.0
+        truth = float(oracle.directional(f, x, e).value)
+        evals += 1
+        if tol.within(float(c[idx]), truth, float(err_c[idx]) + 4 * EPS64 * abs(float(c[idx])), 4 * EPS64 * abs(truth)):
+            continue
+        entries.append(Entry(idx, float(c[idx]), truth))
+    found = type(found)(entries=tuple(e.index for e in entries), complete=found.complete, columns=found.columns,
+                        rows=found.rows, evaluations=found.evaluations)
+    where = _where_from(found, c, names)
+    return Finding("wrong", f"wrong: {where}", lines=(f"localised by group testing in {found.evaluations} evaluations "
+                   f"({n} entries, no full gradient)",), max_rel_error=rel, oracle=method, evaluations=evals,
+                   directions=m, entries=tuple(entries))
+
+
+def _where_from(found, c, names) -> str:
+    def idx_text(ix):
+        return "[" + ", ".join(str(i) for i in ix) + "]"
+
+    if found.columns is not None and len(found.columns) == 1 and (found.rows is None or len(found.rows) > 1):
+        j = found.columns[0]
+        return f"column {j} of {names.target} is off (index {j} along {names.axes[1] if len(names.axes) > 1 else 'axis 1'})"
+    if found.rows is not None and len(found.rows) == 1 and (found.columns is None or len(found.columns) > 1):
+        i = found.rows[0]
+        return f"row {i} of {names.target} is off (index {i} along {names.axes[0] if names.axes else 'axis 0'})"
+    if found.complete:
+        count = len(found.entries)
+        listed = ", ".join(idx_text(e) for e in found.entries)
+        return f"{count} of {c.size} entries of {names.target} {'is' if count == 1 else 'are'} off: {listed}"
+    listed = ", ".join(idx_text(e) for e in found.entries)
+    return f"at least {len(found.entries)} of {c.size} entries of {names.target} are off (first found: {listed})"

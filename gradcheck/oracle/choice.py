@@ -1,0 +1,118 @@
+"""Which oracle answers for a claim, and the second opinion on a failing example.
+
+:class:`OracleChoice` uses the complex step while it works for the claim and finite
+differences after it fails once (or after the guard catches a complex result that is not the
+derivative); :func:`cross_check` is the finite-difference second opinion along one direction;
+:func:`step_curve` records the finite-difference error against the step for the report's picture.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..verdict.model import Evidence
+from ..verdict.tolerance import EPS64, SAFETY
+from . import complex_step, finite_diff
+from .estimate import Estimate, NotComplexSafe
+
+__all__ = ["OracleChoice", "cross_check", "step_curve"]
+
+
+class OracleChoice:
+    """Complex step while it works for this claim; finite differences after it fails once.
+
+    With ``guard`` (the loss is user Python code), the first complex-step derivative is also
+    cross-checked by finite differences: code such as ``np.abs(x) * x`` returns a complex
+    result whose imaginary part is *not* the derivative, which no exception or warning reveals.
+    """
+
+    AGREE_RTOL = 1e-6  # finite differences are good to ~1e-10 on smooth code; only a real disagreement counts
+
+    def __init__(self, guard: bool = False) -> None:
+        self.unsafe_note: str | None = None
+        self.guard = guard
+
+    def directional(self, f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
+        if self.unsafe_note is None:
+            try:
+                est = complex_step.directional(f, x, v)
+            except NotComplexSafe as exc:
+                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+            else:
+                if not self.guard:
+                    return est
+                self.guard = False
+                why = self._disagreement(f, x, v, est)
+                if why is None:
+                    return est
+                self.unsafe_note = f"not complex-step safe ({why}); finite differences used"
+        est = finite_diff.directional(f, x, v)
+        return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note, est.at)
+
+    def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
+        def real_f(y):
+            return np.real(np.asarray(f(y)))
+
+        a = np.asarray(cs.value)
+        # a two-point central difference settles the usual case in two evaluations; only a
+        # disagreement pays for SciPy's adaptive estimate (a few dozen) before it is believed
+        try:
+            h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
+            central = (real_f(x + h * v) - real_f(x - h * v)) / (2 * h)
+            if np.all(np.abs(central - a) <= 1e-7 * np.maximum(np.abs(a), np.abs(central)) + 1e-12 * np.max(np.abs(cs.at))):
+                return None
+        except Exception:
+            pass
+        try:
+            fd = finite_diff.directional(real_f, x, v)
+        except Exception:  # the real code fails near x: nothing to compare, the check decides
+            return None
+        b, e = np.asarray(fd.value), np.asarray(fd.error)
+        # only an informative finite difference may overrule the complex step: near-singular inputs
+        # or steps that leave the domain make it garbage (error bar near or above its value)
+        informative = np.all(np.isfinite(b)) and np.all(np.isfinite(e)) and np.all(e < 0.01 * np.abs(b))
+        allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
+        if informative and np.any(np.abs(a - b) > allowed):
+            worst = int(np.argmax(np.abs(a - b) - allowed))
+            return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
+                    f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
+                    f"analytic continuation, e.g. abs() of a complex value")
+        return None
+
+    def gradient(self, f, x) -> Estimate:
+        if self.unsafe_note is None:
+            try:
+                return complex_step.gradient(f, x)
+            except NotComplexSafe as exc:
+                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+        return finite_diff.gradient(f, x)
+
+
+def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None) -> Evidence:
+    """Central-difference error against the complex step, over steps 1e-1 .. 1e-12 (for the report's picture)."""
+    steps = steps if steps is not None else tuple(float(h) for h in np.logspace(-1, -12, 12))
+    errors = []
+    for h in steps:
+        try:
+            fd = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
+            errors.append(abs(fd - float(cs_value)))
+        except Exception:
+            errors.append(float("nan"))
+    return Evidence(claimed=claimed, truth=truth, steps=tuple(steps), fd_errors=tuple(errors),
+                    cs_value=float(cs_value), cs_error=float(cs_error))
+
+
+def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
+    """The second oracle along v: a two-point central difference when it plainly sides with the
+    complex step (two evaluations), SciPy's adaptive estimate otherwise (a few dozen)."""
+    try:
+        h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
+        central = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
+        gap = abs(claimed - cs_value)
+        if np.isfinite(central) and abs(central - cs_value) <= 0.01 * gap and abs(central - claimed) > 0.5 * gap:
+            return Estimate(np.asarray(central), np.asarray(0.01 * gap), "finite-difference", 2)
+    except Exception:
+        pass
+    return finite_diff.directional(f, x, v)
