@@ -37,6 +37,9 @@ def main(argv=None) -> int:
     started = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         result = run(args.paths, RunOptions(seed=seed, examples=args.examples))
+        if result.incomplete:  # Ctrl-C or SIGTERM: run() reports what finished; the soak stops too
+            print(f"interrupted at seed {seed}; figures below cover the seeds before it", file=sys.stderr)
+            break
         if result.failures:
             print("spec errors:", [f.message for f in result.failures], file=sys.stderr)
             return 2
