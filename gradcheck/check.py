@@ -214,9 +214,9 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         fd = cross_check(f, x, dirs[worst], oracle_d[worst], claimed_d[worst])
         evals += fd.evaluations
         fd_v, fd_e = float(fd.value), float(fd.error)
-        # finite differences only get a say where they are informative (error bar well below the value):
-        # near-singular inputs or steps that leave the domain make them useless, not the complex step wrong
-        informative = np.isfinite(fd_v) and np.isfinite(fd_e) and fd_e < 0.01 * abs(fd_v)
+        # finite differences only get a say where they are informative: near-singular inputs or
+        # steps that leave the domain make them useless, not the complex step wrong
+        informative = finite_diff.informative(fd)
         disagree = abs(fd_v - oracle_d[worst]) > (SAFETY * (fd_e + oracle_err2[worst]) + tol.rtol * abs(oracle_d[worst])
                                                   + 1e-7 * abs(oracle_d[worst]))
         if informative and disagree:

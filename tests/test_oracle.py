@@ -85,3 +85,17 @@ def test_rounding_spread_sees_cancellation():
     err = spread(run, base, seed=1)
     assert err / base > 1e-4
     assert spread(lambda p: p(np.asarray(2.0)), np.asarray(2.0), seed=1) < 1e-15
+
+
+def test_informative_rule():
+    from gradcheck.oracle.estimate import Estimate
+
+    good = Estimate(np.asarray(1.0), np.asarray(1e-6), "finite-difference", 10)
+    garbage = Estimate(np.asarray(1.5e9), np.asarray(2.8e9), "finite-difference", 10)  # the SPD 1e8 case
+    assert finite_diff.informative(good) and not finite_diff.informative(garbage)
+    assert not finite_diff.informative(Estimate(np.asarray(np.nan), np.asarray(0.0), "finite-difference", 1))
+
+
+def test_central_difference_matches_the_gradient():
+    x, v = np.array([0.3, -0.8]), np.array([1.0, 2.0])
+    assert abs(float(finite_diff.central(loss, x, v)) - grad(x) @ v) < 1e-8

@@ -59,9 +59,8 @@ class OracleChoice:
         # a two-point central difference settles the usual case in two evaluations; only a
         # disagreement pays for SciPy's adaptive estimate (a few dozen) before it is believed
         try:
-            h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
-            central = (real_f(x + h * v) - real_f(x - h * v)) / (2 * h)
-            if np.all(np.abs(central - a) <= 1e-7 * np.maximum(np.abs(a), np.abs(central)) + 1e-12 * np.max(np.abs(cs.at))):
+            c = finite_diff.central(real_f, x, v)
+            if np.all(np.abs(c - a) <= 1e-7 * np.maximum(np.abs(a), np.abs(c)) + 1e-12 * np.max(np.abs(cs.at))):
                 return None
         except Exception:
             pass
@@ -70,11 +69,8 @@ class OracleChoice:
         except Exception:  # the real code fails near x: nothing to compare, the check decides
             return None
         b, e = np.asarray(fd.value), np.asarray(fd.error)
-        # only an informative finite difference may overrule the complex step: near-singular inputs
-        # or steps that leave the domain make it garbage (error bar near or above its value)
-        informative = np.all(np.isfinite(b)) and np.all(np.isfinite(e)) and np.all(e < 0.01 * np.abs(b))
         allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
-        if informative and np.any(np.abs(a - b) > allowed):
+        if finite_diff.informative(fd) and np.any(np.abs(a - b) > allowed):
             worst = int(np.argmax(np.abs(a - b) - allowed))
             return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
                     f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
@@ -96,8 +92,7 @@ def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None
     errors = []
     for h in steps:
         try:
-            fd = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
-            errors.append(abs(fd - float(cs_value)))
+            errors.append(abs(float(finite_diff.central(f, x, v, h)) - float(cs_value)))
         except Exception:
             errors.append(float("nan"))
     return Evidence(claimed=claimed, truth=truth, steps=tuple(steps), fd_errors=tuple(errors),
@@ -108,11 +103,10 @@ def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
     """The second oracle along v: a two-point central difference when it plainly sides with the
     complex step (two evaluations), SciPy's adaptive estimate otherwise (a few dozen)."""
     try:
-        h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
-        central = (float(np.real(f(x + h * v))) - float(np.real(f(x - h * v)))) / (2 * h)
+        c = float(finite_diff.central(f, x, v))
         gap = abs(claimed - cs_value)
-        if np.isfinite(central) and abs(central - cs_value) <= 0.01 * gap and abs(central - claimed) > 0.5 * gap:
-            return Estimate(np.asarray(central), np.asarray(0.01 * gap), "finite-difference", 2)
+        if np.isfinite(c) and abs(c - cs_value) <= 0.01 * gap and abs(c - claimed) > 0.5 * gap:
+            return Estimate(np.asarray(c), np.asarray(0.01 * gap), "finite-difference", 2)
     except Exception:
         pass
     return finite_diff.directional(f, x, v)
