@@ -26,13 +26,13 @@ import numpy as np
 from .diagnosis.compare import Names, diagnose
 from .diagnosis.directional import directional_diagnosis
 from .limits import ClaimTimeout, deadline, user_traceback
-from .expr.dims import bind_shape, shape_str
+from .expr.dims import bind_shape, name_shape, shape_str
 from .oracle import complex_step, finite_diff
 from .oracle.choice import OracleChoice, cross_check, step_curve
 from .oracle.rounding import spread
 from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
-from .samples.draw import Sample, direction_rng, draw_direction
+from .samples.draw import Sample, direction_rng, draw_direction, example_sizes
 from .spec.model import PythonRef
 from .verdict.model import Evidence, ExampleRecord, Finding, Verdict
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, relative_error
@@ -355,23 +355,6 @@ class _Failed(Exception):
         self.finding = finding
 
 
-def _static_sizes(problem: Problem, seed: int) -> dict[str, int]:
-    """Sizes to show beside a static shape-mismatch: distinct where possible, from the seed."""
-    rng = np.random.default_rng([seed, 3])
-    used = set(problem.reserved_sizes())
-    sizes = {}
-    for name, (lo, hi) in problem.dim_ranges.items():
-        if lo == hi:
-            sizes[name] = lo
-            used.add(lo)
-    for name, (lo, hi) in problem.dim_ranges.items():
-        if lo != hi:
-            free = [v for v in range(lo, hi + 1) if v not in used] or list(range(lo, hi + 1))
-            sizes[name] = int(rng.choice(free))
-            used.add(sizes[name])
-    return {k: sizes[k] for k in problem.dim_ranges}
-
-
 def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: CheckSettings, oracle) -> "_Failed":
     """A factor equal to a dim's size (2 = M at the shrunk example) is ambiguous: re-run the same
     seed with that dim changed and see whether the factor follows it (mean vs sum) or stays (a 1/2)."""
@@ -409,7 +392,7 @@ def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, 
         return shape_str(expected)
     if shape == bind_shape(tuple(reversed(expected)), sizes):
         return shape_str(tuple(reversed(expected)))
-    return Names("", "", (), "", sizes).symbolic(shape)
+    return name_shape(shape, sizes)
 
 
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
@@ -441,7 +424,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
                        max_rel_error=float("nan"), examples=0, seconds=time.perf_counter() - started)
 
     if plan.static is not None and not plan.static.transposed:
-        sizes = _static_sizes(problem, seed)
+        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed)
         bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
         lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
         finding = Finding("shape-mismatch", plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle="")

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..expr.dims import name_shape
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
 
@@ -31,18 +32,8 @@ class Names:
     truth: str = "the gradient"  # what the claim is compared with: "J V" for a jvp
 
     def symbolic(self, shape: tuple[int, ...]) -> str:
-        """``(out, in) = (4, 3)`` when every size names exactly one dim, else ``(4, 3)``."""
-        concrete = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
-        if not self.sizes:
-            return concrete
-        by_size: dict[int, list[str]] = {}
-        for k, v in self.sizes.items():
-            by_size.setdefault(v, []).append(k)
-        names = [by_size.get(n, []) for n in shape]
-        if all(len(x) == 1 for x in names):
-            sym = "(" + ", ".join(x[0] for x in names) + ("," if len(shape) == 1 else "") + ")"
-            return f"{sym} = {concrete}"
-        return concrete
+        """``(out, in) = (4, 3)`` when the example's sizes say which dims, else ``(4, 3)``."""
+        return name_shape(tuple(shape), self.sizes or {})
 
 
 def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:

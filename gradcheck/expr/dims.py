@@ -126,3 +126,17 @@ def broadcast(a: Shape, b: Shape) -> Shape | None:
         else:
             return None
     return tuple(reversed(out))
+
+
+def name_shape(shape: tuple[int, ...], sizes: Mapping[str, int]) -> str:
+    """A concrete shape in the user's symbols: ``(out, in) = (4, 3)`` when every size is the
+    size of exactly one dim of the example, else just ``(4, 3)``."""
+    tail = "," if len(shape) == 1 else ""
+    concrete = "(" + ", ".join(str(n) for n in shape) + tail + ")"
+    by_size: dict[int, list[str]] = {}
+    for k, v in sizes.items():
+        by_size.setdefault(v, []).append(k)
+    names = [by_size.get(n, []) for n in shape]
+    if sizes and all(len(x) == 1 for x in names):
+        return "(" + ", ".join(x[0] for x in names) + tail + f") = {concrete}"
+    return concrete

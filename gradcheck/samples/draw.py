@@ -12,7 +12,7 @@ transposed claim cannot pass by coincidence (in == out would hide it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 from hypothesis import strategies as st
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from ..errors import SamplingError
 from ..spec.model import DimSpec, Domain, InputSpec
 
-__all__ = ["Sample", "sample_strategy", "draw_sizes", "draw_inputs", "draw_direction"]
+__all__ = ["Sample", "sample_strategy", "pick_sizes", "draw_sizes", "example_sizes", "draw_inputs", "draw_direction"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,13 @@ class Sample:
         return " ".join(f"{k}={v}" for k, v in self.sizes.items())
 
 
-def draw_sizes(draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> dict[str, int]:
-    """Draw every dim, fixed ones first, ranged ones pairwise distinct where possible."""
+def pick_sizes(pick: Callable[[list[int]], int], dims: Mapping[str, DimSpec],
+               reserved: frozenset[int] = frozenset()) -> dict[str, int]:
+    """Every dim: fixed ones first, ranged ones pairwise distinct where the ranges allow.
+
+    ``pick(options)`` chooses one size from a list: a Hypothesis draw (which shrinks toward the
+    first, smallest option) or a seeded generator's choice.
+    """
     sizes: dict[str, int] = {}
     used = set(reserved)
     for name, d in dims.items():
@@ -45,14 +50,21 @@ def draw_sizes(draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = fro
     for name, d in dims.items():
         if d.lo == d.hi:
             continue
-        free = [v for v in range(d.lo, d.hi + 1) if v not in used]
-        if free:
-            value = draw(st.sampled_from(free))
-        else:
-            value = draw(st.integers(d.lo, d.hi))
-        sizes[name] = value
-        used.add(value)
+        free = [v for v in range(d.lo, d.hi + 1) if v not in used] or list(range(d.lo, d.hi + 1))
+        sizes[name] = pick(free)
+        used.add(sizes[name])
     return {name: sizes[name] for name in dims}
+
+
+def draw_sizes(draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> dict[str, int]:
+    """:func:`pick_sizes` with Hypothesis choosing, so failures shrink to the smallest sizes."""
+    return pick_sizes(lambda options: draw(st.sampled_from(options)), dims, reserved)
+
+
+def example_sizes(dims: Mapping[str, DimSpec], reserved: frozenset[int], seed: int) -> dict[str, int]:
+    """:func:`pick_sizes` from a seeded generator: sizes to show where no example is drawn."""
+    rng = np.random.default_rng([seed, 3])
+    return pick_sizes(lambda options: int(rng.choice(options)), dims, reserved)
 
 
 def sample_strategy(dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> st.SearchStrategy[Sample]:
