@@ -33,7 +33,7 @@ from .oracle.rounding import spread
 from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction, example_sizes
-from .spec.model import PythonRef
+from .spec.model import PythonRef, Source
 from .verdict.model import Evidence, ExampleRecord, Finding, Verdict
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, relative_error
 
@@ -145,6 +145,8 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
     if not all(np.all(np.isfinite(np.asarray(e.at))) for e in ests if e.at is not None):
         raise InvalidSample("the loss is not finite at the drawn inputs")
+    if not _defined_at(bound, plan, f, x):
+        raise InvalidSample("the loss is not defined (not finite) at the drawn inputs")
 
     try:
         c = bound.claimed(plan, extra)
@@ -281,9 +283,28 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
         return 0.0
 
 
+def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
+    """Whether the function is finite at the real point x.
+
+    The complex step's real part is not enough: complex arithmetic continues log(-2) or
+    sqrt(-1) to finite complex values. Expression losses are cheap to re-check from the bound
+    graph (one formula); Python losses cost one real call.
+    """
+    spec = bound.problem.spec
+    if plan.claim.kind == "gradient" and isinstance(spec.loss, Source):
+        from .expr.evaluate import evaluate
+
+        nodes = {**bound.values}
+        value = evaluate(spec.loss.expr, nodes, bound.problem.defines)
+    else:
+        value = f(x.copy())
+    value = np.asarray(value)
+    return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
+
+
 def _not_finite(c: np.ndarray, names: Names) -> Finding:
-    if c.dtype.kind not in "fiuc":
-        return Finding("error", f"the claim returned {c.dtype} values, not numbers")
+    if c.dtype.kind not in "fiu":  # complex, bool, object: not a real derivative at all
+        return Finding("error", f"the claim returned {c.dtype} values, not real numbers")
     bad = ~np.isfinite(c)
     where = [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(bad))][:5]
     return Finding("not-finite", f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",

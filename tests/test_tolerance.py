@@ -160,3 +160,41 @@ def test_silently_wrong_complex_step_is_caught_by_the_guard(tmp_path):
     assert any("disagrees with finite differences" in n for n in v["right"].notes)
     assert v["matches-the-bogus-complex-step"].verdict == "scaled"
     assert v["matches-the-bogus-complex-step"].factor == pytest.approx(0.5, rel=1e-6)
+
+
+UNDEFINED = """
+dims: {n: [2, 5]}
+inputs:
+  x: {shape: [n], domain: {range: [-2, -1]}}
+loss: {python: "undef:loss"}
+claims:
+  - {name: code, wrt: x, gradient: {python: "undef:grad"}}
+  - {name: complex-claim, wrt: x, gradient: {python: "undef:grad_complex"}}
+"""
+UNDEFINED_CODE = """
+import numpy as np
+
+def loss(x):
+    return np.sum(np.log(x))      # undefined for the drawn x < 0 (complex arithmetic would continue it)
+
+def grad(x):
+    return 1 / x
+
+def grad_complex(x):
+    return (1 / x).astype(complex)
+"""
+
+
+def test_a_loss_undefined_at_every_draw_is_inconclusive_not_wrong(tmp_path):
+    v = check(tmp_path, UNDEFINED, 1, examples=5, undef=UNDEFINED_CODE)
+    assert v["code"].verdict == "inconclusive"
+    assert v["code"].diagnosis.startswith("no valid example: the loss is not")
+    assert v["code"].diagnosis.endswith("(declare a domain for the inputs?)")
+
+
+def test_a_complex_claim_is_an_error_not_a_nan(tmp_path):
+    text = "dims: {n: [2, 5]}\ninputs: {x: {shape: [n], domain: positive}}\nloss: {python: \"undef:loss\"}\n" \
+           "claims:\n  - {name: complex-claim, wrt: x, gradient: {python: \"undef:grad_complex\"}}\n"
+    v = check(tmp_path, text, 1, examples=5, undef=UNDEFINED_CODE)
+    assert v["complex-claim"].verdict == "error"
+    assert v["complex-claim"].diagnosis == "the claim returned complex128 values, not real numbers"
