@@ -228,9 +228,10 @@ class ClaimItem(pytest.Item):
         if isinstance(excinfo.value, ClaimFailed):
             from .report.text import failure_block
 
+            from .report.text import reproduce_command
+
             v = excinfo.value.verdict
-            return (f"{failure_block(v)}\n"
-                    f"  or: pytest '{self.nodeid}' --gradcheck-seed {v.seed}")
+            return failure_block(v, reproduce=(reproduce_command(v), f"pytest '{self.nodeid}' --gradcheck-seed {v.seed}"))
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):

@@ -106,7 +106,7 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
 
         write_reports(result, options.report)
         if result.incomplete:
-            from .report.frames import atomic_write_text
+            from .report.atomic import atomic_write_text
 
             atomic_write_text(Path(options.report) / "INCOMPLETE",
                               f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n")

@@ -156,3 +156,9 @@ def test_console_script_is_installed():
         pytest.skip("the gradcheck console script is not on PATH (package not installed?)")
     proc = subprocess.run([exe, "check", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--seed" in proc.stdout and "--report" in proc.stdout
+
+
+def test_reproduce_command_is_quoted_for_the_shell():
+    from gradcheck.report.text import check_command
+
+    assert check_command("my specs/a b.yaml", "it's", 7) == "gradcheck check 'my specs/a b.yaml' --claim 'it'\"'\"'s' --seed 7"

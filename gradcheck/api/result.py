@@ -74,15 +74,10 @@ class CheckResult:
         """The failure block of every verdict that is not as expected ('' if none)."""
         from ..report.text import failure_block
 
-        reproduce = f"  reproduce: {self.call}(..., seed={self.seed})"
+        ways = (f"{self.call}(..., seed={self.seed})",)
         if self.seed_from == "pytest":
-            reproduce += f", or pytest --gradcheck-seed {self.seed}"
-        blocks = []
-        for v in self.verdicts:
-            if not v.as_expected:
-                lines = [reproduce if line.startswith("  reproduce:") else line for line in failure_block(v).splitlines()]
-                blocks.append("\n".join(lines))
-        return "\n\n".join(blocks)
+            ways += (f"pytest --gradcheck-seed {self.seed}",)
+        return "\n\n".join(failure_block(v, reproduce=ways) for v in self.verdicts if not v.as_expected)
 
     def __str__(self) -> str:
         from ..report.text import detail_lines, verdict_line

@@ -371,4 +371,4 @@ def _fallback_block(row: dict[str, str]) -> str:
     label = text.LABEL.get(row["outcome"], row["outcome"].upper())
     return (f"{label} {row['file']}:{row['line']} claim '{row['claim']}' (wrt {row['wrt']})\n"
             f"  diagnosis: {row['diagnosis']}\n"
-            f"  reproduce: gradcheck check {row['file']} --claim {row['claim']} --seed {row['seed']}")
+            f"  reproduce: {text.check_command(row['file'], row['claim'], row['seed'])}")

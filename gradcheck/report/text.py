@@ -48,12 +48,21 @@ def entries_table(v: Verdict) -> list[str]:
     return ["    " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
 
 
+def check_command(path: str, claim: str, seed) -> str:
+    """The shell command that reproduces one claim's check, quoted for the shell."""
+    return f"gradcheck check {shlex.quote(str(path))} --claim {shlex.quote(str(claim))} --seed {seed}"
+
+
 def reproduce_command(v: Verdict) -> str:
-    return f"gradcheck check {shlex.quote(v.path)} --claim {shlex.quote(v.claim)} --seed {v.seed}"
+    return check_command(v.path, v.claim, v.seed)
 
 
-def failure_block(v: Verdict) -> str:
-    """Where, what, how much, the worst entries, the diagnosis, the shrunk example, reproduce."""
+def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
+    """Where, what, how much, the worst entries, the diagnosis, the shrunk example, reproduce.
+
+    ``reproduce`` replaces the default ``gradcheck check ...`` line with the caller's own ways
+    to reproduce (the Python API's call, a pytest node id); each becomes one line.
+    """
     lines = [f"{LABEL[v.outcome]} {v.path}:{v.location.line}:{v.location.col} claim '{v.claim}' ({v.what})"]
     if v.outcome == "xpass":
         lines.append("  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant")
@@ -72,7 +81,9 @@ def failure_block(v: Verdict) -> str:
     lines += [f"    {line}" for line in v.lines]
     lines += entries_table(v)
     lines += [f"  note: {n}" for n in v.notes]
-    lines.append(f"  reproduce: {reproduce_command(v)}")
+    ways = reproduce if reproduce is not None else (reproduce_command(v),)
+    lines.append(f"  reproduce: {ways[0]}")
+    lines += [f"  or: {way}" for way in ways[1:]]
     return "\n".join(lines)
 
 

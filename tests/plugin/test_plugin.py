@@ -166,7 +166,8 @@ def test_assert_gradient_in_a_user_test_judges_non_complex_safe_code(project):
         "E         expected shape (n, k)*",
         "E         diagnosis: wrong: *",
         "E         note: not complex-step safe (*); finite differences used",
-        "E         reproduce: assert_gradient(..., seed=3), or pytest --gradcheck-seed 3",
+        "E         reproduce: assert_gradient(..., seed=3)",
+        "E         or: pytest --gradcheck-seed 3",
     ])
     assert "gradcheck/api" not in result.stdout.str()  # the traceback stops at the user's call
 

@@ -118,7 +118,10 @@ def tables(markdown: str) -> list[list[list[str]]]:
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--enable-logging=stderr", "--v=0")
+         "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
+         # wait for every image's load/error event before dumping or shooting: without it a
+         # broken figure's console message can arrive after --dump-dom on a loaded machine
+         "--virtual-time-budget=10000")
 CONSOLE = re.compile(r":CONSOLE[(:]")
 
 
