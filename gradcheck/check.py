@@ -81,7 +81,7 @@ def claim_seed(run_seed: int, spec: str, plan: ClaimPlan) -> int:
 def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = None) -> Names:
     target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
     axes = tuple(str(d) for d in plan.expected_shape)
-    truth = {"gradient": "the gradient", "vjp": "the true vjp (J^T G)", "jvp": "the true jvp (J V)"}[plan.claim.kind]
+    truth = {"gradient": "the gradient", "vjp": "the true vjp (J^T G)", "jvp": "the true jvp (J V)"}[plan.kind_word]
     return Names(target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes,
                  truth=truth)
 
@@ -427,7 +427,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     started = time.perf_counter()
     spec = problem.spec
     seed = claim_seed(cfg.seed, spec.name, plan)
-    common = dict(spec=spec.name, path=spec.path, claim=plan.claim.name, wrt=plan.wrt, kind=plan.claim.kind,
+    common = dict(spec=spec.name, path=spec.path, claim=plan.claim.name, wrt=plan.wrt, kind=plan.kind_word,
                   node=plan.claim.node, location=plan.claim.location, expect=plan.claim.expect,
                   expected_shape=shape_str(plan.expected_shape),
                   claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",

@@ -104,7 +104,7 @@ def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[...
     for spec, count, label in runs:
         for v in _run(spec, count, seed, database and label is None, req):
             per_wrt[v.wrt].append(_at_point(v, label) if label else v)
-    verdicts = tuple(_relabel(_merge(per_wrt[w]), req.kind, named[0]) for w in req.wrt)
+    verdicts = tuple(_merge(per_wrt[w]) for w in req.wrt)
     return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api, seed_from=origin)
 
 
@@ -155,8 +155,9 @@ def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], 
                                       f"declare its size, dims={{{d!r}: n}}", at)
                 dims = {**dims, d: declared.get(d) or DimSpec(d, *DEFAULT_DIM, at)}
     body = _ref(named[1], claim(fixed), req)
+    wording = None if req.kind == "gradient" else (req.kind, name_of(named[0], "f"))
     c = Claim(name=req.call.name, kind="gradient", wrt=req.wrt, bodies={w: body for w in req.wrt},
-              location=at, expect=req.expect)
+              location=at, expect=req.expect, wording=wording)
     return Spec(name=req.call.function, path=at.file, description="", dims=dims,
                 constants={str(k): float(v) for k, v in (req.constants or {}).items()},
                 inputs=inputs, define={}, graph=(), loss=_ref(named[0], loss(fixed), req),
@@ -205,14 +206,3 @@ def _merge(verdicts: list[Verdict]) -> Verdict:
     diagnosis = chosen.diagnosis if not chosen.passed else f"agrees on {examples} examples"
     return replace(chosen, records=tuple(records), examples=examples, failing=failing, notes=notes,
                    diagnosis=diagnosis, seconds=sum(v.seconds for v in verdicts))
-
-
-def _relabel(v: Verdict, kind: str, f: Callable[..., Any]) -> Verdict:
-    """VJP/JVP checks run as gradients of an inner product: say what they really check."""
-    if kind == "gradient":
-        return v
-    def say(text: str) -> str:
-        return text.replace("claimed gradient", f"claimed {kind}").replace("the gradient", f"the true {kind}")
-
-    return replace(v, kind=kind, what=f"{kind} of {name_of(f, 'f')} wrt {v.wrt}", diagnosis=say(v.diagnosis),
-                   lines=tuple(say(line) for line in v.lines))

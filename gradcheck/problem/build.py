@@ -49,13 +49,20 @@ class ClaimPlan:
     def what(self) -> str:
         """``d loss / d Theta``, ``vjp of a wrt Theta``, ..."""
         c = self.claim
+        if c.wording is not None:
+            return f"{c.wording[0]} of {c.wording[1]} wrt {self.wrt}"
         if c.kind == "gradient":
             return f"d loss / d {self.wrt}"
         return f"{c.kind} of node {c.node} wrt {self.wrt}"
 
     @property
+    def kind_word(self) -> str:
+        """What the user claimed: the claim's kind, or the API's own word for a reduced claim."""
+        return self.claim.wording[0] if self.claim.wording is not None else self.claim.kind
+
+    @property
     def noun(self) -> str:
-        return {"gradient": "claimed gradient", "vjp": "claimed vjp", "jvp": "claimed jvp"}[self.claim.kind]
+        return f"claimed {self.kind_word}"
 
 
 @dataclass(frozen=True)

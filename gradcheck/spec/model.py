@@ -131,6 +131,9 @@ class Claim:
     expect: Literal["pass", "fail"] = "pass"
     description: str = ""
     wrt_locations: dict[str, Location] = field(default_factory=dict)
+    # ("vjp", "f"): a vjp/jvp rule the Python API checks as the gradient of an inner product;
+    # verdicts and messages use these words (kind, function) instead of "gradient"
+    wording: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
