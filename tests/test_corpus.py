@@ -94,3 +94,30 @@ def test_soak_false_alarm_at_seed_183_stays_fixed():
     result = run([str(CORPUS / "regimes.yaml")], RunOptions(seed=183, claim=("ok-spd-v",)))
     (verdict,) = result.verdicts
     assert verdict.verdict == "pass", verdict.diagnosis
+
+
+def test_factor_hint_follows_a_dim_only_when_the_factor_does():
+    result = run([str(CORPUS.parent.parent / "specs" / "linreg_mean.yaml")], RunOptions(seed=1))
+    by = {v.claim: v for v in result.verdicts}
+    mean = by["bug-scaled-sum-not-mean"]
+    assert mean.lines[0].startswith("the factor is M (it changes with the size of that dim): a sum where a mean "
+                                    "belongs, or a forgotten or extra M? (factor ")
+    half = by["bug-scaled-forgot-2"]
+    assert half.lines[0].startswith("a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?) "
+                                    "(the factor stays 0.5 when ")
+
+
+def test_a_step_whose_node_does_not_use_its_wrt_is_a_located_spec_error(tmp_path):
+    path = tmp_path / "local.yaml"
+    path.write_text("dims: {n: [2, 4]}\ninputs: {S: {shape: [n, n], domain: spd}, r: {shape: [n]}}\n"
+                    "define:\n  quad(z): 0.5 * sum(r * z)\ngraph:\n  q: solve(S, r)\n  total: quad(q)\n  viahelper: quad(S @ r)\n"
+                    "loss: total + viahelper\nclaims:\n"
+                    "  - {name: total-as-local, node: total, wrt: S, vjp: \"-0.5 * G * outer(q, q)\"}\n")
+    result = run([str(path)], RunOptions(seed=1))
+    (failure,) = result.failures
+    assert failure.message.splitlines()[0] == (
+        f"{path}:11:46: claim 'total-as-local': node 'total' does not use 'S' directly, so its local derivative "
+        "wrt S is zero: a vjp/jvp step is the derivative of one node with everything upstream held fixed")
+    assert failure.message.splitlines()[1] == (
+        "  take the step wrt a variable that total uses, or claim the total derivative with gradient: "
+        "(S is used directly by q, viahelper)")
