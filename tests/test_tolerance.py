@@ -65,6 +65,7 @@ def test_large_magnitudes(tmp_path, seed):
     v = check(tmp_path, LARGE, seed)
     assert v["ok"].verdict == "pass", v["ok"].diagnosis
     assert v["off-1e-8"].verdict == "scaled"
+    assert v["off-1e-8"].factor == pytest.approx(1.00000001, rel=1e-9)
 
 
 FLOAT32 = """

@@ -96,7 +96,7 @@ def check_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], *, wr
         by :func:`problems` in the user's own ``@given`` test. With ``at`` and no
         ``examples``, only these points are checked.
     examples, rtol, atol, directions : optional
-        As in a spec's ``settings:`` (defaults 25, 1e-9, 0, 3). Claims computed in float32
+        As in a spec's ``settings:`` (defaults 25, 1e-9, 0, and directions from the detection bound). Claims computed in float32
         (float32 inputs or results) get rtol >= 2e-5.
     seed : int, optional
         Run seed: the same seed draws the same examples. Default: random, printed in failures.

@@ -73,15 +73,15 @@ class Dim:
     def __str__(self) -> str:
         if not self.terms:
             return "0"
-        parts = []
+        text = ""
         for m, c in sorted(self.terms, key=lambda t: (-len(t[0]), t[0])):
-            if not m:
-                parts.append(str(c))
-            elif c == 1:
-                parts.append("*".join(m))
+            size = abs(c)
+            term = str(size) if not m else ("*".join(m) if size == 1 else f"{size}*" + "*".join(m))
+            if not text:
+                text = term if c > 0 else f"-{term}"
             else:
-                parts.append(f"{c}*" + "*".join(m))
-        return " + ".join(parts)
+                text += f" + {term}" if c > 0 else f" - {term}"
+        return text
 
     __repr__ = __str__
 

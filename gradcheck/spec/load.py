@@ -43,7 +43,6 @@ from .yaml import (
     is_block,
     item_location,
     key_location,
-    node_location,
     read_yaml,
     value_location,
 )
@@ -211,9 +210,6 @@ class _Loader:
                 if line.strip():
                     return Location(self.path, index + 1, len(line) - len(line.lstrip()) + 1)
         return at
-
-    def at_node(self, node: Any) -> Location:
-        return node_location(node, self.path)
 
     # ---- names -------------------------------------------------------------------------
 

@@ -205,7 +205,7 @@ def test_first_error_is_raised_and_inference_continues():
         ("ones(lr)", "shape argument 'lr' is not a dim", "(1,)"),
         ("ones(2.5)", "shape argument 2.5 is not an integer", "(1,)"),
         ("ones(sum(x))", "shape argument `sum(x)` is not a static integer expression", "(1,)"),
-        ("zeros(M - 10)", "shape argument M + -10 may be negative (it ranges over -8..-4)", "(1,)"),
+        ("zeros(M - 10)", "shape argument M - 10 may be negative (it ranges over -8..-4)", "(1,)"),
         ("2 @ x", "`2 @ x` multiplies () @ (n,): @ needs arrays with at least one axis", "(n,)"),
     ],
 )
@@ -256,3 +256,12 @@ def test_recursive_defines_are_refused():
 
 def test_define_params_shadow_outer_names():
     assert shape("g(X, A)") == "(M, p)"  # the body's `v` is the parameter, not the input v
+
+
+def test_dims_print_negative_terms_as_subtraction():
+    from gradcheck.expr.dims import Dim
+
+    m = Dim.of("M")
+    assert str(m - Dim.const(1)) == "M - 1"
+    assert str(Dim.const(0) - m) == "-M"
+    assert str(m * Dim.const(2) - Dim.const(3)) == "2*M - 3"
