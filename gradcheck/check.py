@@ -28,6 +28,7 @@ from .diagnosis.directional import directional_diagnosis
 from .limits import ClaimTimeout, deadline, user_traceback
 from .expr.dims import bind_shape, name_shape, shape_str
 from .oracle import complex_step, finite_diff
+from .oracle.batch import MEMORY_BUDGET_MIB, Batchable, chunk_for
 from .oracle.choice import OracleChoice, cross_check, step_curve
 from .oracle.rounding import spread
 from .problem.bound import Bound, bind
@@ -49,6 +50,7 @@ class CheckSettings:
     seed: int = 0
     database: bool = False
     timeout: float = 60.0  # wall-clock seconds per (claim, wrt); 0 = none
+    memory_mib: float = MEMORY_BUDGET_MIB  # batched evaluation stays within this many MiB
 
 
 DETECT_RELATIVE = 1e-6  # the relative error (‖C - G‖ / ‖G‖) every run promises to catch ...
@@ -114,23 +116,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
     expected = bind_shape(plan.expected_shape, sample.sizes)
     rng = direction_rng(sample, 0)
 
-    if claim.kind == "gradient":
-        def f(z):
-            return bound.loss_at(plan.wrt, z)
-        extra = {}
-    else:
-        node_shape = bound.shapes[claim.node]
-        if claim.kind == "vjp":
-            u = draw_direction(rng, node_shape)
-            extra = {claim.cotangent: u}
-
-            def f(z):
-                return np.sum(bound.node_local(claim.node, plan.wrt, z) * u)
-        else:
-            extra = {}
-
-            def f(z):
-                return bound.node_local(claim.node, plan.wrt, z)
+    f, extra = _function(problem, plan, bound, rng, cfg)
     low_precision = any(v.dtype == np.float32 for v in bound.inputs.values())
     tol = Tolerance(cfg.rtol, cfg.atol)
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
@@ -140,7 +126,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
     # the oracle first: its evaluation also tells whether the loss is defined at this draw
     dirs = [draw_direction(rng, x.shape) for _ in range(k)]
     try:
-        ests = [oracle.directional(f, x, v) for v in dirs]
+        ests = oracle.directions(f, x, dirs)
     except Exception as exc:
         raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
     if not all(np.all(np.isfinite(np.asarray(e.at))) for e in ests if e.at is not None):
@@ -250,6 +236,30 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
                                   k, x, f=f, oracle=oracle, claim_err=claim_err, sample=sample)
 
 
+def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSettings):
+    """The function the oracles differentiate (with its batched form for expression code) and
+    the claim's extra inputs (a VJP's cotangent)."""
+    claim = plan.claim
+    spec = problem.spec
+    chunk = chunk_for(bound.largest(), cfg.memory_mib)
+    if claim.kind == "gradient":
+        many = None if isinstance(spec.loss, PythonRef) else (lambda z: bound.loss_many(plan.wrt, z))
+        return Batchable(lambda z: bound.loss_at(plan.wrt, z), many, chunk), {}
+    if claim.kind == "vjp":
+        u = draw_direction(rng, bound.shapes[claim.node])
+
+        def one(z):
+            return np.sum(bound.node_local(claim.node, plan.wrt, z) * u)
+
+        def many(z):
+            out = bound.node_local_many(claim.node, plan.wrt, z) * u
+            return np.sum(out, axis=tuple(range(1, out.ndim)))
+
+        return Batchable(one, many, chunk), {claim.cotangent: u}
+    return Batchable(lambda z: bound.node_local(claim.node, plan.wrt, z),
+                     lambda z: bound.node_local_many(claim.node, plan.wrt, z), chunk), {}
+
+
 def _rel(claimed, oracle) -> float:
     claimed = np.asarray(claimed, dtype=np.float64)
     oracle = np.asarray(oracle, dtype=np.float64)
@@ -332,23 +342,24 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     rel = 0.0
     method = "complex-step"
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
-    for _ in range(k):
-        v = draw_direction(rng, x.shape)
+    tangents = [draw_direction(rng, x.shape) for _ in range(k)]
+    claims = []
+    for v in tangents:
         try:
             c = bound.claimed(plan, {claim.tangent: v})
         except Exception as exc:
             return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
         if c.dtype == np.float32:
             low_precision = True
-        t = tol.for_float32() if low_precision else tol
         if c.shape != expected:
             return Finding("shape-mismatch",
                            f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
                            claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
         if not np.all(np.isfinite(c)):
             return _not_finite(c, names)
-        c = c.astype(np.float64)
-        est = oracle.directional(f, x, v)
+        claims.append(c.astype(np.float64))
+    t = tol.for_float32() if low_precision else tol
+    for v, c, est in zip(tangents, claims, oracle.directions(f, x, tangents)):  # the oracle: one batched call
         method = est.method
         evals += est.evaluations
         ex = t.excess(c, est.value, 8 * EPS64 * np.abs(c), est.error)

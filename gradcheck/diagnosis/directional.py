@@ -35,7 +35,7 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
     if f is not None and len(dirs) < k + EXTRA_DIRECTIONS:
         rng = np.random.default_rng([sample.seed if sample else 0, 5])
         more = [draw_direction(rng, x.shape) for _ in range(EXTRA_DIRECTIONS)]
-        ests = [oracle.directional(f, x, v) for v in more]
+        ests = oracle.directions(f, x, more)
         evals += sum(e.evaluations for e in ests)
         dirs = list(dirs) + more
         claimed_d = np.concatenate([claimed_d, [float(np.vdot(c, v)) for v in more]])
@@ -74,11 +74,14 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
     found = localize(c, residual, bad, rng)
     evals += found.evaluations
     entries = []
-    for idx in found.entries:  # each entry found is confirmed on its own (a unit direction)
+    units = []
+    for idx in found.entries:  # each entry found is confirmed on its own (unit directions, one batch)
         e = np.zeros(c.shape)
         e[idx] = 1.0
-        truth = float(oracle.directional(f, x, e).value)
-        evals += 1
+        units.append(e)
+    truths = [float(est.value) for est in oracle.directions(f, x, units)] if units else []
+    evals += len(units)
+    for idx, truth in zip(found.entries, truths):
         if tol.within(float(c[idx]), truth, float(err_c[idx]) + 4 * EPS64 * abs(float(c[idx])), 4 * EPS64 * abs(truth)):
             continue
         entries.append(Entry(idx, float(c[idx]), truth))

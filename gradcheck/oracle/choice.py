@@ -51,6 +51,15 @@ class OracleChoice:
         est = finite_diff.directional(f, x, v)
         return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note, est.at)
 
+    def directions(self, f, x: np.ndarray, directions) -> list[Estimate]:
+        """:meth:`directional` along each direction; batched complex step when f has a batched form."""
+        if self.unsafe_note is None and not self.guard and getattr(f, "many", None) is not None:
+            try:
+                return complex_step.directional_many(f, x, directions)
+            except NotComplexSafe as exc:
+                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+        return [self.directional(f, x, v) for v in directions]
+
     def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
         def real_f(y):
             return np.real(np.asarray(f(y)))

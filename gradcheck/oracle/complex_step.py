@@ -27,6 +27,7 @@ from typing import Callable
 
 import numpy as np
 
+from .batch import batches
 from .estimate import Estimate, NotComplexSafe
 
 STEP = 1e-30
@@ -79,9 +80,50 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     return Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step", evaluations=1, at=out.real)
 
 
+def directional_many(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, directions) -> list[Estimate]:
+    """J v for each direction v; one vectorised evaluation per chunk when f has a batched form.
+
+    ``f`` may be a :class:`~gradcheck.oracle.batch.Batchable`: its ``many`` evaluates
+    ``chunk`` points per call. A plain callable is looped (one evaluation per direction).
+    """
+    many = getattr(f, "many", None)
+    directions = [np.asarray(v) for v in directions]
+    if many is None or len(directions) < 2:
+        return [directional(f, x, v) for v in directions]
+    out: list[Estimate] = []
+    for start, stop in batches(len(directions), f.chunk):
+        z = np.empty((stop - start,) + np.shape(x), dtype=np.complex128)
+        z.real = x
+        for row, v in zip(z, directions[start:stop]):
+            np.multiply(v, STEP, out=row.imag)
+        values = _call_complex(many, z)
+        for row in values:
+            value = row.imag / STEP
+            out.append(Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step",
+                                evaluations=1, at=row.real))
+    return out
+
+
 def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
-    """The full gradient of a scalar f by one complex-step evaluation per entry (O(n))."""
+    """The full gradient of a scalar f by one complex-step evaluation per entry (O(n)).
+
+    With a batched form (``f.many``) the unit perturbations are evaluated ``f.chunk`` at a time
+    in one vectorised call each; otherwise f is called once per entry.
+    """
     x = np.asarray(x, dtype=np.float64)
+    many = getattr(f, "many", None)
+    if many is not None and x.size > 1:
+        g = np.empty(x.size)
+        flat_x = x.reshape(-1)
+        for start, stop in batches(x.size, f.chunk):
+            z = np.empty((stop - start, x.size), dtype=np.complex128)
+            z.real = flat_x
+            z.imag = 0.0
+            z.imag[np.arange(stop - start), np.arange(start, stop)] = STEP
+            values = np.asarray(_call_complex(many, z.reshape((stop - start,) + x.shape)))
+            g[start:stop] = values.reshape(stop - start).imag / STEP
+        g = g.reshape(x.shape)
+        return Estimate(value=g, error=4 * _EPS * np.abs(g), method="complex-step", evaluations=x.size)
     g = np.empty(x.shape)
     flat = g.reshape(-1)
     e = np.zeros(x.size)

@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from ..expr.dims import bind_shape
-from ..expr.evaluate import evaluate
+from ..expr.evaluate import evaluate, evaluate_batched
 from ..samples.draw import Sample, draw_inputs
 from ..spec.model import PythonRef, Source
 from .build import ClaimPlan, Problem
@@ -55,6 +55,38 @@ class Bound:
         for node in spec.graph:
             env[node.name] = evaluate(node.body.expr, env, self.problem.defines, perturb=perturb)
         return evaluate(spec.loss.expr, env, self.problem.defines, perturb=perturb)
+
+    def loss_many(self, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
+        """:meth:`loss_at` for each ``z[i]`` in one vectorised evaluation: the loss values, shape (k,).
+
+        Expression losses only (user Python code has no batched form; its callers loop).
+        Graph nodes that do not depend on ``wrt`` are computed once, without the batch axis.
+        """
+        spec = self.problem.spec
+        if isinstance(spec.loss, PythonRef):
+            raise TypeError("a Python loss has no batched form")
+        env = {**self.scalars(), **self.values_inputs(), wrt: z}
+        batched = {wrt}
+        for node in spec.graph:
+            env[node.name], has_axis = evaluate_batched(node.body.expr, env, self.problem.defines, batched,
+                                                        perturb=perturb)
+            if has_axis:
+                batched.add(node.name)
+            else:
+                batched.discard(node.name)
+        out, has_axis = evaluate_batched(spec.loss.expr, env, self.problem.defines, batched, perturb=perturb)
+        return out if has_axis else np.broadcast_to(out, (len(z),) + out.shape)
+
+    def node_local_many(self, node: str, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
+        """:meth:`node_local` for each ``z[i]`` in one vectorised evaluation (leading batch axis)."""
+        body = next(n for n in self.problem.spec.graph if n.name == node).body
+        out, has_axis = evaluate_batched(body.expr, {**self.values, wrt: z}, self.problem.defines, {wrt},
+                                         perturb=perturb)
+        return out if has_axis else np.broadcast_to(out, (len(z),) + out.shape)
+
+    def largest(self) -> int:
+        """The element count of the largest input or node (what one evaluation's temporaries scale with)."""
+        return max((int(np.prod(shape)) for shape in self.shapes.values()), default=1)
 
     def node_local(self, node: str, wrt: str, x: np.ndarray, perturb: Perturb = None) -> np.ndarray:
         """Node ``node``'s own expression with ``wrt`` (an input or an earlier node) set to ``x``.
