@@ -31,14 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                            description="Check every claim in the given spec files or folders.")
     check.add_argument("paths", nargs="+", metavar="PATH")
     for opt in OPTIONS:
-        kwargs = {"help": opt.help, "dest": opt.name}
-        if opt.action == "append":
-            kwargs.update(action="append", metavar=opt.metavar)
-        elif opt.action == "store_true":
-            kwargs.update(action="store_true")
-        else:
-            kwargs.update(type=opt.type, metavar=opt.metavar)
-        check.add_argument(f"--{opt.flag}", **kwargs)
+        check.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
     talk = check.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true",
                       help="only unexpected results, failure blocks and the summary line (no progress lines)")

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,17 @@ class Option:
     def flag(self) -> str:
         """``no-python`` for ``no_python``: the CLI spells ``--no-python``, pytest ``--gradcheck-no-python``."""
         return self.name.replace("_", "-")
+
+    def argparse_kwargs(self, dest: str) -> dict[str, Any]:
+        """The keywords of argparse's ``add_argument`` (and pytest's ``addoption``), stored in ``dest``."""
+        if self.action == "store_true":
+            return {"dest": dest, "help": self.help, "action": "store_true"}
+        kwargs: dict[str, Any] = {"dest": dest, "help": self.help, "metavar": self.metavar}
+        if self.action == "append":
+            kwargs["action"] = "append"
+        else:
+            kwargs["type"] = self.type
+        return kwargs
 
 
 OPTIONS: tuple[Option, ...] = (

@@ -30,7 +30,6 @@ import base64
 import fnmatch
 import os
 import pickle
-import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,14 +79,7 @@ class ClaimFailed(Exception):
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "gradcheck: hand-derived gradients checked from spec files")
     for opt in OPTIONS:
-        kwargs: dict[str, Any] = {"dest": f"gradcheck_{opt.name}", "help": opt.help, "metavar": opt.metavar}
-        if opt.action == "append":
-            kwargs["action"] = "append"
-        elif opt.action == "store_true":
-            kwargs = {"dest": kwargs["dest"], "help": opt.help, "action": "store_true"}
-        else:
-            kwargs["type"] = opt.type
-        group.addoption(f"--gradcheck-{opt.flag}", **kwargs)
+        group.addoption(f"--gradcheck-{opt.flag}", **opt.argparse_kwargs(dest=f"gradcheck_{opt.name}"))
     parser.addini(
         "gradcheck_specs",
         type="args",
@@ -115,7 +107,9 @@ def pytest_configure(config: pytest.Config) -> None:
     elif worker is not None and "gradcheck_seed" in worker:
         seed = int(worker["gradcheck_seed"])
     else:
-        seed = random.SystemRandom().randrange(2**31)
+        from .run import draw_seed
+
+        seed = draw_seed()
     patterns = tuple(config.getini("gradcheck_specs"))
     config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
     _SEEDS.append((seed, options.seed is not None))
@@ -226,9 +220,7 @@ class ClaimItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):  # type: ignore[override]
         if isinstance(excinfo.value, ClaimFailed):
-            from .report.text import failure_block
-
-            from .report.text import reproduce_command
+            from .report.text import failure_block, reproduce_command
 
             v = excinfo.value.verdict
             return failure_block(v, reproduce=(reproduce_command(v), f"pytest '{self.nodeid}' --gradcheck-seed {v.seed}"))
@@ -336,22 +328,15 @@ class _Reporter:
 
 
 def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str:
-    """``17 claims: pass 12, scaled 2, wrong 3 (12 passed, 5 expected failures)  seed 7``."""
-    by_verdict: dict[str, int] = {}
-    by_outcome: dict[str, int] = {}
-    for row in rows:
-        by_verdict[row["verdict"]] = by_verdict.get(row["verdict"], 0) + 1
-        by_outcome[row["outcome"]] = by_outcome.get(row["outcome"], 0) + 1
-    counts = ", ".join(f"{k} {n}" for k, n in sorted(by_verdict.items()))
-    parts = [f"{by_outcome.get('ok', 0)} passed", f"{by_outcome.get('fail', 0)} failed"]
-    if by_outcome.get("xfail"):
-        parts.append(f"{by_outcome['xfail']} expected failures")
-    if by_outcome.get("xpass"):
-        parts.append(f"{by_outcome['xpass']} unexpected passes")
-    if spec_errors:
-        parts.append(f"{spec_errors} spec errors")
+    """``17 claims: pass 12, scaled 2, wrong 3 (12 passed, 0 failed, 5 expected failures)  seed 7``.
+
+    The counts are the CLI's (:func:`gradcheck.report.text.summary_counts`), laid out for pytest.
+    """
+    from .report.text import summary_counts
+
+    counts, parts = summary_counts(((row["verdict"], row["outcome"]) for row in rows), spec_errors)
     noun = "claim" if len(rows) == 1 else "claims"
-    return f"{len(rows)} {noun}: {counts or 'none'} ({', '.join(parts)})  seed {seed}"
+    return f"{len(rows)} {noun}: {counts} ({parts})  seed {seed}"
 
 
 def _line_of(message: str) -> int:

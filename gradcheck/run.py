@@ -79,7 +79,7 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
     """
     started = time.perf_counter()
-    seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
+    seed = options.seed if options.seed is not None else draw_seed()
     from datetime import datetime, timezone
 
     paths = list(paths)
@@ -111,6 +111,11 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
             atomic_write_text(Path(options.report) / "INCOMPLETE",
                               f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n")
     return result
+
+
+def draw_seed() -> int:
+    """A run seed when none is given (CLI and pytest alike): from the system's entropy source."""
+    return random.SystemRandom().randrange(2**31)
 
 
 def read_problem(path: str, options: RunOptions = RunOptions()):

@@ -22,9 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from ..problem.callables import call_user
+from . import _common
 
 __all__ = ["gradient", "jvp", "numpy_function", "vjp"]
+
+
+def _load():
+    import jax
+
+    return jax
 
 
 def _to_jax(value: Any) -> Any:
@@ -36,94 +42,53 @@ def _to_jax(value: Any) -> Any:
 
 
 def _to_numpy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(_to_numpy(v) for v in value)
+    return _common.numpy_tree(value, _array_to_numpy)
+
+
+def _array_to_numpy(value: Any) -> Any:
     if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
         return np.asarray(value)
     return value
 
 
-def _names(wrt: str | Iterable[str]) -> tuple[str, ...]:
-    return (wrt,) if isinstance(wrt, str) else tuple(wrt)
+def _grads(jax, loss, kwargs, names):
+    partial, primals = _common.split(loss, kwargs, names, _to_jax)
+    grads = jax.grad(partial, argnums=tuple(range(len(names))))(*primals)
+    return [np.asarray(g) for g in grads]
 
 
-def _split(fn: Callable[..., Any], kwargs: dict[str, Any], names: tuple[str, ...]):
-    """``fn`` as a function of the wrt arrays only, and those arrays (as jax arrays)."""
-    rest = {k: _to_jax(v) for k, v in kwargs.items() if k not in names}
+def _pullback(jax, f, kwargs, names, g):
+    partial, primals = _common.split(f, kwargs, names, _to_jax)
+    out, back = jax.vjp(partial, *primals)
+    return [np.asarray(d) for d in back(_to_jax(np.asarray(g, dtype=np.asarray(out).dtype)))]
 
-    def partial(*primals):
-        return call_user(fn, {**rest, **dict(zip(names, primals))}, copy=False)
 
-    return partial, tuple(_to_jax(kwargs[n]) for n in names)
+def _push(jax, f, kwargs, names, tangents):
+    partial, primals = _common.split(f, kwargs, names, _to_jax)
+    _, out = jax.jvp(partial, primals, tuple(_to_jax(np.asarray(tangents[n], dtype=p.dtype))
+                                              for n, p in zip(names, primals)))
+    return np.asarray(out)
+
+
+_JAX = _common.Framework(__name__, _load, _to_jax, _to_numpy, _grads, _pullback, _push)
 
 
 def numpy_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn(**jax_arrays) -> jax arrays`` as ``f(**arrays) -> arrays``."""
-
-    def call(**kwargs):
-        return _to_numpy(call_user(fn, {k: _to_jax(v) for k, v in kwargs.items()}, copy=False))
-
-    _name(call, fn)
-    return call
+    return _common.numpy_function(_JAX, fn)
 
 
 def gradient(loss: Callable[..., Any], wrt: str | Iterable[str]) -> Callable[..., Any]:
     """What ``jax.grad`` computes for d loss / d wrt (through any ``custom_vjp``), as a numpy callable."""
-    names = _names(wrt)
-
-    def grad(**kwargs):
-        import jax
-
-        partial, primals = _split(loss, kwargs, names)
-        grads = jax.grad(partial, argnums=tuple(range(len(names))))(*primals)
-        result = {n: np.asarray(g) for n, g in zip(names, grads)}
-        return result[names[0]] if len(names) == 1 else result
-
-    _name(grad, loss, "grad")
-    return grad
+    return _common.gradient(_JAX, loss, wrt)
 
 
 def vjp(f: Callable[..., Any], wrt: str | Iterable[str], cotangent: str = "G") -> Callable[..., Any]:
     """What ``jax.vjp`` computes for Jᵀ G (G by the name ``cotangent``), for :func:`gradcheck.check_vjp`."""
-    names = _names(wrt)
-
-    def pullback(**kwargs):
-        import jax
-
-        g = kwargs.pop(cotangent)
-        partial, primals = _split(f, kwargs, names)
-        out, back = jax.vjp(partial, *primals)
-        grads = back(_to_jax(np.asarray(g, dtype=np.asarray(out).dtype)))
-        result = {n: np.asarray(d) for n, d in zip(names, grads)}
-        return result[names[0]] if len(names) == 1 else result
-
-    _name(pullback, f, "vjp")
-    return pullback
+    return _common.vjp(_JAX, f, wrt, cotangent)
 
 
 def jvp(f: Callable[..., Any], wrt: str | Iterable[str], tangent: str = "V") -> Callable[..., Any]:
     """What ``jax.jvp`` computes for J V (V by the name ``tangent``: an array for one wrt, a dict
     keyed by wrt name for several), for :func:`gradcheck.check_jvp`."""
-    names = _names(wrt)
-
-    def push(**kwargs):
-        import jax
-
-        v = kwargs.pop(tangent)
-        tangents = {names[0]: v} if len(names) == 1 else v
-        partial, primals = _split(f, kwargs, names)
-        _, out = jax.jvp(partial, primals, tuple(_to_jax(np.asarray(tangents[n], dtype=p.dtype))
-                                                  for n, p in zip(names, primals)))
-        return np.asarray(out)
-
-    _name(push, f, "jvp")
-    return push
-
-
-def _name(wrapper: Callable[..., Any], fn: Callable[..., Any], suffix: str = "") -> None:
-    name = getattr(fn, "__name__", "function")
-    wrapper.__name__ = f"{name}_{suffix}" if suffix and name.isidentifier() else (suffix or name)
-    wrapper.__qualname__ = wrapper.__name__
-    wrapper.__module__ = getattr(fn, "__module__", None) or __name__
+    return _common.jvp(_JAX, f, wrt, tangent)

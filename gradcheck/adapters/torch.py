@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _common
 from ..problem.callables import call_user
 
 __all__ = ["gradient", "jvp", "numpy_function", "vjp"]
@@ -51,28 +52,40 @@ def _to_torch(value: Any, requires_grad: bool = False) -> Any:
 
 
 def _to_numpy(value: Any) -> Any:
-    torch = _torch()
-    if isinstance(value, torch.Tensor):
+    return _common.numpy_tree(value, _tensor_to_numpy)
+
+
+def _tensor_to_numpy(value: Any) -> Any:
+    if isinstance(value, _torch().Tensor):
         return value.detach().cpu().resolve_conj().numpy()
-    if isinstance(value, dict):
-        return {k: _to_numpy(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(_to_numpy(v) for v in value)
     return value
 
 
-def _names(wrt: str | Iterable[str]) -> tuple[str, ...]:
-    return (wrt,) if isinstance(wrt, str) else tuple(wrt)
+def _backward(torch, f, kwargs, names, g=None):
+    """Autograd through ``f``'s backward rules: d f / d names, or Jᵀ g when ``g`` is given."""
+    g = _to_torch(g)
+    tensors = {k: _to_torch(v, requires_grad=k in names) for k, v in kwargs.items()}
+    with torch.enable_grad():
+        out = call_user(f, tensors, copy=False)
+        grads = torch.autograd.grad(out, [tensors[n] for n in names], grad_outputs=g, allow_unused=True)
+    return [_to_numpy(d) if d is not None else np.zeros_like(kwargs[n]) for n, d in zip(names, grads)]
+
+
+def _push(torch, f, kwargs, names, tangents):
+    from torch.func import jvp as torch_jvp
+
+    partial, primals = _common.split(f, kwargs, names, _to_torch)
+    _, out = torch_jvp(partial, primals,
+                       tuple(_to_torch(np.asarray(tangents[n], dtype=kwargs[n].dtype)) for n in names))
+    return _to_numpy(out)
+
+
+_TORCH = _common.Framework(__name__, _torch, _to_torch, _to_numpy, _backward, _backward, _push)
 
 
 def numpy_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``fn(**tensors) -> tensors`` as ``f(**arrays) -> arrays`` (called by keyword, as gradcheck calls)."""
-
-    def call(**kwargs):
-        return _to_numpy(call_user(fn, {k: _to_torch(v) for k, v in kwargs.items()}, copy=False))
-
-    _name(call, fn)
-    return call
+    return _common.numpy_function(_TORCH, fn)
 
 
 def gradient(loss: Callable[..., Any], wrt: str | Iterable[str]) -> Callable[..., Any]:
@@ -81,64 +94,15 @@ def gradient(loss: Callable[..., Any], wrt: str | Iterable[str]) -> Callable[...
     Returns the array for one wrt, a dict keyed by name for several. An input the loss does
     not use gets a zero gradient.
     """
-    names = _names(wrt)
-
-    def grad(**kwargs):
-        torch = _torch()
-        tensors = {k: _to_torch(v, requires_grad=k in names) for k, v in kwargs.items()}
-        with torch.enable_grad():
-            out = call_user(loss, tensors, copy=False)
-            grads = torch.autograd.grad(out, [tensors[n] for n in names], allow_unused=True)
-        result = {n: _to_numpy(g) if g is not None else np.zeros_like(kwargs[n]) for n, g in zip(names, grads)}
-        return result[names[0]] if len(names) == 1 else result
-
-    _name(grad, loss, "grad")
-    return grad
+    return _common.gradient(_TORCH, loss, wrt)
 
 
 def vjp(f: Callable[..., Any], wrt: str | Iterable[str], cotangent: str = "G") -> Callable[..., Any]:
     """What autograd computes for Jᵀ G (G passed by the name ``cotangent``), for :func:`gradcheck.check_vjp`."""
-    names = _names(wrt)
-
-    def pullback(**kwargs):
-        torch = _torch()
-        g = _to_torch(kwargs.pop(cotangent))
-        tensors = {k: _to_torch(v, requires_grad=k in names) for k, v in kwargs.items()}
-        with torch.enable_grad():
-            out = call_user(f, tensors, copy=False)
-            grads = torch.autograd.grad(out, [tensors[n] for n in names], grad_outputs=g, allow_unused=True)
-        result = {n: _to_numpy(d) if d is not None else np.zeros_like(kwargs[n]) for n, d in zip(names, grads)}
-        return result[names[0]] if len(names) == 1 else result
-
-    _name(pullback, f, "vjp")
-    return pullback
+    return _common.vjp(_TORCH, f, wrt, cotangent)
 
 
 def jvp(f: Callable[..., Any], wrt: str | Iterable[str], tangent: str = "V") -> Callable[..., Any]:
     """What ``torch.func.jvp`` computes for J V (V by the name ``tangent``: an array for one wrt,
     a dict keyed by wrt name for several), for :func:`gradcheck.check_jvp`."""
-    names = _names(wrt)
-
-    def push(**kwargs):
-        from torch.func import jvp as torch_jvp
-
-        v = kwargs.pop(tangent)
-        tangents = {names[0]: v} if len(names) == 1 else v
-        rest = {k: _to_torch(x) for k, x in kwargs.items() if k not in names}
-
-        def partial(*primals):
-            return call_user(f, {**rest, **dict(zip(names, primals))}, copy=False)
-
-        _, out = torch_jvp(partial, tuple(_to_torch(kwargs[n]) for n in names),
-                           tuple(_to_torch(np.asarray(tangents[n], dtype=kwargs[n].dtype)) for n in names))
-        return _to_numpy(out)
-
-    _name(push, f, "jvp")
-    return push
-
-
-def _name(wrapper: Callable[..., Any], fn: Callable[..., Any], suffix: str = "") -> None:
-    name = getattr(fn, "__name__", "function")
-    wrapper.__name__ = f"{name}_{suffix}" if suffix and name.isidentifier() else (suffix or name)
-    wrapper.__qualname__ = wrapper.__name__
-    wrapper.__module__ = getattr(fn, "__module__", None) or __name__
+    return _common.jvp(_TORCH, f, wrt, tangent)

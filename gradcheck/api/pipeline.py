@@ -11,7 +11,6 @@ verdict, decides.
 from __future__ import annotations
 
 import os
-import random
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -116,7 +115,9 @@ def _seed(seed: int | None) -> tuple[int, bool, str]:
     session = plugin.session_seed() if plugin is not None else None
     if session is not None:
         return session[0], session[1], "pytest"
-    return random.SystemRandom().randrange(2**31), False, "random"
+    from ..run import draw_seed
+
+    return draw_seed(), False, "random"
 
 
 def _check_names(req: Request, names: list[str], specs: dict[str, InputSpec] | None) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import math
 import shlex
+from collections import Counter
+from collections.abc import Iterable
 
 from ..verdict.model import RunResult, SpecFailure, Verdict
 
@@ -91,20 +93,30 @@ def failure_text(f: SpecFailure) -> str:
     return f"ERROR {f.message}"
 
 
-def summary_line(result: RunResult) -> str:
-    counts: dict[str, int] = {}
-    for v in result.verdicts:
-        counts[v.verdict] = counts.get(v.verdict, 0) + 1
-    outcomes: dict[str, int] = {}
-    for v in result.verdicts:
-        outcomes[v.outcome] = outcomes.get(v.outcome, 0) + 1
-    parts = [f"{outcomes.get('ok', 0)} passed", f"{outcomes.get('fail', 0)} failed"]
-    if outcomes.get("xfail"):
+def summary_counts(pairs: Iterable[tuple[str, str]], spec_errors: int) -> tuple[str, str]:
+    """The summary line's two counts, from one (verdict, outcome) pair per claim.
+
+    ``pass 12, scaled 2, wrong 3`` (claims per verdict; ``none`` for no claim) and
+    ``12 passed, 0 failed, 5 expected failures`` (claims per outcome, then the spec files that
+    could not be read). The CLI and the pytest plugin lay them out each in its own line.
+    """
+    verdicts: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    for verdict, outcome in pairs:
+        verdicts[verdict] += 1
+        outcomes[outcome] += 1
+    parts = [f"{outcomes['ok']} passed", f"{outcomes['fail']} failed"]
+    if outcomes["xfail"]:
         parts.append(f"{outcomes['xfail']} expected failures")
-    if outcomes.get("xpass"):
+    if outcomes["xpass"]:
         parts.append(f"{outcomes['xpass']} unexpected passes")
-    if result.failures:
-        parts.append(f"{len(result.failures)} spec errors")
-    by = ", ".join(f"{k} {n}" for k, n in sorted(counts.items()))
-    return (f"{', '.join(parts)} in {result.seconds:.2f}s  "
-            f"[{len(result.verdicts)} claims: {by or 'none'}]  seed {result.seed}")
+    if spec_errors:
+        parts.append(f"{spec_errors} spec errors")
+    by = ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items()))
+    return by or "none", ", ".join(parts)
+
+
+def summary_line(result: RunResult) -> str:
+    """``3 passed, 1 failed, 1 expected failures in 0.52s  [5 claims: pass 3, scaled 2]  seed 3``."""
+    by, parts = summary_counts(((v.verdict, v.outcome) for v in result.verdicts), len(result.failures))
+    return f"{parts} in {result.seconds:.2f}s  [{len(result.verdicts)} claims: {by}]  seed {result.seed}"
