@@ -220,6 +220,13 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
             note = note + (f"finite differences disagree with the complex step here ({fd_v:.6g} ± {fd_e:.2g}), "
                            f"but the claim matches neither",)
         elif not informative:
+            if oracle.guard:  # user code whose complex step no finite difference has yet confirmed
+                return Finding("inconclusive",
+                               f"the complex step of this Python code is unconfirmed here: finite differences are not "
+                               f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
+                               lines=("a kink (abs, maximum, a branch) may lie next to the drawn point; other examples "
+                                      "decide",),
+                               max_rel_error=rel, oracle="complex-step+finite-difference", evaluations=evals, directions=k)
             note = note + (f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})",)
     if c.size <= FULL_GRADIENT_LIMIT:
         g_est = oracle.gradient(f, x)

@@ -84,6 +84,8 @@ class OracleChoice:
             return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
                     f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
                     f"analytic continuation, e.g. abs() of a complex value")
+        if not finite_diff.informative(fd):
+            self.guard = True  # undecided here (a kink near x?): the next point asks again
         return None
 
     def gradient(self, f, x) -> Estimate:
@@ -115,7 +117,10 @@ def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
         c = float(finite_diff.central(f, x, v))
         gap = abs(claimed - cs_value)
         if np.isfinite(c) and abs(c - cs_value) <= 0.01 * gap and abs(c - claimed) > 0.5 * gap:
-            return Estimate(np.asarray(c), np.asarray(0.01 * gap), "finite-difference", 2)
+            # it sides with the complex step; its error bar is how far it is from it (at least a
+            # rounding-sized floor), not the gap, which can exceed the value (sign flip, factor 2)
+            error = max(abs(c - cs_value), 1e-12 * abs(c))
+            return Estimate(np.asarray(c), np.asarray(error), "finite-difference", 2)
     except Exception:
         pass
     return finite_diff.directional(f, x, v)
