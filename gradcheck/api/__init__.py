@@ -266,7 +266,7 @@ def problems(inputs: Inputs, dims: Mapping[str, Any] | None = None, domains: Map
     from ..samples.draw import draw_inputs, sample_strategy
 
     at = Call.here("problems", "problems").location
-    specs = input_specs(inputs, domains, at)
+    specs = input_specs(inputs, domains, at, dims=dims or {})
     dimensions = dim_specs(dims, [s.shape for s in specs.values()], at)
     reserved = frozenset(d for s in specs.values() for d in s.shape if isinstance(d, int))
     symbolic = {n: tuple(Dim.const(d) if isinstance(d, int) else Dim.of(d) for d in s.shape) for n, s in specs.items()}

@@ -3,13 +3,16 @@
 Keyword names and forms mirror the spec format: ``inputs={"X": "M in"}`` is
 ``inputs: {X: {shape: [M, in]}}``, ``dims={"M": (2, 8)}`` is ``dims: {M: [2, 8]}``, a domain
 is ``"positive"``, ``{"range": [a, b]}``, ``{"integers": [0, "k"]}`` or ``{"spd": {"cond": c}}``.
-Misuse is a :class:`~gradcheck.errors.SchemaError` at the caller's file:line.
+Misuse is a :class:`~gradcheck.errors.SchemaError` at the caller's file:line. Names, dims,
+shapes, domains and dtypes are checked by the spec loader's own rules
+(:mod:`gradcheck.spec.fields`), so a misuse reads as it would in a spec file.
 """
 
 from __future__ import annotations
 
 import inspect
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -17,12 +20,24 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import Location, SchemaError
-from ..spec.fields import did_you_mean
+from ..spec.fields import (
+    INPUT_KEYS,
+    OnePlace,
+    check_keys,
+    check_name,
+    describe,
+    did_you_mean,
+    need_shape,
+    read_dim,
+    read_domain,
+    read_dtype,
+    read_size,
+    register_name,
+)
 from ..spec.model import DimSpec, Domain, InputSpec
 
 DEFAULT_DIM = (2, 6)  # an undeclared dim symbol is drawn from this inclusive range
-DOMAIN_NAMES = ("real", "positive", "unit", "symmetric", "spd", "invertible", "orthogonal", "simplex")
-INPUT_KEYS = ("shape", "domain", "dtype")
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
@@ -71,87 +86,77 @@ def callable_arg(fn: Any, what: str, at: Location) -> Callable[..., Any]:
 
 
 def shape_arg(value: Any, what: str, at: Location) -> tuple[str | int, ...]:
-    """``"M in"``, ``("M", "in")``, ``3`` or ``""`` (a scalar) -> ``("M", "in")``."""
+    """``"M in"``, ``("M", "in")``, ``3`` or ``""`` (a scalar) -> ``("M", "in")``.
+
+    Entries are dim names or sizes of at least 1, as in a spec's ``shape: [M, in]``.
+    """
     if isinstance(value, str):
-        parts: list[Any] = value.replace(",", " ").replace("(", " ").replace(")", " ").split()
+        words = value.replace(",", " ").replace("(", " ").replace(")", " ").split()
+        parts: list[Any] = [int(w) if _INTEGER.fullmatch(w) else w for w in words]
     elif isinstance(value, int) and not isinstance(value, bool):
         parts = [value]
     elif isinstance(value, (tuple, list)):
         parts = list(value)
     else:
         raise SchemaError(f"the shape of {what} must be a string of dim names like \"M in\", or a tuple, "
-                          f"got {type(value).__name__}", at)
-    shape: list[str | int] = []
-    for p in parts:
-        if isinstance(p, str) and p.isdigit():
-            p = int(p)
-        if isinstance(p, int) and not isinstance(p, bool) and p >= 0:
-            shape.append(p)
-        elif isinstance(p, str) and p.isidentifier():
-            shape.append(p)
-        else:
-            raise SchemaError(f"the shape of {what} has {p!r}: use dim names or non-negative integers", at)
-    return tuple(shape)
+                          f"got {describe(value)}", at)
+    entry = f"shape of {what} must be a list of dims or integers"
+    return tuple(check_name(p, "dim", at) if isinstance(p, str) else read_size(p, entry, at) for p in parts)
 
 
-def domain_arg(value: Any, name: str, at: Location) -> Domain:
-    if value is None:
-        return Domain()
-    if isinstance(value, str):
-        if value not in DOMAIN_NAMES:
-            raise SchemaError(f"unknown domain {value!r} for input '{name}'", at,
-                              hint=did_you_mean(value, DOMAIN_NAMES) or f"domains: {', '.join(DOMAIN_NAMES)}, range, integers")
-        return Domain(value)
-    if isinstance(value, Mapping) and len(value) == 1:
-        kind, arg = next(iter(value.items()))
-        if kind in ("range", "integers") and isinstance(arg, (tuple, list)) and len(arg) == 2:
-            lo, hi = arg
-            return Domain("range", float(lo), float(hi)) if kind == "range" else Domain("integers", lo, hi)
-        if kind in ("spd", "invertible") and isinstance(arg, Mapping) and set(arg) <= {"cond"}:
-            return Domain(kind, cond=float(arg.get("cond", 1.0)))
-    raise SchemaError(f"the domain of input '{name}' must be a name like 'positive', {{'range': [a, b]}}, "
-                      f"{{'integers': [lo, hi]}} or {{'spd': {{'cond': c}}}}, got {value!r}", at)
+def input_specs(inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at: Location,
+                dims: Mapping[str, Any] | None = None) -> dict[str, InputSpec]:
+    """``{"X": "M in", "S": {"shape": "n n", "domain": "spd"}}`` -> InputSpecs.
 
-
-def input_specs(inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at: Location) -> dict[str, InputSpec]:
-    """``{"X": "M in", "S": {"shape": "n n", "domain": "spd"}}`` -> InputSpecs."""
+    Every part is checked as the spec loader checks it. Input names and dim names share one
+    namespace. ``integers`` bounds may name any dim when ``dims`` (the declared dims) is not
+    given; with it, only a declared dim or one in a shape.
+    """
     domains = dict(domains or {})
-    specs = {}
+    names: dict[str, tuple[str, Location]] = {}
+    for d in dims or {}:
+        register_name(names, d, "dim", at)
+    read: dict[str, tuple[tuple[str | int, ...], Any, str]] = {}
     for name, value in inputs.items():
-        if not isinstance(name, str) or not name.isidentifier():
-            raise SchemaError(f"input name {name!r} is not an identifier", at)
+        register_name(names, name, "input", at)
+        domain = domains.pop(name, None)
         if isinstance(value, Mapping):
-            unknown = sorted(set(value) - set(INPUT_KEYS))
-            if unknown:
-                raise SchemaError(f"unknown key {unknown[0]!r} for input '{name}'", at,
-                                  hint=did_you_mean(unknown[0], INPUT_KEYS) or f"keys: {', '.join(INPUT_KEYS)}")
-            shape = shape_arg(value.get("shape", ()), f"input '{name}'", at)
-            domain = value["domain"] if "domain" in value else domains.pop(name, None)
-            dtype = value.get("dtype", "float64")
+            check_keys(value, INPUT_KEYS, f" for input '{name}'", OnePlace(at))
+            need_shape(value, name, at)
+            if domain is not None and value.get("domain") is not None:
+                raise SchemaError(f"input '{name}' has a domain both in inputs= and in domains=", at,
+                                  hint="give it in one place")
+            shape = shape_arg(value["shape"], f"input '{name}'", at)
+            domain = value["domain"] if value.get("domain") is not None else domain
+            dtype = read_dtype(value.get("dtype", "float64"), name, at)
         else:
-            shape, domain, dtype = shape_arg(value, f"input '{name}'", at), domains.pop(name, None), "float64"
-        if dtype not in ("float64", "float32"):
-            raise SchemaError(f"dtype of input '{name}' must be float64 or float32, got {dtype!r}", at)
-        specs[name] = InputSpec(name, shape, domain_arg(domain, name, at), at, dtype)
+            shape, dtype = shape_arg(value, f"input '{name}'", at), "float64"
+        for d in shape:
+            if isinstance(d, str) and (d not in names or names[d][0] != "dim"):
+                register_name(names, d, "dim", at)  # a new dim, or a clash with an input's name
+        read[name] = (shape, domain, dtype)
     if domains:
         extra = sorted(domains)[0]
-        raise SchemaError(f"domains names {extra!r}, which is not an input", at, hint=did_you_mean(extra, specs))
-    return specs
+        raise SchemaError(f"domains names {extra!r}, which is not an input", at,
+                          hint=did_you_mean(extra, read) or f"inputs: {', '.join(read)}")
+    known = None if dims is None else [n for n, (kind, _) in names.items() if kind == "dim"]
+    return {
+        name: InputSpec(name, shape, _domain(domain, name, shape, at, known), at, dtype)
+        for name, (shape, domain, dtype) in read.items()
+    }
+
+
+def _domain(value: Any, name: str, shape: tuple[str | int, ...], at: Location, dims: list[str] | None) -> Domain:
+    """None (not given) is the default, real; anything else as in a spec file."""
+    return Domain() if value is None else read_domain(value, name, shape, at, OnePlace(at), dims)
 
 
 def dim_specs(dims: Mapping[str, Any] | None, shapes: list[tuple[str | int, ...]], at: Location) -> dict[str, DimSpec]:
     """Declared dims (a size or an inclusive range), then every other symbol in ``shapes``."""
     out: dict[str, DimSpec] = {}
     for name, value in (dims or {}).items():
-        if isinstance(value, int) and not isinstance(value, bool):
-            lo = hi = value
-        elif isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-            lo, hi = value
-        else:
-            raise SchemaError(f"dim '{name}' must be a size or an inclusive (lo, hi) range, got {value!r}", at)
-        if not 0 <= lo <= hi:
-            raise SchemaError(f"dim '{name}' has an empty or negative range ({lo}, {hi})", at)
-        out[name] = DimSpec(name, lo, hi, at)
+        name = check_name(name, "dim", at)
+        out[name] = DimSpec(name, *read_dim(name, value, at), at)
     for shape in shapes:
         for d in shape:
             if isinstance(d, str) and d not in out:
@@ -176,6 +181,8 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
     for i, point in enumerate(points):
         arrays = {k: np.asarray(v) for k, v in point.items()}
         if specs is None:
+            for k in arrays:
+                check_name(k, "input", at)
             shapes: dict[str, tuple[str | int, ...]] = {k: tuple(a.shape) for k, a in arrays.items()}
         else:
             missing = [k for k in specs if k not in arrays]

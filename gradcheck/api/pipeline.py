@@ -83,7 +83,7 @@ def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[...
     points = list(req.at)
     if req.inputs is None and not points:
         raise SchemaError("give the inputs' shapes (inputs={...}) or fixed points (at=[...])", at)
-    specs = input_specs(req.inputs, req.domains, at) if req.inputs is not None else None
+    specs = input_specs(req.inputs, req.domains, at, dims=req.dims or {}) if req.inputs is not None else None
     names = list(specs) if specs is not None else list(points[0])
     _check_names(req, names, specs)
     examples = req.examples if req.examples is not None else (0 if points else DEFAULT_EXAMPLES)

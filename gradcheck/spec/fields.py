@@ -2,30 +2,50 @@
 
 Messages read "X must be Y, got Z" in the user's words; hints suggest the closest allowed
 word (difflib) when there is one.
+
+The rules for names, dims, shapes, domains and dtypes live here once, for both ways of
+writing a spec: the YAML loader (:mod:`gradcheck.spec.load`) locates each part from its YAML
+node, the Python API (:mod:`gradcheck.api.arguments`) places every part at the caller's line
+(:class:`OnePlace`); the rules and their wording are the same.
 """
 
 from __future__ import annotations
 
 import difflib
+import keyword
 import math
 import re
 import unicodedata
 from collections.abc import Collection, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from ..errors import Location, SchemaError
-from .model import PythonRef
+from .model import Domain, PythonRef
 from .yaml import key_location, value_location
 
 __all__ = [
+    "DOMAINS",
+    "DTYPES",
+    "INPUT_KEYS",
+    "MATRIX_DOMAINS",
     "NAME_KINDS",
+    "OnePlace",
+    "Places",
     "describe",
     "did_you_mean",
     "is_name",
     "check_keys",
+    "check_name",
+    "register_name",
     "need",
+    "need_shape",
+    "read_dim",
+    "read_domain",
+    "read_dtype",
     "read_float",
     "read_python_ref",
+    "read_size",
 ]
 
 PYTHON_REF = re.compile(r"([A-Za-z_][\w.]*):([A-Za-z_]\w*)", re.ASCII)
@@ -36,6 +56,40 @@ NAME_KINDS = {
     "define": "a define: helper",
     "node": "a graph node",
 }
+DOMAINS = ("real", "positive", "unit", "symmetric", "spd", "invertible", "orthogonal", "simplex")
+MATRIX_DOMAINS = frozenset({"symmetric", "spd", "invertible", "orthogonal"})
+DTYPES = ("float64", "float32")
+INPUT_KEYS = ("shape", "domain", "dtype")
+
+
+class Places(Protocol):
+    """Where the parts of a value were written.
+
+    The loader reads them off the YAML nodes (its ``_Loader`` is one); a Python value has no
+    positions, and :class:`OnePlace` puts every part at the API caller's line.
+    """
+
+    def at_key(self, mapping: Mapping, key: Any) -> Location: ...
+
+    def at_value(self, mapping: Mapping, key: Any) -> Location: ...
+
+    def item_at(self, seq: Any, index: int) -> Location: ...
+
+
+@dataclass(frozen=True)
+class OnePlace:
+    """Every part of a Python value at one location: the caller's file:line."""
+
+    at: Location
+
+    def at_key(self, mapping: Mapping, key: Any) -> Location:
+        return self.at
+
+    def at_value(self, mapping: Mapping, key: Any) -> Location:
+        return self.at
+
+    def item_at(self, seq: Any, index: int) -> Location:
+        return self.at
 
 
 def describe(value: Any) -> str:
@@ -73,10 +127,45 @@ def is_name(name: Any) -> bool:
     )
 
 
-def check_keys(mapping: Mapping, allowed: tuple[str, ...], where: str, path: str, *, claim=None) -> None:
-    """Every key is a string from ``allowed``; else a located error with a did-you-mean."""
+def check_name(name: Any, kind: str, at: Location) -> str:
+    """A name for one of :data:`NAME_KINDS`: an identifier, no keyword (but a dim), no leading '_'."""
+    label = NAME_KINDS[kind]
+    if not is_name(name):
+        shown = f"'{name}'" if isinstance(name, str) else describe(name)
+        raise SchemaError(
+            f"{label[label.index(' ') + 1 :]} name must be an identifier, got {shown}",
+            at,
+            hint="use letters, digits and underscores, not starting with a digit",
+        )
+    if keyword.iskeyword(name) and kind != "dim":
+        raise SchemaError(
+            f"'{name}' is a Python keyword and cannot name {label}",
+            at,
+            hint="only dims may be keywords (and are then usable only in shapes)",
+        )
+    if name.startswith("_"):
+        raise SchemaError(f"names may not start with '_': '{name}'", at)
+    return str(name)
+
+
+def register_name(names: dict[str, tuple[str, Location]], name: Any, kind: str, at: Location) -> str:
+    """Claim a name for one section in ``names`` (name -> kind, where); names are unique across sections."""
+    name = check_name(name, kind, at)
+    if name in names:
+        other, where = names[name]
+        raise SchemaError(f"name '{name}' is already used by {NAME_KINDS[other]} (line {where.line})", at)
+    names[name] = (kind, at)
+    return name
+
+
+def check_keys(mapping: Mapping, allowed: tuple[str, ...], where: str, path: str | Places, *, claim=None) -> None:
+    """Every key is a string from ``allowed``; else a located error with a did-you-mean.
+
+    ``path`` is the spec file, whose YAML nodes locate the keys, or the :class:`Places` of a
+    value that has no nodes.
+    """
     for key in mapping:
-        at = key_location(mapping, key, path)
+        at = key_location(mapping, key, path) if isinstance(path, str) else path.at_key(mapping, key)
         if not isinstance(key, str):
             raise SchemaError(f"keys must be strings, got {describe(key)}", at, claim=claim)
         if key not in allowed:
@@ -136,3 +225,152 @@ def read_python_ref(mapping: Mapping, what: str, path: str, *, claim=None) -> Py
             hint='for example {python: "mypkg.losses:sse_grad"}',
         )
     return PythonRef(match.group(1), match.group(2), at)
+
+
+# ---- dims, shapes and inputs -------------------------------------------------------------
+
+
+def read_dim(name: str, value: Any, at: Location) -> tuple[int, int]:
+    """A dim's size or inclusive range ``[lo, hi]`` -> ``(lo, hi)``, with ``1 <= lo <= hi``."""
+    what = f"dim '{name}' must be a positive integer or a range [lo, hi]"
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise SchemaError(f"{what}, got a list of {len(value)}", at)
+        lo, hi = (need(v, int, what, at) for v in value)
+    else:
+        lo = hi = need(value, int, what, at)
+    if lo < 1:
+        raise SchemaError(f"dim '{name}' must be at least 1, got {lo}", at)
+    if lo > hi:
+        raise SchemaError(f"dim '{name}' has an empty range [{lo}, {hi}]", at, hint="write [lo, hi] with lo <= hi")
+    return int(lo), int(hi)
+
+
+def read_size(entry: Any, what: str, at: Location) -> int:
+    """An integer entry of a shape; ``what`` reads "shape of input 'x' must be a list of ..."."""
+    size = need(entry, int, what, at)
+    if size < 1:
+        raise SchemaError(f"sizes in a shape must be at least 1, got {size}", at)
+    return int(size)
+
+
+def need_shape(spec: Mapping, name: str, at: Location) -> None:
+    """An input written as a mapping names its shape."""
+    if "shape" not in spec:
+        raise SchemaError(f"input '{name}' needs a shape", at, hint="for example {shape: [M, n]}; [] is a scalar")
+
+
+def read_dtype(value: Any, name: str, at: Location) -> str:
+    if value not in DTYPES:
+        raise SchemaError(
+            f"dtype of input '{name}' must be float64 or float32, got {value!r}",
+            at,
+            hint=did_you_mean(value, DTYPES),
+        )
+    return str(value)
+
+
+def read_domain(value: Any, name: str, shape: tuple[str | int, ...], at: Location, places: Places,
+                dims: Collection[str] | None) -> Domain:
+    """A domain name, ``{range: [low, high]}``, ``{integers: [lo, hi]}`` or ``{spd: {cond: c}}``.
+
+    Parameters
+    ----------
+    value : Any
+        The domain as written; ``at`` is where, ``places`` locates its parts.
+    name, shape :
+        The input's name and shape: matrix domains need a square shape, simplex an axis.
+    dims : collection of str or None
+        The dims an ``integers`` bound may name; None where they are not known yet (any
+        dim name is then accepted).
+    """
+    every = ", ".join(DOMAINS)
+    if isinstance(value, str):
+        if value in ("range", "integers"):
+            bounds = "[low, high]" if value == "range" else "[lo, hi]"
+            raise SchemaError(f"domain '{value}' needs bounds: {{{value}: {bounds}}}", at)
+        if value not in DOMAINS:
+            raise SchemaError(
+                f"unknown domain '{value}' for input '{name}'",
+                at,
+                hint=did_you_mean(value, DOMAINS + ("range", "integers")) or f"domains: {every}",
+            )
+        domain = Domain(str(value))
+    elif isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("spd", "invertible"):
+        domain = _read_conditioned(value, name, places)
+    elif isinstance(value, Mapping) and len(value) == 1:
+        check_keys(value, ("range", "integers", "spd", "invertible"), f" in the domain of input '{name}'", places)
+        domain = _read_bounds(value, name, places, dims)
+    else:
+        raise SchemaError(
+            f"domain of input '{name}' must be one of {every}, "
+            f"or {{range: [low, high]}} or {{integers: [lo, hi]}}, got {describe(value)}",
+            at,
+        )
+    shown = "[" + ", ".join(map(str, shape)) + "]"
+    if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or shape[-1] != shape[-2]):
+        raise SchemaError(
+            f"{domain.kind} needs a square matrix: shape {shown}",
+            at,
+            hint=f"input '{name}' must end in two equal dims, e.g. [n, n]",
+        )
+    if domain.kind == "simplex" and not shape:
+        raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
+    return domain
+
+
+def _read_conditioned(value: Mapping, name: str, places: Places) -> Domain:
+    """``{spd: {cond: 1e8}}``: a matrix domain drawn with a given condition number."""
+    kind = next(iter(value))
+    options = value[kind]
+    at = places.at_value(value, kind)
+    if not isinstance(options, Mapping):
+        raise SchemaError(f"{kind} options of input '{name}' must be a mapping like {{cond: 1e6}}, got {describe(options)}", at)
+    check_keys(options, ("cond",), f" in the {kind} domain of input '{name}'", places)
+    cond = read_float(options.get("cond", 1.0), f"the condition number of input '{name}'", at)
+    if not 1.0 <= cond <= 1e15:
+        raise SchemaError(f"condition number of input '{name}' must be in [1, 1e15], got {cond:g}", at)
+    return Domain(kind, cond=cond)
+
+
+def _read_bounds(value: Mapping, name: str, places: Places, dims: Collection[str] | None) -> Domain:
+    """``{range: [low, high]}`` (closed, low < high) or ``{integers: [lo, hi]}`` (half-open; dims allowed)."""
+    kind = next(iter(value))
+    bounds = value[kind]
+    at = places.at_value(value, kind)
+    what = f"{kind} of input '{name}' must be a list [low, high]"
+    if not isinstance(bounds, (list, tuple)) or len(bounds) != 2:
+        got = f"a list of {len(bounds)}" if isinstance(bounds, (list, tuple)) else describe(bounds)
+        raise SchemaError(f"{what}, got {got}", at)
+    if kind == "range":
+        low, high = (read_float(b, f"a range bound of input '{name}'", at) for b in bounds)
+        if not low < high:
+            raise SchemaError(
+                f"range of input '{name}' is empty: [{low}, {high}]",
+                at,
+                hint="write [low, high] with low < high",
+            )
+        return Domain("range", low, high)
+    ends: list[int | str] = []
+    for index, bound in enumerate(bounds):
+        where = places.item_at(bounds, index)
+        if isinstance(bound, str):
+            if dims is None:
+                check_name(bound, "dim", where)
+            elif bound not in dims:
+                raise SchemaError(
+                    f"unknown dim '{bound}' in the integers of input '{name}'",
+                    where,
+                    hint=did_you_mean(bound, dims),
+                )
+            ends.append(str(bound))
+        else:
+            ends.append(int(need(bound, int, f"integer bounds of input '{name}' must be integers or dims", where)))
+    lo, hi = ends
+    if isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
+        raise SchemaError(
+            f"integers of input '{name}' is empty: [{lo}, {hi}) is half-open",
+            at,
+            hint="write [lo, hi] with lo < hi",
+        )
+    return Domain("integers", lo, hi)

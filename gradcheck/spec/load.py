@@ -28,16 +28,22 @@ from ..expr.parse import called_functions, free_names
 from .claims import read_claims
 from .expressions import check_defines, compile_expression, expression_text, position
 from .fields import (
-    NAME_KINDS,
+    INPUT_KEYS,
     check_keys,
     describe,
     did_you_mean,
     is_name,
     need,
+    need_shape,
+    read_dim,
+    read_domain,
+    read_dtype,
     read_float,
     read_python_ref,
+    read_size,
+    register_name,
 )
-from .model import Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Spec
+from .model import Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -53,9 +59,6 @@ TOP_KEYS = (
     "spec", "description", "dims", "constants", "inputs",
     "define", "graph", "loss", "claims", "settings",
 )  # fmt: skip
-DOMAINS = ("real", "positive", "unit", "symmetric", "spd", "invertible", "orthogonal", "simplex")
-MATRIX_DOMAINS = frozenset({"symmetric", "spd", "invertible", "orthogonal"})
-DTYPES = ("float64", "float32")
 SETTINGS_INT = ("examples", "directions", "max_elements")
 SETTINGS_FLOAT = ("rtol", "atol")
 DEFINE_KEY = re.compile(r"\s*([^\s(]+)\s*\((.*)\)\s*", re.DOTALL)
@@ -215,28 +218,7 @@ class _Loader:
 
     def register(self, name: Any, kind: str, at: Location) -> str:
         """Claim a name for one section; names are unique across all sections."""
-        label = NAME_KINDS[kind]
-        if not is_name(name):
-            shown = f"'{name}'" if isinstance(name, str) else describe(name)
-            raise SchemaError(
-                f"{label[label.index(' ') + 1 :]} name must be an identifier, got {shown}",
-                at,
-                hint="use letters, digits and underscores, not starting with a digit",
-            )
-        if keyword.iskeyword(name) and kind != "dim":
-            raise SchemaError(
-                f"'{name}' is a Python keyword and cannot name {label}",
-                at,
-                hint="only dims may be keywords (and are then usable only in shapes)",
-            )
-        if name.startswith("_"):
-            raise SchemaError(f"names may not start with '_': '{name}'", at)
-        if name in self.names:
-            other, where = self.names[name]
-            label = NAME_KINDS[other]
-            raise SchemaError(f"name '{name}' is already used by {label} (line {where.line})", at)
-        self.names[str(name)] = (kind, at)
-        return str(name)
+        return register_name(self.names, name, kind, at)
 
     def value_names(self, *, nodes: int | None = None) -> set[str]:
         """Names usable as values: inputs, constants, dims that are not keywords, nodes.
@@ -280,22 +262,7 @@ class _Loader:
     def read_dims(self, dims: Mapping) -> None:
         for key, value in dims.items():
             name = self.register(key, "dim", self.at_key(dims, key))
-            at = self.at_value(dims, name)
-            what = f"dim '{name}' must be a positive integer or a range [lo, hi]"
-            if isinstance(value, list):
-                if len(value) != 2:
-                    raise SchemaError(f"{what}, got a list of {len(value)}", at)
-                lo, hi = (need(v, int, what, at) for v in value)
-            else:
-                lo = hi = need(value, int, what, at)
-            if lo < 1:
-                raise SchemaError(f"dim '{name}' must be at least 1, got {lo}", at)
-            if lo > hi:
-                raise SchemaError(
-                    f"dim '{name}' has an empty range [{lo}, {hi}]",
-                    at,
-                    hint="write [lo, hi] with lo <= hi",
-                )
+            lo, hi = read_dim(name, value, self.at_value(dims, name))
             self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
 
     def read_constants(self, constants: Mapping) -> None:
@@ -315,23 +282,12 @@ class _Loader:
                     hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
                 )
             need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
-            check_keys(spec, ("shape", "domain", "dtype"), f" in input '{name}'", self.path)
-            if "shape" not in spec:
-                raise SchemaError(
-                    f"input '{name}' needs a shape",
-                    at,
-                    hint="for example {shape: [M, n]}; [] is a scalar",
-                )
+            check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
+            need_shape(spec, name, at)
             shape = self.read_shape(spec, name)
-            domain = self.read_domain(spec, name, shape)
-            dtype = spec.get("dtype", "float64")
-            if dtype not in DTYPES:
-                raise SchemaError(
-                    f"dtype of input '{name}' must be float64 or float32, got {dtype!r}",
-                    self.at_value(spec, "dtype"),
-                    hint=did_you_mean(dtype, DTYPES),
-                )
-            self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), str(dtype))
+            domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, self.dims)
+            dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
+            self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
     def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:
         value = spec["shape"]
@@ -350,104 +306,11 @@ class _Loader:
                     )
                 shape.append(str(entry))
             else:
-                size = need(entry, int, what, where)
-                if size < 1:
-                    raise SchemaError(f"sizes in a shape must be at least 1, got {size}", where)
-                shape.append(int(size))
+                shape.append(read_size(entry, what, where))
         return tuple(shape)
 
     def item_at(self, seq: Any, index: int) -> Location:
         return item_location(seq, index, self.path)
-
-    def read_domain(self, spec: Mapping, name: str, shape: tuple) -> Domain:
-        value = spec.get("domain", "real")
-        at = self.at_value(spec, "domain")
-        every = ", ".join(DOMAINS)
-        if isinstance(value, str):
-            if value in ("range", "integers"):
-                bounds = "[low, high]" if value == "range" else "[lo, hi]"
-                raise SchemaError(f"domain '{value}' needs bounds: {{{value}: {bounds}}}", at)
-            if value not in DOMAINS:
-                raise SchemaError(
-                    f"unknown domain '{value}' for input '{name}'",
-                    at,
-                    hint=did_you_mean(value, DOMAINS + ("range", "integers")) or f"domains: {every}",
-                )
-            domain = Domain(str(value))
-        elif isinstance(value, Mapping) and len(value) == 1 and next(iter(value)) in ("spd", "invertible"):
-            domain = self.read_conditioned(value, name)
-        elif isinstance(value, Mapping) and len(value) == 1:
-            check_keys(value, ("range", "integers", "spd", "invertible"), f" in the domain of input '{name}'", self.path)
-            domain = self.read_bounds(value, name)
-        else:
-            raise SchemaError(
-                f"domain of input '{name}' must be one of {every}, "
-                f"or {{range: [low, high]}} or {{integers: [lo, hi]}}, got {describe(value)}",
-                at,
-            )
-        shown = "[" + ", ".join(map(str, shape)) + "]"
-        if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or shape[-1] != shape[-2]):
-            raise SchemaError(
-                f"{domain.kind} needs a square matrix: shape {shown}",
-                at,
-                hint=f"input '{name}' must end in two equal dims, e.g. [n, n]",
-            )
-        if domain.kind == "simplex" and not shape:
-            raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
-        return domain
-
-    def read_conditioned(self, value: Mapping, name: str) -> Domain:
-        """``{spd: {cond: 1e8}}``: a matrix domain drawn with a given condition number."""
-        kind = next(iter(value))
-        options = value[kind]
-        at = self.at_value(value, kind)
-        if not isinstance(options, Mapping):
-            raise SchemaError(f"{kind} options of input '{name}' must be a mapping like {{cond: 1e6}}, got {describe(options)}", at)
-        check_keys(options, ("cond",), f" in the {kind} domain of input '{name}'", self.path)
-        cond = read_float(options.get("cond", 1.0), f"the condition number of input '{name}'", at)
-        if not 1.0 <= cond <= 1e15:
-            raise SchemaError(f"condition number of input '{name}' must be in [1, 1e15], got {cond:g}", at)
-        return Domain(kind, cond=cond)
-
-    def read_bounds(self, value: Mapping, name: str) -> Domain:
-        kind = next(iter(value))
-        bounds = value[kind]
-        at = self.at_value(value, kind)
-        what = f"{kind} of input '{name}' must be a list [low, high]"
-        if not isinstance(bounds, list) or len(bounds) != 2:
-            got = f"a list of {len(bounds)}" if isinstance(bounds, list) else describe(bounds)
-            raise SchemaError(f"{what}, got {got}", at)
-        if kind == "range":
-            low, high = (read_float(b, f"a range bound of input '{name}'", at) for b in bounds)
-            if not low < high:
-                raise SchemaError(
-                    f"range of input '{name}' is empty: [{low}, {high}]",
-                    at,
-                    hint="write [low, high] with low < high",
-                )
-            return Domain("range", low, high)
-        ends: list[int | str] = []
-        for index, bound in enumerate(bounds):
-            where = self.item_at(bounds, index)
-            if isinstance(bound, str):
-                if bound not in self.dims:
-                    raise SchemaError(
-                        f"unknown dim '{bound}' in the integers of input '{name}'",
-                        where,
-                        hint=did_you_mean(bound, self.dims),
-                    )
-                ends.append(str(bound))
-            else:
-                what = f"integer bounds of input '{name}' must be integers or dims"
-                ends.append(int(need(bound, int, what, where)))
-        lo, hi = ends
-        if isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
-            raise SchemaError(
-                f"integers of input '{name}' is empty: [{lo}, {hi}) is half-open",
-                at,
-                hint="write [lo, hi] with lo < hi",
-            )
-        return Domain("integers", lo, hi)
 
     def register_defines(self, define: Mapping) -> list[tuple[str, Any]]:
         keys = []
