@@ -6,7 +6,7 @@ Per example (:func:`examine`):
 1. draw the inputs, evaluate the graph; a draw where the loss is undefined is rejected;
 2. evaluate the claim (an exception is ``error``, a NaN is ``not-finite``, a wrong concrete
    shape goes straight to the diagnosis);
-3. cheap check: k random normal directions V, complex step gives the directional derivative
+3. cheap check: k random directions V (entries uniform, unit variance), complex step gives the directional derivative
    d = <grad, V> to machine precision, compared with <C, V> by the one tolerance formula
    (for VJP claims the dot-product test <J v, u> = <v, J^T u>; JVP claims compare J v
    entrywise);
@@ -60,12 +60,14 @@ MISS_PROBABILITY = 1e-9  # ... except with at most this probability
 def auto_directions(examples: int, rtol: float) -> int:
     """Directions per example from the detection bound.
 
-    For a standard-normal V, <E, V> ~ N(0, ‖E‖²); the tolerance is about rtol·‖G‖, so one
-    direction misses an error E with probability p ≈ sqrt(2/π)·rtol·‖G‖/‖E‖. Over k directions
-    in each of ``examples`` examples the error survives with p^(k·examples): k is the least
-    integer with p^(k·examples) ≤ MISS_PROBABILITY for ‖E‖/‖G‖ = DETECT_RELATIVE.
+    For V with independent entries uniform on [-√3, √3], the density of <E, V> is at most
+    ‖E‖⁻¹/sqrt(6) everywhere (Ball's cube slicing; a normal V gives ‖E‖⁻¹/sqrt(2π)), and the
+    tolerance is about rtol·‖G‖, so one direction misses an error E with probability
+    p ≤ sqrt(2/3)·rtol·‖G‖/‖E‖. Over k directions in each of ``examples`` examples the error
+    survives with p^(k·examples): k is the least integer with p^(k·examples) ≤ MISS_PROBABILITY
+    for ‖E‖/‖G‖ = DETECT_RELATIVE.
     """
-    p = min(0.5, np.sqrt(2 / np.pi) * max(rtol, 1e-16) / DETECT_RELATIVE)
+    p = min(0.5, np.sqrt(2 / 3) * max(rtol, 1e-16) / DETECT_RELATIVE)
     need = np.log(MISS_PROBABILITY) / np.log(p)
     return max(1, int(np.ceil(need / max(examples, 1))))
 
@@ -476,20 +478,26 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     oracle = OracleChoice(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
     invalid: list[str] = []
 
+    # with every dim fixed there is nothing to shrink but the arrays' seed, and any failing seed
+    # is as small as another: skip the shrink phase, and explain the first failing example at once
+    ranged = any(lo != hi for lo, hi in problem.dim_ranges.values())
+    failed: dict[tuple, Finding] = {}  # Hypothesis replays a failing example before raising: not re-examined
+
     def inner(sample: Sample) -> None:
-        try:
-            finding = examine(problem, plan, sample, cfg, oracle, explain=False)
-        except InvalidSample as exc:
-            invalid.append(str(exc))
-            reject()
-        records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
+        key = (tuple(sample.sizes.items()), sample.seed)
+        finding = failed.get(key)
+        if finding is None:
+            try:
+                finding = examine(problem, plan, sample, cfg, oracle, explain=not ranged)
+            except InvalidSample as exc:
+                invalid.append(str(exc))
+                reject()
+            records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
         if finding.label not in ("pass", "inconclusive"):
-            raise _Failed(sample, finding)
+            failed[key] = finding
+            raise _Failed(sample, finding)  # one raise site: Hypothesis tells bugs apart by it
 
     db = DirectoryBasedExampleDatabase(".hypothesis/gradcheck") if cfg.database else None
-    # with every dim fixed there is nothing to shrink but the arrays' seed, and any failing seed
-    # is as small as another: skip the shrink phase (it would only replay failing examples)
-    ranged = any(lo != hi for lo, hi in problem.dim_ranges.values())
     phases = [Phase.explicit] + ([Phase.reuse] if db is not None else []) + [Phase.generate] + ([Phase.shrink] if ranged else [])
     inner._hypothesis_internal_add_digest = f"gradcheck\0{spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
     test = settings(

@@ -132,6 +132,7 @@ def read_problem(path: str, options: RunOptions = RunOptions()):
 def check_settings(spec, options: RunOptions, seed: int):
     """Command-line options over the spec's ``settings:`` over the defaults (CLI and pytest alike)."""
     from .check import CheckSettings
+    from .oracle.batch import MEMORY_BUDGET_MIB
 
     s = spec.settings
     return CheckSettings(
@@ -142,6 +143,7 @@ def check_settings(spec, options: RunOptions, seed: int):
         seed=seed,
         database=options.seed is None and os.environ.get("GRADCHECK_NO_DATABASE") is None,
         timeout=options.timeout if options.timeout is not None else DEFAULT_TIMEOUT,
+        memory_mib=options.memory if options.memory is not None else MEMORY_BUDGET_MIB,
     )
 
 

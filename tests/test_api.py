@@ -138,7 +138,7 @@ def test_code_computing_in_float32_throughout_has_no_false_alarm():
         return X.T @ (2 * t * (1 - t * t))
 
     inputs = {"X": {"shape": "M n", "dtype": "float32"}, "w": {"shape": "n", "dtype": "float32"}}
-    for seed in range(3):
+    for seed in range(30):  # seed 3 once diagnosed a noisy float32 FD entry as the truth
         result = check_gradient(loss, grad, inputs=inputs, wrt="w", seed=seed, examples=8)
         assert result.passed and result.verdict.oracle == "finite-difference", result
     off = check_gradient(loss, lambda X, w: grad(X, w) * np.float32(1.01), inputs=inputs, wrt="w", seed=0, examples=8)

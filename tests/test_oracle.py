@@ -99,3 +99,4 @@ def test_informative_rule():
 def test_central_difference_matches_the_gradient():
     x, v = np.array([0.3, -0.8]), np.array([1.0, 2.0])
     assert abs(float(finite_diff.central(loss, x, v)) - grad(x) @ v) < 1e-8
+

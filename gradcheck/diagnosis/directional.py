@@ -18,7 +18,7 @@ from .localize import localize
 __all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
 
 
-EXTRA_DIRECTIONS = 4  # directions added on a failure at large n, so a factor can be told from noise
+EXTRA_DIRECTIONS = 2  # directions added on a failure at large n: a factor, a sign or a transpose must hold on 3+
 
 
 def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err, names, rel, method, evals, k, x,

@@ -40,7 +40,10 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     calls = 0
 
     # Probe the output shape once, then differentiate every output entry elementwise.
-    f0 = np.asarray(f(x.copy()), dtype=np.float64)
+    out = np.asarray(f(x.copy()))
+    # the function's own precision: float32 code rounds its value at float32's eps
+    eps = float(np.finfo(out.dtype).eps) if out.dtype.kind in "fc" else float(np.finfo(np.float64).eps)
+    f0 = np.asarray(np.real(out), dtype=np.float64)
     calls += 1
     m = f0.size
     h0 = _initial_step(x, v) * step_scale
@@ -67,9 +70,10 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     value = np.asarray(res.df, dtype=np.float64).reshape(f0.shape)
     error = np.asarray(res.error, dtype=np.float64).reshape(f0.shape)
     # scipy's estimate is the difference of the last two iterates, which can undershoot; take
-    # twice it, and never less than the cancellation error eps * |f| / h of the last step.
+    # twice it, and never less than the cancellation error eps * |f| / h of the last step
+    # (eps of the function's output: float32 code is noisy at 1e-7, not 1e-16).
     h_last = h0 / 2.0 ** np.maximum(np.asarray(res.nit, dtype=np.float64).reshape(f0.shape), 0)
-    floor = 16 * np.finfo(np.float64).eps * np.maximum(np.abs(f0), 1e-300) / h_last
+    floor = 16 * max(eps, float(np.finfo(np.float64).eps)) * np.maximum(np.abs(f0), 1e-300) / h_last
     error = np.where(np.isfinite(error), np.maximum(2 * error, floor), np.inf)
     return Estimate(value=value, error=error, method="finite-difference", evaluations=calls, at=f0)
 

@@ -175,6 +175,21 @@ def direction_rng(sample: Sample, stream: int) -> np.random.Generator:
     return np.random.default_rng([sample.seed, 1, stream])
 
 
+_ROOT3 = 3.0**0.5
+
+
 def draw_direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    """A standard-normal direction (signed, so positive and negative errors cannot cancel by design)."""
-    return rng.standard_normal(shape)
+    """A random direction: independent entries uniform on [-√3, √3] (mean 0, variance 1).
+
+    Signed, so positive and negative errors cannot cancel by design, and continuous, so no
+    error cancels exactly (Rademacher signs miss E = (1, -1, 0, ...) half the time). Uniform
+    rather than normal because it is 3-4x cheaper to draw (at n = 1e6 a normal direction cost
+    more than the loss), and the detection bound barely moves: by Ball's cube-slicing theorem
+    the density of <a, V> for a unit vector a is at most 1/sqrt(6) ≈ 0.408 anywhere, against
+    1/sqrt(2π) ≈ 0.399 for a normal V (see :func:`gradcheck.check.auto_directions`).
+
+    References
+    ----------
+    Ball, K. (1986). Cube slicing in R^n. Proc. AMS 97(3), 465-473.
+    """
+    return rng.uniform(-_ROOT3, _ROOT3, shape)

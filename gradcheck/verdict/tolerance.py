@@ -29,12 +29,17 @@ FLOAT32_RTOL = 2e-5  # floor for claims computed in float32 (catches 1e-4)
 class Tolerance:
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
+    normwise: bool = False  # float32: an entry's rtol is relative to the largest entry compared
 
     def allowed(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> np.ndarray:
         """``scale`` defaults to max(|c|, |o|); a directional check passes its typical magnitude
         ‖C‖·‖V‖/√n as a floor, so a direction nearly orthogonal to the gradient by chance does
         not shrink the tolerance to nothing."""
         mag = np.maximum(np.abs(claimed), np.abs(oracle))
+        if self.normwise and np.size(mag):
+            # float32 code rounds each entry relative to the terms it sums, not to its own size:
+            # a small entry that came out of cancellation carries the rounding of the large ones
+            mag = np.maximum(mag, np.max(mag))
         if scale is not None:
             mag = np.maximum(mag, scale)
         return self.atol + self.rtol * mag + SAFETY * (np.abs(claim_err) + np.abs(oracle_err))
@@ -51,7 +56,7 @@ class Tolerance:
         return self.excess(claimed, oracle, claim_err, oracle_err, scale) <= 1.0
 
     def for_float32(self) -> "Tolerance":
-        return Tolerance(rtol=max(self.rtol, FLOAT32_RTOL), atol=self.atol)
+        return Tolerance(rtol=max(self.rtol, FLOAT32_RTOL), atol=self.atol, normwise=True)
 
 
 def relative_error(claimed, oracle) -> float:
