@@ -162,3 +162,14 @@ def test_reproduce_command_is_quoted_for_the_shell():
     from gradcheck.report.text import check_command
 
     assert check_command("my specs/a b.yaml", "it's", 7) == "gradcheck check 'my specs/a b.yaml' --claim 'it'\"'\"'s' --seed 7"
+
+
+def test_a_tiny_memory_budget_gives_the_same_verdicts(capsys):
+    """--memory only chunks the batched evaluations: one point per call gives the same verdicts."""
+    def verdicts(*extra):
+        code = main(["check", str(SEED_SPEC), "--seed", "5", *extra])
+        out = capsys.readouterr().out
+        return code, [line.split("(")[0] for line in out.splitlines() if line.startswith(("PASS", "XFAIL", "FAIL", "XPASS"))]
+
+    default, tiny = verdicts(), verdicts("--memory", "0.0001")
+    assert default == tiny and default[0] == 0 and len(default[1]) == 10
