@@ -103,3 +103,24 @@ def test_a_small_budget_bounds_the_peak_memory_of_a_batched_gradient():
     small, large = peak(1), peak(64)
     assert small <= 1 * 2**20  # within the 1 MiB budget
     assert large > 4 * small  # and the budget is what limits it
+
+
+def test_finite_difference_stencils_are_batched_and_agree_with_the_looped_ones():
+    from gradcheck.oracle import finite_diff
+
+    calls = []
+
+    def counting(ts):
+        calls.append(len(ts))
+        return many(ts)
+
+    v = np.random.default_rng(11).standard_normal(T0.shape)
+    batched = finite_diff.directional(Batchable(one, counting, 64), T0, v)
+    looped = finite_diff.directional(one, T0, v)
+    exact = float(np.vdot(grad(T0), v))
+    assert abs(float(batched.value) - exact) <= float(batched.error)  # within its own error bar
+    assert float(batched.value) == pytest.approx(float(looped.value), rel=1e-9, abs=float(looped.error))
+    assert batched.evaluations == looped.evaluations
+    assert len(calls) < batched.evaluations / 2  # the stencil points of an iteration share a call
+    c_batched = finite_diff.central(Batchable(one, counting, 64), T0, v)
+    assert float(c_batched) == pytest.approx(float(finite_diff.central(one, T0, v)), rel=1e-8)

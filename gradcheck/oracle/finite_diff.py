@@ -48,6 +48,19 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     m = f0.size
     h0 = _initial_step(x, v) * step_scale
 
+    many = getattr(f, "many", None)
+
+    def at_points(ts: np.ndarray) -> np.ndarray:
+        """f at x + t v for every t, one row each, in batched calls of ``chunk`` points."""
+        nonlocal calls
+        calls += len(ts)
+        rows = []
+        for start in range(0, len(ts), max(f.chunk, 1)):
+            block = ts[start:start + max(f.chunk, 1)]
+            z = x[None] + block.reshape((-1,) + (1,) * x.ndim) * v[None]
+            rows.append(np.asarray(np.real(many(z)), dtype=np.float64).reshape(len(block), -1))
+        return np.concatenate(rows)
+
     def g_vec(t: np.ndarray) -> np.ndarray:
         # t has shape (m, k...) - one abscissa per output entry; entry j reads output j
         nonlocal calls
@@ -55,6 +68,11 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
         res = np.empty(t.shape)
         cols = t.reshape(m, -1)
         rres = res.reshape(m, -1)
+        if many is not None:  # every distinct abscissa of this iteration in one vectorised call
+            ts = np.unique(cols)
+            values = at_points(ts)
+            rres[...] = values[np.searchsorted(ts, cols), np.arange(m)[:, None]]
+            return res
         for c in range(cols.shape[1]):
             # all output entries share the abscissa only when their t agree; evaluate per distinct t
             ts = cols[:, c]
@@ -103,6 +121,10 @@ def central(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray,
     """
     if h is None:
         h = 1e-5 * max(float(np.sqrt(np.mean(np.square(x)))), 1e-3) / max(float(np.max(np.abs(v))), 1e-300)
+    many = getattr(f, "many", None)
+    if many is not None:  # both points in one vectorised call
+        plus, minus = np.real(np.asarray(many(np.stack([x + h * v, x - h * v]))))
+        return (plus - minus) / (2 * h)
     return (np.real(np.asarray(f(x + h * v))) - np.real(np.asarray(f(x - h * v)))) / (2 * h)
 
 
