@@ -252,8 +252,9 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
     spec = problem.spec
     chunk = chunk_for(bound.largest(), cfg.memory_mib)
     if claim.kind == "gradient":
-        many = None if isinstance(spec.loss, PythonRef) else (lambda z: bound.loss_many(plan.wrt, z))
-        return Batchable(lambda z: bound.loss_at(plan.wrt, z), many, chunk), {}
+        if isinstance(spec.loss, PythonRef):
+            return Batchable(lambda z: _user_loss(bound, plan.wrt, z), None, chunk), {}
+        return Batchable(lambda z: bound.loss_at(plan.wrt, z), lambda z: bound.loss_many(plan.wrt, z), chunk), {}
     if claim.kind == "vjp":
         u = draw_direction(rng, bound.shapes[claim.node])
 
@@ -267,6 +268,18 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
         return Batchable(one, many, chunk), {claim.cotangent: u}
     return Batchable(lambda z: bound.node_local(claim.node, plan.wrt, z),
                      lambda z: bound.node_local_many(claim.node, plan.wrt, z), chunk), {}
+
+
+def _user_loss(bound: Bound, wrt: str, z: np.ndarray) -> np.ndarray:
+    """The user's Python loss at z; a complex z arrives as :class:`~gradcheck.oracle.complex_step.SplitComplex`
+    (real x complex products as two real ones), or as a plain array if the code refuses that."""
+    view = complex_step.user_view(z)
+    if view is z:
+        return bound.loss_at(wrt, z)
+    try:
+        return np.asarray(bound.loss_at(wrt, view))
+    except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
+        return bound.loss_at(wrt, z)
 
 
 def _rel(claimed, oracle) -> float:
@@ -436,6 +449,46 @@ def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, 
     return name_shape(shape, sizes)
 
 
+def _fixed_examples(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, oracle: OracleChoice, seed: int,
+                    records: list[ExampleRecord], invalid: list[str], db, digest: bytes) -> None:
+    """Every dim fixed: an example is only the arrays' seed, nothing shrinks, and any failing
+    seed is as small as another, so the examples are a plain loop over seeds (no Hypothesis
+    engine per example). Like Hypothesis: seed 0 first, a failing seed saved in the example
+    database is replayed first by later runs, and invalid draws are skipped up to ten times the
+    examples. Raises :class:`_Failed` at the first failing example, already explained.
+    """
+    sizes = {name: lo for name, (lo, _) in problem.dim_ranges.items()}
+    sizes = {name: sizes[name] for name in problem.spec.dims}
+    key = digest + b"\0fixed"
+    saved = sorted({int.from_bytes(v[:8], "little") for v in db.fetch(key)}) if db is not None else []
+    rng = np.random.default_rng([seed, 9])
+
+    def seeds():
+        yield from saved
+        yield 0
+        while True:
+            yield int(rng.integers(0, 2**32))
+
+    attempts, budget = 0, 10 * cfg.examples + 10
+    for s in seeds():
+        if len(records) >= cfg.examples or attempts >= budget:
+            return
+        attempts += 1
+        sample = Sample(dict(sizes), s)
+        try:
+            finding = examine(problem, plan, sample, cfg, oracle, explain=True)
+        except InvalidSample as exc:
+            invalid.append(str(exc))
+            continue
+        records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
+        if finding.label not in ("pass", "inconclusive"):
+            if db is not None:
+                db.save(key, s.to_bytes(8, "little"))
+            raise _Failed(sample, finding)
+        if db is not None and s in saved:
+            db.delete(key, s.to_bytes(8, "little"))  # fixed since: forget it
+
+
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hseed, settings
@@ -498,8 +551,9 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
             raise _Failed(sample, finding)  # one raise site: Hypothesis tells bugs apart by it
 
     db = DirectoryBasedExampleDatabase(".hypothesis/gradcheck") if cfg.database else None
+    digest = f"gradcheck\0{spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
     phases = [Phase.explicit] + ([Phase.reuse] if db is not None else []) + [Phase.generate] + ([Phase.shrink] if ranged else [])
-    inner._hypothesis_internal_add_digest = f"gradcheck\0{spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
+    inner._hypothesis_internal_add_digest = digest
     test = settings(
         max_examples=cfg.examples, deadline=None, database=db, derandomize=False,
         suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False,
@@ -510,7 +564,10 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     unsatisfiable = False
     try:
         with deadline(cfg.timeout):
-            test()
+            if ranged:
+                test()
+            else:
+                _fixed_examples(problem, plan, cfg, oracle, seed, records, invalid, db, digest)
     except ClaimTimeout:
         return Verdict(**common, verdict="error", diagnosis=f"timed out after {cfg.timeout:g} s",
                        lines=(f"{len(records)} examples finished before the limit; a hung or very slow claim?",

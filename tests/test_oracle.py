@@ -100,3 +100,72 @@ def test_central_difference_matches_the_gradient():
     x, v = np.array([0.3, -0.8]), np.array([1.0, 2.0])
     assert abs(float(finite_diff.central(loss, x, v)) - grad(x) @ v) < 1e-8
 
+
+
+# -- user code sees complex points as SplitComplex -------------------------------------------
+
+
+def test_split_complex_products_equal_numpys_and_do_not_spread():
+    from gradcheck.oracle.complex_step import SplitComplex, user_view
+
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((6, 5))
+    z = rng.standard_normal((5, 3)) + 1j * rng.standard_normal((5, 3))
+    view = user_view(z)
+    assert isinstance(view, SplitComplex) and user_view(X) is X
+    for product in (X @ view, view.T @ X.T, np.matmul(X, view)):
+        assert type(product) is np.ndarray
+    np.testing.assert_allclose(X @ view, X @ z, rtol=1e-14)
+    np.testing.assert_allclose(view.T @ X.T, z.T @ X.T, rtol=1e-14)
+    out = np.exp(-(X @ view)) + view.sum()
+    assert type(out) is np.ndarray
+    w = view.copy()
+    w += 1  # in place on the user's copy
+    np.testing.assert_array_equal(np.asarray(w), z + 1)
+
+
+def _spec(tmp_path, module_text, loss):
+    (tmp_path / "usermod_split.py").write_text(module_text)
+    spec = tmp_path / "split.yaml"
+    spec.write_text(f"""\
+spec: split
+dims: {{M: 4, n: 3, k: 2}}
+inputs:
+  X: {{shape: [M, n]}}
+  T: {{shape: [n, k]}}
+loss: {{python: usermod_split:{loss}}}
+claims:
+  - name: right
+    wrt: T
+    gradient: {{python: usermod_split:grad}}
+""")
+    return spec
+
+
+MODULE = '''
+import numpy as np
+
+def loss(X, T):
+    return np.sum(np.tanh(X @ T) ** 2)
+
+def picky(X, T):
+    if type(T) is not np.ndarray:
+        raise TypeError("only plain arrays")
+    return np.sum(np.tanh(X @ T) ** 2)
+
+def grad(X, T):
+    t = np.tanh(X @ T)
+    return X.T @ (2 * t * (1 - t * t))
+'''
+
+
+@pytest.mark.parametrize("loss", ["loss", "picky"])
+def test_user_code_gets_the_complex_step_with_or_without_the_split_view(tmp_path, monkeypatch, loss):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run([str(_spec(tmp_path, MODULE, loss))], RunOptions(seed=3, examples=5))
+    assert not result.failures, result.failures
+    (v,) = result.verdicts
+    assert v.verdict == "pass" and v.oracle == "complex-step", (v.verdict, v.oracle, v.notes)

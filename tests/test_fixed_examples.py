@@ -1,0 +1,74 @@
+"""Specs whose dims are all fixed: examples are a plain loop over seeds (no Hypothesis engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradcheck.check import CheckSettings, check_plan
+from gradcheck.problem.build import build_problem
+from gradcheck.spec.load import load_spec_text
+
+FIXED = """\
+spec: fixed
+dims: {n: 2}
+inputs:
+  x: {shape: [n]}
+loss: sum(log(x) ** 2)
+claims:
+  - name: right
+    wrt: x
+    gradient: 2 * log(x) / x
+  - name: off
+    wrt: x
+    gradient: 2 * log(x) / x + where(x > 1.5, 1, 0)
+"""
+
+
+def _verdicts(text, **settings):
+    problem = build_problem(load_spec_text(text, "fixed.yaml"))
+    cfg = CheckSettings(**{"examples": 25, "seed": 1, **settings})
+    return {plan.claim.name: check_plan(problem, plan, cfg) for plan in problem.plans}
+
+
+def test_invalid_draws_are_skipped_until_the_examples_are_valid():
+    """log(x) of a standard-normal x is undefined for 3 draws in 4 (n = 2): those are skipped."""
+    v = _verdicts(FIXED)["right"]
+    assert v.verdict == "pass" and v.examples == 25
+    assert {r.finding.label for r in v.records} == {"pass"}
+    assert len({r.seed for r in v.records}) == 25
+
+
+def test_a_failure_is_explained_at_once_and_the_loop_stops():
+    v = _verdicts(FIXED)["off"]
+    assert v.verdict == "wrong" and v.failing is not None and v.failing.shrunk
+    assert v.failing.finding.summary.startswith("wrong: ")
+    assert v.examples == len([r for r in v.records if not r.shrunk])
+
+
+def test_the_same_seed_gives_the_same_examples_and_another_seed_others():
+    a, b, c = (_verdicts(FIXED, seed=s)["right"] for s in (5, 5, 6))
+    assert [r.seed for r in a.records] == [r.seed for r in b.records]
+    assert [r.seed for r in a.records] != [r.seed for r in c.records]
+
+
+def test_no_valid_draw_is_inconclusive_with_the_reason():
+    text = FIXED.replace("sum(log(x) ** 2)", "sum(log(-x * x - 1) ** 2)")
+    v = _verdicts(text, examples=3)["right"]
+    assert v.verdict == "inconclusive"
+    assert v.diagnosis.startswith("no valid example: ") and "declare a domain" in v.diagnosis
+
+
+def test_a_failing_seed_is_saved_and_replayed_first(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = _verdicts(FIXED, database=True, seed=1)["off"]
+    again = _verdicts(FIXED, database=True, seed=2)["off"]  # another run seed: the saved seed comes first
+    assert again.records[0].seed == first.failing.seed
+    assert again.verdict == "wrong" and again.examples == 1
+    fixed = FIXED.replace("+ where(x > 1.5, 1, 0)", "")
+    assert _verdicts(fixed, database=True, seed=2)["off"].verdict == "pass"  # fixed since: forgotten
+    assert _verdicts(FIXED, database=True, seed=2)["off"].records[0].seed != first.failing.seed
+
+
+@pytest.mark.parametrize("examples", [1, 7])
+def test_the_example_count_is_honoured(examples):
+    assert _verdicts(FIXED, examples=examples)["right"].examples == examples
