@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
+
 import pytest
 
 from gradcheck.options import RunOptions
@@ -199,3 +201,94 @@ def test_a_complex_claim_is_an_error_not_a_nan(tmp_path):
     v = check(tmp_path, text, 1, examples=5, undef=UNDEFINED_CODE)
     assert v["complex-claim"].verdict == "error"
     assert v["complex-claim"].diagnosis == "the claim returned complex128 values, not real numbers"
+
+
+LARGE_FLOAT32 = """
+dims: {M: 32, in: 400, out: 250}
+inputs:
+  X: {shape: [M, in], dtype: float32}
+  Y: {shape: [M, out], dtype: float32}
+  Theta: {shape: [in, out], dtype: float32}
+loss: {python: "f32big:loss"}
+claims:
+  - {name: ok, wrt: Theta, gradient: {python: "f32big:grad"}}
+  - {name: off-1e-3, wrt: Theta, gradient: {python: "f32big:grad_off"}}
+"""
+F32BIG = """
+import numpy as np
+
+def _s(z):
+    return 1 / (1 + np.exp(-z))
+
+def loss(X, Y, Theta):
+    c = Y - _s(X @ Theta)
+    return 0.5 * np.sum(c * c)
+
+def grad(X, Y, Theta):
+    s = _s(X @ Theta)
+    return X.T @ ((s - Y) * s * (1 - s))
+
+def grad_off(X, Y, Theta):
+    return grad(X, Y, Theta) * np.float32(1.001)
+"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_float32_sensitivity_does_not_fade_with_n(tmp_path, seed):
+    """n = 100,000 float32 entries: the claim's rounding along V is bounded by Hoeffding (13 ‖δ‖₂),
+    not by <|δ|, |V|> ~ sqrt(n) ‖δ‖₂, so a 1e-3 error is still caught and a right claim passes."""
+    v = check(tmp_path, LARGE_FLOAT32, seed, examples=5, f32big=F32BIG)
+    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert v["off-1e-3"].verdict == "scaled", v["off-1e-3"].diagnosis
+
+
+def test_projected_error_is_the_smaller_of_the_worst_case_and_hoeffding():
+    from gradcheck.verdict.tolerance import HOEFFDING, projected_error
+
+    rng = np.random.default_rng(0)
+    err = np.full(10_000, 1e-7)
+    v = rng.uniform(-3**0.5, 3**0.5, err.size)
+    assert projected_error(err, v) == pytest.approx(HOEFFDING * np.linalg.norm(err))  # << <err, |v|> ~ 0.87e-3
+    assert np.vdot(err, np.abs(v)) > 5 * projected_error(err, v)
+    few = np.array([1e-7, 0, 0])
+    assert projected_error(few, np.array([1.0, 1, 1])) == pytest.approx(1e-7)  # the worst case is smaller here
+    # and the bound holds: over many directions the actual projection never exceeds it
+    signs = rng.choice([-1.0, 1.0], err.size) * err
+    assert max(abs(float(np.vdot(signs, rng.uniform(-3**0.5, 3**0.5, err.size)))) for _ in range(200)) < projected_error(err, v)
+
+
+GROSS = """
+dims: {M: 16, in: 80, out: 60}
+inputs:
+  X: {shape: [M, in]}
+  Y: {shape: [M, out]}
+  Theta: {shape: [in, out]}
+loss: {python: "grossmod:loss"}
+claims:
+  - {name: double, wrt: Theta, gradient: {python: "grossmod:grad_double"}, expect: fail}
+  - {name: near, wrt: Theta, gradient: {python: "grossmod:grad_near"}, expect: fail}
+"""
+GROSS_CODE = F32BIG.replace("grad_off", "unused") + """
+CALLS = []
+
+def grad_double(X, Y, Theta):
+    CALLS.append("double")
+    return 2 * grad(X, Y, Theta)
+
+def grad_near(X, Y, Theta):
+    CALLS.append("near")
+    return grad(X, Y, Theta) * (1 + 1e-6)
+"""
+
+
+def test_a_gross_error_at_large_n_skips_the_claims_rounding_estimate(tmp_path, monkeypatch):
+    """4,800 entries: a factor 2 cannot be rounding, so the claim is evaluated once (no 4 perturbed
+    re-runs); a 1e-6 error can be, so its rounding is estimated before it is called wrong."""
+    import sys
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    v = check(tmp_path, GROSS, 0, examples=5, grossmod=GROSS_CODE)
+    calls = sys.modules["grossmod"].CALLS
+    assert v["double"].verdict == "scaled" and calls.count("double") == 1
+    assert v["near"].verdict == "scaled" and calls.count("near") == 1 + 4
+    sys.modules.pop("grossmod")

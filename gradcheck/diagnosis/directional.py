@@ -11,7 +11,7 @@ import numpy as np
 
 from ..samples.draw import draw_direction
 from ..verdict.model import Entry, Finding
-from ..verdict.tolerance import EPS64
+from ..verdict.tolerance import EPS64, projected_error
 from .compare import factor_hint, nice_factor
 from .localize import localize
 
@@ -30,7 +30,7 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
     err_c = np.zeros(c.shape) if claim_err is None else claim_err
 
     def dot_error(v):
-        return 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + float(np.vdot(err_c, np.abs(v)))
+        return 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + projected_error(err_c, v)
 
     if f is not None and len(dirs) < k + EXTRA_DIRECTIONS:
         rng = np.random.default_rng([sample.seed if sample else 0, 5])

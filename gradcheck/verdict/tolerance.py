@@ -70,3 +70,20 @@ def relative_error(claimed, oracle) -> float:
     if diff == 0:
         return 0.0
     return diff / scale if scale > 0 else float("inf")
+
+
+HOEFFDING = 13.0  # |<δ, V>| ≤ 13 ‖δ‖₂ except with probability 2·exp(-13²/6) < 1e-12
+
+
+def projected_error(err: np.ndarray, v: np.ndarray) -> float:
+    """A bound on |<δ, V>| for rounding errors |δ| ≤ ``err`` entrywise, V a random direction.
+
+    The worst case <err, |V>| assumes every error lines up with V's signs; it grows like ‖err‖₁
+    ~ sqrt(n)·‖err‖₂ and, at n = 1e6, hides a float32 claim's 1e-3 error behind its rounding.
+    V (entries in [-√3, √3]) is drawn independently of the claim, so by Hoeffding's inequality
+    |<δ, V>| ≤ HOEFFDING·‖δ‖₂ except with probability below 1e-12; the smaller bound is used.
+    """
+    err = np.abs(np.asarray(err, dtype=np.float64))
+    worst = float(np.vdot(err, np.abs(v)))
+    return min(worst, HOEFFDING * float(np.linalg.norm(err)) * max(1.0, float(np.max(np.abs(v), initial=0.0)) / 3.0**0.5))
+
