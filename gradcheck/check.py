@@ -145,13 +145,12 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         low_precision = True
     if low_precision:
         tol = tol.for_float32()
-    names = _names(problem, plan, bound.sizes)
     if c.shape != expected:
         if not explain:
             return Finding("shape-mismatch", PENDING, claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
-        return _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle)
+        return _shape_finding(plan, bound, f, x, c, expected, tol, _names(problem, plan, bound.sizes), oracle)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
-        return _not_finite(c, names)
+        return _not_finite(c, _names(problem, plan, bound.sizes))
     c = c.astype(np.float64)
 
     claimed_d = np.array([float(np.vdot(c, v)) for v in dirs])
@@ -174,6 +173,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
                        oracle_error=float(np.max(oracle_err)), evaluations=evals, directions=k, notes=note)
 
     # --- expensive path: rounding estimates, second oracle, full gradient, diagnosis -------
+    names = _names(problem, plan, bound.sizes)
     # at large n a gross disagreement (a factor, a sign, a transpose) cannot be the claim's
     # rounding, and the diagnosis is directional: the rounding estimates (4 claim evaluations,
     # 4 loss evaluations per direction) are skipped. Small n keeps them: its entrywise diagnosis
@@ -327,10 +327,14 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
     """Whether the function is finite at the real point x.
 
     The complex step's real part is not enough: complex arithmetic continues log(-2) or
-    sqrt(-1) to finite complex values. Expression losses are cheap to re-check from the bound
-    graph (one formula); Python losses cost one real call.
+    sqrt(-1) to finite complex values. Expressions without such functions (no log, log1p,
+    sqrt or fractional power: ``Problem.branch_cuts``) need no re-check; other expression losses
+    re-check from the bound graph (one formula); Python losses cost one real call.
     """
     spec = bound.problem.spec
+    python_loss = plan.claim.kind == "gradient" and isinstance(spec.loss, PythonRef)
+    if not python_loss and not bound.problem.branch_cuts:
+        return True  # expressions without log/sqrt/fractional powers: the finite complex step settles it
     if plan.claim.kind == "gradient" and isinstance(spec.loss, Source):
         from .expr.evaluate import evaluate
 

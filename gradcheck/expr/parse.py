@@ -138,6 +138,26 @@ def called_functions(expr: ir.Expr) -> list[tuple[str, ir.Span]]:
     ]
 
 
+#: functions whose real domain is restricted where their complex continuation is not: log(-2)
+#: is undefined, but log(-2 + 0j) is finite, so a complex step alone would not notice.
+BRANCH_CUT_FUNCTIONS = frozenset({"log", "log1p", "sqrt"})
+
+
+def has_branch_cut(expr: ir.Expr) -> bool:
+    """Whether ``expr`` may be undefined in real arithmetic where complex arithmetic continues it:
+    a call of log, log1p or sqrt, or a power whose exponent is not a literal integer."""
+    for node in _walk(expr):
+        if isinstance(node, ir.Call) and node.func in BRANCH_CUT_FUNCTIONS:
+            return True
+        if isinstance(node, ir.Binary) and node.op == "**":
+            exponent = node.right
+            if isinstance(exponent, ir.Unary) and exponent.op in "+-":
+                exponent = exponent.operand
+            if not (isinstance(exponent, ir.Number) and isinstance(exponent.value, int)):
+                return True
+    return False
+
+
 def _walk(expr: ir.Expr):
     """Nodes in source order (pre-order); the depth is bounded by MAX_DEPTH."""
     yield expr

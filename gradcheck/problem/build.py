@@ -75,6 +75,7 @@ class Problem:
     plans: tuple[ClaimPlan, ...]
     max_elements: int
     scalars: frozenset[str] = field(default_factory=frozenset)
+    branch_cuts: bool = True  # the loss's expressions call log/sqrt or a fractional power (see has_branch_cut)
 
     def shape_of(self, name: str) -> Shape:
         return self.input_shapes.get(name) or self.node_shapes[name]
@@ -159,7 +160,19 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         plans=tuple(plans),
         max_elements=budget,
         scalars=scalars,
+        branch_cuts=_branch_cuts(spec),
     )
+
+
+def _branch_cuts(spec: Spec) -> bool:
+    """Whether the loss, a graph node or a define may be undefined in reals where complex
+    arithmetic continues it (then every example pays one real evaluation of the loss)."""
+    from ..expr.parse import has_branch_cut
+
+    exprs = [node.body.expr for node in spec.graph] + [d.body.expr for d in spec.define.values()]
+    if isinstance(spec.loss, Source):
+        exprs.append(spec.loss.expr)
+    return any(has_branch_cut(e) for e in exprs)
 
 
 EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budgets at once

@@ -242,3 +242,14 @@ def test_arbitrary_text_either_parses_or_raises_expression_error(text):
     else:
         for name, (start, end) in free_names(expr):
             assert text[start:end] == name
+
+
+@pytest.mark.parametrize("text, cut", [
+    ("sum(sigmoid(X @ W) ** 2)", False), ("0.5 * sum((Y - X) ** 2) / M", False), ("x ** -2", False),
+    ("sum(log(x))", True), ("sqrt(x)", True), ("log1p(x)", True), ("x ** 0.5", True), ("x ** w", True),
+    ("logsumexp(X) + logdet(S) + softplus(x)", False),  # defined for every real input
+])
+def test_branch_cuts_are_log_sqrt_and_fractional_powers(text, cut):
+    from gradcheck.expr.parse import has_branch_cut
+
+    assert has_branch_cut(parse(text, WHITELIST)) is cut
