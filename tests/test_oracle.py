@@ -169,3 +169,61 @@ def test_user_code_gets_the_complex_step_with_or_without_the_split_view(tmp_path
     assert not result.failures, result.failures
     (v,) = result.verdicts
     assert v.verdict == "pass" and v.oracle == "complex-step", (v.verdict, v.oracle, v.notes)
+
+
+MUTATING = '''
+import numpy as np
+
+def loss(x):
+    x *= 2  # writes into its argument
+    return np.sum(x ** 2) / 4
+
+def grad(x):
+    x += 0.0
+    return 2 * x
+
+def grad_wrong(x):
+    x *= 3
+    return x
+'''
+
+
+def test_user_code_that_writes_into_its_inputs_gets_copies_and_cannot_corrupt_them(tmp_path, monkeypatch):
+    from gradcheck.options import RunOptions
+    from gradcheck.problem import callables
+    from gradcheck.run import run
+
+    (tmp_path / "mutating_mod.py").write_text(MUTATING)
+    (tmp_path / "m.yaml").write_text("""\
+spec: mutating
+dims: {n: [2, 5]}
+inputs:
+  x: {shape: [n]}
+loss: {python: mutating_mod:loss}
+claims:
+  - {name: right, wrt: x, gradient: {python: mutating_mod:grad}}
+  - {name: wrong, wrt: x, gradient: {python: mutating_mod:grad_wrong}, expect: fail}
+""")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    result = run([str(tmp_path / "m.yaml")], RunOptions(seed=2, examples=10))
+    assert not result.failures, result.failures
+    v = {x.claim: x for x in result.verdicts}
+    assert v["right"].verdict == "pass" and v["right"].oracle == "complex-step", v["right"]
+    assert v["wrong"].verdict == "scaled" and v["wrong"].factor == pytest.approx(1.5)
+    import mutating_mod
+
+    assert mutating_mod.loss in callables._MUTATES and mutating_mod.grad in callables._MUTATES
+
+
+def test_read_only_views_reach_code_that_only_reads():
+    from gradcheck.problem.callables import call_user
+
+    seen = {}
+
+    def reader(x):
+        seen["writeable"] = x.flags.writeable
+        return float(np.sum(x))
+
+    x = np.arange(3.0)
+    assert call_user(reader, {"x": x}) == 3.0 and seen["writeable"] is False
+    assert x.flags.writeable  # the caller's array is untouched
