@@ -292,3 +292,35 @@ def test_a_gross_error_at_large_n_skips_the_claims_rounding_estimate(tmp_path, m
     assert v["double"].verdict == "scaled" and calls.count("double") == 1
     assert v["near"].verdict == "scaled" and calls.count("near") == 1 + 4
     sys.modules.pop("grossmod")
+
+
+PARTIAL_CAST = F32BIG + """
+
+def grad_partial(X, Y, Theta):
+    s = _s(X @ Theta).astype(np.float32)  # an intermediate in float32 even when the inputs are float64
+    return X.T @ ((s - Y) * s * (1 - s))
+
+def grad_partial_off(X, Y, Theta):
+    return grad_partial(X, Y, Theta) * 1.0001
+"""
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_large_float32_claims_are_judged_by_their_own_code_in_float64(tmp_path, seed):
+    """n = 1e5: the same code on float64 inputs separates the formula from the rounding, so 1e-4 is
+    caught; code that keeps a float32 intermediate on float64 inputs raises no false alarm."""
+    spec = LARGE_FLOAT32.replace("f32big", "f32part") + """
+  - {name: off-1e-4, wrt: Theta, gradient: {python: "f32part:grad_off4"}}
+  - {name: partial, wrt: Theta, gradient: {python: "f32part:grad_partial"}}
+  - {name: partial-off-1e-4, wrt: Theta, gradient: {python: "f32part:grad_partial_off"}}
+"""
+    code = PARTIAL_CAST + """
+
+def grad_off4(X, Y, Theta):
+    return grad(X, Y, Theta) * np.float32(1.0001)
+"""
+    v = check(tmp_path, spec, seed, examples=5, f32part=code)
+    assert v["ok"].verdict == "pass" and v["partial"].verdict == "pass", (v["ok"].diagnosis, v["partial"].diagnosis)
+    assert v["off-1e-4"].verdict == "scaled", v["off-1e-4"].diagnosis
+    assert v["partial-off-1e-4"].verdict == "scaled", v["partial-off-1e-4"].diagnosis
+    assert any("in float64" in n for n in v["off-1e-4"].notes)

@@ -107,8 +107,13 @@ class Bound:
 
     # -- the claim ------------------------------------------------------------------------------
 
-    def claimed(self, plan: ClaimPlan, extra: dict[str, np.ndarray] | None = None, perturb: Perturb = None) -> np.ndarray:
-        """Evaluate the claim's body; ``extra`` carries the cotangent/tangent."""
+    def claimed(self, plan: ClaimPlan, extra: dict[str, np.ndarray] | None = None, perturb: Perturb = None,
+                float64: bool = False) -> np.ndarray:
+        """Evaluate the claim's body; ``extra`` carries the cotangent/tangent.
+
+        ``float64``: hand user code the inputs in float64 (the same values) instead of their
+        declared float32, to separate a float32 claim's formula from its rounding.
+        """
         extra = extra or {}
         body = plan.body
         if isinstance(body, Source):
@@ -116,7 +121,8 @@ class Bound:
             if perturb is not None:
                 env = {k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()}
             return np.asarray(evaluate(body.expr, env, self.problem.defines, perturb=perturb))
-        kwargs = {**self.user_inputs(), **self.scalars(), **{k: self.values[k] for k in self.problem.node_shapes}}
+        inputs = self.values_inputs() if float64 else self.user_inputs()
+        kwargs = {**inputs, **self.scalars(), **{k: self.values[k] for k in self.problem.node_shapes}}
         kwargs.update(extra)
         if perturb is not None:
             kwargs = {k: (perturb(np.asarray(v, dtype=np.float64)).astype(np.asarray(v).dtype)
