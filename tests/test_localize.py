@@ -26,12 +26,25 @@ def _locate(error: np.ndarray, budget: int = 120):
     return localize(c, residual, bad, np.random.default_rng(0), budget=budget), len(calls)
 
 
-def test_one_wrong_entry_in_log2_n_plus_one_evaluations():
+@pytest.mark.parametrize("where", [(333, 500), (0, 0), (999, 999), (0, 999)])
+def test_one_wrong_entry_in_three_evaluations(where):
+    """The whole set, the weighted set (r(w) / r(1) = w_j names j), the rest (nothing else is wrong)."""
+    e = np.zeros((1000, 1000))
+    e[where] = 0.1
+    found, calls = _locate(e)
+    assert found.entries == (where,) and found.complete
+    assert calls == found.evaluations == 3
+
+
+def test_two_wrong_entries_fall_back_to_halving_in_about_log2_n_each():
     e = np.zeros((1000, 1000))
     e[333, 500] = 0.1
+    e[10, 20] = -0.3
     found, calls = _locate(e)
-    assert found.entries == ((333, 500),) and found.complete
-    assert calls == found.evaluations <= 21  # log2(1e6) ~ 20, plus the whole set
+    assert set(found.entries) == {(333, 500), (10, 20)} and found.complete
+    assert found.columns == (20, 500) and found.rows == (10, 333)
+    # 3 for the failed single-entry try, ~2 x 20 for the entries, ~2 x 2 x 10 for the columns and rows
+    assert calls == found.evaluations <= 3 + 2 * 21 + 4 * 11
 
 
 def test_a_wrong_column_and_a_wrong_row():

@@ -8,6 +8,11 @@ right half's residual is the parent's minus the left half's, by linearity); seve
 entries cost that much each, up to a budget. For 2-D parameters the same search over
 whole columns and whole rows says "column j" or "row i" when the error lines up.
 
+One wrong entry is the common case (a typo in one term, a boundary case), and it needs no
+search: with weights w_i = i + 1 on the same signs, r(w) / r(1) = w_j for the single wrong
+entry j, so two evaluations name it and a third (every entry but j) confirms that nothing else
+is wrong; only when that confirmation fails does the halving search run.
+
 Notes
 -----
 Two wrong entries in one set can cancel only if E_i = ±E_j exactly; the random signs make
@@ -31,8 +36,26 @@ class Localized:
     evaluations: int
 
 
+def _single(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad: Callable[[float, np.ndarray], bool],
+            signs: np.ndarray, root: float) -> tuple[int | None, int]:
+    """The one wrong entry, if exactly one is wrong: (index or None, evaluations spent)."""
+    everything = np.arange(n)
+    weighted = residual_of(everything, signs * (everything + 1.0))
+    if root == 0 or not np.isfinite(weighted / root):
+        return None, 1
+    guess = weighted / root - 1.0
+    j = int(round(guess))
+    if not (0 <= j < n and abs(guess - j) < 0.25):
+        return None, 1
+    rest = np.delete(everything, j)
+    r_rest = residual_of(rest, signs[rest])
+    if bad(r_rest, rest) or not bad(root - r_rest, np.array([j])):
+        return None, 2
+    return j, 2
+
+
 def _search(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad: Callable[[float, np.ndarray], bool],
-            signs: np.ndarray, budget: int, limit: int) -> tuple[list[int], bool, int]:
+            signs: np.ndarray, budget: int, limit: int, root: float | None = None) -> tuple[list[int], bool, int]:
     """Adaptive halving over index ranges [0, n) with one evaluation per split.
 
     Every set is tested with the same random signs restricted to it, so by linearity the
@@ -41,7 +64,9 @@ def _search(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad:
     """
     found: list[int] = []
     used = 1
-    stack = [(0, n, residual_of(np.arange(n), signs))]
+    stack = [(0, n, root if root is not None else residual_of(np.arange(n), signs))]
+    if root is not None:
+        used = 0
     if not bad(stack[0][2], np.arange(n)):
         return found, True, used
     while stack:
@@ -91,7 +116,7 @@ def localize(
         v[idx] = s
         return v.reshape(c.shape)
 
-    def run(n, make):
+    def run(n, make, single=False):
         nonlocal evaluations
         signs = rng.choice([-1.0, 1.0], n)
 
@@ -101,11 +126,22 @@ def localize(
         def is_bad(r, idx):
             return bad(r, make(idx, signs[idx]))
 
-        found, complete, used = _search(n, residual_of, is_bad, signs, budget, limit)
-        evaluations += used
+        root, spent = None, 0
+        if single and n > 2:
+            root = residual_of(np.arange(n), signs)
+            if not is_bad(root, np.arange(n)):
+                evaluations += 1
+                return [], True
+            j, used = _single(n, residual_of, is_bad, signs, root)
+            spent = 1 + used
+            if j is not None:
+                evaluations += spent
+                return [j], True
+        found, complete, used = _search(n, residual_of, is_bad, signs, max(budget - spent, 1), limit, root)
+        evaluations += spent + used
         return found, complete
 
-    found, complete = run(c.size, flat_direction)
+    found, complete = run(c.size, flat_direction, single=True)
     entries = tuple(tuple(int(i) for i in np.unravel_index(f, c.shape)) for f in found)
     columns = rows = None
     if c.ndim == 2 and (not complete or len(found) > 1):
