@@ -273,7 +273,7 @@ def profile_section(results) -> str:
     return "\n".join([
         "## Where gradcheck's time goes", "",
         "cProfile (CPU clock) of single `run()` calls; each part's cumulative time per example (parts nest, so "
-        "they do not add up; profiling inflates the many small Python calls). `Hypothesis and the rest` is "
+        "they do not add up; profiling inflates the many small Python calls). `example loop and the rest` (Hypothesis for ranged dims, a plain seed loop for fixed ones) is "
         "check_plan minus the examples themselves.", "",
         table(header, rows), ""])
 
@@ -371,8 +371,8 @@ def targets(results) -> str:
                    f"{fmt(last['T_cs'] / last['T_loss'])} T_loss on this machine, "
                    f"{fmt(last['T_cs_split'] / last['T_loss'])} with the product split), bind / draw inputs "
                    f"{fmt(p.get('bind: draw inputs, evaluate graph', 0) / T)} T, the claim "
-                   f"{fmt(p.get('the claim', 0) / T)} T, Hypothesis and the rest "
-                   f"{fmt(p.get('Hypothesis and the rest (check_plan - examine)', 0) / T)} T. The plain-numpy floor "
+                   f"{fmt(p.get('the claim', 0) / T)} T, the example loop and the rest "
+                   f"{fmt(p.get('example loop and the rest (check_plan - examine)', 0) / T)} T. The plain-numpy floor "
                    f"of one direction is {fmt(last['T_floor'] / last['T'])} T ({fmt(last['T_floor_split'] / last['T'])} "
                    f"T split); fresh inputs per example cost {fmt(last['T_inputs'] / last['T'])} T more")
         rows.append(["Per example, correct claim, n ≥ 1e4: ≤ 3 T", f"{figs} (python / expr)", ok(worst <= 3), why])
@@ -405,10 +405,10 @@ def targets(results) -> str:
     p12 = _profile(results, n=12)
     why = ""
     if p12:
-        why = (f"profile at n = 12, per example: Hypothesis and the rest "
-               f"{fmt(1e3 * p12.get('Hypothesis and the rest (check_plan - examine)', 0), ' ms')}, examine "
-               f"{fmt(1e3 * p12.get('examine (one example, all of it)', 0), ' ms')} (of which call_user, the copies and "
-               f"calls of user code, {fmt(1e3 * p12.get('call_user (copies + user call)', 0), ' ms')}; bind "
+        why = (f"profile at n = 12, per example: the example loop and the rest "
+               f"{fmt(1e3 * p12.get('example loop and the rest (check_plan - examine)', 0), ' ms')}, examine "
+               f"{fmt(1e3 * p12.get('examine (one example, all of it)', 0), ' ms')} (of which call_user, the read-only views and "
+               f"calls of user code, {fmt(1e3 * p12.get('call_user (read-only views + user call)', 0), ' ms')}; bind "
                f"{fmt(1e3 * p12.get('bind: draw inputs, evaluate graph', 0), ' ms')}); under the profiler")
     rows.append(["n ≤ 1e3: per-example overhead < 0.3 ms",
                  f"{fmt(o[GC_PY]['overhead_ms'], ' ms')} (python) / {fmt(o[GC_EXPR]['overhead_ms'], ' ms')} (expr) "
@@ -471,7 +471,7 @@ def targets(results) -> str:
                      f"`{g['label']}`, index named: {g['index']}; {g['evaluations']} evaluations in the run "
                      f"(the reported failing example alone: {g['finding_evaluations']})",
                      ok(g["flagged"] and g["index"].startswith("yes") and g["evaluations"] <= 60),
-                     _calls(g["calls"]) + f" over {g['examples']} examples and the shrink replays"])
+                     _calls(g["calls"]) + f" in {g['examples']} example(s) (fixed dims: no shrinking)"])
     else:
         rows.append(["Single wrong entry among 1e6 found and named in ≤ 60 evaluations", "not measured", "-", ""])
     s = results.get("suite") or {}

@@ -260,7 +260,7 @@ PROFILE_PARTS = (  # (label, file suffix, function): cumulative time of each, pe
     ("      directions drawn", "gradcheck/samples/draw.py", "draw_direction"),
     ("      complex-step oracle", "gradcheck/oracle/complex_step.py", "directional"),
     ("      the claim", "gradcheck/problem/bound.py", "claimed"),
-    ("      call_user (copies + user call)", "gradcheck/problem/callables.py", "call_user"),
+    ("      call_user (read-only views + user call)", "gradcheck/problem/callables.py", "call_user"),
     ("      user loss (numpy)", "problems.py", "loss"),
     ("      user claim (numpy)", "problems.py", "grad"),
     ("      expression evaluator", "gradcheck/expr/evaluate.py", "evaluate"),
@@ -269,7 +269,7 @@ PROFILE_PARTS = (  # (label, file suffix, function): cumulative time of each, pe
 
 def profile(gc: Gradcheck, key: str, form: str, examples: int = 5) -> dict:
     """cProfile of one run: cumulative CPU seconds per example of the parts of the pipeline,
-    and "Hypothesis and the rest" = check_plan minus examine."""
+    and "example loop and the rest" = check_plan minus examine (Hypothesis for ranged dims, a plain seed loop for fixed ones)."""
     size = P.SIZES[key]
     path = gc.write(f"prof_{key}_{form}", P.seed_spec(size, form=form))
     prof = cProfile.Profile(clock)
@@ -289,7 +289,7 @@ def profile(gc: Gradcheck, key: str, form: str, examples: int = 5) -> dict:
             merged[parts[-1]] += total
     rows = [(label, merged[label] / ex) for label in parts if merged[label] > 0]
     plan, exam = merged.get("  check_plan", 0.0), merged.get("    examine (one example, all of it)", 0.0)
-    rows.insert(4, ("    Hypothesis and the rest (check_plan - examine)", (plan - exam) / ex))
+    rows.insert(4, ("    example loop and the rest (check_plan - examine)", (plan - exam) / ex))
     T = Unit(P.draw(size, P.Regime("plain"), 0)).sample(repeats=11)
     return {"n": size.n, "form": form, "examples": ex, "T": T, "rows": rows}
 
