@@ -324,3 +324,38 @@ def grad_off4(X, Y, Theta):
     assert v["off-1e-4"].verdict == "scaled", v["off-1e-4"].diagnosis
     assert v["partial-off-1e-4"].verdict == "scaled", v["partial-off-1e-4"].diagnosis
     assert any("in float64" in n for n in v["off-1e-4"].notes)
+
+
+def test_the_oracles_rounding_estimate_grows_with_the_condition_number():
+    """_cs_rounding: the complex step's own rounding along V, from RUNS perturbed evaluations in one
+    batch; it must see an ill-conditioned solve (and stay tiny for a well-conditioned one)."""
+    from gradcheck.check import _cs_rounding
+    from gradcheck.oracle import complex_step
+    from gradcheck.problem.bound import bind
+    from gradcheck.problem.build import build_problem
+    from gradcheck.samples.draw import Sample
+    from gradcheck.spec.load import load_spec_text
+
+    def estimate(cond):
+        text = f"""
+spec: cond
+dims: {{n: 6}}
+inputs:
+  S: {{shape: [n, n], domain: {{spd: {{cond: {cond}}}}}}}
+  b: {{shape: [n]}}
+loss: sum(solve(S, b) * b)
+claims:
+  - {{name: g, wrt: b, gradient: "2 * solve(S, b)"}}
+"""
+        problem = build_problem(load_spec_text(text, "cond.yaml"))
+        plan = problem.plans[0]
+        sample = Sample({"n": 6}, 3)
+        bound = bind(problem, sample)
+        x = np.asarray(bound.values["b"], dtype=np.float64)
+        v = np.random.default_rng(0).uniform(-1, 1, x.shape)
+        value = complex_step.directional(lambda z: bound.loss_at("b", z), x, v).value
+        return _cs_rounding(bound, plan, plan.claim, {}, x, v, value, sample) / abs(float(value))
+
+    well, ill = estimate(2.0), estimate(1.0e10)
+    assert well < 1e-13
+    assert ill > 1e3 * well and ill > 1e-10

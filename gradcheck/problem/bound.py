@@ -65,7 +65,11 @@ class Bound:
         spec = self.problem.spec
         if isinstance(spec.loss, PythonRef):
             raise TypeError("a Python loss has no batched form")
-        env = {**self.scalars(), **self.values_inputs(), wrt: z}
+        inputs = self.values_inputs()
+        if perturb is not None:  # the inputs' own representation error too, as for the claim
+            inputs = {k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
+                      for k, v in inputs.items()}
+        env = {**self.scalars(), **inputs, wrt: z}
         batched = {wrt}
         for node in spec.graph:
             env[node.name], has_axis = evaluate_batched(node.body.expr, env, self.problem.defines, batched,
