@@ -341,3 +341,15 @@ def test_jax_adapter_checks_a_custom_vjp(jax_x64):
     common = {"inputs": {"A": "m n", "x": "n"}, "output_shape": "m", "wrt": "x", "seed": 1, "examples": 4}
     assert check_vjp(jg.numpy_function(f), jg.vjp(f, "x"), **common).passed
     assert check_jvp(jg.numpy_function(f), jg.jvp(f, "x"), **common).passed
+
+
+def test_torch_code_writing_in_place_cannot_reach_the_callers_arrays():
+    """torch.from_numpy ignores numpy's read-only flag: the adapter copies read-only views."""
+    pytest.importorskip("torch")
+    from gradcheck.adapters.torch import numpy_function
+    from gradcheck.problem.callables import call_user
+
+    f = numpy_function(lambda x, w: (x * w.mul_(2.0)).sum())
+    x, w = np.ones(3), np.ones(3)
+    assert [float(call_user(f, {"x": x, "w": w})) for _ in range(3)] == [6.0, 6.0, 6.0]
+    np.testing.assert_array_equal(w, np.ones(3))

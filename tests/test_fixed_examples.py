@@ -65,10 +65,26 @@ def test_a_failing_seed_is_saved_and_replayed_first(tmp_path, monkeypatch):
     assert again.records[0].seed == first.failing.seed
     assert again.verdict == "wrong" and again.examples == 1
     fixed = FIXED.replace("+ where(x > 1.5, 1, 0)", "")
-    assert _verdicts(fixed, database=True, seed=2)["off"].verdict == "pass"  # fixed since: forgotten
+    mended = _verdicts(fixed, database=True, seed=2)["off"]
+    assert mended.verdict == "pass"  # fixed since: forgotten
+    seeds = [r.seed for r in mended.records]
+    assert len(seeds) == len(set(seeds))  # the replayed seed is not drawn again (seed 0 is both)
     assert _verdicts(FIXED, database=True, seed=2)["off"].records[0].seed != first.failing.seed
 
 
 @pytest.mark.parametrize("examples", [1, 7])
 def test_the_example_count_is_honoured(examples):
     assert _verdicts(FIXED, examples=examples)["right"].examples == examples
+
+
+def test_a_replayed_seed_0_is_not_checked_twice(tmp_path, monkeypatch):
+    """Seed 0 comes first, so it is the seed most often saved; once mended it must not count twice."""
+    monkeypatch.chdir(tmp_path)
+    wrong = FIXED.replace("log(x) ** 2", "x ** 3").replace("domain", "domain").replace(
+        "x: {shape: [n]}", "x: {shape: [n], domain: positive}").replace(
+        "2 * log(x) / x + where(x > 1.5, 1, 0)", "2 * x ** 2").replace("2 * log(x) / x", "3 * x ** 2")
+    first = _verdicts(wrong, database=True, seed=1, examples=4)["off"]
+    assert first.verdict == "scaled" and first.failing.seed == 0
+    mended = _verdicts(wrong.replace("2 * x ** 2", "3 * x ** 2"), database=True, seed=1, examples=4)["off"]
+    seeds = [r.seed for r in mended.records]
+    assert mended.verdict == "pass" and seeds[0] == 0 and len(seeds) == len(set(seeds)) == 4

@@ -46,7 +46,10 @@ def _torch():
 
 def _to_torch(value: Any, requires_grad: bool = False) -> Any:
     if isinstance(value, np.ndarray):
-        t = _torch().from_numpy(np.ascontiguousarray(value))
+        # torch.from_numpy shares memory and ignores a read-only flag (it only warns): a read-only
+        # view (gradcheck hands user code those) is copied, so in-place torch ops cannot reach it
+        value = np.ascontiguousarray(value) if value.flags.writeable else np.array(value)
+        t = _torch().from_numpy(value)
         return t.requires_grad_(True) if requires_grad else t
     return value
 

@@ -67,8 +67,11 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
         return float(np.vdot(c, v)) - float(oracle.directional(f, x, v).value)
 
     def bad(r, v):
+        # group testing's directions are structured (subsets, weights, rank-one row/column
+        # patterns), not independent uniform entries: the claim's rounding counts in full
         cd = float(np.vdot(c, v))
-        return not bool(tol.within(cd, cd - r, dot_error(v), 4 * EPS64 * abs(cd - r)))
+        err = 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + float(np.vdot(err_c, np.abs(v)))
+        return not bool(tol.within(cd, cd - r, err, 4 * EPS64 * abs(cd - r)))
 
     rng = np.random.default_rng([sample.seed if sample else 0, 6])
     found = localize(c, residual, bad, rng)

@@ -10,8 +10,11 @@ whole columns and whole rows says "column j" or "row i" when the error lines up.
 
 One wrong entry is the common case (a typo in one term, a boundary case), and it needs no
 search: with weights w_i = i + 1 on the same signs, r(w) / r(1) = w_j for the single wrong
-entry j, so two evaluations name it and a third (every entry but j) confirms that nothing else
-is wrong; only when that confirmation fails does the halving search run.
+entry j, so two evaluations name it and a third (every entry but j) checks that nothing else
+is wrong — with the sensitivity of one directional check over n - 1 entries, so a second
+error far below the first (near the tolerance of such a check) can go unreported; only when
+that check fails does the halving search run. Each entry named is confirmed on its own
+unit direction by the caller.
 
 Notes
 -----

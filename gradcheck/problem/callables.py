@@ -133,8 +133,9 @@ def call_user(fn: Callable[..., Any], available: dict[str, Any], *, copy: bool =
 
     ``copy``: the caller's arrays must survive the call. They are handed over as read-only
     views (free: a copy of every input for every call cost more than the loss at n = 1e6);
-    code that writes into its arguments raises on the first call, which is then repeated with
-    fresh copies, and so is every later call of that function.
+    code that writes into its arguments raises numpy's read-only error on the first call, which
+    is then repeated with fresh copies, and so is every later call of that function (any other
+    exception propagates from the first call: nothing runs twice).
     """
     kwargs = _accepted(fn, available)
     if not copy:
@@ -143,7 +144,9 @@ def call_user(fn: Callable[..., Any], available: dict[str, Any], *, copy: bool =
         return fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()})
     try:
         return fn(**{k: _read_only(v) for k, v in kwargs.items()})
-    except Exception:
+    except ValueError as exc:  # numpy: "assignment destination is read-only", "output array is read-only"
+        if "read-only" not in str(exc):
+            raise
         out = fn(**{k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in kwargs.items()})
         try:  # it works on copies: it writes into its inputs
             _MUTATES.add(fn)

@@ -72,7 +72,7 @@ def relative_error(claimed, oracle) -> float:
     return diff / scale if scale > 0 else float("inf")
 
 
-HOEFFDING = 13.0  # |<δ, V>| ≤ 13 ‖δ‖₂ except with probability 2·exp(-13²/6) < 1e-12
+HOEFFDING = 13.0  # |<δ, V>| ≤ 13 ‖δ‖₂ except with probability 2·exp(-13²/6) ≈ 1.2e-12
 
 
 def projected_error(err: np.ndarray, v: np.ndarray) -> float:
@@ -80,8 +80,10 @@ def projected_error(err: np.ndarray, v: np.ndarray) -> float:
 
     The worst case <err, |V>| assumes every error lines up with V's signs; it grows like ‖err‖₁
     ~ sqrt(n)·‖err‖₂ and, at n = 1e6, hides a float32 claim's 1e-3 error behind its rounding.
-    V (entries in [-√3, √3]) is drawn independently of the claim, so by Hoeffding's inequality
-    |<δ, V>| ≤ HOEFFDING·‖δ‖₂ except with probability below 1e-12; the smaller bound is used.
+    V (independent entries in [-√3, √3]) is drawn independently of the claim, so by Hoeffding's
+    inequality |<δ, V>| ≤ HOEFFDING·‖δ‖₂ except with probability about 1e-12; the smaller bound
+    is used. Only for directions with independent random entries: structured ones (group
+    testing's subsets and row/column patterns) take the worst case.
     """
     err = np.abs(np.asarray(err, dtype=np.float64))
     worst = float(np.vdot(err, np.abs(v)))
