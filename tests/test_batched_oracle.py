@@ -75,10 +75,14 @@ def test_user_code_without_a_batched_form_is_looped():
     assert len(calls) == T0.size
 
 
-def test_chunk_comes_from_the_budget():
-    assert chunk_for(10**6, 512) == 512 * 2**20 // (TEMPORARIES * 16 * 10**6)  # 4 points at n = 1e6
+def test_chunk_comes_from_the_budget_and_the_cache():
+    from gradcheck.oracle.batch import CACHE_BYTES, MAX_CHUNK
+
     assert chunk_for(10**9, 512) == 1  # never zero
-    assert chunk_for(100, 1) == 2**20 // (TEMPORARIES * 16 * 100)
+    assert chunk_for(1000, 1) == 2**20 // (TEMPORARIES * 16 * 1000)  # the budget binds: 8 points
+    assert chunk_for(4096, 512) == CACHE_BYTES // (16 * 4096)  # the cache binds: 32 points
+    assert chunk_for(12, 512) == MAX_CHUNK
+    assert chunk_for(10**6, 512) == 1
 
 
 def test_a_small_budget_bounds_the_peak_memory_of_a_batched_gradient():
@@ -91,8 +95,9 @@ def test_a_small_budget_bounds_the_peak_memory_of_a_batched_gradient():
     def many_b(ts):
         return evaluate_batched(LOSS, {"X": Xb, "Y": Yb, "T": ts}, {}, {"T"})[0]
 
-    def peak(budget_mib):
-        f = Batchable(lambda t: evaluate(LOSS, {"X": Xb, "Y": Yb, "T": t}, {}), many_b, chunk_for(largest, budget_mib))
+    def peak(budget_mib, chunk=None):
+        chunk = chunk if chunk is not None else chunk_for(largest, budget_mib)
+        f = Batchable(lambda t: evaluate(LOSS, {"X": Xb, "Y": Yb, "T": t}, {}), many_b, chunk)
         tracemalloc.start()
         try:
             complex_step.gradient(f, T)
@@ -100,9 +105,9 @@ def test_a_small_budget_bounds_the_peak_memory_of_a_batched_gradient():
         finally:
             tracemalloc.stop()
 
-    small, large = peak(1), peak(64)
-    assert small <= 1 * 2**20  # within the 1 MiB budget
-    assert large > 4 * small  # and the budget is what limits it
+    small, unbounded = peak(0.25), peak(None, chunk=T.size)
+    assert small <= 0.25 * 2**20  # within a 0.25 MiB budget
+    assert unbounded > 4 * small  # all 1200 points at once would not be
 
 
 def test_finite_difference_stencils_are_batched_and_agree_with_the_looped_ones():

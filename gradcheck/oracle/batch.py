@@ -32,14 +32,24 @@ class Batchable:
         return self.one(z)
 
 
+CACHE_BYTES = 2 * 2**20  # a batch's largest array should stay cache-sized ...
+MAX_CHUNK = 64  # ... and a batch this long already amortises the walker's Python overhead
+
+
 def chunk_for(largest: int, budget_mib: float = MEMORY_BUDGET_MIB, itemsize: int = 16) -> int:
-    """Points per batched call: the budget over the estimated bytes one point needs.
+    """Points per batched call: at most what the memory budget allows, and no more than keeps
+    the batch's arrays cache-sized.
 
     ``largest`` is the element count of the largest array of one evaluation (an input or a
-    graph node); each point is charged :data:`TEMPORARIES` complex arrays of that size.
+    graph node); each point is charged :data:`TEMPORARIES` complex arrays of that size against
+    the budget (the hard limit). Beyond a cache-sized batch, numpy's broadcast matmul runs the
+    same small products from main memory: measured here, a full gradient at n = 4096 took
+    216 ms in chunks of 32, 483 ms in chunks of 512 and 374 ms one entry at a time.
     """
-    per_point = TEMPORARIES * itemsize * max(int(largest), 1)
-    return max(1, int(budget_mib * 2**20) // per_point)
+    size = itemsize * max(int(largest), 1)
+    by_budget = int(budget_mib * 2**20) // (TEMPORARIES * size)
+    by_cache = CACHE_BYTES // size
+    return max(1, min(by_budget, by_cache, MAX_CHUNK))
 
 
 def batches(k: int, chunk: int):
