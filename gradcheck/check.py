@@ -223,6 +223,20 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
                            lines=("the code is not complex-step safe and a kink (relu, abs, maximum) lies within "
                                   "the finite-difference step",),
                            max_rel_error=rel, oracle=method, evaluations=evals, directions=k, notes=note)
+        # a kink closer than even the smaller step fools both estimates alike; one-sided slopes
+        # then jump, and a claim that matches the slope on one side cannot be condemned here
+        if plan.claim.kind != "jvp" and np.ndim(oracle_d[worst]) == 0:
+            fwd, bwd, _ = finite_diff.one_sided(f, x, dirs[worst])
+            evals += 3
+            jump = abs(fwd - bwd)
+            if jump > SAFETY * (float(fine.error) + oracle_err2[worst]) and \
+                    min(abs(claimed_d[worst] - fwd), abs(claimed_d[worst] - bwd)) <= 0.1 * jump:
+                return Finding("inconclusive",
+                               f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
+                               f"and the claim ({claimed_d[worst]:.10g}) matches one side, so this example cannot decide",
+                               lines=("the code is not complex-step safe and a kink (relu, abs, maximum) lies closer "
+                                      "to the drawn point than the finite-difference steps",),
+                               max_rel_error=rel, oracle=method, evaluations=evals, directions=k, notes=note)
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
     if method == "complex-step":

@@ -113,6 +113,21 @@ def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
     return Estimate(value=value, error=error, method="finite-difference", evaluations=calls)
 
 
+def one_sided(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray,
+              step_scale: float = 0.01) -> tuple[float, float, float]:
+    """Forward and backward slopes of scalar f along v, and the step: (fwd, bwd, h).
+
+    On smooth code they differ by about h·|v^T H v|; across a kink by the jump in slope, and
+    then one of them is the derivative on the drawn point's side while central differences
+    and their error bars (which assume smoothness) average the two sides.
+    """
+    h = _initial_step(np.asarray(x, dtype=np.float64), np.asarray(v, dtype=np.float64)) * step_scale
+    f0 = float(np.real(np.asarray(f(x.copy()))))
+    fwd = (float(np.real(np.asarray(f(x + h * v)))) - f0) / h
+    bwd = (f0 - float(np.real(np.asarray(f(x - h * v))))) / h
+    return fwd, bwd, h
+
+
 def central(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, h: float | None = None) -> np.ndarray:
     """One two-point central difference (f(x + hv) - f(x - hv)) / 2h of the real part of f.
 
