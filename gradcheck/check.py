@@ -293,7 +293,7 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
     chunk = chunk_for(bound.largest(), cfg.memory_mib)
     if claim.kind == "gradient":
         if isinstance(spec.loss, PythonRef):
-            return Batchable(lambda z: _user_loss(bound, plan.wrt, z), None, chunk), {}
+            return Batchable(lambda z: bound.loss_at(plan.wrt, z), None, chunk), {}
         return Batchable(lambda z: bound.loss_at(plan.wrt, z), lambda z: bound.loss_many(plan.wrt, z), chunk), {}
     if claim.kind == "vjp":
         u = draw_direction(rng, bound.shapes[claim.node])
@@ -308,18 +308,6 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
         return Batchable(one, many, chunk), {claim.cotangent: u}
     return Batchable(lambda z: bound.node_local(claim.node, plan.wrt, z),
                      lambda z: bound.node_local_many(claim.node, plan.wrt, z), chunk), {}
-
-
-def _user_loss(bound: Bound, wrt: str, z: np.ndarray) -> np.ndarray:
-    """The user's Python loss at z; a complex z arrives as :class:`~gradcheck.oracle.complex_step.SplitComplex`
-    (real x complex products as two real ones), or as a plain array if the code refuses that."""
-    view = complex_step.user_view(z)
-    if view is z:
-        return bound.loss_at(wrt, z)
-    try:
-        return np.asarray(bound.loss_at(wrt, view))
-    except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
-        return bound.loss_at(wrt, z)
 
 
 def _rel(claimed, oracle) -> float:

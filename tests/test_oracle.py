@@ -106,7 +106,7 @@ def test_central_difference_matches_the_gradient():
 
 
 def test_split_complex_products_equal_numpys_and_do_not_spread():
-    from gradcheck.oracle.complex_step import SplitComplex, user_view
+    from gradcheck.problem.callables import SplitComplex, user_view
 
     rng = np.random.default_rng(4)
     X = rng.standard_normal((6, 5))

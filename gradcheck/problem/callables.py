@@ -160,3 +160,32 @@ def _mutates(fn: Callable[..., Any]) -> bool:
         return fn in _MUTATES
     except TypeError:
         return False
+
+
+class SplitComplex(np.ndarray):
+    """A complex array whose ``@`` with a real operand is two real products.
+
+    The complex step hands user code ``x + i h v`` (see :meth:`Bound.loss_at`); the user's ``X @ theta`` would then be a
+    complex matmul (zgemm) on a real matrix promoted to complex: twice the flops, and on
+    OpenBLAS builds with AVX-512 kernels it also slows the complex exp/log that follow 10-40x
+    (bench/RESULTS.md). ``X @ Re + i X @ Im`` gives the same values. Every other operation is
+    numpy's own, on plain arrays: results are ordinary ndarrays, so the type does not spread.
+    """
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        args = [np.asarray(a) if isinstance(a, SplitComplex) else a for a in inputs]
+        if ufunc is np.matmul and method == "__call__" and len(args) == 2 and not kwargs:
+            a, b = np.asarray(args[0]), np.asarray(args[1])
+            a_c, b_c = np.iscomplexobj(a), np.iscomplexobj(b)
+            if b_c and not a_c:
+                return np.matmul(a, b.real) + 1j * np.matmul(a, b.imag)
+            if a_c and not b_c:
+                return np.matmul(a.real, b) + 1j * np.matmul(a.imag, b)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(np.asarray(o) if isinstance(o, SplitComplex) else o for o in kwargs["out"])
+        return getattr(ufunc, method)(*args, **kwargs)
+
+
+def user_view(z: np.ndarray) -> np.ndarray:
+    """``z`` as user code should see it: complex points as :class:`SplitComplex`, real ones as they are."""
+    return z.view(SplitComplex) if isinstance(z, np.ndarray) and np.iscomplexobj(z) else z
