@@ -153,13 +153,11 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         return _not_finite(c, _names(problem, plan, bound.sizes))
     c = c.astype(np.float64)
 
-    claimed_d = np.array([float(np.vdot(c, v)) for v in dirs])
+    claimed_d, dot_err = _projections(c, dirs)
     oracle_d = np.array([float(e.value) for e in ests])
     oracle_err = np.array([float(e.error) for e in ests])
     n = max(c.size, 1)
     eps = EPS32 if low_precision else EPS64  # the claim's own precision (for its rounding estimate)
-    # <C, V> is summed in float64 whatever the claim's dtype: its rounding is float64's
-    dot_err = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(np.abs(c), np.abs(v))) for v in dirs])
     typical = np.array([float(np.linalg.norm(c)) * float(np.linalg.norm(v)) / np.sqrt(n) for v in dirs])
     evals = sum(e.evaluations for e in ests)
     method = ests[0].method
@@ -189,8 +187,7 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         # tolerance, the disagreement is the formula's, and no rounding estimate may excuse it
         c64 = _claim_in_float64(bound, plan, extra, c)
         if c64 is not None:
-            d64 = np.array([float(np.vdot(c64, v)) for v in dirs])
-            err64 = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(np.abs(c64), np.abs(v))) for v in dirs])
+            d64, err64 = _projections(c64, dirs)
             if np.all(tol.excess(d64, oracle_d, err64, oracle_err, typical) <= 1):
                 c64 = None  # the formula agrees: the float32 rounding decides, below
             else:
@@ -211,32 +208,14 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
                        notes=note + ("passed only after accounting for the claim's rounding error",))
     worst = int(np.argmax(excess2))
     if method == "finite-difference":
-        # the only oracle is finite differences (code that is not complex-step safe): a kink within
-        # the step makes them wrong with a confident error bar. A second estimate with a step 100x
-        # smaller must agree, or the example is kink-adjacent and cannot decide (Hypothesis draws on)
-        fine = finite_diff.directional(f, x, dirs[worst], step_scale=0.01)
-        evals += fine.evaluations
-        if abs(float(fine.value) - oracle_d[worst]) > SAFETY * (float(fine.error) + oracle_err2[worst]) + 1e-9 * abs(oracle_d[worst]):
-            return Finding("inconclusive",
-                           f"kink-adjacent: finite differences change with the step ({oracle_d[worst]:.10g} vs "
-                           f"{float(fine.value):.10g} with a 100x smaller step), so this example cannot decide",
-                           lines=("the code is not complex-step safe and a kink (relu, abs, maximum) lies within "
-                                  "the finite-difference step",),
-                           max_rel_error=rel, oracle=method, evaluations=evals, directions=k, notes=note)
-        # a kink closer than even the smaller step fools both estimates alike; one-sided slopes
-        # then jump, and a claim that matches the slope on one side cannot be condemned here
-        if plan.claim.kind != "jvp" and np.ndim(oracle_d[worst]) == 0:
-            fwd, bwd, _ = finite_diff.one_sided(f, x, dirs[worst])
-            evals += 3
-            jump = abs(fwd - bwd)
-            if jump > SAFETY * (float(fine.error) + oracle_err2[worst]) and \
-                    min(abs(claimed_d[worst] - fwd), abs(claimed_d[worst] - bwd)) <= 0.1 * jump:
-                return Finding("inconclusive",
-                               f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
-                               f"and the claim ({claimed_d[worst]:.10g}) matches one side, so this example cannot decide",
-                               lines=("the code is not complex-step safe and a kink (relu, abs, maximum) lies closer "
-                                      "to the drawn point than the finite-difference steps",),
-                               max_rel_error=rel, oracle=method, evaluations=evals, directions=k, notes=note)
+        # the only oracle is finite differences (code that is not complex-step safe): next to a kink
+        # the example cannot decide, and Hypothesis draws on
+        summary, line, used = _kink_adjacent(plan, f, x, dirs[worst], oracle_d[worst], oracle_err2[worst],
+                                             claimed_d[worst])
+        evals += used
+        if summary is not None:
+            return Finding("inconclusive", summary, lines=(line,), max_rel_error=rel, oracle=method,
+                           evaluations=evals, directions=k, notes=note)
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
     if method == "complex-step":
@@ -308,6 +287,44 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
         return Batchable(one, many, chunk), {claim.cotangent: u}
     return Batchable(lambda z: bound.node_local(claim.node, plan.wrt, z),
                      lambda z: bound.node_local_many(claim.node, plan.wrt, z), chunk), {}
+
+
+def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
+    """<C, V> for each direction, and its summation error (float64's, whatever C's dtype)."""
+    n = max(c.size, 1)
+    claimed = np.array([float(np.vdot(c, v)) for v in dirs])
+    error = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(np.abs(c), np.abs(v))) for v in dirs])
+    return claimed, error
+
+
+def _kink_adjacent(plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: float,
+                   claimed_value: float) -> tuple[str | None, str, int]:
+    """When finite differences are the only oracle: (summary, line, evaluations spent), with a
+    summary only if a kink next to x makes the example undecidable.
+
+    A kink within the step makes finite differences wrong with a confident error bar: a second
+    estimate with a 100x smaller step must agree. A kink closer than even that step fools both
+    alike; the one-sided slopes then jump, and a claim matching one side cannot be condemned.
+    """
+    fine = finite_diff.directional(f, x, v, step_scale=0.01)
+    used = fine.evaluations
+    if abs(float(fine.value) - oracle_value) > SAFETY * (float(fine.error) + oracle_error) + 1e-9 * abs(oracle_value):
+        return (f"kink-adjacent: finite differences change with the step ({oracle_value:.10g} vs "
+                f"{float(fine.value):.10g} with a 100x smaller step), so this example cannot decide",
+                "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the "
+                "finite-difference step", used)
+    if plan.claim.kind == "jvp" or np.ndim(oracle_value) != 0:
+        return None, "", used
+    fwd, bwd, _ = finite_diff.one_sided(f, x, v)
+    used += 3
+    jump = abs(fwd - bwd)
+    if jump > SAFETY * (float(fine.error) + oracle_error) and \
+            min(abs(claimed_value - fwd), abs(claimed_value - bwd)) <= 0.1 * jump:
+        return (f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
+                f"and the claim ({claimed_value:.10g}) matches one side, so this example cannot decide",
+                "the code is not complex-step safe and a kink (relu, abs, maximum) lies closer to the "
+                "drawn point than the finite-difference steps", used)
+    return None, "", used
 
 
 def _rel(claimed, oracle) -> float:
