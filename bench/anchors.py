@@ -88,6 +88,15 @@ def with_budget(fn: Callable[[], tuple[bool, str]], seconds: float) -> Outcome:
     return out
 
 
+def _flags(check, error) -> tuple[bool, str]:
+    """(flagged, message) of a checker that raises ``error`` when it flags the claim."""
+    try:
+        check()
+    except error as exc:
+        return True, _first_line(exc)
+    return False, ""
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0][:160]}" if text else type(exc).__name__
@@ -164,14 +173,7 @@ class TorchAnchor(Anchor):
         def fn(x):
             return self.Claimed.apply(x, loss_of, claim_of)
 
-        def run():
-            try:
-                torch.autograd.gradcheck(fn, (t,), fast_mode=self.fast)
-            except self.GradcheckError as exc:
-                return True, _first_line(exc)
-            return False, ""
-
-        return run
+        return lambda: _flags(lambda: torch.autograd.gradcheck(fn, (t,), fast_mode=self.fast), self.GradcheckError)
 
 
 class TorchFastAnchor(TorchAnchor):
@@ -222,14 +224,7 @@ class JaxAnchor(Anchor):
         f.defvjp(fwd, bwd)
         args = (jax.numpy.asarray(theta),)
 
-        def run():
-            try:
-                self.check_grads(f, args, order=1, modes=["rev"])
-            except AssertionError as exc:
-                return True, _first_line(exc)
-            return False, ""
-
-        return run
+        return lambda: _flags(lambda: self.check_grads(f, args, order=1, modes=["rev"]), AssertionError)
 
 
 class AutogradAnchor(Anchor):
@@ -253,11 +248,7 @@ class AutogradAnchor(Anchor):
 
         def run():
             np.random.seed(0)  # autograd draws its direction from numpy's global generator
-            try:
-                check(theta)
-            except AssertionError as exc:
-                return True, _first_line(exc)
-            return False, ""
+            return _flags(lambda: check(theta), AssertionError)
 
         return run
 

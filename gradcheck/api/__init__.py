@@ -143,18 +143,10 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *, wrt: str | Iter
     vjp_fn = callable_arg(vjp, "vjp", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
 
-    def loss(fixed):
-        user = keyword_caller(f_fn, fixed)
-
-        def inner_product(**kw):
-            g = kw.pop(cotangent)
-            return np.sum(output(user(**kw), g.shape, f_fn) * g)
-        return inner_product
-
     req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
                    expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
                    kind="vjp", extra_input=(cotangent, out_shape))
-    return check(req, loss, lambda fixed: keyword_caller(vjp_fn, fixed), (f_fn, vjp_fn))
+    return check(req, _inner_product_loss(f_fn, cotangent), lambda fixed: keyword_caller(vjp_fn, fixed), (f_fn, vjp_fn))
 
 
 def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iterable[str], output_shape: Any,
@@ -178,14 +170,6 @@ def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iter
     wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
     probe = "U" if tangent != "U" else "U_"
 
-    def loss(fixed):
-        user = keyword_caller(f_fn, fixed)
-
-        def inner_product(**kw):
-            u = kw.pop(probe)
-            return np.sum(output(user(**kw), u.shape, f_fn) * u)
-        return inner_product
-
     def claim(fixed):
         user = keyword_caller(jvp_fn, fixed)
 
@@ -198,7 +182,20 @@ def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iter
     req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
                    expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
                    kind="jvp", extra_input=(probe, out_shape))
-    return check(req, loss, claim, (f_fn, jvp_fn))
+    return check(req, _inner_product_loss(f_fn, probe), claim, (f_fn, jvp_fn))
+
+
+def _inner_product_loss(f_fn: Callable[..., Any], name: str) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+    """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
+    the input ``name`` (the cotangent, or the JVP's probe U)."""
+    def loss(fixed):
+        user = keyword_caller(f_fn, fixed)
+
+        def inner_product(**kw):
+            w = kw.pop(name)
+            return np.sum(output(user(**kw), w.shape, f_fn) * w)
+        return inner_product
+    return loss
 
 
 def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) -> np.ndarray:
