@@ -254,7 +254,7 @@ PROFILE_PARTS = (  # (label, file suffix, function): cumulative time of each, pe
     ("  load spec + build problem", "gradcheck/spec/load.py", "load_spec"),
     ("", "gradcheck/problem/build.py", "build_problem"),
     ("  check_plan", "gradcheck/check.py", "check_plan"),
-    ("    examine (one example, all of it)", "gradcheck/check.py", "examine"),
+    ("    examine (one example, all of it)", "gradcheck/examine.py", "examine"),
     ("      bind: draw inputs, evaluate graph", "gradcheck/problem/bound.py", "bind"),
     ("        draw_inputs", "gradcheck/samples/draw.py", "draw_inputs"),
     ("      directions drawn", "gradcheck/samples/draw.py", "draw_direction"),

@@ -131,7 +131,7 @@ def read_problem(path: str, options: RunOptions = RunOptions()):
 
 def check_settings(spec, options: RunOptions, seed: int):
     """Command-line options over the spec's ``settings:`` over the defaults (CLI and pytest alike)."""
-    from .check import CheckSettings
+    from .examine import CheckSettings
     from .oracle.batch import MEMORY_BUDGET_MIB
 
     s = spec.settings

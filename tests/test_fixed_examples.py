@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradcheck.check import CheckSettings, check_plan
+from gradcheck.check import check_plan
+from gradcheck.examine import CheckSettings
 from gradcheck.problem.build import build_problem
 from gradcheck.spec.load import load_spec_text
 

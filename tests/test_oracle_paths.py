@@ -1,4 +1,4 @@
-"""The second-opinion paths of ``gradcheck.check._examine``, driven through the public API and
+"""The second-opinion paths of ``gradcheck.examine._examine``, driven through the public API and
 spec files: the kink-adjacent finding (finite differences change with the step), the oracles'
 disagreement (the claim sides with finite differences against the complex step), and the two
 notes a failing example can carry (finite differences could not cross-check it; they disagree

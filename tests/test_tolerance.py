@@ -280,7 +280,7 @@ def test_a_correct_float32_claim_with_cancellation_passes_at_large_n():
 def test_the_oracles_rounding_estimate_grows_with_the_condition_number():
     """_cs_rounding: the complex step's own rounding along V, from RUNS perturbed evaluations in one
     batch; it must see an ill-conditioned solve (and stay tiny for a well-conditioned one)."""
-    from gradcheck.check import _cs_rounding
+    from gradcheck.examine import _cs_rounding
     from gradcheck.oracle import complex_step
     from gradcheck.problem.bound import bind
     from gradcheck.problem.build import build_problem

@@ -2,7 +2,7 @@
 
 :func:`outside_nesting` lets a check run inside the user's own ``@given`` test. (The other
 guard the API once had — cross-checking a Python loss's first complex-step derivative by
-finite differences — now lives in the core oracle, :class:`gradcheck.check._Oracle`, so spec
+finite differences — now lives in the core oracle, :class:`gradcheck.oracle.choice.OracleChoice`, so spec
 files get it too.)
 """
 

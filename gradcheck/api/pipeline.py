@@ -166,7 +166,8 @@ def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], 
 
 
 def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> list[Verdict]:
-    from ..check import CheckSettings, check_plan
+    from ..check import check_plan
+    from ..examine import CheckSettings
     from ..problem.build import build_problem
 
     cfg = CheckSettings(
