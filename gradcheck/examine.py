@@ -308,7 +308,7 @@ def _kink_adjacent(plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: 
                 "finite-difference step", used)
     if plan.claim.kind == "jvp" or np.ndim(oracle_value) != 0:
         return None, "", used
-    fwd, bwd, _ = finite_diff.one_sided(f, x, v)
+    fwd, bwd = finite_diff.one_sided(f, x, v)
     used += 3
     jump = abs(fwd - bwd)
     if jump > SAFETY * (float(fine.error) + oracle_error) and \

@@ -173,3 +173,10 @@ def test_a_tiny_memory_budget_gives_the_same_verdicts(capsys):
 
     default, tiny = verdicts(), verdicts("--memory", "0.0001")
     assert default == tiny and default[0] == 0 and len(default[1]) == 10
+    from gradcheck.oracle.batch import chunk_for
+    from gradcheck.options import RunOptions
+    from gradcheck.run import check_settings, read_problem
+
+    spec = read_problem(str(SEED_SPEC)).spec
+    cfg = check_settings(spec, RunOptions(memory=0.0001), 5)
+    assert cfg.memory_mib == 0.0001 and chunk_for(100, cfg.memory_mib) == 1  # the option reaches the chunking

@@ -114,8 +114,8 @@ def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
 
 
 def one_sided(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray,
-              step_scale: float = 0.01) -> tuple[float, float, float]:
-    """Forward and backward slopes of scalar f along v, and the step: (fwd, bwd, h).
+              step_scale: float = 0.01) -> tuple[float, float]:
+    """Forward and backward slopes of scalar f along v, with the smaller step of :func:`directional`.
 
     On smooth code they differ by about h·|v^T H v|; across a kink by the jump in slope, and
     then one of them is the derivative on the drawn point's side while central differences
@@ -125,7 +125,7 @@ def one_sided(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarra
     f0 = float(np.real(np.asarray(f(x.copy()))))
     fwd = (float(np.real(np.asarray(f(x + h * v)))) - f0) / h
     bwd = (f0 - float(np.real(np.asarray(f(x - h * v))))) / h
-    return fwd, bwd, h
+    return fwd, bwd
 
 
 def central(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, h: float | None = None) -> np.ndarray:
