@@ -17,8 +17,10 @@ $(BIN)/gradcheck: pyproject.toml
 check: $(BIN)/gradcheck
 	$(BIN)/gradcheck check specs/ --report $(REPORT)
 
-## run the test suite (unit tests, planted-bug corpus, CLI end to end, gallery specs)
+## lint and format check (ruff), then the test suite (unit tests, planted-bug corpus, CLI end to end, gallery specs)
 test: $(BIN)/gradcheck
+	$(BIN)/ruff check gradcheck tests bench specs
+	$(BIN)/ruff format --check gradcheck tests bench specs
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope
 
 clean:

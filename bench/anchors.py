@@ -141,9 +141,9 @@ class TorchAnchor(Anchor):
     fast = False
 
     def setup(self) -> None:
-        import torch
-
         import importlib
+
+        import torch
 
         torch.set_num_threads(1)
         self.torch = torch

@@ -46,8 +46,9 @@ class Unit:
 
     def sample(self, repeats: int = 3) -> float:
         d = self.data
-        t = (per_call(lambda: self.loss(**d), batch_seconds=0.002, repeats=repeats)
-             + per_call(lambda: self.grad(**d), batch_seconds=0.002, repeats=repeats))
+        t = per_call(lambda: self.loss(**d), batch_seconds=0.002, repeats=repeats) + per_call(
+            lambda: self.grad(**d), batch_seconds=0.002, repeats=repeats
+        )
         self.samples.append(t)
         return t
 
@@ -81,8 +82,9 @@ class Timed:
         return self.outcome.over_budget
 
 
-def time_check(run: Callable[[], tuple[bool, str]], budget: float, unit: Unit, *, max_reps: int = 5,
-               total: float = 3.0) -> Timed:
+def time_check(
+    run: Callable[[], tuple[bool, str]], budget: float, unit: Unit, *, max_reps: int = 5, total: float = 3.0
+) -> Timed:
     """Time one anchor's check: a warm-up run under the budget, then up to ``max_reps`` warm runs
     while their sum stays under ``total`` CPU seconds. A run over 2 s is timed once."""
     first = with_budget(run, budget)
@@ -156,8 +158,9 @@ class Gradcheck:
         v = result.verdicts[0]
         return GcRun(v, cpu, wall, int(getattr(v, "examples", 0) or 0), calls)
 
-    def timed(self, path: Path, *, examples: int, seed: int = 1, repeats: int = 3,
-              unit: Unit | None = None) -> tuple[float, float | None, GcRun]:
+    def timed(
+        self, path: Path, *, examples: int, seed: int = 1, repeats: int = 3, unit: Unit | None = None
+    ) -> tuple[float, float | None, GcRun]:
         """Median CPU seconds of ``repeats`` runs; with ``unit``, also the median of
         (CPU seconds / T sampled right after); and the last run."""
         cpus, ratios, r = [], [], None

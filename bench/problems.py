@@ -188,12 +188,18 @@ def regimes(size: Size) -> dict[str, Regime]:
     small = 3.0 / (1000.0 * math.sqrt(size.n_in))  # X ~ U(+-1000), Theta ~ U(+-small): X Theta ~ 1
     return {
         "plain": Regime("plain", note="X, Theta standard normal"),
-        "X ~ 1e3": Regime("X ~ 1e3", x_half=1000.0, theta_half=small,
-                          note="X uniform in [-1000, 1000], Theta scaled so that X Theta ~ 1"),
-        "saturated": Regime("saturated", x_half=sat,
-                            note="X uniform, scaled so that |X Theta| ~ 30 (sigmoid saturated)"),
-        "float32": Regime("float32", float32=True,
-                          note="X, Y, Theta float32; loss and claim computed in float32 by the user code"),
+        "X ~ 1e3": Regime(
+            "X ~ 1e3",
+            x_half=1000.0,
+            theta_half=small,
+            note="X uniform in [-1000, 1000], Theta scaled so that X Theta ~ 1",
+        ),
+        "saturated": Regime(
+            "saturated", x_half=sat, note="X uniform, scaled so that |X Theta| ~ 30 (sigmoid saturated)"
+        ),
+        "float32": Regime(
+            "float32", float32=True, note="X, Y, Theta float32; loss and claim computed in float32 by the user code"
+        ),
     }
 
 
@@ -201,8 +207,11 @@ def draw(size: Size, regime: Regime, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([seed, 5])
     shape_x, shape_t = (size.M, size.n_in), (size.n_in, size.n_out)
     X = rng.standard_normal(shape_x) if regime.x_half is None else rng.uniform(-regime.x_half, regime.x_half, shape_x)
-    Theta = (rng.standard_normal(shape_t) if regime.theta_half is None
-             else rng.uniform(-regime.theta_half, regime.theta_half, shape_t))
+    Theta = (
+        rng.standard_normal(shape_t)
+        if regime.theta_half is None
+        else rng.uniform(-regime.theta_half, regime.theta_half, shape_t)
+    )
     Y = rng.uniform(0.05, 0.95, (size.M, size.n_out))
     out = {"X": X, "Y": Y, "Theta": Theta}
     if regime.float32:
@@ -237,8 +246,15 @@ def _domain(half: float | None) -> str:
     return "" if half is None else f", domain: {{range: [{-half!r}, {half!r}]}}"
 
 
-def seed_spec(size: Size, regime: Regime | None = None, claim: str = "grad", *, form: str = "python",
-              name: str = "seed", factor: float | None = None) -> str:
+def seed_spec(
+    size: Size,
+    regime: Regime | None = None,
+    claim: str = "grad",
+    *,
+    form: str = "python",
+    name: str = "seed",
+    factor: float | None = None,
+) -> str:
     """The seed problem as a spec with fixed dims.
 
     ``form="python"``: loss and gradient are the numpy callables above (what a user with code
@@ -256,7 +272,9 @@ inputs:
 """
     if form == "expr":
         scale = "" if factor is None else f"{factor!r} * "
-        return head + f"""graph:
+        return (
+            head
+            + f"""graph:
   a: X @ Theta
   b: sigmoid(a)
   c: Y - b
@@ -264,10 +282,14 @@ loss: 0.5 * sum(c ** 2)
 claims:
   - {{name: claim, wrt: Theta, gradient: {scale}X.T @ ((b - Y) * b * (1 - b))}}
 """
-    return head + f"""loss: {{python: "{MODULE}:loss"}}
+        )
+    return (
+        head
+        + f"""loss: {{python: "{MODULE}:loss"}}
 claims:
   - {{name: claim, wrt: [Theta], gradient: {{python: "{MODULE}:{claim}"}}}}
 """
+    )
 
 
 def spd_spec(p: int, cond: float, form: str = "python") -> str:
@@ -278,21 +300,30 @@ inputs:
   v: {{shape: [p]}}
 """
     if form == "expr":
-        return head + """loss: logdet(S) + v @ solve(S, v)
+        return (
+            head
+            + """loss: logdet(S) + v @ solve(S, v)
 claims:
   - {name: claim, wrt: S, gradient: "inv(S).T - outer(solve(S.T, v), solve(S.T, v))"}
 """
-    return head + f"""loss: {{python: "{MODULE}:spd_loss"}}
+        )
+    return (
+        head
+        + f"""loss: {{python: "{MODULE}:spd_loss"}}
 claims:
   - {{name: claim, wrt: [S], gradient: {{python: "{MODULE}:spd_grad"}}}}
 """
+    )
 
 
 def small_spec(i: int) -> str:
     """One of the 50 small specs of the suite measurement: the seed problem in expression form,
     sizes and activation varying with i, one right claim and one planted-wrong claim."""
-    act, dact = [("sigmoid(z)", "sigmoid(z) * (1 - sigmoid(z))"), ("tanh(z)", "1 - tanh(z) ** 2"),
-                 ("softplus(z)", "sigmoid(z)")][i % 3]
+    act, dact = [
+        ("sigmoid(z)", "sigmoid(z) * (1 - sigmoid(z))"),
+        ("tanh(z)", "1 - tanh(z) ** 2"),
+        ("softplus(z)", "sigmoid(z)"),
+    ][i % 3]
     return f"""spec: suite-{i:02d}
 dims: {{M: [2, {4 + i % 5}], in: [2, {3 + i % 4}], out: [2, {3 + i % 3}]}}
 inputs:

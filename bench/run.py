@@ -22,8 +22,13 @@ import os
 
 # Single-threaded BLAS and XLA, set before numpy/torch/jax are imported (OPENBLAS_CORETYPE, if
 # set on this machine, is left as it is and recorded).
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+):
     os.environ[_var] = "1"
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -94,8 +99,9 @@ def machine(anchors: list[A.Anchor]) -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        facts["blas"] = [{k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-                         for i in threadpool_info()]
+        facts["blas"] = [
+            {k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")} for i in threadpool_info()
+        ]
     except Exception as exc:
         facts["blas"] = f"threadpoolctl not available ({type(exc).__name__})"
     facts["git"] = _git()
@@ -120,9 +126,12 @@ def _cpu_model() -> str:
 
 def _git() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "gradcheck"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "gradcheck"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return head + (f" + uncommitted changes in gradcheck/ ({len(dirty.splitlines())} files)" if dirty else "")
     except Exception:
         return "-"
@@ -143,8 +152,9 @@ def unit_times(size: P.Size, data: dict) -> dict:
     t_cs_split = per_call(lambda: P.loss_split(X, Y, Z))
     t_dir = per_call(lambda: rng.standard_normal(Th.shape))
     t_rademacher = per_call(lambda: 1.0 - 2.0 * rng.integers(0, 2, Th.shape, dtype=np.uint8))
-    t_inputs = per_call(lambda: (rng.standard_normal(X.shape), rng.uniform(0.05, 0.95, Y.shape),
-                                 rng.standard_normal(Th.shape)))
+    t_inputs = per_call(
+        lambda: (rng.standard_normal(X.shape), rng.uniform(0.05, 0.95, Y.shape), rng.standard_normal(Th.shape))
+    )
 
     def floor():  # draw a direction, one complex-step evaluation, the claim, one dot product
         v = rng.standard_normal(Th.shape)
@@ -158,9 +168,18 @@ def unit_times(size: P.Size, data: dict) -> dict:
 
     t_floor = per_call(floor)
     t_floor_split = per_call(floor_split)
-    return {"T_loss": t_loss, "T_grad": t_grad, "T": t_loss + t_grad, "T_cs": t_cs, "T_cs_split": t_cs_split,
-            "T_direction": t_dir, "T_rademacher": t_rademacher, "T_inputs": t_inputs, "T_floor": t_floor,
-            "T_floor_split": t_floor_split}
+    return {
+        "T_loss": t_loss,
+        "T_grad": t_grad,
+        "T": t_loss + t_grad,
+        "T_cs": t_cs,
+        "T_cs_split": t_cs_split,
+        "T_direction": t_dir,
+        "T_rademacher": t_rademacher,
+        "T_inputs": t_inputs,
+        "T_floor": t_floor,
+        "T_floor_split": t_floor_split,
+    }
 
 
 def closures(data: dict, claim=P.grad, loss=P.loss, wrt: str = "Theta"):
@@ -178,8 +197,12 @@ def speed(keys, anchors, gc: Gradcheck, budget: float, repeats: int) -> list[dic
         units = unit_times(size, data)
         unit.samples.append(units["T"])
         row = {"key": key, "n": size.n, "M": size.M, "in": size.n_in, "out": size.n_out, **units, "tools": {}}
-        row["tools"][FLOOR] = {"T": units["T_floor"] / units["T"], "seconds": units["T_floor"], "status": "ok",
-                               "calls": {"loss-complex": 1, "grad": 1}}
+        row["tools"][FLOOR] = {
+            "T": units["T_floor"] / units["T"],
+            "seconds": units["T_floor"],
+            "status": "ok",
+            "calls": {"loss-complex": 1, "grad": 1},
+        }
         for form, name in (("python", GC_PY), ("expr", GC_EXPR)):
             path = gc.write(f"speed_{key}_{form}", P.seed_spec(size, form=form))
             if key == keys[0]:
@@ -187,10 +210,17 @@ def speed(keys, anchors, gc: Gradcheck, budget: float, repeats: int) -> list[dic
             reps = repeats if size.n < 10**6 else max(2, repeats - 1)
             cpu, ratio, r = gc.timed(path, examples=EXAMPLES, repeats=reps, unit=unit)
             ex = max(r.examples, 1)
-            row["tools"][name] = {"T": ratio / ex, "seconds": cpu / ex, "cpu": cpu, "wall": r.wall, "examples": r.examples,
-                                  "status": "ok" if r.label == "pass" else f"verdict {r.label}",
-                                  "flagged": r.flagged, "reps": reps,
-                                  "calls": {k: v / ex for k, v in r.calls.items()}}
+            row["tools"][name] = {
+                "T": ratio / ex,
+                "seconds": cpu / ex,
+                "cpu": cpu,
+                "wall": r.wall,
+                "examples": r.examples,
+                "status": "ok" if r.label == "pass" else f"verdict {r.label}",
+                "flagged": r.flagged,
+                "reps": reps,
+                "calls": {k: v / ex for k, v in r.calls.items()},
+            }
             log(f"   {name:34s} {ratio / ex:9.2f} T per example  ({r.label}, {r.examples} examples, calls {r.calls})")
         for a in anchors:
             if not a.available:
@@ -209,15 +239,27 @@ def speed(keys, anchors, gc: Gradcheck, budget: float, repeats: int) -> list[dic
             timed = time_check(a.prepare(loss_of, claim_of, data["Theta"]), budget, unit)
             if timed.over_budget:
                 # the CPU seconds spent until the alarm: a lower bound of the check's cost
-                row["tools"][a.name] = {"status": "over budget", "T": timed.ratio, "seconds": timed.seconds,
-                                        "wall": timed.outcome.wall, "calls": timed.outcome.calls}
+                row["tools"][a.name] = {
+                    "status": "over budget",
+                    "T": timed.ratio,
+                    "seconds": timed.seconds,
+                    "wall": timed.outcome.wall,
+                    "calls": timed.outcome.calls,
+                }
                 last[a.name] = (size.n, timed.ratio, "over")
                 log(f"   {a.name:34s} > {budget:g} s budget (> {timed.ratio:.3g} T)")
                 continue
-            row["tools"][a.name] = {"T": timed.ratio, "seconds": timed.seconds, "reps": timed.reps,
-                                    "cold": timed.cold, "wall": timed.outcome.wall, "status": "ok",
-                                    "flagged": timed.outcome.flagged,
-                                    "message": timed.outcome.message, "calls": timed.outcome.calls}
+            row["tools"][a.name] = {
+                "T": timed.ratio,
+                "seconds": timed.seconds,
+                "reps": timed.reps,
+                "cold": timed.cold,
+                "wall": timed.outcome.wall,
+                "status": "ok",
+                "flagged": timed.outcome.flagged,
+                "message": timed.outcome.message,
+                "calls": timed.outcome.calls,
+            }
             last[a.name] = (size.n, timed.ratio, "ok")
             log(f"   {a.name:34s} {timed.ratio:9.2f} T  ({timed.reps} reps; flagged={timed.outcome.flagged})")
         row["T"], row["T_spread"], row["T_samples"] = unit.T, unit.spread, len(unit.samples)
@@ -311,11 +353,20 @@ def overhead(gc: Gradcheck, units12: dict, repeats: int) -> dict:
             fixeds.append(r5.cpu - e5 * slope)
         slope, fixed = statistics.median(slopes), statistics.median(fixeds)
         calls = {k: v / e50 for k, v in r50.calls.items()}
-        evals = (calls.get("loss", 0) * units12["T_loss"] + calls.get("loss-complex", 0) * units12["T_cs"]
-                 + calls.get("grad", 0) * units12["T_grad"])
-        out[name] = {"per_example_ms": 1e3 * slope, "fixed_ms": 1e3 * fixed, "user_code_ms": 1e3 * evals,
-                     "overhead_ms": 1e3 * (slope - evals), "examples": (e5, e50), "calls": calls,
-                     "slopes_ms": [1e3 * x for x in slopes]}
+        evals = (
+            calls.get("loss", 0) * units12["T_loss"]
+            + calls.get("loss-complex", 0) * units12["T_cs"]
+            + calls.get("grad", 0) * units12["T_grad"]
+        )
+        out[name] = {
+            "per_example_ms": 1e3 * slope,
+            "fixed_ms": 1e3 * fixed,
+            "user_code_ms": 1e3 * evals,
+            "overhead_ms": 1e3 * (slope - evals),
+            "examples": (e5, e50),
+            "calls": calls,
+            "slopes_ms": [1e3 * x for x in slopes],
+        }
         log(f"[overhead] {name}: {1e3 * slope:.3f} ms per example, fixed {1e3 * fixed:.1f} ms per check")
     return out
 
@@ -343,15 +394,22 @@ def sweep(anchors, gc: Gradcheck, key: str, epsilons, seeds: int, budget: float,
             hits[GC_PY][i] += r.flagged
             labels[GC_PY][i].add(r.label)
             if not float32:
-                r = gc.run(gc.write("sweep_f64_expr", P.seed_spec(size, regime, form="expr", factor=1 + eps)),
-                           seed=100 + s)
+                r = gc.run(
+                    gc.write("sweep_f64_expr", P.seed_spec(size, regime, form="expr", factor=1 + eps)), seed=100 + s
+                )
                 hits[GC_EXPR][i] += r.flagged
                 labels[GC_EXPR][i].add(r.label)
-        log(f"[sweep {'float32' if float32 else 'float64'}] seed {s}: " +
-            ", ".join(f"{k}={v}" for k, v in hits.items()))
+        log(
+            f"[sweep {'float32' if float32 else 'float64'}] seed {s}: " + ", ".join(f"{k}={v}" for k, v in hits.items())
+        )
     P.EPS_SCALE["eps"] = 0.0
-    return {"n": size.n, "epsilons": list(epsilons), "seeds": seeds, "hits": hits,
-            "labels": {k: [sorted(x) for x in v] for k, v in labels.items()}}
+    return {
+        "n": size.n,
+        "epsilons": list(epsilons),
+        "seeds": seeds,
+        "hits": hits,
+        "labels": {k: [sorted(x) for x in v] for k, v in labels.items()},
+    }
 
 
 def sensitivity_by_n(gc: Gradcheck, keys) -> list[dict]:
@@ -361,8 +419,10 @@ def sensitivity_by_n(gc: Gradcheck, keys) -> list[dict]:
     for key in keys:
         size = P.SIZES[key]
         row = {"n": size.n}
-        for tag, regime, epsilons in (("float64", P.Regime("plain"), [10.0 ** -k for k in range(5, 12)]),
-                                      ("float32", P.regimes(size)["float32"], [10.0 ** -k for k in range(0, 7)])):
+        for tag, regime, epsilons in (
+            ("float64", P.Regime("plain"), [10.0**-k for k in range(5, 12)]),
+            ("float32", P.regimes(size)["float32"], [10.0**-k for k in range(0, 7)]),
+        ):
             path = gc.write(f"byn_{key}_{tag}", P.seed_spec(size, regime, "grad_scaled"))
             smallest, missed = None, None
             for eps in epsilons:
@@ -372,8 +432,11 @@ def sensitivity_by_n(gc: Gradcheck, keys) -> list[dict]:
                     missed = (eps, r.label)
                     break
                 smallest = eps
-            row[tag] = {"smallest": smallest, "missed": missed[0] if missed else None,
-                        "missed_label": missed[1] if missed else ""}
+            row[tag] = {
+                "smallest": smallest,
+                "missed": missed[0] if missed else None,
+                "missed_label": missed[1] if missed else "",
+            }
         P.EPS_SCALE["eps"] = 0.0
         rows.append(row)
         log(f"[sensitivity by n] n = {size.n:,}: {row}")
@@ -412,8 +475,11 @@ def _named_index(r, shape) -> str:
     indices = [tuple(e.index) for e in entries if hasattr(e, "index")]
     text = " ".join([r.verdict.diagnosis, *r.verdict.lines])
     if indices:
-        return "yes (first entry listed)" if indices[0] == target else (
-            "listed" if target in indices else f"no ({indices[0]} listed first)")
+        return (
+            "yes (first entry listed)"
+            if indices[0] == target
+            else ("listed" if target in indices else f"no ({indices[0]} listed first)")
+        )
     pattern = f"[{target[0]}, {target[1]}]", f"({target[0]}, {target[1]})"
     return "yes (in the text)" if any(p in text for p in pattern) else "no"
 
@@ -436,9 +502,16 @@ def large_failures(anchors, gc: Gradcheck, keys, budget: float) -> list[dict]:
             failing = getattr(v, "failing", None)
             f_evals = getattr(getattr(failing, "finding", None), "evaluations", None)
             row["tools"][GC_PY] = {
-                "flagged": r.flagged, "label": r.label, "T": r.cpu / T, "cpu": r.cpu, "wall": r.wall,
-                "verdict_seconds": getattr(v, "seconds", None), "calls": r.calls, "evaluations": r.evaluations,
-                "finding_evaluations": f_evals, "examples": r.examples,
+                "flagged": r.flagged,
+                "label": r.label,
+                "T": r.cpu / T,
+                "cpu": r.cpu,
+                "wall": r.wall,
+                "verdict_seconds": getattr(v, "seconds", None),
+                "calls": r.calls,
+                "evaluations": r.evaluations,
+                "finding_evaluations": f_evals,
+                "examples": r.examples,
                 "diagnosis": getattr(v, "diagnosis", r.error),
                 "index": _named_index(r, (size.n_in, size.n_out)) if bug.startswith("one entry") and v else "",
             }
@@ -458,8 +531,13 @@ def large_failures(anchors, gc: Gradcheck, keys, budget: float) -> list[dict]:
                 if o.over_budget and a.name.startswith("torch") and o.calls.get("loss", 0) > 10:
                     # fast_mode only falls back to the slow (full-Jacobian) path after it has failed
                     flagged, note = True, f"flagged; its message recomputes the full Jacobian: > {limit:g} s"
-                row["tools"][a.name] = {"flagged": flagged, "T": o.seconds / T, "over_budget": o.over_budget,
-                                        "note": note, "calls": o.calls}
+                row["tools"][a.name] = {
+                    "flagged": flagged,
+                    "T": o.seconds / T,
+                    "over_budget": o.over_budget,
+                    "note": note,
+                    "calls": o.calls,
+                }
                 log(f"   {a.name}: flagged={flagged} {o.seconds / T:.1f} T {note[:80]}")
             row["T"], row["T_spread"] = unit.T, unit.spread
             rows.append(row)
@@ -505,8 +583,10 @@ def false_alarms(anchors, gc: Gradcheck, key: str, seeds: int, budget: float, sp
         _record(row, GC_PY, gc.run(gc.write("fa_spd_py", P.spd_spec(spd_p, cond)), seed=500 + s))
         _record(row, GC_EXPR, gc.run(gc.write("fa_spd_expr", P.spd_spec(spd_p, cond, "expr")), seed=500 + s))
     out["rows"][name] = row
-    out["notes"][name] = (f"logdet(S) + v^T S^-1 v, S: {spd_p} x {spd_p} SPD with eigenvalues log-spaced "
-                          f"from 1 to 1/{cond:.0e} (n = {spd_p * spd_p})")
+    out["notes"][name] = (
+        f"logdet(S) + v^T S^-1 v, S: {spd_p} x {spd_p} SPD with eigenvalues log-spaced "
+        f"from 1 to 1/{cond:.0e} (n = {spd_p * spd_p})"
+    )
     log(f"[false alarms] {name}: {row}")
     return out
 
@@ -578,8 +658,9 @@ def suite(tmp: Path, quick: bool) -> dict:
     if quick:
         return out
     report = tmp / "gallery_report"
-    out["gallery_s"], proc = _wall(cmd + ["check", str(ROOT / "specs"), "--seed", "1", "--report", str(report)], tmp,
-                                   cpu=cpu, key="gallery_s")
+    out["gallery_s"], proc = _wall(
+        cmd + ["check", str(ROOT / "specs"), "--seed", "1", "--report", str(report)], tmp, cpu=cpu, key="gallery_s"
+    )
     out["gallery_exit"] = proc.returncode
     out["gallery_summary"] = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-300:]
     out["gallery_examples"], out["gallery_claims"] = _examples_from_report(report)
@@ -590,8 +671,9 @@ def suite(tmp: Path, quick: bool) -> dict:
     for i in range(50):
         (folder / f"suite_{i:02d}.yaml").write_text(P.small_spec(i))
     report = tmp / "suite_report"
-    out["suite50_s"], proc = _wall(cmd + ["check", str(folder), "--seed", "1", "--report", str(report)], tmp,
-                                   cpu=cpu, key="suite50_s")
+    out["suite50_s"], proc = _wall(
+        cmd + ["check", str(folder), "--seed", "1", "--report", str(report)], tmp, cpu=cpu, key="suite50_s"
+    )
     out["suite50_exit"] = proc.returncode
     out["suite50_summary"] = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-300:]
     out["suite50_examples"], out["suite50_claims"] = _examples_from_report(report)
@@ -603,8 +685,10 @@ def suite(tmp: Path, quick: bool) -> dict:
 def _pytest(tmp: Path, cpu: dict) -> dict:
     import importlib.util
 
-    out = {"plugin": importlib.util.find_spec("gradcheck.pytest_plugin") is not None,
-           "xdist": importlib.util.find_spec("xdist") is not None}
+    out = {
+        "plugin": importlib.util.find_spec("gradcheck.pytest_plugin") is not None,
+        "xdist": importlib.util.find_spec("xdist") is not None,
+    }
     if not out["plugin"]:
         return out
     base = [sys.executable, "-m", "pytest", "specs", "-q", "-p", "no:cacheprovider", "--gradcheck-seed", "1"]
@@ -613,8 +697,9 @@ def _pytest(tmp: Path, cpu: dict) -> dict:
     _, proc = _wall([sys.executable, "-X", "importtime"] + base[1:] + ["--collect-only"], ROOT)
     out["collect_heavy_imports"] = _heavy_imports(proc.stderr)
     # Hypothesis's own pytest plugin (entry point "hypothesispytest") may import it: tell them apart
-    _, proc = _wall([sys.executable, "-X", "importtime"] + base[1:] + ["--collect-only", "-p", "no:hypothesispytest"],
-                    ROOT)
+    _, proc = _wall(
+        [sys.executable, "-X", "importtime"] + base[1:] + ["--collect-only", "-p", "no:hypothesispytest"], ROOT
+    )
     out["collect_heavy_imports_without_hypothesis_plugin"] = _heavy_imports(proc.stderr)
     for workers in ("0", "2") if out["xdist"] else ("0",):
         args = base + (["-n", workers] if out["xdist"] else [])
@@ -632,10 +717,14 @@ def _pytest(tmp: Path, cpu: dict) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small n only, one seed: a smoke test under 2 minutes")
-    parser.add_argument("--sizes", nargs="+", choices=list(P.SIZES), help="sizes n to time (default: all; --quick: 12 1e3)")
+    parser.add_argument(
+        "--sizes", nargs="+", choices=list(P.SIZES), help="sizes n to time (default: all; --quick: 12 1e3)"
+    )
     parser.add_argument("--budget", type=float, help="wall-clock seconds per anchor check (default 60; --quick 10)")
     parser.add_argument("--seeds", type=int, help="seeds per cell of the sweeps and false-alarm table (default 3)")
-    parser.add_argument("--out", default=str(BENCH / "RESULTS.md"), help="the Markdown report (default bench/RESULTS.md)")
+    parser.add_argument(
+        "--out", default=str(BENCH / "RESULTS.md"), help="the Markdown report (default bench/RESULTS.md)"
+    )
     parser.add_argument("--json", help="raw numbers (default: results.json beside --out)")
     parser.add_argument("--no-suite", action="store_true", help="skip the CLI / gallery / pytest wall times")
     args = parser.parse_args(argv)
@@ -662,19 +751,24 @@ def main(argv=None) -> int:
         results["overhead"] = overhead(gc, units12, repeats)
         largest = keys[-1]
         results["memory"] = memory_peak(gc, largest)
-        results["profile"] = [profile(gc, "12", "python", examples=50), profile(gc, "12", "expr", examples=50),
-                              profile(gc, largest, "python"), profile(gc, largest, "expr")]
+        results["profile"] = [
+            profile(gc, "12", "python", examples=50),
+            profile(gc, "12", "expr", examples=50),
+            profile(gc, largest, "python"),
+            profile(gc, largest, "expr"),
+        ]
         mid = "1e2" if quick else "1e3"  # where the sweeps, bugs and false alarms run
-        eps64 = [10.0 ** -k for k in range(1, 11)]
-        eps32 = [10.0 ** -k for k in range(1, 8)]
+        eps64 = [10.0**-k for k in range(1, 11)]
+        eps32 = [10.0**-k for k in range(1, 8)]
         results["sweep64"] = sweep(anchors, gc, mid, eps64, seeds, budget, float32=False)
         results["sweep32"] = sweep(anchors, gc, mid, eps32, seeds, budget, float32=True)
         results["sensitivity_by_n"] = sensitivity_by_n(gc, [k for k in keys if k != "12"] or ["1e3"])
         results["bugs"] = bugs(anchors, gc, mid, seeds, budget)
         fail_keys = [k for k in ("1e5", "1e6") if k in keys]
         results["large_failures"] = large_failures(anchors, gc, fail_keys, budget) if fail_keys else []
-        results["false_alarms"] = false_alarms(anchors, gc, mid, max(seeds, 2 if quick else 5), budget,
-                                               spd_p=10, cond=1e8)
+        results["false_alarms"] = false_alarms(
+            anchors, gc, mid, max(seeds, 2 if quick else 5), budget, spd_p=10, cond=1e8
+        )
         results["suite"] = {} if args.no_suite else suite(tmp, quick)
     results["machine"]["load_end"] = os.getloadavg()
     results["machine"]["pressure_end"] = _pressure()

@@ -43,8 +43,9 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     for name, text in dim_relations(f.factor, sizes):
         lo, hi = problem.dim_ranges[name]
         others = {v for k, v in sizes.items() if k != name}
-        choices = [v for v in range(lo, hi + 1) if v != sizes[name] and v not in others] or \
-                  [v for v in range(lo, hi + 1) if v != sizes[name]]
+        choices = [v for v in range(lo, hi + 1) if v != sizes[name] and v not in others] or [
+            v for v in range(lo, hi + 1) if v != sizes[name]
+        ]
         if not choices:
             continue
         alt = Sample({**sizes, name: choices[0]}, failing.sample.seed)
@@ -55,10 +56,15 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
         if g.label != "scaled" or g.factor is None:
             continue
         if abs(g.factor - relation_value(text, alt.sizes)) <= 1e-9 * abs(g.factor):
-            hint = factor_hint(f.factor, text) + f" (factor {f.factor:g} at {name} = {sizes[name]}, {g.factor:g} at {name} = {choices[0]})"
+            hint = (
+                factor_hint(f.factor, text)
+                + f" (factor {f.factor:g} at {name} = {sizes[name]}, {g.factor:g} at {name} = {choices[0]})"
+            )
             return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (hint,) + tuple(f.lines[1:])}))
         if abs(g.factor - f.factor) <= 1e-9 * abs(f.factor):
-            line = f.lines[0] + f" (the factor stays {f.factor:g} when {name} changes from {sizes[name]} to {choices[0]})"
+            line = (
+                f.lines[0] + f" (the factor stays {f.factor:g} when {name} changes from {sizes[name]} to {choices[0]})"
+            )
             return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (line,) + tuple(f.lines[1:])}))
     return failing
 
@@ -73,8 +79,17 @@ def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, 
     return name_shape(shape, sizes)
 
 
-def _fixed_examples(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, oracle: OracleChoice, seed: int,
-                    records: list[ExampleRecord], invalid: list[str], db, digest: bytes) -> None:
+def _fixed_examples(
+    problem: Problem,
+    plan: ClaimPlan,
+    cfg: CheckSettings,
+    oracle: OracleChoice,
+    seed: int,
+    records: list[ExampleRecord],
+    invalid: list[str],
+    db,
+    digest: bytes,
+) -> None:
     """Every dim fixed: an example is only the arrays' seed, nothing shrinks, and any failing
     seed is as small as another, so the examples are a plain loop over seeds (no Hypothesis
     engine per example). Like Hypothesis: seed 0 first, a failing seed saved in the example
@@ -121,7 +136,8 @@ def _fixed_examples(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, oracl
 
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
-    from hypothesis import HealthCheck, Phase, Verbosity, given, reject, seed as hseed, settings
+    from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+    from hypothesis import seed as hseed
     from hypothesis.database import DirectoryBasedExampleDatabase
     from hypothesis.errors import Unsatisfiable
 
@@ -130,11 +146,20 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     started = time.perf_counter()
     spec = problem.spec
     seed = claim_seed(cfg.seed, spec.name, plan)
-    common = dict(spec=spec.name, path=spec.path, claim=plan.claim.name, wrt=plan.wrt, kind=plan.kind_word,
-                  node=plan.claim.node, location=plan.claim.location, expect=plan.claim.expect,
-                  expected_shape=shape_str(plan.expected_shape),
-                  claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
-                  seed=cfg.seed, what=plan.what)
+    common = dict(
+        spec=spec.name,
+        path=spec.path,
+        claim=plan.claim.name,
+        wrt=plan.wrt,
+        kind=plan.kind_word,
+        node=plan.claim.node,
+        location=plan.claim.location,
+        expect=plan.claim.expect,
+        expected_shape=shape_str(plan.expected_shape),
+        claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
+        seed=cfg.seed,
+        what=plan.what,
+    )
 
     from .errors import SpecError
     from .problem.callables import resolve
@@ -144,18 +169,35 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         for ref in refs:
             resolve(ref)
     except SpecError as err:
-        return Verdict(**common, verdict="error", diagnosis=err.message, lines=(str(err),) if err.hint is None else (str(err.location), err.hint),
-                       max_rel_error=float("nan"), examples=0, seconds=time.perf_counter() - started)
+        return Verdict(
+            **common,
+            verdict="error",
+            diagnosis=err.message,
+            lines=(str(err),) if err.hint is None else (str(err.location), err.hint),
+            max_rel_error=float("nan"),
+            examples=0,
+            seconds=time.perf_counter() - started,
+        )
 
     if plan.static is not None and not plan.static.transposed:
         sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed)
         bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
         lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
-        finding = Finding("shape-mismatch", plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle="")
+        finding = Finding(
+            "shape-mismatch", plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle=""
+        )
         record = ExampleRecord(0, sizes, 0, finding, shrunk=True)
-        return Verdict(**common, verdict="shape-mismatch", diagnosis=plan.static.lines[0], lines=lines[1:],
-                       max_rel_error=float("nan"), examples=0, failing=record, records=(record,),
-                       seconds=time.perf_counter() - started)
+        return Verdict(
+            **common,
+            verdict="shape-mismatch",
+            diagnosis=plan.static.lines[0],
+            lines=lines[1:],
+            max_rel_error=float("nan"),
+            examples=0,
+            failing=record,
+            records=(record,),
+            seconds=time.perf_counter() - started,
+        )
 
     records: list[ExampleRecord] = []
     oracle = OracleChoice(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
@@ -182,11 +224,21 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
 
     db = DirectoryBasedExampleDatabase(".hypothesis/gradcheck") if cfg.database else None
     digest = f"gradcheck\0{spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
-    phases = [Phase.explicit] + ([Phase.reuse] if db is not None else []) + [Phase.generate] + ([Phase.shrink] if ranged else [])
+    phases = (
+        [Phase.explicit]
+        + ([Phase.reuse] if db is not None else [])
+        + [Phase.generate]
+        + ([Phase.shrink] if ranged else [])
+    )
     inner._hypothesis_internal_add_digest = digest
     test = settings(
-        max_examples=cfg.examples, deadline=None, database=db, derandomize=False,
-        suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False,
+        max_examples=cfg.examples,
+        deadline=None,
+        database=db,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
         phases=phases,
     )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes()))(inner)))
 
@@ -199,11 +251,19 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
             else:
                 _fixed_examples(problem, plan, cfg, oracle, seed, records, invalid, db, digest)
     except ClaimTimeout:
-        return Verdict(**common, verdict="error", diagnosis=f"timed out after {cfg.timeout:g} s",
-                       lines=(f"{len(records)} examples finished before the limit; a hung or very slow claim?",
-                              "raise the limit with --timeout SECONDS (0 = none)"),
-                       max_rel_error=float("nan"), examples=len(records), records=tuple(records),
-                       seconds=time.perf_counter() - started)
+        return Verdict(
+            **common,
+            verdict="error",
+            diagnosis=f"timed out after {cfg.timeout:g} s",
+            lines=(
+                f"{len(records)} examples finished before the limit; a hung or very slow claim?",
+                "raise the limit with --timeout SECONDS (0 = none)",
+            ),
+            max_rel_error=float("nan"),
+            examples=len(records),
+            records=tuple(records),
+            seconds=time.perf_counter() - started,
+        )
     except _Failed as exc:
         failing = exc
     except Unsatisfiable:
@@ -223,7 +283,9 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
             final = Finding("inconclusive", f"the failing example could not be re-checked: {exc}")
         failing = _Failed(failing.sample, final)
         if final.label in ("pass", "inconclusive"):
-            records.append(ExampleRecord(len(records), dict(failing.sample.sizes), failing.sample.seed, final, shrunk=True))
+            records.append(
+                ExampleRecord(len(records), dict(failing.sample.sizes), failing.sample.seed, final, shrunk=True)
+            )
             failing = None
     if failing is not None and failing.finding.label == "scaled" and failing.finding.factor is not None:
         failing = _refine_factor(problem, plan, failing, cfg, oracle)
@@ -234,15 +296,33 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         claimed_shape = common["claimed_shape"]
         if not claimed_shape and f.claimed_shape is not None:
             claimed_shape = _symbolic_claimed(plan, tuple(f.claimed_shape), failing.sample.sizes)
-        return Verdict(**{**common, "claimed_shape": claimed_shape}, verdict=f.label, diagnosis=f.summary,
-                       lines=f.lines, max_rel_error=f.max_rel_error, examples=examples, factor=f.factor,
-                       oracle=f.oracle, entries=f.entries, failing=record, records=tuple(records),
-                       notes=f.notes, seconds=seconds)
+        return Verdict(
+            **{**common, "claimed_shape": claimed_shape},
+            verdict=f.label,
+            diagnosis=f.summary,
+            lines=f.lines,
+            max_rel_error=f.max_rel_error,
+            examples=examples,
+            factor=f.factor,
+            oracle=f.oracle,
+            entries=f.entries,
+            failing=record,
+            records=tuple(records),
+            notes=f.notes,
+            seconds=seconds,
+        )
     if unsatisfiable or not records:
         reason = invalid[-1] if invalid else "no valid example could be drawn"
-        return Verdict(**common, verdict="inconclusive",
-                       diagnosis=f"no valid example: {reason} (declare a domain for the inputs?)", lines=(),
-                       max_rel_error=float("nan"), examples=examples, records=tuple(records), seconds=seconds)
+        return Verdict(
+            **common,
+            verdict="inconclusive",
+            diagnosis=f"no valid example: {reason} (declare a domain for the inputs?)",
+            lines=(),
+            max_rel_error=float("nan"),
+            examples=examples,
+            records=tuple(records),
+            seconds=seconds,
+        )
     passes = [r for r in records if r.finding.label == "pass"]
     unsure = [r for r in records if r.finding.label == "inconclusive"]
     notes = sorted({n for r in records for n in r.finding.notes})
@@ -250,12 +330,30 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     oracle_used = ", ".join(sorted({r.finding.oracle for r in records if r.finding.oracle}))
     if unsure and len(unsure) >= len(passes):
         f = unsure[0].finding
-        return Verdict(**common, verdict="inconclusive", diagnosis=f.summary,
-                       lines=f.lines + (f"{len(unsure)} of {len(records)} examples inconclusive",),
-                       max_rel_error=rel, examples=examples, oracle=oracle_used, failing=unsure[0],
-                       records=tuple(records), notes=tuple(notes), seconds=seconds)
+        return Verdict(
+            **common,
+            verdict="inconclusive",
+            diagnosis=f.summary,
+            lines=f.lines + (f"{len(unsure)} of {len(records)} examples inconclusive",),
+            max_rel_error=rel,
+            examples=examples,
+            oracle=oracle_used,
+            failing=unsure[0],
+            records=tuple(records),
+            notes=tuple(notes),
+            seconds=seconds,
+        )
     if unsure:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
-    return Verdict(**common, verdict="pass", diagnosis=f"agrees on {len(passes)} examples", lines=(),
-                   max_rel_error=rel, examples=examples, oracle=oracle_used, records=tuple(records),
-                   notes=tuple(notes), seconds=seconds)
+    return Verdict(
+        **common,
+        verdict="pass",
+        diagnosis=f"agrees on {len(passes)} examples",
+        lines=(),
+        max_rel_error=rel,
+        examples=examples,
+        oracle=oracle_used,
+        records=tuple(records),
+        notes=tuple(notes),
+        seconds=seconds,
+    )

@@ -27,27 +27,44 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 all claims as expected, 1 a claim is not, 2 a spec cannot be read",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = sub.add_parser("check", help="check the claims of spec files (a folder: every .yaml/.yml in it)",
-                           description="Check every claim in the given spec files or folders.")
+    check = sub.add_parser(
+        "check",
+        help="check the claims of spec files (a folder: every .yaml/.yml in it)",
+        description="Check every claim in the given spec files or folders.",
+    )
     check.add_argument("paths", nargs="+", metavar="PATH")
     for opt in OPTIONS:
         check.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
     talk = check.add_mutually_exclusive_group()
-    talk.add_argument("-q", "--quiet", action="store_true",
-                      help="only unexpected results, failure blocks and the summary line (no progress lines)")
-    talk.add_argument("-v", "--verbose", action="store_true",
-                      help="also the failure blocks of expected failures, and every note")
+    talk.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="only unexpected results, failure blocks and the summary line (no progress lines)",
+    )
+    talk.add_argument(
+        "-v", "--verbose", action="store_true", help="also the failure blocks of expected failures, and every note"
+    )
 
-    report = sub.add_parser("report", help="redraw report.html, summary.md and junit.xml from an earlier --report DIR",
-                            description="Render the pages of a report folder again from its summary.csv and "
-                                        "details.json, without re-running the checks.")
+    report = sub.add_parser(
+        "report",
+        help="redraw report.html, summary.md and junit.xml from an earlier --report DIR",
+        description="Render the pages of a report folder again from its summary.csv and "
+        "details.json, without re-running the checks.",
+    )
     report.add_argument("directory", metavar="DIR")
-    report.add_argument("--all-figures", action="store_true",
-                        help="draw a picture for every expected failure too (default: the first 12)")
+    report.add_argument(
+        "--all-figures",
+        action="store_true",
+        help="draw a picture for every expected failure too (default: the first 12)",
+    )
 
-    diff = sub.add_parser("diff", help="the claims whose verdict changed between two report folders",
-                          description="Compare two report folders (from --report) claim by claim, regressions "
-                                      "first; writes diff.md into NEW. Exits 1 when a claim that passed now fails.")
+    diff = sub.add_parser(
+        "diff",
+        help="the claims whose verdict changed between two report folders",
+        description="Compare two report folders (from --report) claim by claim, regressions "
+        "first; writes diff.md into NEW. Exits 1 when a claim that passed now fails.",
+    )
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")

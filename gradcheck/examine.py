@@ -24,8 +24,8 @@ import numpy as np
 
 from .diagnosis.compare import Names, diagnose
 from .diagnosis.directional import directional_diagnosis
-from .limits import user_traceback
 from .expr.dims import bind_shape, shape_str
+from .limits import user_traceback
 from .oracle import complex_step, finite_diff
 from .oracle.batch import MEMORY_BUDGET_MIB, Batchable, chunk_for
 from .oracle.choice import OracleChoice, cross_check, step_curve
@@ -80,12 +80,14 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
     target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
     axes = tuple(str(d) for d in plan.expected_shape)
     truth = {"gradient": "the gradient", "vjp": "the true vjp (J^T G)", "jvp": "the true jvp (J V)"}[plan.kind_word]
-    return Names(target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes,
-                 truth=truth)
+    return Names(
+        target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes, truth=truth
+    )
 
 
-def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice,
-            explain: bool = True) -> Finding:
+def examine(
+    problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool = True
+) -> Finding:
     """Check one example; never raises except :class:`InvalidSample`.
 
     numpy's floating-point warnings are silenced here: a log(0) in a claim is reported as a
@@ -101,8 +103,9 @@ def examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSetting
 PENDING = "fails the directional check (diagnosis pending)"
 
 
-def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice,
-             explain: bool) -> Finding:
+def _examine(
+    problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool
+) -> Finding:
     try:
         bound = bind(problem, sample)
     except Exception as exc:
@@ -160,8 +163,16 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
     excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
     rel = _rel(claimed_d, oracle_d)
     if np.all(excess <= 1):
-        return Finding("pass", "agrees along every direction", max_rel_error=rel, oracle=method,
-                       oracle_error=float(np.max(oracle_err)), evaluations=evals, directions=k, notes=note)
+        return Finding(
+            "pass",
+            "agrees along every direction",
+            max_rel_error=rel,
+            oracle=method,
+            oracle_error=float(np.max(oracle_err)),
+            evaluations=evals,
+            directions=k,
+            notes=note,
+        )
 
     # --- expensive path: rounding estimates, second oracle, full gradient, diagnosis -------
     names = _names(problem, plan, bound.sizes)
@@ -185,30 +196,54 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
                 c64 = None  # the formula agrees: the float32 rounding decides, below
             else:
                 c, claimed_d, dot_err, skip_rounding = c64, d64, err64, True
-                note = note + ("judged by the claim's own code on the same values in float64 (it differs from the "
-                               "float32 result only by rounding)",)
+                note = note + (
+                    "judged by the claim's own code on the same values in float64 (it differs from the "
+                    "float32 result only by rounding)",
+                )
     claim_err = np.zeros(c.shape) if skip_rounding else _claim_rounding(bound, plan, extra, c, sample, eps)
     oracle_err2 = oracle_err.copy()
-    if not isinstance(problem.spec.loss, PythonRef) and method == "complex-step" and not (skip_rounding or skip_oracle_rounding):
+    if (
+        not isinstance(problem.spec.loss, PythonRef)
+        and method == "complex-step"
+        and not (skip_rounding or skip_oracle_rounding)
+    ):
         for j, v in enumerate(dirs):
-            oracle_err2[j] = max(oracle_err2[j], float(_cs_rounding(bound, plan, claim, extra, x, v, oracle_d[j], sample,
-                                                                   getattr(f, "chunk", RUNS))))
+            oracle_err2[j] = max(
+                oracle_err2[j],
+                float(_cs_rounding(bound, plan, claim, extra, x, v, oracle_d[j], sample, getattr(f, "chunk", RUNS))),
+            )
     dot_err2 = dot_err + np.array([projected_error(claim_err, v) for v in dirs])
     excess2 = tol.excess(claimed_d, oracle_d, dot_err2, oracle_err2, typical)
     if np.all(excess2 <= 1):
-        return Finding("pass", "agrees within its own rounding error", max_rel_error=rel, oracle=method,
-                       oracle_error=float(np.max(oracle_err2)), evaluations=evals, directions=k,
-                       notes=note + ("passed only after accounting for the claim's rounding error",))
+        return Finding(
+            "pass",
+            "agrees within its own rounding error",
+            max_rel_error=rel,
+            oracle=method,
+            oracle_error=float(np.max(oracle_err2)),
+            evaluations=evals,
+            directions=k,
+            notes=note + ("passed only after accounting for the claim's rounding error",),
+        )
     worst = int(np.argmax(excess2))
     if method == "finite-difference":
         # the only oracle is finite differences (code that is not complex-step safe): next to a kink
         # the example cannot decide, and Hypothesis draws on
-        summary, line, used = _kink_adjacent(plan, f, x, dirs[worst], oracle_d[worst], oracle_err2[worst],
-                                             claimed_d[worst])
+        summary, line, used = _kink_adjacent(
+            plan, f, x, dirs[worst], oracle_d[worst], oracle_err2[worst], claimed_d[worst]
+        )
         evals += used
         if summary is not None:
-            return Finding("inconclusive", summary, lines=(line,), max_rel_error=rel, oracle=method,
-                           evaluations=evals, directions=k, notes=note)
+            return Finding(
+                "inconclusive",
+                summary,
+                lines=(line,),
+                max_rel_error=rel,
+                oracle=method,
+                evaluations=evals,
+                directions=k,
+                notes=note,
+            )
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
     if method == "complex-step":
@@ -218,42 +253,87 @@ def _examine(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettin
         # finite differences only get a say where they are informative: near-singular inputs or
         # steps that leave the domain make them useless, not the complex step wrong
         informative = finite_diff.informative(fd)
-        disagree = abs(fd_v - oracle_d[worst]) > (SAFETY * (fd_e + oracle_err2[worst]) + tol.rtol * abs(oracle_d[worst])
-                                                  + 1e-7 * abs(oracle_d[worst]))
+        disagree = abs(fd_v - oracle_d[worst]) > (
+            SAFETY * (fd_e + oracle_err2[worst]) + tol.rtol * abs(oracle_d[worst]) + 1e-7 * abs(oracle_d[worst])
+        )
         if informative and disagree:
             claim_matches_fd = abs(claimed_d[worst] - fd_v) <= SAFETY * (fd_e + dot_err2[worst]) + 1e-7 * abs(fd_v)
             if claim_matches_fd:
-                return Finding("inconclusive",
-                               f"the oracles disagree: complex step gives {oracle_d[worst]:.10g}, finite differences "
-                               f"{fd_v:.10g} ± {fd_e:.2g} along the same direction, and the claim ({claimed_d[worst]:.10g}) "
-                               f"sides with finite differences",
-                               lines=("the loss may not be analytic here (a kink: relu, abs, maximum), or complex "
-                                      "arithmetic does not continue it (conjugation, abs of a complex value)",),
-                               max_rel_error=rel, oracle="complex-step+finite-difference", evaluations=evals, directions=k)
-            note = note + (f"finite differences disagree with the complex step here ({fd_v:.6g} ± {fd_e:.2g}), "
-                           f"but the claim matches neither",)
+                return Finding(
+                    "inconclusive",
+                    f"the oracles disagree: complex step gives {oracle_d[worst]:.10g}, finite differences "
+                    f"{fd_v:.10g} ± {fd_e:.2g} along the same direction, and the claim ({claimed_d[worst]:.10g}) "
+                    f"sides with finite differences",
+                    lines=(
+                        "the loss may not be analytic here (a kink: relu, abs, maximum), or complex "
+                        "arithmetic does not continue it (conjugation, abs of a complex value)",
+                    ),
+                    max_rel_error=rel,
+                    oracle="complex-step+finite-difference",
+                    evaluations=evals,
+                    directions=k,
+                )
+            note = note + (
+                f"finite differences disagree with the complex step here ({fd_v:.6g} ± {fd_e:.2g}), "
+                f"but the claim matches neither",
+            )
         elif not informative:
             if oracle.guard:  # user code whose complex step no finite difference has yet confirmed
-                return Finding("inconclusive",
-                               f"the complex step of this Python code is unconfirmed here: finite differences are not "
-                               f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
-                               lines=("a kink (abs, maximum, a branch) may lie next to the drawn point; other examples "
-                                      "decide",),
-                               max_rel_error=rel, oracle="complex-step+finite-difference", evaluations=evals, directions=k)
+                return Finding(
+                    "inconclusive",
+                    f"the complex step of this Python code is unconfirmed here: finite differences are not "
+                    f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
+                    lines=("a kink (abs, maximum, a branch) may lie next to the drawn point; other examples decide",),
+                    max_rel_error=rel,
+                    oracle="complex-step+finite-difference",
+                    evaluations=evals,
+                    directions=k,
+                )
             note = note + (f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})",)
     if c.size <= FULL_GRADIENT_LIMIT:
         g_est = oracle.gradient(f, x)
         evals += g_est.evaluations
         finding = diagnose(c, g_est.value, tol, names, claim_err * 1.0, g_est.error)
         if finding.label == "pass":
-            return Finding("inconclusive", "directional check failed but every entry agrees within tolerance",
-                           max_rel_error=rel, oracle=g_est.method, evaluations=evals, directions=k)
+            return Finding(
+                "inconclusive",
+                "directional check failed but every entry agrees within tolerance",
+                max_rel_error=rel,
+                oracle=g_est.method,
+                evaluations=evals,
+                directions=k,
+            )
         evidence = step_curve(f, x, dirs[worst], oracle_d[worst], oracle_err2[worst], c, g_est.value)
-        return Finding(**{**finding.__dict__, "oracle": g_est.method, "evaluations": evals + len(evidence.steps) * 2,
-                          "directions": k, "oracle_error": float(np.max(oracle_err2)), "notes": note,
-                          "evidence": evidence})
-    finding = directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err2, oracle_err2, names, rel, method,
-                                    evals, k, x, f=f, oracle=oracle, claim_err=claim_err, sample=sample)
+        return Finding(
+            **{
+                **finding.__dict__,
+                "oracle": g_est.method,
+                "evaluations": evals + len(evidence.steps) * 2,
+                "directions": k,
+                "oracle_error": float(np.max(oracle_err2)),
+                "notes": note,
+                "evidence": evidence,
+            }
+        )
+    finding = directional_diagnosis(
+        c,
+        dirs,
+        claimed_d,
+        oracle_d,
+        tol,
+        dot_err2,
+        oracle_err2,
+        names,
+        rel,
+        method,
+        evals,
+        k,
+        x,
+        f=f,
+        oracle=oracle,
+        claim_err=claim_err,
+        sample=sample,
+    )
     return Finding(**{**finding.__dict__, "notes": tuple(finding.notes) + note})
 
 
@@ -278,8 +358,11 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
             return np.sum(out, axis=tuple(range(1, out.ndim)))
 
         return Batchable(one, many, chunk), {claim.cotangent: u}
-    return Batchable(lambda z: bound.node_local(claim.node, plan.wrt, z),
-                     lambda z: bound.node_local_many(claim.node, plan.wrt, z), chunk), {}
+    return Batchable(
+        lambda z: bound.node_local(claim.node, plan.wrt, z),
+        lambda z: bound.node_local_many(claim.node, plan.wrt, z),
+        chunk,
+    ), {}
 
 
 def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
@@ -290,8 +373,9 @@ def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
     return claimed, error
 
 
-def _kink_adjacent(plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: float,
-                   claimed_value: float) -> tuple[str | None, str, int]:
+def _kink_adjacent(
+    plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
+) -> tuple[str | None, str, int]:
     """When finite differences are the only oracle: (summary, line, evaluations spent), with a
     summary only if a kink next to x makes the example undecidable.
 
@@ -302,21 +386,28 @@ def _kink_adjacent(plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: 
     fine = finite_diff.directional(f, x, v, step_scale=0.01)
     used = fine.evaluations
     if abs(float(fine.value) - oracle_value) > SAFETY * (float(fine.error) + oracle_error) + 1e-9 * abs(oracle_value):
-        return (f"kink-adjacent: finite differences change with the step ({oracle_value:.10g} vs "
-                f"{float(fine.value):.10g} with a 100x smaller step), so this example cannot decide",
-                "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the "
-                "finite-difference step", used)
+        return (
+            f"kink-adjacent: finite differences change with the step ({oracle_value:.10g} vs "
+            f"{float(fine.value):.10g} with a 100x smaller step), so this example cannot decide",
+            "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the finite-difference step",
+            used,
+        )
     if plan.claim.kind == "jvp" or np.ndim(oracle_value) != 0:
         return None, "", used
     fwd, bwd = finite_diff.one_sided(f, x, v)
     used += 3
     jump = abs(fwd - bwd)
-    if jump > SAFETY * (float(fine.error) + oracle_error) and \
-            min(abs(claimed_value - fwd), abs(claimed_value - bwd)) <= 0.1 * jump:
-        return (f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
-                f"and the claim ({claimed_value:.10g}) matches one side, so this example cannot decide",
-                "the code is not complex-step safe and a kink (relu, abs, maximum) lies closer to the "
-                "drawn point than the finite-difference steps", used)
+    if (
+        jump > SAFETY * (float(fine.error) + oracle_error)
+        and min(abs(claimed_value - fwd), abs(claimed_value - bwd)) <= 0.1 * jump
+    ):
+        return (
+            f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
+            f"and the claim ({claimed_value:.10g}) matches one side, so this example cannot decide",
+            "the code is not complex-step safe and a kink (relu, abs, maximum) lies closer to the "
+            "drawn point than the finite-difference steps",
+            used,
+        )
     return None, "", used
 
 
@@ -407,8 +498,11 @@ def _not_finite(c: np.ndarray, names: Names) -> Finding:
         return Finding("error", f"the claim returned {c.dtype} values, not real numbers")
     bad = ~np.isfinite(c)
     where = [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(bad))][:5]
-    return Finding("not-finite", f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",
-                   claimed_shape=tuple(c.shape))
+    return Finding(
+        "not-finite",
+        f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",
+        claimed_shape=tuple(c.shape),
+    )
 
 
 def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Finding:
@@ -417,11 +511,16 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
         if g is not None:
             finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)
             evidence = Evidence(claimed=c.astype(np.float64), truth=g.value)
-            return Finding(**{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations, "evidence": evidence})
+            return Finding(
+                **{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations, "evidence": evidence}
+            )
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
-    return Finding("shape-mismatch",
-                   f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
-                   claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+    return Finding(
+        "shape-mismatch",
+        f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
+        claimed_shape=tuple(c.shape),
+        max_rel_error=float("nan"),
+    )
 
 
 def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg) -> Finding:
@@ -438,13 +537,18 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
         try:
             c = bound.claimed(plan, {claim.tangent: v})
         except Exception as exc:
-            return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
+            return Finding(
+                "error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
+            )
         if c.dtype == np.float32:
             low_precision = True
         if c.shape != expected:
-            return Finding("shape-mismatch",
-                           f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
-                           claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+            return Finding(
+                "shape-mismatch",
+                f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
+                claimed_shape=tuple(c.shape),
+                max_rel_error=float("nan"),
+            )
         if not np.all(np.isfinite(c)):
             return _not_finite(c, names)
         claims.append(c.astype(np.float64))
@@ -457,14 +561,33 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
         if float(np.max(ex, initial=0)) > worst_excess:
             worst_excess, worst = float(np.max(ex, initial=0)), (v, c, est, t)
     if worst_excess <= 1:
-        return Finding("pass", "agrees with J v along every tangent", max_rel_error=rel, oracle=method,
-                       evaluations=evals, directions=k)
+        return Finding(
+            "pass",
+            "agrees with J v along every tangent",
+            max_rel_error=rel,
+            oracle=method,
+            evaluations=evals,
+            directions=k,
+        )
     v, c, est, t = worst
     eps = EPS32 if low_precision else EPS64
     claim_err = _claim_rounding(bound, plan, {claim.tangent: v}, c, bound.sample, eps)
     finding = diagnose(c, est.value, t, names, claim_err, est.error)
     if finding.label == "pass":
-        return Finding("pass", "agrees with J v within its own rounding error", max_rel_error=rel, oracle=method,
-                       evaluations=evals, directions=k)
-    return Finding(**{**finding.__dict__, "oracle": method, "evaluations": evals, "directions": k,
-                      "evidence": Evidence(claimed=c, truth=est.value)})
+        return Finding(
+            "pass",
+            "agrees with J v within its own rounding error",
+            max_rel_error=rel,
+            oracle=method,
+            evaluations=evals,
+            directions=k,
+        )
+    return Finding(
+        **{
+            **finding.__dict__,
+            "oracle": method,
+            "evaluations": evals,
+            "directions": k,
+            "evidence": Evidence(claimed=c, truth=est.value),
+        }
+    )

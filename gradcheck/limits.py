@@ -23,7 +23,12 @@ def deadline(seconds: float):
     Uses SIGALRM, so it interrupts Python code (a hung loop, a sleep) but not a single long
     call inside a C extension; off the main thread (or on Windows) there is no limit.
     """
-    usable = seconds and seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    usable = (
+        seconds
+        and seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
     if not usable:
         yield
         return
@@ -45,8 +50,11 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 def user_traceback(exc: BaseException, limit: int = 6) -> tuple[str, ...]:
     """The exception's traceback trimmed to the user's frames (none from gradcheck itself)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR + os.sep)
+    ]
     lines = []
     for f in frames[-limit:]:
         lines.append(f'File "{f.filename}", line {f.lineno}, in {f.name}')

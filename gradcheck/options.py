@@ -37,8 +37,15 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", int, "run seed; the same seed reproduces the same examples (default: random, printed)", "S"),
     Option("rtol", float, "relative tolerance (default: the spec's settings, else 1e-9)", "R"),
     Option("atol", float, "absolute tolerance (default: the spec's settings, else 0)", "A"),
-    Option("directions", int, "random directions per example in the cheap check (default: from the detection bound; 1 at 25 examples, 3 for one example)", "K"),
-    Option("report", str, "write the report into DIR: report.html, summary.md, junit.xml, summary.csv, results.csv", "DIR"),
+    Option(
+        "directions",
+        int,
+        "random directions per example in the cheap check (default: from the detection bound; 1 at 25 examples, 3 for one example)",
+        "K",
+    ),
+    Option(
+        "report", str, "write the report into DIR: report.html, summary.md, junit.xml, summary.csv, results.csv", "DIR"
+    ),
     Option("claim", str, "check only claims with this name (repeatable)", "NAME", action="append"),
     Option("no_python", bool, "refuse every {python: ...} entry: for specs you did not write", action="store_true"),
     Option("timeout", float, "wall-clock limit per claim in seconds (default 60; 0 = none)", "SECONDS"),

@@ -206,8 +206,10 @@ class ClaimItem(pytest.Item):
         verdict = check_plan(problem, self.plan, _check_settings(state, problem.spec))
         self.verdict = verdict
         loc = verdict.location
-        self.user_properties += [("gradcheck_location", f"{loc.file}:{loc.line}:{loc.col}"),
-                                 ("gradcheck_verdict", verdict.verdict)]
+        self.user_properties += [
+            ("gradcheck_location", f"{loc.file}:{loc.line}:{loc.col}"),
+            ("gradcheck_verdict", verdict.verdict),
+        ]
         if self.config.option.runxfail:  # run known-wrong claims as if they were not marked
             failed = not verdict.passed
         elif verdict.expect == "fail" and not verdict.passed:
@@ -223,7 +225,9 @@ class ClaimItem(pytest.Item):
             from .report.text import failure_block, reproduce_command
 
             v = excinfo.value.verdict
-            return failure_block(v, reproduce=(reproduce_command(v), f"pytest '{self.nodeid}' --gradcheck-seed {v.seed}"))
+            return failure_block(
+                v, reproduce=(reproduce_command(v), f"pytest '{self.nodeid}' --gradcheck-seed {v.seed}")
+            )
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self):
@@ -259,8 +263,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     verdict = getattr(item, "verdict", None) if isinstance(item, ClaimItem) else None
     if call.when == "call" and verdict is not None:
-        row = {"path": verdict.path, "index": item.index, "claim": verdict.claim, "wrt": verdict.wrt,
-               "verdict": verdict.verdict, "outcome": verdict.outcome}
+        row = {
+            "path": verdict.path,
+            "index": item.index,
+            "claim": verdict.claim,
+            "wrt": verdict.wrt,
+            "verdict": verdict.verdict,
+            "outcome": verdict.outcome,
+        }
         if item.config.stash[STATE].options.report:
             row["pickle"] = base64.b64encode(pickle.dumps(verdict)).decode("ascii")
         report.gradcheck = row
@@ -271,8 +281,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_make_collect_report(collector: pytest.Collector):
     report = yield
     if isinstance(collector, SpecFile) and report.failed:
-        report.gradcheck_failure = {"path": _shown(collector.path, collector.config),
-                                    "message": str(report.longrepr)}
+        report.gradcheck_failure = {"path": _shown(collector.path, collector.config), "message": str(report.longrepr)}
     return report
 
 
@@ -319,11 +328,16 @@ class _Reporter:
 
         rows = sorted(state.rows, key=lambda r: (r["path"], r["index"]))
         verdicts = [pickle.loads(base64.b64decode(r["pickle"])) for r in rows if "pickle" in r]
-        failures = [SpecFailure(f["path"], f["message"], _line_of(f["message"]))
-                    for _, f in sorted(state.failures.items())]
-        result = RunResult(verdicts=verdicts, failures=failures, seed=state.seed,
-                           seconds=time.perf_counter() - state.started,
-                           paths=sorted({r["path"] for r in rows} | set(state.failures)))
+        failures = [
+            SpecFailure(f["path"], f["message"], _line_of(f["message"])) for _, f in sorted(state.failures.items())
+        ]
+        result = RunResult(
+            verdicts=verdicts,
+            failures=failures,
+            seed=state.seed,
+            seconds=time.perf_counter() - state.started,
+            paths=sorted({r["path"] for r in rows} | set(state.failures)),
+        )
         write_reports(result, str(self.report_dir()))
 
 

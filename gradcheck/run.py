@@ -71,9 +71,12 @@ def discover(paths: Iterable[str]) -> tuple[list[str], list[SpecFailure]]:
     return found, missing
 
 
-def run(paths: Iterable[str], options: RunOptions = RunOptions(),
-        on_verdict: Callable[[Verdict], None] | None = None,
-        on_failure: Callable[[SpecFailure], None] | None = None) -> RunResult:
+def run(
+    paths: Iterable[str],
+    options: RunOptions = RunOptions(),
+    on_verdict: Callable[[Verdict], None] | None = None,
+    on_failure: Callable[[SpecFailure], None] | None = None,
+) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
@@ -84,8 +87,13 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
 
     paths = list(paths)
     files, failures = discover(paths)
-    result = RunResult(seed=seed, paths=list(files), failures=list(failures), inputs=[str(p) for p in paths],
-                       started_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat())
+    result = RunResult(
+        seed=seed,
+        paths=list(files),
+        failures=list(failures),
+        inputs=[str(p) for p in paths],
+        started_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    )
     for f in failures:
         if on_failure:
             on_failure(f)
@@ -108,8 +116,10 @@ def run(paths: Iterable[str], options: RunOptions = RunOptions(),
         if result.incomplete:
             from .report.atomic import atomic_write_text
 
-            atomic_write_text(Path(options.report) / "INCOMPLETE",
-                              f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n")
+            atomic_write_text(
+                Path(options.report) / "INCOMPLETE",
+                f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n",
+            )
     return result
 
 

@@ -51,7 +51,13 @@ def test_check_gradient_returns_the_verdict_with_its_examples():
     line = sys._getframe().f_lineno - 1
     assert isinstance(result, CheckResult) and result.passed
     v = result.verdict
-    assert (v.verdict, v.claim, v.wrt, v.what, v.expected_shape) == ("pass", "sse_grad", "Theta", "d loss / d Theta", "(in, out)")
+    assert (v.verdict, v.claim, v.wrt, v.what, v.expected_shape) == (
+        "pass",
+        "sse_grad",
+        "Theta",
+        "d loss / d Theta",
+        "(in, out)",
+    )
     assert (v.path, v.location.line) == ("tests/test_api.py", line)
     assert v.spec == "test_check_gradient_returns_the_verdict_with_its_examples"
     frame = result.frame()
@@ -87,7 +93,7 @@ def test_expect_fail_marks_a_known_wrong_claim():
 def _buffer_loss(x):
     out = np.zeros(x.shape)
     out[:] = np.sin(x)  # a write into a float buffer drops the imaginary part (ComplexWarning)
-    return np.sum(out ** 2)
+    return np.sum(out**2)
 
 
 UNSAFE = {
@@ -97,7 +103,11 @@ UNSAFE = {
     "float buffer": (_buffer_loss, lambda x: 2 * np.sin(x) * np.cos(x), "ComplexWarning"),
     "np.abs": (lambda x: np.sum(np.abs(x) ** 3), lambda x: 3 * np.abs(x) * x, "imaginary part was dropped"),
     "expit": (lambda x: np.sum(np.log(expit(x))), lambda x: 1 - expit(x), "TypeError"),
-    "abs * x (complex, wrong)": (lambda x: np.sum(np.abs(x) * x), lambda x: 2 * np.abs(x), "disagrees with finite differences"),
+    "abs * x (complex, wrong)": (
+        lambda x: np.sum(np.abs(x) * x),
+        lambda x: 2 * np.abs(x),
+        "disagrees with finite differences",
+    ),
 }
 
 
@@ -168,7 +178,9 @@ LAYER = {"inputs": {"A": "m n", "x": "n"}, "output_shape": "m", "seed": 1, "exam
 def test_vjp_rules_with_several_wrt():
     result = check_vjp(layer, layer_vjp, wrt=["A", "x"], **LAYER)
     assert [(v.wrt, v.kind, v.what, v.verdict) for v in result] == [
-        ("A", "vjp", "vjp of layer wrt A", "pass"), ("x", "vjp", "vjp of layer wrt x", "pass")]
+        ("A", "vjp", "vjp of layer wrt A", "pass"),
+        ("x", "vjp", "vjp of layer wrt x", "pass"),
+    ]
     assert result["x"].passed and len(result) == 2
     with pytest.raises(ValueError, match="use result"):
         result.verdict
@@ -207,10 +219,10 @@ def test_a_gradient_for_several_wrt_may_return_a_tuple():
 
 def test_fixed_points_are_checked_exactly_there():
     def cube(x):
-        return np.sum(x ** 3)
+        return np.sum(x**3)
 
     def cube_grad_wrong_above_2(x):
-        return 3 * x ** 2 + (x > 2.5)
+        return 3 * x**2 + (x > 2.5)
 
     calm, hard = {"x": np.array([1.0, -2.0, 0.5])}, {"x": np.array([1.0, -2.0, 3.0])}
     assert check_gradient(cube, cube_grad_wrong_above_2, at=[calm], wrt="x", seed=0).passed
@@ -220,10 +232,10 @@ def test_fixed_points_are_checked_exactly_there():
     assert v.entries[0].index == (2,) and v.entries[0].claimed == pytest.approx(28)
     assert "found at the fixed point at[1]" in v.notes
     # with inputs, the point's sizes bind the dims, and shapes are checked
-    drawn_too = check_gradient(cube, lambda x: 3 * x ** 2, inputs={"x": "n"}, at=[hard], examples=4, wrt="x", seed=0)
+    drawn_too = check_gradient(cube, lambda x: 3 * x**2, inputs={"x": "n"}, at=[hard], examples=4, wrt="x", seed=0)
     assert drawn_too.passed and drawn_too.verdict.examples == 5
     with pytest.raises(SchemaError, match=r"at\[0\]: input 'x' has shape \(3,\), which does not fit \('n', 'n'\)"):
-        check_gradient(cube, lambda x: 3 * x ** 2, inputs={"x": "n n"}, at=[hard], wrt="x")
+        check_gradient(cube, lambda x: 3 * x**2, inputs={"x": "n n"}, at=[hard], wrt="x")
 
 
 @settings(max_examples=4, deadline=None)
@@ -243,8 +255,7 @@ def test_argument_errors_are_located_at_the_call():
     with pytest.raises(SchemaError) as info:
         check_gradient(sse, sse_grad, inputs=SSE_INPUTS, wrt="theta")
     line = sys._getframe().f_lineno - 1
-    assert str(info.value) == (f"tests/test_api.py:{line}:9: wrt 'theta' is not an input\n"
-                               "  did you mean 'Theta'?")
+    assert str(info.value) == (f"tests/test_api.py:{line}:9: wrt 'theta' is not an input\n  did you mean 'Theta'?")
     with pytest.raises(SchemaError, match="unknown domain 'postive' for input 'X'"):
         check_gradient(sse, sse_grad, inputs=SSE_INPUTS, domains={"X": "postive"}, wrt="Theta")
     with pytest.raises(SchemaError, match="unknown key 'domian' for input 'X'"):
@@ -254,8 +265,10 @@ def test_argument_errors_are_located_at_the_call():
 
 
 def test_importing_gradcheck_is_light_and_lists_its_api():
-    code = ("import sys, gradcheck; "
-            "print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'hypothesis') if m in sys.modules))")
+    code = (
+        "import sys, gradcheck; "
+        "print(sorted(m for m in ('numpy', 'scipy', 'pandas', 'hypothesis') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
     assert set(gradcheck.__all__) <= set(dir(gradcheck))
@@ -291,21 +304,32 @@ def test_torch_adapter_checks_a_custom_autograd_function():
 
     inputs = {"X": "M n", "W": "n k"}
     for fn, verdict in ((Tanh, "pass"), (TanhForgotSquare, "wrong")):
+
         def loss(W, X, fn=fn):
             return (fn.apply(X @ W) ** 2).sum()
 
-        result = check_gradient(tg.numpy_function(loss), tg.gradient(loss, "W"), inputs=inputs, wrt="W", seed=1, examples=6)
+        result = check_gradient(
+            tg.numpy_function(loss), tg.gradient(loss, "W"), inputs=inputs, wrt="W", seed=1, examples=6
+        )
         assert result.verdict.verdict == verdict, result
 
         def layer_t(W, X, fn=fn):
             return fn.apply(X @ W)
 
-        vjp = check_vjp(tg.numpy_function(layer_t), tg.vjp(layer_t, "W"), inputs=inputs, output_shape="M k",
-                        wrt="W", seed=1, examples=6)
+        vjp = check_vjp(
+            tg.numpy_function(layer_t),
+            tg.vjp(layer_t, "W"),
+            inputs=inputs,
+            output_shape="M k",
+            wrt="W",
+            seed=1,
+            examples=6,
+        )
         assert vjp.verdict.verdict == verdict, vjp
     f = tg.numpy_function(lambda W, X: torch.tanh(X @ W))
-    assert check_jvp(f, tg.jvp(lambda W, X: torch.tanh(X @ W), "W"), inputs=inputs, output_shape="M k", wrt="W",
-                     seed=1, examples=4).passed
+    assert check_jvp(
+        f, tg.jvp(lambda W, X: torch.tanh(X @ W), "W"), inputs=inputs, output_shape="M k", wrt="W", seed=1, examples=4
+    ).passed
 
 
 @pytest.fixture
@@ -325,14 +349,16 @@ def test_jax_adapter_checks_a_custom_vjp(jax_x64):
     def make(factor):
         @jax_x64.custom_vjp
         def square(x):
-            return x ** 2
+            return x**2
 
-        square.defvjp(lambda x: (x ** 2, x), lambda x, g: (factor * x * g,))
+        square.defvjp(lambda x: (x**2, x), lambda x, g: (factor * x * g,))
         return lambda x: jnp.sum(square(x) * jnp.sin(x))
 
     for factor, verdict in ((2.0, "pass"), (3.0, "wrong")):
         loss = make(factor)
-        result = check_gradient(jg.numpy_function(loss), jg.gradient(loss, "x"), inputs={"x": "n"}, wrt="x", seed=1, examples=6)
+        result = check_gradient(
+            jg.numpy_function(loss), jg.gradient(loss, "x"), inputs={"x": "n"}, wrt="x", seed=1, examples=6
+        )
         assert result.verdict.verdict == verdict, result
 
     def f(A, x):

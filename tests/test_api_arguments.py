@@ -40,8 +40,10 @@ def api_error(**kwargs) -> tuple[SchemaError, int]:
 
 def yaml_error(inputs: str, dims: str = YAML_DIMS) -> SchemaError:
     """The loader's SchemaError for a spec with these ``inputs:`` (and ``dims:``)."""
-    text = (f"dims: {dims}\ninputs:\n{textwrap.indent(inputs, '  ')}\n"
-            "loss: sum(x)\nclaims:\n  - {name: c, wrt: x, gradient: x}\n")
+    text = (
+        f"dims: {dims}\ninputs:\n{textwrap.indent(inputs, '  ')}\n"
+        "loss: sum(x)\nclaims:\n  - {name: c, wrt: x, gradient: x}\n"
+    )
     with pytest.raises(SchemaError) as info:
         load_spec_text(text, "specs/s.yaml")
     return info.value
@@ -52,168 +54,231 @@ SAME_AS_LOADER = {
     # domains
     "spd-on-a-vector": (
         dict(inputs={"x": "n"}, domains={"x": "spd"}),
-        "x: {shape: [n], domain: spd}", None,
-        "spd needs a square matrix: shape [n]", "input 'x' must end in two equal dims, e.g. [n, n]",
+        "x: {shape: [n], domain: spd}",
+        None,
+        "spd needs a square matrix: shape [n]",
+        "input 'x' must end in two equal dims, e.g. [n, n]",
     ),
     "orthogonal-not-square": (
         dict(inputs={"x": "n k"}, domains={"x": "orthogonal"}),
-        "x: {shape: [n, k], domain: orthogonal}", None,
-        "orthogonal needs a square matrix: shape [n, k]", "input 'x' must end in two equal dims, e.g. [n, n]",
+        "x: {shape: [n, k], domain: orthogonal}",
+        None,
+        "orthogonal needs a square matrix: shape [n, k]",
+        "input 'x' must end in two equal dims, e.g. [n, n]",
     ),
     "range-lo-above-hi": (
         dict(inputs={"x": "n"}, domains={"x": {"range": [3, 1]}}),
-        "x: {shape: [n], domain: {range: [3, 1]}}", None,
-        "range of input 'x' is empty: [3.0, 1.0]", "write [low, high] with low < high",
+        "x: {shape: [n], domain: {range: [3, 1]}}",
+        None,
+        "range of input 'x' is empty: [3.0, 1.0]",
+        "write [low, high] with low < high",
     ),
     "range-of-one-point": (
         dict(inputs={"x": "n"}, domains={"x": {"range": (1, 1)}}),
-        "x: {shape: [n], domain: {range: [1, 1]}}", None,
-        "range of input 'x' is empty: [1.0, 1.0]", "write [low, high] with low < high",
+        "x: {shape: [n], domain: {range: [1, 1]}}",
+        None,
+        "range of input 'x' is empty: [1.0, 1.0]",
+        "write [low, high] with low < high",
     ),
     "range-infinite": (
         dict(inputs={"x": "n"}, domains={"x": {"range": [0, float("inf")]}}),
-        "x: {shape: [n], domain: {range: [0, .inf]}}", None,
-        "a range bound of input 'x' must be finite, got inf", None,
+        "x: {shape: [n], domain: {range: [0, .inf]}}",
+        None,
+        "a range bound of input 'x' must be finite, got inf",
+        None,
     ),
     "range-three-bounds": (
         dict(inputs={"x": "n"}, domains={"x": {"range": [0, 1, 2]}}),
-        "x: {shape: [n], domain: {range: [0, 1, 2]}}", None,
-        "range of input 'x' must be a list [low, high], got a list of 3", None,
+        "x: {shape: [n], domain: {range: [0, 1, 2]}}",
+        None,
+        "range of input 'x' must be a list [low, high], got a list of 3",
+        None,
     ),
     "range-without-bounds": (
         dict(inputs={"x": "n"}, domains={"x": "range"}),
-        "x: {shape: [n], domain: range}", None,
-        "domain 'range' needs bounds: {range: [low, high]}", None,
+        "x: {shape: [n], domain: range}",
+        None,
+        "domain 'range' needs bounds: {range: [low, high]}",
+        None,
     ),
     "unknown-domain": (
         dict(inputs={"x": "n"}, domains={"x": "postive"}),
-        "x: {shape: [n], domain: postive}", None,
-        "unknown domain 'postive' for input 'x'", "did you mean 'positive'?",
+        "x: {shape: [n], domain: postive}",
+        None,
+        "unknown domain 'postive' for input 'x'",
+        "did you mean 'positive'?",
     ),
     "unknown-domain-kind": (
         dict(inputs={"x": "n"}, domains={"x": {"rnage": [0, 1]}}),
-        "x: {shape: [n], domain: {rnage: [0, 1]}}", None,
-        "unknown key 'rnage' in the domain of input 'x'", "did you mean 'range'?",
+        "x: {shape: [n], domain: {rnage: [0, 1]}}",
+        None,
+        "unknown key 'rnage' in the domain of input 'x'",
+        "did you mean 'range'?",
     ),
     "domain-of-the-wrong-type": (
         dict(inputs={"x": "n"}, domains={"x": ["positive"]}),
-        "x: {shape: [n], domain: [positive]}", None,
+        "x: {shape: [n], domain: [positive]}",
+        None,
         "domain of input 'x' must be one of real, positive, unit, symmetric, spd, invertible, orthogonal, "
-        "simplex, or {range: [low, high]} or {integers: [lo, hi]}, got a list", None,
+        "simplex, or {range: [low, high]} or {integers: [lo, hi]}, got a list",
+        None,
     ),
     "cond-zero": (
         dict(inputs={"x": "n n"}, domains={"x": {"spd": {"cond": 0}}}),
-        "x: {shape: [n, n], domain: {spd: {cond: 0}}}", None,
-        "condition number of input 'x' must be in [1, 1e15], got 0", None,
+        "x: {shape: [n, n], domain: {spd: {cond: 0}}}",
+        None,
+        "condition number of input 'x' must be in [1, 1e15], got 0",
+        None,
     ),
     "cond-below-one": (
         dict(inputs={"x": "n n"}, domains={"x": {"invertible": {"cond": 0.5}}}),
-        "x: {shape: [n, n], domain: {invertible: {cond: 0.5}}}", None,
-        "condition number of input 'x' must be in [1, 1e15], got 0.5", None,
+        "x: {shape: [n, n], domain: {invertible: {cond: 0.5}}}",
+        None,
+        "condition number of input 'x' must be in [1, 1e15], got 0.5",
+        None,
     ),
     "cond-not-a-number": (
         dict(inputs={"x": "n n"}, domains={"x": {"spd": {"cond": "big"}}}),
-        "x: {shape: [n, n], domain: {spd: {cond: big}}}", None,
-        "the condition number of input 'x' must be a number, got a string", None,
+        "x: {shape: [n, n], domain: {spd: {cond: big}}}",
+        None,
+        "the condition number of input 'x' must be a number, got a string",
+        None,
     ),
     "cond-misspelt": (
         dict(inputs={"x": "n n"}, domains={"x": {"spd": {"kond": 10}}}),
-        "x: {shape: [n, n], domain: {spd: {kond: 10}}}", None,
-        "unknown key 'kond' in the spd domain of input 'x'", "did you mean 'cond'?",
+        "x: {shape: [n, n], domain: {spd: {kond: 10}}}",
+        None,
+        "unknown key 'kond' in the spd domain of input 'x'",
+        "did you mean 'cond'?",
     ),
     "spd-options-not-a-mapping": (
         dict(inputs={"x": "n n"}, domains={"x": {"spd": 10}}),
-        "x: {shape: [n, n], domain: {spd: 10}}", None,
-        "spd options of input 'x' must be a mapping like {cond: 1e6}, got an integer", None,
+        "x: {shape: [n, n], domain: {spd: 10}}",
+        None,
+        "spd options of input 'x' must be a mapping like {cond: 1e6}, got an integer",
+        None,
     ),
     "integers-empty": (
         dict(inputs={"x": "n", "y": {"shape": "n", "domain": {"integers": [2, 2]}}}),
-        "x: {shape: [n]}\ny: {shape: [n], domain: {integers: [2, 2]}}", None,
-        "integers of input 'y' is empty: [2, 2) is half-open", "write [lo, hi] with lo < hi",
+        "x: {shape: [n]}\ny: {shape: [n], domain: {integers: [2, 2]}}",
+        None,
+        "integers of input 'y' is empty: [2, 2) is half-open",
+        "write [lo, hi] with lo < hi",
     ),
     "integers-float-bound": (
         dict(inputs={"x": "n", "y": {"shape": "n", "domain": {"integers": [0, 3.5]}}}),
-        "x: {shape: [n]}\ny: {shape: [n], domain: {integers: [0, 3.5]}}", None,
-        "integer bounds of input 'y' must be integers or dims, got a number", None,
+        "x: {shape: [n]}\ny: {shape: [n], domain: {integers: [0, 3.5]}}",
+        None,
+        "integer bounds of input 'y' must be integers or dims, got a number",
+        None,
     ),
     "simplex-scalar": (
         dict(inputs={"x": ""}, domains={"x": "simplex"}),
-        "x: {shape: [], domain: simplex}", None,
-        "simplex needs at least one axis: shape []", None,
+        "x: {shape: [], domain: simplex}",
+        None,
+        "simplex needs at least one axis: shape []",
+        None,
     ),
     # dims
     "dim-range-from-zero": (
         dict(inputs={"x": "n"}, dims={"n": (0, 4)}),
-        "x: {shape: [n]}", "{n: [0, 4]}",
-        "dim 'n' must be at least 1, got 0", None,
+        "x: {shape: [n]}",
+        "{n: [0, 4]}",
+        "dim 'n' must be at least 1, got 0",
+        None,
     ),
     "dim-range-reversed": (
         dict(inputs={"x": "n"}, dims={"n": (4, 2)}),
-        "x: {shape: [n]}", "{n: [4, 2]}",
-        "dim 'n' has an empty range [4, 2]", "write [lo, hi] with lo <= hi",
+        "x: {shape: [n]}",
+        "{n: [4, 2]}",
+        "dim 'n' has an empty range [4, 2]",
+        "write [lo, hi] with lo <= hi",
     ),
     "dim-three-values": (
         dict(inputs={"x": "n"}, dims={"n": (1, 2, 3)}),
-        "x: {shape: [n]}", "{n: [1, 2, 3]}",
-        "dim 'n' must be a positive integer or a range [lo, hi], got a list of 3", None,
+        "x: {shape: [n]}",
+        "{n: [1, 2, 3]}",
+        "dim 'n' must be a positive integer or a range [lo, hi], got a list of 3",
+        None,
     ),
     "dim-boolean": (
         dict(inputs={"x": "n"}, dims={"n": True}),
-        "x: {shape: [n]}", "{n: true}",
-        "dim 'n' must be a positive integer or a range [lo, hi], got a boolean", None,
+        "x: {shape: [n]}",
+        "{n: true}",
+        "dim 'n' must be a positive integer or a range [lo, hi], got a boolean",
+        None,
     ),
     "dim-name": (
         dict(inputs={"x": "n"}, dims={"n": 3, "2n": 3}),
-        "x: {shape: [n]}", "{n: 3, 2n: 3}",
-        "dim name must be an identifier, got '2n'", "use letters, digits and underscores, not starting with a digit",
+        "x: {shape: [n]}",
+        "{n: 3, 2n: 3}",
+        "dim name must be an identifier, got '2n'",
+        "use letters, digits and underscores, not starting with a digit",
     ),
     # shapes
     "shape-size-zero": (
         dict(inputs={"x": "n 0"}),
-        "x: {shape: [n, 0]}", None,
-        "sizes in a shape must be at least 1, got 0", None,
+        "x: {shape: [n, 0]}",
+        None,
+        "sizes in a shape must be at least 1, got 0",
+        None,
     ),
     "shape-size-negative": (
         dict(inputs={"x": (-2,)}),
-        "x: {shape: [-2]}", None,
-        "sizes in a shape must be at least 1, got -2", None,
+        "x: {shape: [-2]}",
+        None,
+        "sizes in a shape must be at least 1, got -2",
+        None,
     ),
     "shape-boolean": (
         dict(inputs={"x": ("n", True)}),
-        "x: {shape: [n, true]}", None,
-        "shape of input 'x' must be a list of dims or integers, got a boolean", None,
+        "x: {shape: [n, true]}",
+        None,
+        "shape of input 'x' must be a list of dims or integers, got a boolean",
+        None,
     ),
     "shape-dim-with-underscore": (
         dict(inputs={"x": "n _k"}),
-        "x: {shape: [n, _k]}", "{n: 3, _k: 4}",
-        "names may not start with '_': '_k'", None,
+        "x: {shape: [n, _k]}",
+        "{n: 3, _k: 4}",
+        "names may not start with '_': '_k'",
+        None,
     ),
     # inputs
     "input-without-shape": (
         dict(inputs={"x": {"domain": "positive"}}),
-        "x: {domain: positive}", None,
-        "input 'x' needs a shape", "for example {shape: [M, n]}; [] is a scalar",
+        "x: {domain: positive}",
+        None,
+        "input 'x' needs a shape",
+        "for example {shape: [M, n]}; [] is a scalar",
     ),
     "dtype": (
         dict(inputs={"x": {"shape": "n", "dtype": "float16"}}),
-        "x: {shape: [n], dtype: float16}", None,
-        "dtype of input 'x' must be float64 or float32, got 'float16'", "did you mean 'float64'?",
+        "x: {shape: [n], dtype: float16}",
+        None,
+        "dtype of input 'x' must be float64 or float32, got 'float16'",
+        "did you mean 'float64'?",
     ),
     "input-keyword-name": (
         dict(inputs={"x": "n", "lambda": "n"}),
-        "x: {shape: [n]}\nlambda: {shape: [n]}", None,
+        "x: {shape: [n]}\nlambda: {shape: [n]}",
+        None,
         "'lambda' is a Python keyword and cannot name an input",
         "only dims may be keywords (and are then usable only in shapes)",
     ),
     "input-underscore-name": (
         dict(inputs={"x": "n", "_y": "n"}),
-        "x: {shape: [n]}\n_y: {shape: [n]}", None,
-        "names may not start with '_': '_y'", None,
+        "x: {shape: [n]}\n_y: {shape: [n]}",
+        None,
+        "names may not start with '_': '_y'",
+        None,
     ),
     "input-name-not-an-identifier": (
         dict(inputs={"x": "n", "1y": "n"}),
-        "x: {shape: [n]}\n1y: {shape: [n]}", None,
-        "input name must be an identifier, got '1y'", "use letters, digits and underscores, not starting with a digit",
+        "x: {shape: [n]}\n1y: {shape: [n]}",
+        None,
+        "input name must be an identifier, got '1y'",
+        "use letters, digits and underscores, not starting with a digit",
     ),
 }
 
@@ -230,7 +295,10 @@ def test_a_misuse_is_located_at_the_call_with_the_loaders_words(kwargs, inputs, 
 
 def test_a_name_used_by_a_dim_and_an_input_is_refused_as_in_a_spec():
     error, line = api_error(inputs={"x": "n", "n": ""})
-    assert (error.location, error.message) == (Location(HERE, line, 9), f"name 'n' is already used by a dim (line {line})")
+    assert (error.location, error.message) == (
+        Location(HERE, line, 9),
+        f"name 'n' is already used by a dim (line {line})",
+    )
     loaded = yaml_error("x: {shape: [n]}\nn: {shape: []}")
     assert loaded.message == "name 'n' is already used by a dim (line 1)"
 
@@ -238,7 +306,10 @@ def test_a_name_used_by_a_dim_and_an_input_is_refused_as_in_a_spec():
 def test_an_unknown_input_key_has_the_loaders_hint():
     error, line = api_error(inputs={"x": {"shape": "n", "domian": "unit"}})
     assert (error.location, error.message, error.hint) == (
-        Location(HERE, line, 9), "unknown key 'domian' for input 'x'", "did you mean 'domain'?")
+        Location(HERE, line, 9),
+        "unknown key 'domian' for input 'x'",
+        "did you mean 'domain'?",
+    )
     assert yaml_error("x: {shape: [n], domian: unit}").hint == error.hint
     error, _ = api_error(inputs={"x": {"shape": "n", "zzz": 1}})
     assert error.hint == yaml_error("x: {shape: [n], zzz: 1}").hint == "allowed keys: shape, domain, dtype"
@@ -246,8 +317,9 @@ def test_an_unknown_input_key_has_the_loaders_hint():
 
 def test_a_domain_given_twice_is_refused():
     error, line = api_error(inputs={"x": {"shape": "n", "domain": "unit"}}, domains={"x": "positive"})
-    assert str(error) == (f"{HERE}:{line}:9: input 'x' has a domain both in inputs= and in domains=\n"
-                          "  give it in one place")
+    assert str(error) == (
+        f"{HERE}:{line}:9: input 'x' has a domain both in inputs= and in domains=\n  give it in one place"
+    )
 
 
 def test_domains_for_no_input_lists_the_inputs():
@@ -266,8 +338,9 @@ def test_problems_refuses_misuse_at_its_call():
     with pytest.raises(SchemaError) as info:
         problems(inputs={"x": "n"}, domains={"x": {"range": [3, 1]}})
     line = sys._getframe().f_lineno - 1
-    assert str(info.value) == (f"{HERE}:{line}:9: range of input 'x' is empty: [3.0, 1.0]\n"
-                               "  write [low, high] with low < high")
+    assert str(info.value) == (
+        f"{HERE}:{line}:9: range of input 'x' is empty: [3.0, 1.0]\n  write [low, high] with low < high"
+    )
     with pytest.raises(SchemaError) as info:
         problems(inputs={"x": "n"}, dims={"n": (0, 4)})
     line = sys._getframe().f_lineno - 1
@@ -286,7 +359,10 @@ def test_integer_bounds_must_name_a_dim_once_the_dims_are_known():
     inputs = {"x": "n", "y": {"shape": "n", "domain": {"integers": [0, "kk"]}}}
     with pytest.raises(SchemaError) as info:
         input_specs(inputs, None, at, dims={"k": 3})
-    assert (info.value.message, info.value.hint) == ("unknown dim 'kk' in the integers of input 'y'", "did you mean 'k'?")
+    assert (info.value.message, info.value.hint) == (
+        "unknown dim 'kk' in the integers of input 'y'",
+        "did you mean 'k'?",
+    )
     loaded = yaml_error("x: {shape: [n]}\ny: {shape: [n], domain: {integers: [0, kk]}}")
     assert (loaded.message, loaded.hint) == (info.value.message, info.value.hint)
     # a declared dim, or one in a shape, may be named
@@ -316,7 +392,8 @@ def test_valid_arguments_read_as_the_same_spec_file_does():
     dims = {"M": (2, 8), "in": 3, "k": [2, 4]}
     specs = input_specs(inputs, domains, at, dims=dims)
     assert specs == input_specs(inputs, domains, at)  # the dims only check integer bounds
-    loaded = load_spec_text(textwrap.dedent("""\
+    loaded = load_spec_text(
+        textwrap.dedent("""\
         dims: {M: [2, 8], in: 3, k: [2, 4], n: [2, 6]}
         inputs:
           X: {shape: [M, in]}
@@ -330,22 +407,29 @@ def test_valid_arguments_read_as_the_same_spec_file_does():
         loss: sum(X)
         claims:
           - {name: c, wrt: X, gradient: X}
-        """), "specs/s.yaml")
+        """),
+        "specs/s.yaml",
+    )
     assert {k: (s.shape, s.domain, s.dtype) for k, s in specs.items()} == {
-        k: (s.shape, s.domain, s.dtype) for k, s in loaded.inputs.items()}
+        k: (s.shape, s.domain, s.dtype) for k, s in loaded.inputs.items()
+    }
     drawn = dim_specs(dims, [s.shape for s in specs.values()], at)
     assert {d: (s.lo, s.hi) for d, s in drawn.items()} == {d: (s.lo, s.hi) for d, s in loaded.dims.items()}
 
 
 def test_valid_arguments_still_check_a_gradient():
     def weighted(x, S, y, k):
-        return float(k) * np.sum(x ** 2) + np.sum(S) + 0 * np.sum(y)
+        return float(k) * np.sum(x**2) + np.sum(S) + 0 * np.sum(y)
 
     def weighted_grad(x, k, **_):
         return 2 * float(k) * x
 
     result = check_gradient(
-        weighted, weighted_grad, wrt="x", seed=3, examples=4,
+        weighted,
+        weighted_grad,
+        wrt="x",
+        seed=3,
+        examples=4,
         inputs={"x": "n", "S": {"shape": "n n", "domain": {"spd": {"cond": 10}}}, "y": "n"},
         dims={"n": (2, 4), "k": 3},
         domains={"x": {"range": (-1, 1)}, "y": {"integers": [0, "k"]}},
@@ -360,6 +444,10 @@ def test_integer_bounds_naming_no_dim_are_refused_at_the_call_without_dims():
     from gradcheck.api import check_gradient
 
     with pytest.raises(SchemaError, match="unknown dim 'k' in the integers of input 'y'") as info:
-        check_gradient(lambda x, y: np.sum(x), lambda x, y: np.ones_like(x),
-                       inputs={"x": "M", "y": {"shape": "M", "domain": {"integers": [0, "k"]}}}, wrt="x")
+        check_gradient(
+            lambda x, y: np.sum(x),
+            lambda x, y: np.ones_like(x),
+            inputs={"x": "M", "y": {"shape": "M", "domain": {"integers": [0, "k"]}}},
+            wrt="x",
+        )
     assert info.value.location.file.endswith("test_api_arguments.py")

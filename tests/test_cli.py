@@ -20,8 +20,14 @@ SEED_SPEC = ROOT / "specs" / "least_squares.yaml"
 
 def gradcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
-    return subprocess.run([sys.executable, "-m", "gradcheck.cli", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_seed_spec_shows_every_claims_verdict(capsys):
@@ -33,7 +39,9 @@ def test_seed_spec_shows_every_claims_verdict(capsys):
     assert "shape-mismatch: claimed gradient has shape (M, in) but Theta has shape (in, out)" in lines["asker"]
     assert "`c * -dh(a) * X` multiplies (M, out) by (M, in)" in out
     assert "scaled: the claim is 2 x the gradient on every entry (factor 2)" in lines["answerer"]
-    assert lines["step-a"].startswith("PASS") and lines["step-b"].startswith("PASS") and lines["step-c"].startswith("PASS")
+    assert (
+        lines["step-a"].startswith("PASS") and lines["step-b"].startswith("PASS") and lines["step-c"].startswith("PASS")
+    )
     assert "transposed" in lines["step-a-transposed"]
     assert lines["step-b-h-not-dh"].startswith("XFAIL") and "wrong" in lines["step-b-h-not-dh"]
     assert "seed 11" in out.splitlines()[-1]
@@ -62,8 +70,10 @@ def test_unexpected_failure_exits_1_with_a_failure_block(tmp_path, capsys):
 
 def test_expected_failure_that_passes_fails_the_gate(tmp_path, capsys):
     path = tmp_path / "s.yaml"
-    path.write_text("dims: {n: [2, 4]}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
-                    "claims:\n  - {name: g, wrt: x, gradient: 2 * x, expect: fail}\n")
+    path.write_text(
+        "dims: {n: [2, 4]}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
+        "claims:\n  - {name: g, wrt: x, gradient: 2 * x, expect: fail}\n"
+    )
     assert main(["check", str(path), "--seed", "1"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("XPASS")
@@ -83,8 +93,18 @@ def test_report_columns_and_symbolic_shapes(tmp_path):
     out = tmp_path / "rep"
     assert main(["check", str(SEED_SPEC), "--seed", "3", "--report", str(out)]) == 0
     summary = pd.read_csv(out / "summary.csv")
-    for col in ["spec", "claim", "wrt", "verdict", "diagnosis", "expected_shape", "claimed_shape",
-                "max_rel_error", "examples", "seed"]:
+    for col in [
+        "spec",
+        "claim",
+        "wrt",
+        "verdict",
+        "diagnosis",
+        "expected_shape",
+        "claimed_shape",
+        "max_rel_error",
+        "examples",
+        "seed",
+    ]:
         assert col in summary.columns
     row = summary.set_index("claim").loc["asker"]
     assert row["verdict"] == "shape-mismatch"
@@ -101,7 +121,9 @@ def test_unreadable_spec_exits_2_but_others_still_run(tmp_path, capsys):
     bad = tmp_path / "a_bad.yaml"
     bad.write_text("inputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n")
     good = tmp_path / "b_good.yaml"
-    good.write_text("dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n")
+    good.write_text(
+        "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n"
+    )
     code = main(["check", str(tmp_path), "--seed", "1"])
     out = capsys.readouterr().out
     assert code == 2
@@ -129,8 +151,10 @@ def test_missing_path_exits_2(capsys):
 )
 def test_hostile_expressions_exit_2_located_and_write_nothing(tmp_path, expression, message):
     spec = tmp_path / "hostile.yaml"
-    spec.write_text("dims: {n: 3}\ninputs: {X: {shape: [n]}}\nloss: sum(X ** 2)\n"
-                    f"claims:\n  - name: evil\n    wrt: X\n    gradient: {json.dumps(expression)}\n")
+    spec.write_text(
+        "dims: {n: 3}\ninputs: {X: {shape: [n]}}\nloss: sum(X ** 2)\n"
+        f"claims:\n  - name: evil\n    wrt: X\n    gradient: {json.dumps(expression)}\n"
+    )
     before = set(tmp_path.iterdir())
     proc = gradcheck("check", str(spec), "--seed", "1", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
@@ -141,10 +165,12 @@ def test_hostile_expressions_exit_2_located_and_write_nothing(tmp_path, expressi
 
 
 def test_help_imports_nothing_heavy():
-    code = ("import sys\nfrom gradcheck.cli import main\n"
-            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-            "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'hypothesis', 'ruamel') if m in sys.modules]\n"
-            "print('HEAVY', heavy)\n")
+    code = (
+        "import sys\nfrom gradcheck.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('numpy', 'scipy', 'pandas', 'hypothesis', 'ruamel') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "usage: gradcheck" in proc.stdout
     assert "HEAVY []" in proc.stdout
@@ -161,20 +187,26 @@ def test_console_script_is_installed():
 def test_reproduce_command_is_quoted_for_the_shell():
     from gradcheck.report.text import check_command
 
-    assert check_command("my specs/a b.yaml", "it's", 7) == "gradcheck check 'my specs/a b.yaml' --claim 'it'\"'\"'s' --seed 7"
+    assert (
+        check_command("my specs/a b.yaml", "it's", 7)
+        == "gradcheck check 'my specs/a b.yaml' --claim 'it'\"'\"'s' --seed 7"
+    )
 
 
 def test_a_tiny_memory_budget_gives_the_same_verdicts(capsys):
     """--memory only chunks the batched evaluations: one point per call gives the same verdicts."""
+
     def verdicts(*extra):
         code = main(["check", str(SEED_SPEC), "--seed", "5", *extra])
         out = capsys.readouterr().out
-        return code, [line.split("(")[0] for line in out.splitlines() if line.startswith(("PASS", "XFAIL", "FAIL", "XPASS"))]
+        return code, [
+            line.split("(")[0] for line in out.splitlines() if line.startswith(("PASS", "XFAIL", "FAIL", "XPASS"))
+        ]
 
     default, tiny = verdicts(), verdicts("--memory", "0.0001")
     assert default == tiny and default[0] == 0 and len(default[1]) == 10
-    from gradcheck.oracle.batch import chunk_for
     from gradcheck.options import RunOptions
+    from gradcheck.oracle.batch import chunk_for
     from gradcheck.run import check_settings, read_problem
 
     spec = read_problem(str(SEED_SPEC)).spec

@@ -67,7 +67,9 @@ def test_shape_messages_use_symbols(corpus_run):
     assert asker.diagnosis == "claimed gradient has shape (M, in) but Theta has shape (in, out)"
     assert asker.lines[0] == "`(Y - b) * -dh(a) * X` multiplies (M, out) by (M, in)"
     code = by["bug-shape-mismatch-code"]
-    assert re.match(r"claimed gradient has shape \(M, in\) = \(\d, \d\) but Theta has shape \(in, out\)", code.diagnosis), code.diagnosis
+    assert re.match(
+        r"claimed gradient has shape \(M, in\) = \(\d, \d\) but Theta has shape \(in, out\)", code.diagnosis
+    ), code.diagnosis
     tr = by["bug-transposed"]
     assert "(out, in)" in tr.diagnosis and "transpose of Theta's (in, out)" in tr.diagnosis
 
@@ -100,24 +102,31 @@ def test_factor_hint_follows_a_dim_only_when_the_factor_does():
     result = run([str(CORPUS.parent.parent / "specs" / "linreg_mean.yaml")], RunOptions(seed=1))
     by = {v.claim: v for v in result.verdicts}
     mean = by["bug-scaled-sum-not-mean"]
-    assert mean.lines[0].startswith("the factor is M (it changes with the size of that dim): a sum where a mean "
-                                    "belongs, or a forgotten or extra M? (factor ")
+    assert mean.lines[0].startswith(
+        "the factor is M (it changes with the size of that dim): a sum where a mean "
+        "belongs, or a forgotten or extra M? (factor "
+    )
     half = by["bug-scaled-forgot-2"]
-    assert half.lines[0].startswith("a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?) "
-                                    "(the factor stays 0.5 when ")
+    assert half.lines[0].startswith(
+        "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?) (the factor stays 0.5 when "
+    )
 
 
 def test_a_step_whose_node_does_not_use_its_wrt_is_a_located_spec_error(tmp_path):
     path = tmp_path / "local.yaml"
-    path.write_text("dims: {n: [2, 4]}\ninputs: {S: {shape: [n, n], domain: spd}, r: {shape: [n]}}\n"
-                    "define:\n  quad(z): 0.5 * sum(r * z)\ngraph:\n  q: solve(S, r)\n  total: quad(q)\n  viahelper: quad(S @ r)\n"
-                    "loss: total + viahelper\nclaims:\n"
-                    "  - {name: total-as-local, node: total, wrt: S, vjp: \"-0.5 * G * outer(q, q)\"}\n")
+    path.write_text(
+        "dims: {n: [2, 4]}\ninputs: {S: {shape: [n, n], domain: spd}, r: {shape: [n]}}\n"
+        "define:\n  quad(z): 0.5 * sum(r * z)\ngraph:\n  q: solve(S, r)\n  total: quad(q)\n  viahelper: quad(S @ r)\n"
+        "loss: total + viahelper\nclaims:\n"
+        '  - {name: total-as-local, node: total, wrt: S, vjp: "-0.5 * G * outer(q, q)"}\n'
+    )
     result = run([str(path)], RunOptions(seed=1))
     (failure,) = result.failures
     assert failure.message.splitlines()[0] == (
         f"{path}:11:46: claim 'total-as-local': node 'total' does not use 'S' directly, so its local derivative "
-        "wrt S is zero: a vjp/jvp step is the derivative of one node with everything upstream held fixed")
+        "wrt S is zero: a vjp/jvp step is the derivative of one node with everything upstream held fixed"
+    )
     assert failure.message.splitlines()[1] == (
         "  take the step wrt a variable that total uses, or claim the total derivative with gradient: "
-        "(S is used directly by q, viahelper)")
+        "(S is used directly by q, viahelper)"
+    )

@@ -8,8 +8,9 @@ import pytest
 from gradcheck.diagnosis.compare import Names, diagnose, nice_factor
 from gradcheck.verdict.tolerance import Tolerance
 
-NAMES = Names(target="Theta", noun="claimed gradient", axes=("in", "out"), shape_sym="(in, out)",
-              sizes={"in": 3, "out": 4})
+NAMES = Names(
+    target="Theta", noun="claimed gradient", axes=("in", "out"), shape_sym="(in, out)", sizes={"in": 3, "out": 4}
+)
 TOL = Tolerance()
 
 
@@ -22,7 +23,9 @@ def test_exact_claim_passes(g):
     assert diagnose(g.copy(), g, TOL, NAMES).label == "pass"
 
 
-@pytest.mark.parametrize("factor, text", [(2.0, "factor 2"), (0.5, "factor 0.5"), (1 / 3, "factor 1/3"), (1.7320508, "factor 1.7320508")])
+@pytest.mark.parametrize(
+    "factor, text", [(2.0, "factor 2"), (0.5, "factor 0.5"), (1 / 3, "factor 1/3"), (1.7320508, "factor 1.7320508")]
+)
 def test_scaled(g, factor, text):
     f = diagnose(factor * g, g, TOL, NAMES)
     assert f.label == "scaled" and text in f.summary

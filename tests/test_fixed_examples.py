@@ -81,9 +81,13 @@ def test_the_example_count_is_honoured(examples):
 def test_a_replayed_seed_0_is_not_checked_twice(tmp_path, monkeypatch):
     """Seed 0 comes first, so it is the seed most often saved; once mended it must not count twice."""
     monkeypatch.chdir(tmp_path)
-    wrong = FIXED.replace("log(x) ** 2", "x ** 3").replace("domain", "domain").replace(
-        "x: {shape: [n]}", "x: {shape: [n], domain: positive}").replace(
-        "2 * log(x) / x + where(x > 1.5, 1, 0)", "2 * x ** 2").replace("2 * log(x) / x", "3 * x ** 2")
+    wrong = (
+        FIXED.replace("log(x) ** 2", "x ** 3")
+        .replace("domain", "domain")
+        .replace("x: {shape: [n]}", "x: {shape: [n], domain: positive}")
+        .replace("2 * log(x) / x + where(x > 1.5, 1, 0)", "2 * x ** 2")
+        .replace("2 * log(x) / x", "3 * x ** 2")
+    )
     first = _verdicts(wrong, database=True, seed=1, examples=4)["off"]
     assert first.verdict == "scaled" and first.failing.seed == 0
     mended = _verdicts(wrong.replace("2 * x ** 2", "3 * x ** 2"), database=True, seed=1, examples=4)["off"]

@@ -117,7 +117,10 @@ def test_large_claims_are_diagnosed_without_a_full_gradient(big):
     assert big["ok"].verdict == "pass"
     entry = big["entry"]
     assert entry.diagnosis == f"wrong: 1 of {n} entries of Theta is off: [17, 42]"
-    assert entry.lines[0].startswith("localised by group testing in ") and f"({n} entries, no full gradient)" in entry.lines[0]
+    assert (
+        entry.lines[0].startswith("localised by group testing in ")
+        and f"({n} entries, no full gradient)" in entry.lines[0]
+    )
     assert entry.entries[0].index == (17, 42) and entry.entries[0].ratio == pytest.approx(1.1, rel=1e-9)
     assert entry.failing.finding.evaluations < 60
     assert big["column"].diagnosis == "wrong: column 9 of Theta is off (index 9 along out)"

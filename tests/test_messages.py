@@ -9,9 +9,9 @@ import pytest
 from gradcheck.api import check_gradient
 from gradcheck.errors import SchemaError, SpecError
 from gradcheck.options import RunOptions
+from gradcheck.problem.build import build_problem
 from gradcheck.run import run
 from gradcheck.spec.load import load_spec_text
-from gradcheck.problem.build import build_problem
 
 BASE = """\
 spec: msgs
@@ -35,11 +35,15 @@ def _verdicts(tmp_path, loss, claims, examples=3):
 
 
 def test_verdict_summaries_at_small_n(tmp_path):
-    v = _verdicts(tmp_path, "sum(x ** 3) + sum(S ** 3) / 3 + sum(A ** 2) * 0 + x @ S @ x", """\
+    v = _verdicts(
+        tmp_path,
+        "sum(x ** 3) + sum(S ** 3) / 3 + sum(A ** 2) * 0 + x @ S @ x",
+        """\
   - {name: flipped, wrt: x, gradient: "-(3 * x ** 2 + (S + S.T) @ x)", expect: fail}
   - {name: square-t, wrt: S, gradient: "(S ** 2 + outer(x, x)).T", expect: fail}
   - {name: right, wrt: x, gradient: "3 * x ** 2 + (S + S.T) @ x"}
-""")
+""",
+    )
     assert v["flipped"].diagnosis == "sign-flipped: the claim is -1 x the gradient on every entry"
     assert v["square-t"].diagnosis == "transposed: the claim equals the transpose of the gradient (S is square, (n, n))"
     assert {r.finding.summary for r in v["right"].records} == {"agrees along every direction"}
@@ -47,8 +51,9 @@ def test_verdict_summaries_at_small_n(tmp_path):
 
 def test_a_claim_with_the_transposed_shape(tmp_path):
     v = _verdicts(tmp_path, "sum(A ** 2)", "  - {name: t, wrt: A, gradient: 2 * A.T, expect: fail}\n")
-    assert v["t"].diagnosis == ("transposed: the claim has shape (k, n) = (4, 3), the transpose of A's (n, k), "
-                                "and its transpose matches")
+    assert v["t"].diagnosis == (
+        "transposed: the claim has shape (k, n) = (4, 3), the transpose of A's (n, k), and its transpose matches"
+    )
 
 
 def test_verdict_summaries_at_large_n(tmp_path):
@@ -71,10 +76,13 @@ claims:
     assert v["t"].diagnosis == "transposed: the claim's transpose matches along all 4 directions"
 
 
-@pytest.mark.parametrize("claims, message", [
-    ("  - {}\n", "a claim must not be empty"),
-    ("  - {name: '', wrt: x, gradient: x}\n", "a claim name must be a one-line string, got an empty string"),
-])
+@pytest.mark.parametrize(
+    "claims, message",
+    [
+        ("  - {}\n", "a claim must not be empty"),
+        ("  - {name: '', wrt: x, gradient: x}\n", "a claim name must be a one-line string, got an empty string"),
+    ],
+)
 def test_claim_schema_errors(claims, message):
     with pytest.raises(SchemaError) as info:
         load_spec_text(BASE.format(loss="sum(x ** 2)", claims=claims), "m.yaml")
@@ -83,8 +91,10 @@ def test_claim_schema_errors(claims, message):
 
 def test_empty_spec_name():
     with pytest.raises(SchemaError) as info:
-        load_spec_text("spec: ' '\n" + BASE.split("\n", 1)[1].format(loss="sum(x)", claims="  - {name: a, wrt: x, gradient: x}"),
-                       "m.yaml")
+        load_spec_text(
+            "spec: ' '\n" + BASE.split("\n", 1)[1].format(loss="sum(x)", claims="  - {name: a, wrt: x, gradient: x}"),
+            "m.yaml",
+        )
     assert info.value.message == "spec (the spec's name) must not be empty"
 
 
@@ -103,7 +113,10 @@ def test_a_module_that_cannot_be_imported(tmp_path):
     result = run([str(path)], RunOptions(seed=1))
     (v,) = result.verdicts  # found when the claim runs: an error verdict, the other claims go on
     assert v.verdict == "error"
-    assert v.diagnosis == "cannot import module 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'"
+    assert (
+        v.diagnosis
+        == "cannot import module 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'"
+    )
     assert v.lines[-1] == "install the package, or put the module beside the spec or in the current directory"
 
 
@@ -115,11 +128,14 @@ def test_a_spec_over_1_mb_is_refused_before_parsing(tmp_path):
     assert "the spec is larger than 1 MB" in failure.message and "split it into several spec files" in failure.message
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({}, "give the inputs' shapes (inputs={...}) or fixed points (at=[...])"),
-    ({"inputs": {"x": "n"}, "examples": 0}, "nothing to check: examples=0 and no fixed points (at=[...])"),
-    ({"inputs": {"x": "n"}, "expect": "maybe"}, "expect must be 'pass' or 'fail', got 'maybe'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({}, "give the inputs' shapes (inputs={...}) or fixed points (at=[...])"),
+        ({"inputs": {"x": "n"}, "examples": 0}, "nothing to check: examples=0 and no fixed points (at=[...])"),
+        ({"inputs": {"x": "n"}, "expect": "maybe"}, "expect must be 'pass' or 'fail', got 'maybe'"),
+    ],
+)
 def test_api_misuse_messages(kwargs, message):
     with pytest.raises(SchemaError) as info:
         check_gradient(lambda x: np.sum(x), lambda x: np.ones_like(x), wrt="x", **kwargs)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcheck.oracle import complex_step, finite_diff
 from gradcheck.oracle.estimate import NotComplexSafe
@@ -27,7 +28,7 @@ def test_complex_step_is_machine_precise(seed, n):
     est = complex_step.directional(loss, x, v)
     exact = grad(x) @ v
     t = np.tanh(x)
-    terms = np.abs(2 * t * (1 - t ** 2)) + np.abs(0.3 * np.exp(0.3 * x))  # the reference's own rounding scale
+    terms = np.abs(2 * t * (1 - t**2)) + np.abs(0.3 * np.exp(0.3 * x))  # the reference's own rounding scale
     assert abs(est.value - exact) <= 1e-14 * (terms @ np.abs(v)) + 1e-300
     assert est.method == "complex-step" and est.evaluations == 1
 
@@ -55,7 +56,7 @@ def test_finite_difference_error_bar_covers_the_true_error(seed):
     [
         (lambda x: np.sum(np.abs(x)), "imaginary part was dropped"),
         (lambda x: np.sum(x.astype(float) ** 2), "ComplexWarning"),
-        (lambda x: float(np.sum(x ** 2)), "ComplexWarning|TypeError"),
+        (lambda x: float(np.sum(x**2)), "ComplexWarning|TypeError"),
         (lambda x: np.sum(np.maximum(x.real, 0) ** 2), "imaginary part was dropped"),
     ],
     ids=["np.abs", "astype(float)", "float()", "maximum-on-real"],
@@ -101,7 +102,6 @@ def test_central_difference_matches_the_gradient():
     assert abs(float(finite_diff.central(loss, x, v)) - grad(x) @ v) < 1e-8
 
 
-
 # -- user code sees complex points as SplitComplex -------------------------------------------
 
 
@@ -142,7 +142,7 @@ claims:
     return spec
 
 
-MODULE = '''
+MODULE = """
 import numpy as np
 
 def loss(X, T):
@@ -156,7 +156,7 @@ def picky(X, T):
 def grad(X, T):
     t = np.tanh(X @ T)
     return X.T @ (2 * t * (1 - t * t))
-'''
+"""
 
 
 @pytest.mark.parametrize("loss", ["loss", "picky"])
@@ -171,7 +171,7 @@ def test_user_code_gets_the_complex_step_with_or_without_the_split_view(tmp_path
     assert v.verdict == "pass" and v.oracle == "complex-step", (v.verdict, v.oracle, v.notes)
 
 
-MUTATING = '''
+MUTATING = """
 import numpy as np
 
 def loss(x):
@@ -185,7 +185,7 @@ def grad(x):
 def grad_wrong(x):
     x *= 3
     return x
-'''
+"""
 
 
 def test_user_code_that_writes_into_its_inputs_gets_copies_and_cannot_corrupt_them(tmp_path, monkeypatch):

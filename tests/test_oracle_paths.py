@@ -52,13 +52,17 @@ def test_kink_within_the_finite_difference_step_is_inconclusive():
     assert v.verdict == "inconclusive", v
     assert v.oracle == "finite-difference"
     assert any("not complex-step safe" in n and "imaginary part was dropped" in n for n in v.notes), v.notes
-    m = re.fullmatch(r"kink-adjacent: finite differences change with the step \((\S+) vs (\S+) with a 100x "
-                     r"smaller step\), so this example cannot decide", v.diagnosis)
+    m = re.fullmatch(
+        r"kink-adjacent: finite differences change with the step \((\S+) vs (\S+) with a 100x "
+        r"smaller step\), so this example cannot decide",
+        v.diagnosis,
+    )
     assert m, v.diagnosis
     coarse, fine = float(m[1]), float(m[2])
     assert abs(coarse - fine) > 0.1 * max(abs(coarse), abs(fine)), (coarse, fine)
-    assert v.lines[0] == ("the code is not complex-step safe and a kink (relu, abs, maximum) lies within the "
-                          "finite-difference step")
+    assert v.lines[0] == (
+        "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the finite-difference step"
+    )
     assert v.lines[-1] == "1 of 1 examples inconclusive"
 
 
@@ -84,17 +88,23 @@ def nonanalytic_grad(x):
 
 
 def test_a_claim_siding_with_finite_differences_against_the_complex_step_is_inconclusive():
-    v = check_gradient(nonanalytic_loss, nonanalytic_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x",
-                       seed=3, examples=10).verdict
+    v = check_gradient(
+        nonanalytic_loss, nonanalytic_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=3, examples=10
+    ).verdict
     assert v.verdict == "inconclusive", v
-    m = re.fullmatch(r"the oracles disagree: complex step gives (\S+), finite differences (\S+) ± (\S+) along the "
-                     r"same direction, and the claim \((\S+)\) sides with finite differences", v.diagnosis)
+    m = re.fullmatch(
+        r"the oracles disagree: complex step gives (\S+), finite differences (\S+) ± (\S+) along the "
+        r"same direction, and the claim \((\S+)\) sides with finite differences",
+        v.diagnosis,
+    )
     assert m, v.diagnosis
     cs, fd, fd_err, claimed = (float(g) for g in m.groups())
     assert claimed == pytest.approx(fd, rel=1e-9)
     assert 1e-7 < abs(cs - fd) / abs(fd) < 1e-6 and fd_err < 1e-9 * abs(fd), (cs, fd, fd_err)
-    assert v.lines[0] == ("the loss may not be analytic here (a kink: relu, abs, maximum), or complex arithmetic "
-                          "does not continue it (conjugation, abs of a complex value)")
+    assert v.lines[0] == (
+        "the loss may not be analytic here (a kink: relu, abs, maximum), or complex arithmetic "
+        "does not continue it (conjugation, abs of a complex value)"
+    )
     assert re.fullmatch(r"1 of \d+ examples inconclusive", v.lines[-1]), v.lines
     assert "complex-step+finite-difference" in v.oracle
     assert not v.passed and v.outcome == "fail"  # inconclusive never passes a claim
@@ -104,15 +114,19 @@ def test_a_claim_matching_neither_oracle_is_diagnosed_against_the_complex_step_w
     def off_grad(x):
         return 1.000002 * nonanalytic_grad(x)
 
-    v = check_gradient(nonanalytic_loss, off_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x",
-                       seed=3, examples=10).verdict
+    v = check_gradient(
+        nonanalytic_loss, off_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=3, examples=10
+    ).verdict
     assert v.verdict == "scaled", v
     assert v.oracle == "complex-step"
     assert v.factor == pytest.approx(1.000002, abs=1e-6)  # against the complex step, itself ~3e-7 off
     disagree = [n for n in v.notes if n.startswith("finite differences disagree with the complex step here (")]
     assert len(disagree) == 1, v.notes
-    assert re.fullmatch(r"finite differences disagree with the complex step here \(\S+ ± \S+\), but the claim "
-                        r"matches neither", disagree[0]), disagree[0]
+    assert re.fullmatch(
+        r"finite differences disagree with the complex step here \(\S+ ± \S+\), but the claim "
+        r"matches neither",
+        disagree[0],
+    ), disagree[0]
     assert not any(CROSS_CHECK_FAILED in n for n in v.notes)
 
 
@@ -157,8 +171,9 @@ def smooth_grad(x):
 def test_a_sign_flipped_claim_on_smooth_code_gets_no_cross_check_note():
     """The cross-check's two-point shortcut sides with the complex step: its error bar is its distance
     from it, not the claim's gap (which is >= the value for a sign flip), so it counts as informative."""
-    v = check_gradient(smooth_loss, lambda x: -smooth_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x",
-                       seed=0, examples=10).verdict
+    v = check_gradient(
+        smooth_loss, lambda x: -smooth_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=0, examples=10
+    ).verdict
     if v.verdict != "sign-flipped" or v.oracle != "complex-step":
         pytest.fail(f"precondition: expected a sign-flipped verdict by the complex step, got {v.verdict} ({v.oracle})")
     assert not any(CROSS_CHECK_FAILED in n for n in v.notes), v.notes
@@ -174,8 +189,9 @@ def test_a_kink_closer_than_the_smaller_step_does_not_condemn_a_correct_claim():
 
 def test_a_wrong_claim_on_kinked_code_is_still_caught_at_drawn_points():
     """The one-sided test only excuses a claim that matches a side: 2x the gradient matches neither."""
-    v = check_gradient(abs_loss, lambda x: 2 * abs_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x",
-                       seed=0, examples=10).verdict
+    v = check_gradient(
+        abs_loss, lambda x: 2 * abs_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=0, examples=10
+    ).verdict
     assert v.verdict in ("scaled", "wrong"), f"{v.verdict}: {v.diagnosis}"
     assert v.oracle == "finite-difference"
 
@@ -183,7 +199,7 @@ def test_a_wrong_claim_on_kinked_code_is_still_caught_at_drawn_points():
 def abs_plus_square(x):
     """np.abs(x) is real for complex x but the sum is complex: the complex step silently loses
     sign(x); only the oracle's first-call guard (a finite-difference comparison) can notice."""
-    return np.sum(np.abs(x) + x ** 2)
+    return np.sum(np.abs(x) + x**2)
 
 
 def abs_plus_square_grad(x):
@@ -191,20 +207,30 @@ def abs_plus_square_grad(x):
 
 
 def test_a_guard_probe_next_to_a_kink_does_not_trust_an_unsafe_complex_step():
-    far = check_gradient(abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x",
-                         at=_at(0.3, 0.5, -0.7), seed=0).verdict
+    far = check_gradient(
+        abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x", at=_at(0.3, 0.5, -0.7), seed=0
+    ).verdict
     if far.verdict != "pass" or not any("disagrees with finite differences" in n for n in far.notes):
-        pytest.fail(f"precondition: away from the kink the guard catches the complex step, "
-                    f"got {far.verdict} {far.notes}")
-    v = check_gradient(abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x",
-                       at=_at(3e-8, 0.5, -0.7), seed=0).verdict
+        pytest.fail(
+            f"precondition: away from the kink the guard catches the complex step, got {far.verdict} {far.notes}"
+        )
+    v = check_gradient(
+        abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x", at=_at(3e-8, 0.5, -0.7), seed=0
+    ).verdict
     assert v.verdict == "inconclusive", f"{v.verdict}: {v.diagnosis} {v.notes}"
     assert "the complex step of this Python code is unconfirmed here" in v.diagnosis
 
 
 def test_an_undecided_guard_still_lets_drawn_examples_catch_a_wrong_claim():
     """Near a kink the guard defers; at drawn points away from it the wrong claim is caught."""
-    v = check_gradient(abs_plus_square, lambda x: 2 * abs_plus_square_grad(x), inputs={"x": "n"},
-                       dims={"n": (2, 4)}, wrt="x", seed=0, examples=10).verdict
+    v = check_gradient(
+        abs_plus_square,
+        lambda x: 2 * abs_plus_square_grad(x),
+        inputs={"x": "n"},
+        dims={"n": (2, 4)},
+        wrt="x",
+        seed=0,
+        examples=10,
+    ).verdict
     assert v.verdict in ("scaled", "wrong"), f"{v.verdict}: {v.diagnosis}"
     assert v.oracle == "finite-difference"

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gradcheck.errors import Location
 from gradcheck.samples.draw import Sample, draw_array, draw_inputs, sample_strategy
 from gradcheck.spec.model import DimSpec, Domain, InputSpec
 
 LOC = Location("t.yaml", 1, 1)
-DIMS = {"k": DimSpec("k", 3, 3, LOC), "M": DimSpec("M", 2, 6, LOC), "in": DimSpec("in", 2, 5, LOC),
-        "out": DimSpec("out", 2, 5, LOC)}
+DIMS = {
+    "k": DimSpec("k", 3, 3, LOC),
+    "M": DimSpec("M", 2, 6, LOC),
+    "in": DimSpec("in", 2, 5, LOC),
+    "out": DimSpec("out", 2, 5, LOC),
+}
 
 
 @settings(max_examples=100, deadline=None)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import textwrap
 
 import numpy as np
-
 import pytest
 
 from gradcheck.options import RunOptions
@@ -196,8 +195,10 @@ def test_a_loss_undefined_at_every_draw_is_inconclusive_not_wrong(tmp_path):
 
 
 def test_a_complex_claim_is_an_error_not_a_nan(tmp_path):
-    text = "dims: {n: [2, 5]}\ninputs: {x: {shape: [n], domain: positive}}\nloss: {python: \"undef:loss\"}\n" \
-           "claims:\n  - {name: complex-claim, wrt: x, gradient: {python: \"undef:grad_complex\"}}\n"
+    text = (
+        'dims: {n: [2, 5]}\ninputs: {x: {shape: [n], domain: positive}}\nloss: {python: "undef:loss"}\n'
+        'claims:\n  - {name: complex-claim, wrt: x, gradient: {python: "undef:grad_complex"}}\n'
+    )
     v = check(tmp_path, text, 1, examples=5, undef=UNDEFINED_CODE)
     assert v["complex-claim"].verdict == "error"
     assert v["complex-claim"].diagnosis == "the claim returned complex128 values, not real numbers"
@@ -247,14 +248,16 @@ def test_projected_error_is_the_smaller_of_the_worst_case_and_hoeffding():
 
     rng = np.random.default_rng(0)
     err = np.full(10_000, 1e-7)
-    v = rng.uniform(-3**0.5, 3**0.5, err.size)
+    v = rng.uniform(-(3**0.5), 3**0.5, err.size)
     assert projected_error(err, v) == pytest.approx(HOEFFDING * np.linalg.norm(err))  # << <err, |v|> ~ 0.87e-3
     assert np.vdot(err, np.abs(v)) > 5 * projected_error(err, v)
     few = np.array([1e-7, 0, 0])
     assert projected_error(few, np.array([1.0, 1, 1])) == pytest.approx(1e-7)  # the worst case is smaller here
     # and the bound holds: over many directions the actual projection never exceeds it
     signs = rng.choice([-1.0, 1.0], err.size) * err
-    assert max(abs(float(np.vdot(signs, rng.uniform(-3**0.5, 3**0.5, err.size)))) for _ in range(200)) < projected_error(err, v)
+    assert max(
+        abs(float(np.vdot(signs, rng.uniform(-(3**0.5), 3**0.5, err.size)))) for _ in range(200)
+    ) < projected_error(err, v)
 
 
 def test_a_correct_float32_claim_with_cancellation_passes_at_large_n():

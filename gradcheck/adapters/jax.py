@@ -65,8 +65,9 @@ def _pullback(jax, f, kwargs, names, g):
 
 def _push(jax, f, kwargs, names, tangents):
     partial, primals = _common.split(f, kwargs, names, _to_jax)
-    _, out = jax.jvp(partial, primals, tuple(_to_jax(np.asarray(tangents[n], dtype=p.dtype))
-                                              for n, p in zip(names, primals)))
+    _, out = jax.jvp(
+        partial, primals, tuple(_to_jax(np.asarray(tangents[n], dtype=p.dtype)) for n, p in zip(names, primals))
+    )
     return np.asarray(out)
 
 

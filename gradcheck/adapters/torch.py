@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from . import _common
 from ..problem.callables import call_user
+from . import _common
 
 __all__ = ["gradient", "jvp", "numpy_function", "vjp"]
 
@@ -78,8 +78,9 @@ def _push(torch, f, kwargs, names, tangents):
     from torch.func import jvp as torch_jvp
 
     partial, primals = _common.split(f, kwargs, names, _to_torch)
-    _, out = torch_jvp(partial, primals,
-                       tuple(_to_torch(np.asarray(tangents[n], dtype=kwargs[n].dtype)) for n in names))
+    _, out = torch_jvp(
+        partial, primals, tuple(_to_torch(np.asarray(tangents[n], dtype=kwargs[n].dtype)) for n in names)
+    )
     return _to_numpy(out)
 
 

@@ -63,12 +63,24 @@ def _request(call: Call, wrt, **kwargs) -> Request:
     return Request(call=call, wrt=wrt_names, **kwargs)
 
 
-def check_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], *, wrt: str | Iterable[str],
-                   inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
-                   domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
-                   at: Iterable[Mapping[str, Any]] = (), examples: int | None = None, seed: int | None = None,
-                   rtol: float | None = None, atol: float | None = None, directions: int | None = None,
-                   expect: str = "pass", name: str | None = None) -> CheckResult:
+def check_gradient(
+    loss: Callable[..., Any],
+    gradient: Callable[..., Any],
+    *,
+    wrt: str | Iterable[str],
+    inputs: Inputs | None = None,
+    dims: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    constants: Mapping[str, float] | None = None,
+    at: Iterable[Mapping[str, Any]] = (),
+    examples: int | None = None,
+    seed: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    directions: int | None = None,
+    expect: str = "pass",
+    name: str | None = None,
+) -> CheckResult:
     """Check that ``gradient`` is the gradient of the scalar ``loss`` with respect to ``wrt``.
 
     Parameters
@@ -119,18 +131,49 @@ def check_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], *, wr
     call = Call.here(name or name_of(gradient, "gradient"), "check_gradient")
     loss_fn = callable_arg(loss, "loss", call.location)
     grad_fn = callable_arg(gradient, "gradient", call.location)
-    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
-                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions)
-    return check(req, lambda fixed: keyword_caller(loss_fn, fixed), lambda fixed: keyword_caller(grad_fn, fixed),
-                 (loss_fn, grad_fn))
+    req = _request(
+        call,
+        wrt,
+        inputs=inputs,
+        dims=dims,
+        domains=domains,
+        constants=constants,
+        at=tuple(at),
+        expect=expect,
+        examples=examples,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        directions=directions,
+    )
+    return check(
+        req,
+        lambda fixed: keyword_caller(loss_fn, fixed),
+        lambda fixed: keyword_caller(grad_fn, fixed),
+        (loss_fn, grad_fn),
+    )
 
 
-def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *, wrt: str | Iterable[str], output_shape: Any,
-              inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
-              domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
-              at: Iterable[Mapping[str, Any]] = (), cotangent: str = "G", examples: int | None = None,
-              seed: int | None = None, rtol: float | None = None, atol: float | None = None,
-              directions: int | None = None, expect: str = "pass", name: str | None = None) -> CheckResult:
+def check_vjp(
+    f: Callable[..., Any],
+    vjp: Callable[..., Any],
+    *,
+    wrt: str | Iterable[str],
+    output_shape: Any,
+    inputs: Inputs | None = None,
+    dims: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    constants: Mapping[str, float] | None = None,
+    at: Iterable[Mapping[str, Any]] = (),
+    cotangent: str = "G",
+    examples: int | None = None,
+    seed: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    directions: int | None = None,
+    expect: str = "pass",
+    name: str | None = None,
+) -> CheckResult:
     """Check a vector-Jacobian product: ``vjp(..., G=g)`` must be Jᵀ g, with J = d f / d wrt.
 
     ``f`` returns an array of shape ``output_shape`` (dim names as in ``inputs``); ``vjp``
@@ -143,18 +186,46 @@ def check_vjp(f: Callable[..., Any], vjp: Callable[..., Any], *, wrt: str | Iter
     vjp_fn = callable_arg(vjp, "vjp", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
 
-    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
-                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
-                   kind="vjp", extra_input=(cotangent, out_shape))
+    req = _request(
+        call,
+        wrt,
+        inputs=inputs,
+        dims=dims,
+        domains=domains,
+        constants=constants,
+        at=tuple(at),
+        expect=expect,
+        examples=examples,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        directions=directions,
+        kind="vjp",
+        extra_input=(cotangent, out_shape),
+    )
     return check(req, _inner_product_loss(f_fn, cotangent), lambda fixed: keyword_caller(vjp_fn, fixed), (f_fn, vjp_fn))
 
 
-def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iterable[str], output_shape: Any,
-              inputs: Inputs | None = None, dims: Mapping[str, Any] | None = None,
-              domains: Mapping[str, Any] | None = None, constants: Mapping[str, float] | None = None,
-              at: Iterable[Mapping[str, Any]] = (), tangent: str = "V", examples: int | None = None,
-              seed: int | None = None, rtol: float | None = None, atol: float | None = None,
-              directions: int | None = None, expect: str = "pass", name: str | None = None) -> CheckResult:
+def check_jvp(
+    f: Callable[..., Any],
+    jvp: Callable[..., Any],
+    *,
+    wrt: str | Iterable[str],
+    output_shape: Any,
+    inputs: Inputs | None = None,
+    dims: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    constants: Mapping[str, float] | None = None,
+    at: Iterable[Mapping[str, Any]] = (),
+    tangent: str = "V",
+    examples: int | None = None,
+    seed: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    directions: int | None = None,
+    expect: str = "pass",
+    name: str | None = None,
+) -> CheckResult:
     """Check a Jacobian-vector product: ``jvp(..., V=v)`` must be J v, with J = d f / d wrt.
 
     ``jvp`` gets the inputs and the tangent by the name ``tangent`` (default ``V``): the
@@ -177,24 +248,42 @@ def check_jvp(f: Callable[..., Any], jvp: Callable[..., Any], *, wrt: str | Iter
             u = kw.pop(probe)
             grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) for w in wrt_names}
             return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
+
         return transposed_by_columns
 
-    req = _request(call, wrt, inputs=inputs, dims=dims, domains=domains, constants=constants, at=tuple(at),
-                   expect=expect, examples=examples, seed=seed, rtol=rtol, atol=atol, directions=directions,
-                   kind="jvp", extra_input=(probe, out_shape))
+    req = _request(
+        call,
+        wrt,
+        inputs=inputs,
+        dims=dims,
+        domains=domains,
+        constants=constants,
+        at=tuple(at),
+        expect=expect,
+        examples=examples,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        directions=directions,
+        kind="jvp",
+        extra_input=(probe, out_shape),
+    )
     return check(req, _inner_product_loss(f_fn, probe), claim, (f_fn, jvp_fn))
 
 
 def _inner_product_loss(f_fn: Callable[..., Any], name: str) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
     """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
     the input ``name`` (the cotangent, or the JVP's probe U)."""
+
     def loss(fixed):
         user = keyword_caller(f_fn, fixed)
 
         def inner_product(**kw):
             w = kw.pop(name)
             return np.sum(output(user(**kw), w.shape, f_fn) * w)
+
         return inner_product
+
     return loss
 
 

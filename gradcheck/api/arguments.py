@@ -98,14 +98,16 @@ def shape_arg(value: Any, what: str, at: Location) -> tuple[str | int, ...]:
     elif isinstance(value, (tuple, list)):
         parts = list(value)
     else:
-        raise SchemaError(f"the shape of {what} must be a string of dim names like \"M in\", or a tuple, "
-                          f"got {describe(value)}", at)
+        raise SchemaError(
+            f'the shape of {what} must be a string of dim names like "M in", or a tuple, got {describe(value)}', at
+        )
     entry = f"shape of {what} must be a list of dims or integers"
     return tuple(check_name(p, "dim", at) if isinstance(p, str) else read_size(p, entry, at) for p in parts)
 
 
-def input_specs(inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at: Location,
-                dims: Mapping[str, Any] | None = None) -> dict[str, InputSpec]:
+def input_specs(
+    inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at: Location, dims: Mapping[str, Any] | None = None
+) -> dict[str, InputSpec]:
     """``{"X": "M in", "S": {"shape": "n n", "domain": "spd"}}`` -> InputSpecs.
 
     Every part is checked as the spec loader checks it. Input names and dim names share one
@@ -124,8 +126,9 @@ def input_specs(inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at
             check_keys(value, INPUT_KEYS, f" for input '{name}'", OnePlace(at))
             need_shape(value, name, at)
             if domain is not None and value.get("domain") is not None:
-                raise SchemaError(f"input '{name}' has a domain both in inputs= and in domains=", at,
-                                  hint="give it in one place")
+                raise SchemaError(
+                    f"input '{name}' has a domain both in inputs= and in domains=", at, hint="give it in one place"
+                )
             shape = shape_arg(value["shape"], f"input '{name}'", at)
             domain = value["domain"] if value.get("domain") is not None else domain
             dtype = read_dtype(value.get("dtype", "float64"), name, at)
@@ -137,8 +140,11 @@ def input_specs(inputs: Mapping[str, Any], domains: Mapping[str, Any] | None, at
         read[name] = (shape, domain, dtype)
     if domains:
         extra = sorted(domains)[0]
-        raise SchemaError(f"domains names {extra!r}, which is not an input", at,
-                          hint=did_you_mean(extra, read) or f"inputs: {', '.join(read)}")
+        raise SchemaError(
+            f"domains names {extra!r}, which is not an input",
+            at,
+            hint=did_you_mean(extra, read) or f"inputs: {', '.join(read)}",
+        )
     known = None if dims is None else [n for n, (kind, _) in names.items() if kind == "dim"]
     return {
         name: InputSpec(name, shape, _domain(domain, name, shape, at, known), at, dtype)
@@ -193,11 +199,15 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
         for k, shape in shapes.items():
             actual = arrays[k].shape
             fits = len(shape) == len(actual) and all(
-                d == n if isinstance(d, int) else sizes.setdefault(d, n) == n for d, n in zip(shape, actual))
+                d == n if isinstance(d, int) else sizes.setdefault(d, n) == n for d, n in zip(shape, actual)
+            )
             if not fits:
                 bound = " ".join(f"{a}={b}" for a, b in sizes.items())
-                raise SchemaError(f"at[{i}]: input '{k}' has shape {actual}, which does not fit {shape}"
-                                  + (f" [{bound}]" if bound else ""), at)
+                raise SchemaError(
+                    f"at[{i}]: input '{k}' has shape {actual}, which does not fit {shape}"
+                    + (f" [{bound}]" if bound else ""),
+                    at,
+                )
         inputs = {}
         for k, shape in shapes.items():
             a = arrays[k]
@@ -205,8 +215,9 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
                 inputs[k] = InputSpec(k, shape, Domain("integers", 0, 1), at)
                 arrays[k] = a.astype(np.int64)
             else:
-                inputs[k] = InputSpec(k, shape, Domain("range", 0.0, 0.0), at,
-                                      "float32" if a.dtype == np.float32 else "float64")
+                inputs[k] = InputSpec(
+                    k, shape, Domain("range", 0.0, 0.0), at, "float32" if a.dtype == np.float32 else "float64"
+                )
         dims = {d: DimSpec(d, n, n, at) for d, n in sizes.items()}
         out.append(FixedPoint(f"at[{i}]", inputs, dims, {k: arrays[k] for k in shapes}))
     return out

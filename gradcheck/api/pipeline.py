@@ -72,11 +72,15 @@ def output(value: Any, shape: tuple[int, ...], fn: Callable[..., Any]) -> np.nda
     """``value`` as an array of the declared output shape, or a ValueError saying otherwise."""
     out = np.asarray(value)
     if out.shape != shape:
-        raise ValueError(f"{name_of(fn, 'the function')} returned shape {out.shape}, but its output is declared {shape}")
+        raise ValueError(
+            f"{name_of(fn, 'the function')} returned shape {out.shape}, but its output is declared {shape}"
+        )
     return out
 
 
-def check(req: Request, loss: Factory, claim: Factory, named: tuple[Callable[..., Any], Callable[..., Any]]) -> CheckResult:
+def check(
+    req: Request, loss: Factory, claim: Factory, named: tuple[Callable[..., Any], Callable[..., Any]]
+) -> CheckResult:
     """Run the request; ``named`` are the user's (loss-side, claim-side) functions, for messages."""
     started = time.perf_counter()
     at = req.call.location
@@ -126,15 +130,19 @@ def _check_names(req: Request, names: list[str], specs: dict[str, InputSpec] | N
         raise SchemaError("wrt names no input", at)
     for w in req.wrt:
         if w not in names:
-            raise SchemaError(f"wrt {w!r} is not an input", at,
-                              hint=did_you_mean(w, names) or f"inputs: {', '.join(names)}")
+            raise SchemaError(
+                f"wrt {w!r} is not an input", at, hint=did_you_mean(w, names) or f"inputs: {', '.join(names)}"
+            )
         if specs is not None and specs[w].domain.is_integer:
             raise SchemaError(f"wrt {w!r} has an integer domain: labels are constant, never differentiated", at)
     if req.expect not in ("pass", "fail"):
         raise SchemaError(f"expect must be 'pass' or 'fail', got {req.expect!r}", at)
     if req.extra_input is not None and req.extra_input[0] in names:
-        raise SchemaError(f"an input is named {req.extra_input[0]!r}, like the {req.kind}'s "
-                          f"{'cotangent' if req.kind == 'vjp' else 'probe'}: rename one", at)
+        raise SchemaError(
+            f"an input is named {req.extra_input[0]!r}, like the {req.kind}'s "
+            f"{'cotangent' if req.kind == 'vjp' else 'probe'}: rename one",
+            at,
+        )
 
 
 def _ref(fn: Callable[..., Any], obj: Callable[..., Any], req: Request) -> PythonRef:
@@ -142,8 +150,15 @@ def _ref(fn: Callable[..., Any], obj: Callable[..., Any], req: Request) -> Pytho
     return PythonRef(module, getattr(fn, "__qualname__", None) or "function", req.call.location, obj=obj)
 
 
-def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], fixed: Mapping[str, np.ndarray],
-          loss: Factory, claim: Factory, named) -> Spec:
+def _spec(
+    req: Request,
+    inputs: dict[str, InputSpec],
+    dims: dict[str, DimSpec],
+    fixed: Mapping[str, np.ndarray],
+    loss: Factory,
+    claim: Factory,
+    named,
+) -> Spec:
     at = req.call.location
     if req.extra_input is not None:
         name, shape = req.extra_input
@@ -152,17 +167,37 @@ def _spec(req: Request, inputs: dict[str, InputSpec], dims: dict[str, DimSpec], 
         for d in shape:
             if isinstance(d, str) and d not in dims:
                 if d not in declared and fixed:
-                    raise SchemaError(f"the output's dim {d!r} is bound by no input at the fixed points: "
-                                      f"declare its size, dims={{{d!r}: n}}", at)
+                    raise SchemaError(
+                        f"the output's dim {d!r} is bound by no input at the fixed points: "
+                        f"declare its size, dims={{{d!r}: n}}",
+                        at,
+                    )
                 dims = {**dims, d: declared.get(d) or DimSpec(d, *DEFAULT_DIM, at)}
     body = _ref(named[1], claim(fixed), req)
     wording = None if req.kind == "gradient" else (req.kind, name_of(named[0], "f"))
-    c = Claim(name=req.call.name, kind="gradient", wrt=req.wrt, bodies={w: body for w in req.wrt},
-              location=at, expect=req.expect, wording=wording)
-    return Spec(name=req.call.function, path=at.file, description="", dims=dims,
-                constants={str(k): float(v) for k, v in (req.constants or {}).items()},
-                inputs=inputs, define={}, graph=(), loss=_ref(named[0], loss(fixed), req),
-                claims=(c,), settings=Settings(), location=at)
+    c = Claim(
+        name=req.call.name,
+        kind="gradient",
+        wrt=req.wrt,
+        bodies={w: body for w in req.wrt},
+        location=at,
+        expect=req.expect,
+        wording=wording,
+    )
+    return Spec(
+        name=req.call.function,
+        path=at.file,
+        description="",
+        dims=dims,
+        constants={str(k): float(v) for k, v in (req.constants or {}).items()},
+        inputs=inputs,
+        define={},
+        graph=(),
+        loss=_ref(named[0], loss(fixed), req),
+        claims=(c,),
+        settings=Settings(),
+        location=at,
+    )
 
 
 def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> list[Verdict]:
@@ -206,5 +241,12 @@ def _merge(verdicts: list[Verdict]) -> Verdict:
     examples = sum(v.examples for v in verdicts)
     notes = tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
     diagnosis = chosen.diagnosis if not chosen.passed else f"agrees on {examples} examples"
-    return replace(chosen, records=tuple(records), examples=examples, failing=failing, notes=notes,
-                   diagnosis=diagnosis, seconds=sum(v.seconds for v in verdicts))
+    return replace(
+        chosen,
+        records=tuple(records),
+        examples=examples,
+        failing=failing,
+        notes=notes,
+        diagnosis=diagnosis,
+        seconds=sum(v.seconds for v in verdicts),
+    )

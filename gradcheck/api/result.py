@@ -55,8 +55,12 @@ class CheckResult:
 
     def run_result(self) -> RunResult:
         """The verdicts as a :class:`RunResult`, e.g. for ``report.frames.write_reports``."""
-        return RunResult(verdicts=list(self.verdicts), seed=self.seed, seconds=self.seconds,
-                         paths=sorted({v.path for v in self.verdicts}))
+        return RunResult(
+            verdicts=list(self.verdicts),
+            seed=self.seed,
+            seconds=self.seconds,
+            paths=sorted({v.path for v in self.verdicts}),
+        )
 
     def frame(self):
         """One row per example (drawn dims, example seed, verdict, oracle, errors): a DataFrame."""

@@ -47,7 +47,7 @@ def nice_factor(x: float) -> str:
     if abs(x) <= 64 and abs(float(frac) - x) <= 1e-9 * max(1.0, abs(x)):
         if frac.denominator == 1:
             return str(frac.numerator)
-        if frac.denominator in (2, 4, 5, 8) :
+        if frac.denominator in (2, 4, 5, 8):
             return f"{float(frac):g}"
         return f"{frac.numerator}/{frac.denominator}"
     return f"{x:.10g}"
@@ -59,8 +59,12 @@ def dim_relations(factor: float, sizes: dict[str, int]) -> list[tuple[str, str]]
     for name, size in sizes.items():
         if size < 2:
             continue
-        for value, text in ((size, name), (1 / size, f"1/{name}"), (np.sqrt(size), f"sqrt({name})"),
-                            (1 / np.sqrt(size), f"1/sqrt({name})")):
+        for value, text in (
+            (size, name),
+            (1 / size, f"1/{name}"),
+            (np.sqrt(size), f"sqrt({name})"),
+            (1 / np.sqrt(size), f"1/sqrt({name})"),
+        ):
             if abs(factor - value) <= 1e-9 * abs(value):
                 out.append((name, text))
     return out
@@ -76,8 +80,10 @@ def relation_value(text: str, sizes: dict[str, int]) -> float:
 def factor_hint(factor: float, dim_text: str | None = None) -> str:
     """Why a claim may be off by ``factor``; ``dim_text`` when the factor was seen to track a dim."""
     if dim_text:
-        return (f"the factor is {dim_text} (it changes with the size of that dim): a sum where a mean belongs, "
-                f"or a forgotten or extra {dim_text}?")
+        return (
+            f"the factor is {dim_text} (it changes with the size of that dim): a sum where a mean belongs, "
+            f"or a forgotten or extra {dim_text}?"
+        )
     if abs(factor - 2) < 1e-9:
         return "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
     if abs(factor - 0.5) < 1e-9:
@@ -85,7 +91,9 @@ def factor_hint(factor: float, dim_text: str | None = None) -> str:
     return "a constant factor is off (a 1/n, a 1/2, or the mean vs the sum?)"
 
 
-def worst_entries(c: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None, limit: int = MAX_TABLE) -> tuple[Entry, ...]:
+def worst_entries(
+    c: np.ndarray, g: np.ndarray, mask: np.ndarray | None = None, limit: int = MAX_TABLE
+) -> tuple[Entry, ...]:
     diff = np.abs(c - g)
     if mask is not None:
         diff = np.where(mask, diff, -1.0)
@@ -111,11 +119,15 @@ def _where(bad: np.ndarray, names: Names) -> str:
         ax0 = names.axes[0] if names.axes else "axis 0"
         ax1 = names.axes[1] if len(names.axes) > 1 else "axis 1"
         if len(cols) == 1:
-            return (f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries; "
-                    f"index {cols[0]} along {ax1})")
+            return (
+                f"column {cols[0]} of {names.target} is off ({count} of {bad.shape[0]} entries; "
+                f"index {cols[0]} along {ax1})"
+            )
         if len(rows) == 1:
-            return (f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries; "
-                    f"index {rows[0]} along {ax0})")
+            return (
+                f"row {rows[0]} of {names.target} is off ({count} of {bad.shape[1]} entries; "
+                f"index {rows[0]} along {ax0})"
+            )
     if count <= 3:
         idx = ", ".join("[" + ", ".join(str(int(i)) for i in ix) + "]" for ix in zip(*np.nonzero(bad)))
         return f"{count} of {total} entries of {names.target} {'is' if count == 1 else 'are'} off: {idx}"
@@ -138,7 +150,11 @@ def diagnose(
     c = np.asarray(c, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if c.shape != g.shape:
-        if c.ndim >= 2 and c.T.shape == g.shape and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err)):
+        if (
+            c.ndim >= 2
+            and c.T.shape == g.shape
+            and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err))
+        ):
             return Finding(
                 "transposed",
                 f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
@@ -160,9 +176,14 @@ def diagnose(
         factor = float(np.vdot(c, g)) / gg
         if factor != 0 and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
             if abs(factor + 1) <= 1e-6:
-                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {names.truth} on every entry",
-                               max_rel_error=rel, factor=-1.0, entries=worst_entries(c, g),
-                               claimed_shape=tuple(c.shape))
+                return Finding(
+                    "sign-flipped",
+                    f"sign-flipped: the claim is -1 x {names.truth} on every entry",
+                    max_rel_error=rel,
+                    factor=-1.0,
+                    entries=worst_entries(c, g),
+                    claimed_shape=tuple(c.shape),
+                )
             nice = nice_factor(factor)
             return Finding(
                 "scaled",
@@ -174,8 +195,13 @@ def diagnose(
                 claimed_shape=tuple(c.shape),
             )
     if c.ndim == 2 and c.shape[0] == c.shape[1] and np.all(_close(c.T, g, tol, claim_err, oracle_err)):
-        return Finding("transposed", f"transposed: the claim equals the transpose of {names.truth} ({names.target} is square, {names.shape_sym})",
-                       max_rel_error=rel, entries=worst_entries(c, g), claimed_shape=tuple(c.shape))
+        return Finding(
+            "transposed",
+            f"transposed: the claim equals the transpose of {names.truth} ({names.target} is square, {names.shape_sym})",
+            max_rel_error=rel,
+            entries=worst_entries(c, g),
+            claimed_shape=tuple(c.shape),
+        )
     bad = ~ok
     lines = []
     sub_c, sub_g = c[bad], g[bad]

@@ -21,8 +21,25 @@ __all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
 EXTRA_DIRECTIONS = 2  # directions added on a failure at large n: a factor, a sign or a transpose must hold on 3+
 
 
-def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err, names, rel, method, evals, k, x,
-                           f=None, oracle=None, claim_err=None, sample=None) -> Finding:
+def directional_diagnosis(
+    c,
+    dirs,
+    claimed_d,
+    oracle_d,
+    tol,
+    dot_err,
+    oracle_err,
+    names,
+    rel,
+    method,
+    evals,
+    k,
+    x,
+    f=None,
+    oracle=None,
+    claim_err=None,
+    sample=None,
+) -> Finding:
     """Large n: no full gradient. Factor, sign and transpose hypotheses are tested on the same
     directions (plus a few more); wrong entries are localised by group testing in O(log n)."""
     n = c.size
@@ -48,20 +65,47 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
         factor = float(np.dot(claimed_d, oracle_d)) / denom
         if np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
             if abs(factor + 1) < 1e-6:
-                return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {names.truth} along all {m} directions",
-                               max_rel_error=rel, oracle=method, evaluations=evals, directions=m, factor=-1.0)
+                return Finding(
+                    "sign-flipped",
+                    f"sign-flipped: the claim is -1 x {names.truth} along all {m} directions",
+                    max_rel_error=rel,
+                    oracle=method,
+                    evaluations=evals,
+                    directions=m,
+                    factor=-1.0,
+                )
             nice = nice_factor(factor)
-            return Finding("scaled", f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
-                           lines=(factor_hint(factor),), max_rel_error=rel, oracle=method, evaluations=evals,
-                           directions=m, factor=factor)
+            return Finding(
+                "scaled",
+                f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
+                lines=(factor_hint(factor),),
+                max_rel_error=rel,
+                oracle=method,
+                evaluations=evals,
+                directions=m,
+                factor=factor,
+            )
     if c.ndim == 2 and c.shape[0] == c.shape[1]:
         ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
         if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
-            return Finding("transposed", f"transposed: the claim's transpose matches along all {m} directions",
-                           max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
+            return Finding(
+                "transposed",
+                f"transposed: the claim's transpose matches along all {m} directions",
+                max_rel_error=rel,
+                oracle=method,
+                evaluations=evals,
+                directions=m,
+            )
     if f is None:
-        return Finding("wrong", f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
-                       f"of {m} directions", max_rel_error=rel, oracle=method, evaluations=evals, directions=m)
+        return Finding(
+            "wrong",
+            f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
+            f"of {m} directions",
+            max_rel_error=rel,
+            oracle=method,
+            evaluations=evals,
+            directions=m,
+        )
 
     def residual(v):
         return float(np.vdot(c, v)) - float(oracle.directional(f, x, v).value)
@@ -88,12 +132,24 @@ def directional_diagnosis(c, dirs, claimed_d, oracle_d, tol, dot_err, oracle_err
         if tol.within(float(c[idx]), truth, float(err_c[idx]) + 4 * EPS64 * abs(float(c[idx])), 4 * EPS64 * abs(truth)):
             continue
         entries.append(Entry(idx, float(c[idx]), truth))
-    found = type(found)(entries=tuple(e.index for e in entries), complete=found.complete, columns=found.columns,
-                        rows=found.rows, evaluations=found.evaluations)
+    found = type(found)(
+        entries=tuple(e.index for e in entries),
+        complete=found.complete,
+        columns=found.columns,
+        rows=found.rows,
+        evaluations=found.evaluations,
+    )
     where = _where_from(found, c, names)
-    return Finding("wrong", f"wrong: {where}", lines=(f"localised by group testing in {found.evaluations} evaluations "
-                   f"({n} entries, no full gradient)",), max_rel_error=rel, oracle=method, evaluations=evals,
-                   directions=m, entries=tuple(entries))
+    return Finding(
+        "wrong",
+        f"wrong: {where}",
+        lines=(f"localised by group testing in {found.evaluations} evaluations ({n} entries, no full gradient)",),
+        max_rel_error=rel,
+        oracle=method,
+        evaluations=evals,
+        directions=m,
+        entries=tuple(entries),
+    )
 
 
 def _where_from(found, c, names) -> str:

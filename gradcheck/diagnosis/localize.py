@@ -39,8 +39,13 @@ class Localized:
     evaluations: int
 
 
-def _single(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad: Callable[[float, np.ndarray], bool],
-            signs: np.ndarray, root: float) -> tuple[int | None, int]:
+def _single(
+    n: int,
+    residual_of: Callable[[np.ndarray, np.ndarray], float],
+    bad: Callable[[float, np.ndarray], bool],
+    signs: np.ndarray,
+    root: float,
+) -> tuple[int | None, int]:
     """The one wrong entry, if exactly one is wrong: (index or None, evaluations spent)."""
     everything = np.arange(n)
     weighted = residual_of(everything, signs * (everything + 1.0))
@@ -57,8 +62,15 @@ def _single(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad:
     return j, 2
 
 
-def _search(n: int, residual_of: Callable[[np.ndarray, np.ndarray], float], bad: Callable[[float, np.ndarray], bool],
-            signs: np.ndarray, budget: int, limit: int, root: float | None = None) -> tuple[list[int], bool, int]:
+def _search(
+    n: int,
+    residual_of: Callable[[np.ndarray, np.ndarray], float],
+    bad: Callable[[float, np.ndarray], bool],
+    signs: np.ndarray,
+    budget: int,
+    limit: int,
+    root: float | None = None,
+) -> tuple[list[int], bool, int]:
     """Adaptive halving over index ranges [0, n) with one evaluation per split.
 
     Every set is tested with the same random signs restricted to it, so by linearity the

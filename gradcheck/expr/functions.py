@@ -202,7 +202,7 @@ def _divide(total: Dim, part: Dim) -> Dim | None:
     """``total / part`` when it is an exact polynomial and ``part`` a single term."""
     if len(part.terms) != 1:
         return None
-    (pm, pc), = part.terms
+    ((pm, pc),) = part.terms
     acc: dict[tuple[str, ...], int] = {}
     for m, c in total.terms:
         rest = list(m)
@@ -228,15 +228,13 @@ def _reshape(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
         quotient = _divide(total, rest)
         if quotient is None:
             raise ShapeRuleError(
-                f"reshape() cannot infer -1: {shape_str(shape)} has {total} elements, "
-                f"not a multiple of {rest}",
+                f"reshape() cannot infer -1: {shape_str(shape)} has {total} elements, not a multiple of {rest}",
                 tuple(d for d in new if d != Dim.const(-1)),
             )
         return tuple(quotient if i in wild else d for i, d in enumerate(new))
     if size(new) != total:
         raise ShapeRuleError(
-            f"reshape() cannot turn {shape_str(shape)} ({total} elements) into "
-            f"{shape_str(new)} ({size(new)} elements)",
+            f"reshape() cannot turn {shape_str(shape)} ({total} elements) into {shape_str(new)} ({size(new)} elements)",
             new,
         )
     return new
@@ -306,9 +304,7 @@ def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
             if seen == Dim.const(1):
                 sizes[letter] = dim
             else:
-                problem = problem or (
-                    f"einsum(): index '{letter}' is {seen} in one place and {dim} in another"
-                )
+                problem = problem or (f"einsum(): index '{letter}' is {seen} in one place and {dim} in another")
     for letter in out:
         if letter not in letters or out.count(letter) > 1:
             message = f"einsum(): output index '{letter}' is unknown or repeated in '{subscripts}'"
@@ -352,13 +348,10 @@ def _concatenate(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     axis %= len(first)
     total = Dim.const(0)
     for shape in arrays:
-        same = len(shape) == len(first) and all(
-            d == e for i, (d, e) in enumerate(zip(shape, first)) if i != axis
-        )
+        same = len(shape) == len(first) and all(d == e for i, (d, e) in enumerate(zip(shape, first)) if i != axis)
         if not same:
             raise ShapeRuleError(
-                f"concatenate() along axis {axis} needs matching shapes, got "
-                f"{shape_str(first)} and {shape_str(shape)}",
+                f"concatenate() along axis {axis} needs matching shapes, got {shape_str(first)} and {shape_str(shape)}",
                 first,
             )
         total = total + shape[axis]

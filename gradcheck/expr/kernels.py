@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+
 def split_product(op, a, b):
     """A bilinear product (matmul, dot) with a real and a complex operand, as two real products.
 

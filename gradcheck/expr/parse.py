@@ -132,9 +132,7 @@ def free_names(expr: ir.Expr) -> list[tuple[str, ir.Span]]:
 def called_functions(expr: ir.Expr) -> list[tuple[str, ir.Span]]:
     """Every called function name, with the span of the name, in order of appearance."""
     return [
-        (node.func, (node.span[0], node.span[0] + len(node.func)))
-        for node in _walk(expr)
-        if isinstance(node, ir.Call)
+        (node.func, (node.span[0], node.span[0] + len(node.func))) for node in _walk(expr) if isinstance(node, ir.Call)
     ]
 
 
@@ -283,7 +281,9 @@ class _Converter:
             return ir.Number(span, value)
         if isinstance(value, float):
             if not math.isfinite(value):
-                raise self.fail(f"the literal {self.text[span[0]:span[1]]} is not finite (it overflows a float)", node)
+                raise self.fail(
+                    f"the literal {self.text[span[0] : span[1]]} is not finite (it overflows a float)", node
+                )
             return ir.Number(span, value)
         if isinstance(value, complex):
             raise self.fail("complex literals are not allowed", node)

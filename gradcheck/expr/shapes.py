@@ -30,9 +30,7 @@ _ELEMENTWISE = {
     "/": "divides {L} by {R}",
     "**": "raises {L} to the power {R}",
 }
-_STATIC_HINT = (
-    "shape arguments may use integer literals, dim names, + - * and ** with a literal exponent"
-)
+_STATIC_HINT = "shape arguments may use integer literals, dim names, + - * and ** with a literal exponent"
 
 
 @dataclass(frozen=True)
@@ -357,8 +355,7 @@ class _Inferrer:
         consumed = sum(not isinstance(item, ir.IndexNewAxis) for item in node.items)
         if consumed > len(shape):
             self.error(
-                f"`{self.src(node)}` has {consumed} indices "
-                f"but {shape_str(tuple(shape))} has {len(shape)} axes",
+                f"`{self.src(node)}` has {consumed} indices but {shape_str(tuple(shape))} has {len(shape)} axes",
                 node.span,
             )
             shape += [Dim.const(1)] * (consumed - len(shape))

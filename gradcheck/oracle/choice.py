@@ -81,9 +81,11 @@ class OracleChoice:
         allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
         if finite_diff.informative(fd) and np.any(np.abs(a - b) > allowed):
             worst = int(np.argmax(np.abs(a - b) - allowed))
-            return (f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
-                    f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
-                    f"analytic continuation, e.g. abs() of a complex value")
+            return (
+                f"its complex-step derivative {np.ravel(a)[worst]:.10g} disagrees with finite differences "
+                f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
+                f"analytic continuation, e.g. abs() of a complex value"
+            )
         if not finite_diff.informative(fd):
             self.guard = True  # undecided here (a kink near x?): the next point asks again
         return None
@@ -106,8 +108,14 @@ def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None
             errors.append(abs(float(finite_diff.central(f, x, v, h)) - float(cs_value)))
         except Exception:
             errors.append(float("nan"))
-    return Evidence(claimed=claimed, truth=truth, steps=tuple(steps), fd_errors=tuple(errors),
-                    cs_value=float(cs_value), cs_error=float(cs_error))
+    return Evidence(
+        claimed=claimed,
+        truth=truth,
+        steps=tuple(steps),
+        fd_errors=tuple(errors),
+        cs_value=float(cs_value),
+        cs_error=float(cs_error),
+    )
 
 
 def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:

@@ -99,8 +99,9 @@ def directional_many(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, direc
         values = _call_complex(many, z)
         for row in values:
             value = row.imag / STEP
-            out.append(Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step",
-                                evaluations=1, at=row.real))
+            out.append(
+                Estimate(value=value, error=4 * _EPS * np.abs(value), method="complex-step", evaluations=1, at=row.real)
+            )
     return out
 
 

@@ -30,7 +30,9 @@ def _initial_step(x: np.ndarray, v: np.ndarray) -> float:
     return 0.05 * max(scale, 0.1) / max(vscale, 1e-300)
 
 
-def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, step_scale: float = 1.0) -> Estimate:
+def directional(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, step_scale: float = 1.0
+) -> Estimate:
     """J v by finite differences along v: d/dt f(x + t v) at t = 0, with an error estimate.
 
     f may return a scalar or an array; each output entry is differentiated.
@@ -56,7 +58,7 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
         calls += len(ts)
         rows = []
         for start in range(0, len(ts), max(f.chunk, 1)):
-            block = ts[start:start + max(f.chunk, 1)]
+            block = ts[start : start + max(f.chunk, 1)]
             z = x[None] + block.reshape((-1,) + (1,) * x.ndim) * v[None]
             rows.append(np.asarray(np.real(many(z)), dtype=np.float64).reshape(len(block), -1))
         return np.concatenate(rows)
@@ -83,8 +85,15 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
                 rres[mask, c] = val[mask]
         return res
 
-    res = derivative(g_vec, np.zeros(m), initial_step=h0, step_factor=2.0, order=6, maxiter=12,
-                     tolerances={"rtol": 1e-11, "atol": 0.0})
+    res = derivative(
+        g_vec,
+        np.zeros(m),
+        initial_step=h0,
+        step_factor=2.0,
+        order=6,
+        maxiter=12,
+        tolerances={"rtol": 1e-11, "atol": 0.0},
+    )
     value = np.asarray(res.df, dtype=np.float64).reshape(f0.shape)
     error = np.asarray(res.error, dtype=np.float64).reshape(f0.shape)
     # scipy's estimate is the difference of the last two iterates, which can undershoot; take
@@ -113,8 +122,9 @@ def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
     return Estimate(value=value, error=error, method="finite-difference", evaluations=calls)
 
 
-def one_sided(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray,
-              step_scale: float = 0.01) -> tuple[float, float]:
+def one_sided(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, step_scale: float = 0.01
+) -> tuple[float, float]:
     """Forward and backward slopes of scalar f along v, with the smaller step of :func:`directional`.
 
     On smooth code they differ by about h·|v^T H v|; across a kink by the jump in slope, and

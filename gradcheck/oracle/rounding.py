@@ -31,6 +31,7 @@ def perturber(rng: np.random.Generator, eps: float = _EPS) -> Callable[[np.ndarr
     draw leaves many entries unperturbed, and an unlucky draw can miss the one direction an
     ill-conditioned solve amplifies (seen at condition number 1e8).
     """
+
     def signs(shape):
         return rng.integers(0, 2, shape) * 2.0 - 1.0
 
@@ -47,8 +48,13 @@ def perturber(rng: np.random.Generator, eps: float = _EPS) -> Callable[[np.ndarr
     return perturb
 
 
-def spread(run: Callable[[Callable[[np.ndarray], np.ndarray]], np.ndarray], base: np.ndarray,
-           seed: int, eps: float = _EPS, runs: int = RUNS) -> np.ndarray:
+def spread(
+    run: Callable[[Callable[[np.ndarray], np.ndarray]], np.ndarray],
+    base: np.ndarray,
+    seed: int,
+    eps: float = _EPS,
+    runs: int = RUNS,
+) -> np.ndarray:
     """Max |run(perturb) - base| over a few perturbed runs, entrywise (an absolute error bar)."""
     rng = np.random.default_rng([seed, 7])
     base = np.asarray(base, dtype=np.float64)

@@ -76,13 +76,15 @@ class Bound:
             raise TypeError("a Python loss has no batched form")
         inputs = self.values_inputs()
         if perturb is not None:  # the inputs' own representation error too, as for the claim
-            inputs = {k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v)
-                      for k, v in inputs.items()}
+            inputs = {
+                k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in inputs.items()
+            }
         env = {**self.scalars(), **inputs, wrt: z}
         batched = {wrt}
         for node in spec.graph:
-            env[node.name], has_axis = evaluate_batched(node.body.expr, env, self.problem.defines, batched,
-                                                        perturb=perturb)
+            env[node.name], has_axis = evaluate_batched(
+                node.body.expr, env, self.problem.defines, batched, perturb=perturb
+            )
             if has_axis:
                 batched.add(node.name)
             else:
@@ -93,8 +95,9 @@ class Bound:
     def node_local_many(self, node: str, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
         """:meth:`node_local` for each ``z[i]`` in one vectorised evaluation (leading batch axis)."""
         body = next(n for n in self.problem.spec.graph if n.name == node).body
-        out, has_axis = evaluate_batched(body.expr, {**self.values, wrt: z}, self.problem.defines, {wrt},
-                                         perturb=perturb)
+        out, has_axis = evaluate_batched(
+            body.expr, {**self.values, wrt: z}, self.problem.defines, {wrt}, perturb=perturb
+        )
         return out if has_axis else np.broadcast_to(out, (len(z),) + out.shape)
 
     def largest(self) -> int:
@@ -118,8 +121,13 @@ class Bound:
 
     # -- the claim ------------------------------------------------------------------------------
 
-    def claimed(self, plan: ClaimPlan, extra: dict[str, np.ndarray] | None = None, perturb: Perturb = None,
-                float64: bool = False) -> np.ndarray:
+    def claimed(
+        self,
+        plan: ClaimPlan,
+        extra: dict[str, np.ndarray] | None = None,
+        perturb: Perturb = None,
+        float64: bool = False,
+    ) -> np.ndarray:
         """Evaluate the claim's body; ``extra`` carries the cotangent/tangent.
 
         ``float64``: hand user code the inputs in float64 (the same values) instead of their
@@ -130,14 +138,22 @@ class Bound:
         if isinstance(body, Source):
             env = {**self.values, **extra}
             if perturb is not None:
-                env = {k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()}
+                env = {
+                    k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()
+                }
             return np.asarray(evaluate(body.expr, env, self.problem.defines, perturb=perturb))
         inputs = self.values_inputs() if float64 else self.user_inputs()
         kwargs = {**inputs, **self.scalars(), **{k: self.values[k] for k in self.problem.node_shapes}}
         kwargs.update(extra)
         if perturb is not None:
-            kwargs = {k: (perturb(np.asarray(v, dtype=np.float64)).astype(np.asarray(v).dtype)
-                          if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in kwargs.items()}
+            kwargs = {
+                k: (
+                    perturb(np.asarray(v, dtype=np.float64)).astype(np.asarray(v).dtype)
+                    if isinstance(v, np.ndarray) and v.dtype.kind == "f"
+                    else v
+                )
+                for k, v in kwargs.items()
+            }
         out = call_user(resolve(body), kwargs, copy=True)
         if plan.claim.kind == "gradient" and len(plan.claim.wrt) > 1:
             out = _pick(out, plan)

@@ -111,8 +111,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
             count *= d.bind({k: hi for k, (_, hi) in dim_ranges.items()})
         if count > budget:
             raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements "
-                f"(budget {budget})",
+                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements (budget {budget})",
                 spec.inputs[name].location,
                 hint="lower the dims' upper bounds, or raise settings.max_elements",
             )
@@ -230,8 +229,9 @@ def _check_local(spec: Spec, claim: Claim) -> None:
         if wrt in used:
             continue
         users = [n.name for n in spec.graph if wrt in _direct_names(spec, n.body)]
-        hint = (f"take the step wrt a variable that {claim.node} uses, or claim the total derivative with gradient:"
-                + (f" ({wrt} is used directly by {', '.join(users)})" if users else ""))
+        hint = f"take the step wrt a variable that {claim.node} uses, or claim the total derivative with gradient:" + (
+            f" ({wrt} is used directly by {', '.join(users)})" if users else ""
+        )
         raise SpecError(
             f"node '{claim.node}' does not use '{wrt}' directly, so its local derivative wrt {wrt} is zero: a "
             f"vjp/jvp step is the derivative of one node with everything upstream held fixed",
@@ -268,11 +268,11 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
         lines.append(err.message)
         if "budget" in err.message:
             raise err.located(body.location, claim=claim.name) from None
-        return ClaimPlan(**{**plan.__dict__, "claimed_shape": recovered,
-                            "static": StaticMismatch(tuple(lines), recovered, False)})
+        return ClaimPlan(
+            **{**plan.__dict__, "claimed_shape": recovered, "static": StaticMismatch(tuple(lines), recovered, False)}
+        )
     if shape == expected:
         return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape})
     transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
     line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
-    return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape,
-                        "static": StaticMismatch((line,), shape, transposed)})
+    return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)})

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import weakref
 import os
 import sys
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -39,7 +39,7 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     top = ref.module.split(".")[0]
     if top in sys.stdlib_module_names or top == "gradcheck":
         raise SpecError(
-            f"{{python: \"{ref.target}\"}} names the standard library: python entries must name your own code",
+            f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
             ref.location,
             hint="write the loss or gradient in a module of your own, beside the spec",
         )

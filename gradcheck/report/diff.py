@@ -136,8 +136,10 @@ def compare(old_dir: str | Path, new_dir: str | Path) -> Diff:
 
 
 def _rows(diff: Diff) -> list[tuple[str, ...]]:
-    return [(c.kind, c.spec, c.name, c.old.short() if c.old else "–", c.new.short() if c.new else "–", c.now)
-            for c in diff.changes]
+    return [
+        (c.kind, c.spec, c.name, c.old.short() if c.old else "–", c.new.short() if c.new else "–", c.now)
+        for c in diff.changes
+    ]
 
 
 HEADER = ("change", "spec", "claim", "before", "now", "diagnosis")
@@ -158,8 +160,7 @@ def markdown(diff: Diff) -> str:
     from .markdown import table
 
     icon = "🔴" if diff.regressions else "🟢"
-    lines = [f"### {icon} gradcheck diff: {diff.headline()}", "",
-             f"`{diff.old_dir}` → `{diff.new_dir}`", ""]
+    lines = [f"### {icon} gradcheck diff: {diff.headline()}", "", f"`{diff.old_dir}` → `{diff.new_dir}`", ""]
     if diff.changes:
         lines += table(HEADER, [(k, f"`{s}`", f"`{n}`", o, w, d) for k, s, n, o, w, d in _rows(diff)])
     else:

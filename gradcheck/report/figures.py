@@ -24,8 +24,14 @@ SIZE = (12.0, 3.6)  # inches: three panels side by side, 1200 x 360 pixels
 ANNOTATE_LIMIT = 30  # entries: small heatmaps print their values
 EXPECTED_BUDGET = 12  # pictures of expected failures per report (~0.3 s each)
 STYLE = {
-    "font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.labelsize": 9,
-    "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 8, "legend.frameon": False,
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.fontsize": 8,
+    "legend.frameon": False,
     "path.simplify": True,
 }
 INK, MUTED, ACCENT, WARN, MARK = "#1f2933", "#8a94a6", "#c2410c", "#2563eb", "#f59e0b"
@@ -185,8 +191,14 @@ def draw_scatter(ax, claimed, truth, claim: ClaimRecord) -> None:
     fit = fitted_slope(claim, claimed, truth)
     if fit is not None:
         slope, label = fit
-        ax.plot([lo, hi], [slope * lo, slope * hi], color=ACCENT, linewidth=1.4, label=label,
-                linestyle="-" if claim.verdict in ("scaled", "sign-flipped") else ":")
+        ax.plot(
+            [lo, hi],
+            [slope * lo, slope * hi],
+            color=ACCENT,
+            linewidth=1.4,
+            label=label,
+            linestyle="-" if claim.verdict in ("scaled", "sign-flipped") else ":",
+        )
     ax.scatter(t, c, s=16, color=WARN, edgecolor="white", linewidth=0.4, zorder=3, label=f"{c.size} entries")
     ax.set_xlim(lo, hi)
     ax.set_ylim(lo, hi)  # the same scale on both axes: a slope of 2 looks like 2
@@ -206,24 +218,52 @@ def draw_steps(ax, e: Evidence) -> None:
     ok = np.isfinite(steps) & np.isfinite(errors) & (steps > 0)
     if not ok.any():
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no step-size curve for this example\n(it is recorded when the full "
-                "gradient\nis computed by complex step)",
-                ha="center", va="center", transform=ax.transAxes, color=MUTED, fontsize=8)
+        ax.text(
+            0.5,
+            0.5,
+            "no step-size curve for this example\n(it is recorded when the full gradient\nis computed by complex step)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color=MUTED,
+            fontsize=8,
+        )
         return
     h = steps[ok]
     shown = np.maximum(errors[ok], 1e-18)  # an exact difference would vanish from a log axis
     ax.loglog(h, shown, marker="o", markersize=4, color=WARN, linewidth=1.4)
-    ax.text(0.5, 0.97, "central difference: |FD(h) − CS| against h", transform=ax.transAxes, ha="center",
-            va="top", fontsize=7.5, color=WARN)
+    ax.text(
+        0.5,
+        0.97,
+        "central difference: |FD(h) − CS| against h",
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=7.5,
+        color=WARN,
+    )
     best = int(np.argmin(shown))
     edge = "right" if h[best] == h.max() else "left" if h[best] == h.min() else "center"  # stay inside
-    ax.annotate(f"best h = {h[best]:.0e}", (h[best], shown[best]), textcoords="offset points",
-                xytext=(0, -13), ha=edge, fontsize=7.5, color=INK)
+    ax.annotate(
+        f"best h = {h[best]:.0e}",
+        (h[best], shown[best]),
+        textcoords="offset points",
+        xytext=(0, -13),
+        ha=edge,
+        fontsize=7.5,
+        color=INK,
+    )
     if math.isfinite(e.cs_error) and e.cs_error > 0:
         ax.axhline(e.cs_error, color=ACCENT, linestyle="--", linewidth=1.2)
-        ax.annotate(f"complex step (h = 1e-30): error bar ±{e.cs_error:.1e}", (0.02, e.cs_error),
-                    xycoords=("axes fraction", "data"), textcoords="offset points", xytext=(0, 4),
-                    fontsize=7.5, color=ACCENT)
+        ax.annotate(
+            f"complex step (h = 1e-30): error bar ±{e.cs_error:.1e}",
+            (0.02, e.cs_error),
+            xycoords=("axes fraction", "data"),
+            textcoords="offset points",
+            xytext=(0, 4),
+            fontsize=7.5,
+            color=ACCENT,
+        )
         low, high = ax.get_ylim()
         ax.set_ylim(min(low, e.cs_error / 10), high)
     ax.set_xlabel("step h")
@@ -249,8 +289,10 @@ def draw_all(claims, expected_budget: int | None = EXPECTED_BUDGET) -> dict[tupl
             pictures[c.key] = _no_arrays(c)
             continue
         if c.as_expected and expected_budget is not None and drawn_expected >= expected_budget:
-            pictures[c.key] = (f"pictures are drawn for the first {expected_budget} expected failures; "
-                               "`gradcheck report DIR --all-figures` draws every one")
+            pictures[c.key] = (
+                f"pictures are drawn for the first {expected_budget} expected failures; "
+                "`gradcheck report DIR --all-figures` draws every one"
+            )
             continue
         try:
             pictures[c.key] = evidence_figure(c)

@@ -21,33 +21,94 @@ import pandas as pd
 from ..verdict.model import RunResult
 from .atomic import atomic_write_bytes, atomic_write_text
 
-__all__ = ["SUMMARY_COLUMNS", "RESULTS_COLUMNS", "summary_frame", "results_frame", "write_tables",
-           "write_reports", "atomic_write_text"]
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "RESULTS_COLUMNS",
+    "summary_frame",
+    "results_frame",
+    "write_tables",
+    "write_reports",
+    "atomic_write_text",
+]
 
 SUMMARY_COLUMNS = [
-    "spec", "claim", "wrt", "verdict", "diagnosis", "expected_shape", "claimed_shape", "max_rel_error",
-    "examples", "seed", "file", "line", "kind", "node", "expect", "outcome", "factor", "oracle",
+    "spec",
+    "claim",
+    "wrt",
+    "verdict",
+    "diagnosis",
+    "expected_shape",
+    "claimed_shape",
+    "max_rel_error",
+    "examples",
+    "seed",
+    "file",
+    "line",
+    "kind",
+    "node",
+    "expect",
+    "outcome",
+    "factor",
+    "oracle",
 ]
 RESULTS_COLUMNS = [
-    "spec", "claim", "wrt", "example", "shrunk", "dims", "example_seed", "verdict", "max_rel_error",
-    "oracle", "oracle_error", "directions", "evaluations", "diagnosis",
+    "spec",
+    "claim",
+    "wrt",
+    "example",
+    "shrunk",
+    "dims",
+    "example_seed",
+    "verdict",
+    "max_rel_error",
+    "oracle",
+    "oracle_error",
+    "directions",
+    "evaluations",
+    "diagnosis",
 ]
 
 
 def summary_frame(result: RunResult) -> pd.DataFrame:
     rows = []
     for v in result.verdicts:
-        rows.append({
-            "spec": v.spec, "claim": v.claim, "wrt": v.wrt, "verdict": v.verdict, "diagnosis": v.diagnosis,
-            "expected_shape": v.expected_shape, "claimed_shape": v.claimed_shape,
-            "max_rel_error": v.max_rel_error, "examples": v.examples, "seed": v.seed, "file": v.path,
-            "line": v.location.line, "kind": v.kind, "node": v.node or "", "expect": v.expect,
-            "outcome": v.outcome, "factor": v.factor if v.factor is not None else math.nan, "oracle": v.oracle,
-        })
+        rows.append(
+            {
+                "spec": v.spec,
+                "claim": v.claim,
+                "wrt": v.wrt,
+                "verdict": v.verdict,
+                "diagnosis": v.diagnosis,
+                "expected_shape": v.expected_shape,
+                "claimed_shape": v.claimed_shape,
+                "max_rel_error": v.max_rel_error,
+                "examples": v.examples,
+                "seed": v.seed,
+                "file": v.path,
+                "line": v.location.line,
+                "kind": v.kind,
+                "node": v.node or "",
+                "expect": v.expect,
+                "outcome": v.outcome,
+                "factor": v.factor if v.factor is not None else math.nan,
+                "oracle": v.oracle,
+            }
+        )
     for f in result.failures:
-        rows.append({"spec": Path(f.path).stem, "claim": "", "wrt": "", "verdict": "spec-error",
-                     "diagnosis": f.message.splitlines()[0], "file": f.path, "line": f.line,
-                     "outcome": "fail", "seed": result.seed, "examples": 0})
+        rows.append(
+            {
+                "spec": Path(f.path).stem,
+                "claim": "",
+                "wrt": "",
+                "verdict": "spec-error",
+                "diagnosis": f.message.splitlines()[0],
+                "file": f.path,
+                "line": f.line,
+                "outcome": "fail",
+                "seed": result.seed,
+                "examples": 0,
+            }
+        )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -56,13 +117,24 @@ def results_frame(result: RunResult) -> pd.DataFrame:
     for v in result.verdicts:
         for r in v.records:
             f = r.finding
-            rows.append({
-                "spec": v.spec, "claim": v.claim, "wrt": v.wrt, "example": r.index, "shrunk": r.shrunk,
-                "dims": " ".join(f"{k}={val}" for k, val in r.sizes.items()), "example_seed": r.seed,
-                "verdict": f.label, "max_rel_error": f.max_rel_error, "oracle": f.oracle,
-                "oracle_error": f.oracle_error, "directions": f.directions, "evaluations": f.evaluations,
-                "diagnosis": f.summary,
-            })
+            rows.append(
+                {
+                    "spec": v.spec,
+                    "claim": v.claim,
+                    "wrt": v.wrt,
+                    "example": r.index,
+                    "shrunk": r.shrunk,
+                    "dims": " ".join(f"{k}={val}" for k, val in r.sizes.items()),
+                    "example_seed": r.seed,
+                    "verdict": f.label,
+                    "max_rel_error": f.max_rel_error,
+                    "oracle": f.oracle,
+                    "oracle_error": f.oracle_error,
+                    "directions": f.directions,
+                    "evaluations": f.evaluations,
+                    "diagnosis": f.summary,
+                }
+            )
     return pd.DataFrame(rows, columns=RESULTS_COLUMNS)
 
 

@@ -20,8 +20,12 @@ from .record import DETAILS, ClaimRecord, RunRecord
 from .text import LABEL
 
 OUTCOME_RANK = {"fail": 0, "xpass": 1, "xfail": 2, "ok": 3}
-OUTCOME_WORDS = {"ok": ("passed", "passed"), "fail": ("failed", "failed"),  # (one, several)
-                 "xfail": ("expected failure", "expected failures"), "xpass": ("unexpected pass", "unexpected passes")}
+OUTCOME_WORDS = {
+    "ok": ("passed", "passed"),
+    "fail": ("failed", "failed"),  # (one, several)
+    "xfail": ("expected failure", "expected failures"),
+    "xpass": ("unexpected pass", "unexpected passes"),
+}
 
 CSS = """
 :root { --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; --ok: #15803d; --fail: #b91c1c;
@@ -181,8 +185,10 @@ def _header(run: RunRecord, state: str) -> str:
         ("versions", versions),
     ]
     meta = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
-    return (f'<header class="run {state}"><h1>gradcheck report</h1>'
-            f'<p class="headline">{escape(run.headline())}</p><dl class="meta">{meta}</dl></header>')
+    return (
+        f'<header class="run {state}"><h1>gradcheck report</h1>'
+        f'<p class="headline">{escape(run.headline())}</p><dl class="meta">{meta}</dl></header>'
+    )
 
 
 def _badge(outcome: str) -> str:
@@ -195,12 +201,17 @@ def _rel(x: float) -> str:
 
 def _summary(run: RunRecord, anchors) -> str:
     n = run.outcome_counts()
-    chips = [f'<li>{_badge(o)} <b>{n[o]}</b> {OUTCOME_WORDS[o][n[o] != 1]}</li>'
-             for o in ("ok", "fail", "xfail", "xpass") if n[o] or o in ("ok", "fail")]
+    chips = [
+        f"<li>{_badge(o)} <b>{n[o]}</b> {OUTCOME_WORDS[o][n[o] != 1]}</li>"
+        for o in ("ok", "fail", "xfail", "xpass")
+        if n[o] or o in ("ok", "fail")
+    ]
     by_verdict = " · ".join(f"{escape(v)} {total}" for v, (total, _) in run.verdict_counts().items())
     if run.errors:
-        chips.append(f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> '
-                     f'spec error{"s" if len(run.errors) != 1 else ""}</li>')
+        chips.append(
+            f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> '
+            f"spec error{'s' if len(run.errors) != 1 else ''}</li>"
+        )
     rows = []
     for c in run.claims:
         name = escape(c.claim)
@@ -215,12 +226,16 @@ def _summary(run: RunRecord, anchors) -> str:
             f'<td class="num">{c.examples}</td>'
             f'<td class="where" data-sort="{escape(c.file)}:{c.line:06d}">{escape(c.where)}</td></tr>'
         )
-    head = "".join(f"<th>{h}</th>" for h in ("outcome", "claim", "derivative", "verdict", "diagnosis",
-                                             "max rel. error", "examples", "where"))
-    return (f'<section id="summary"><h2>Claims</h2><ul class="counts">{"".join(chips)}</ul>'
-            f'<p class="note">by verdict: {by_verdict or "no claims"}. Click a column to sort.</p>'
-            f'<table class="claims sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-            "</section>")
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("outcome", "claim", "derivative", "verdict", "diagnosis", "max rel. error", "examples", "where")
+    )
+    return (
+        f'<section id="summary"><h2>Claims</h2><ul class="counts">{"".join(chips)}</ul>'
+        f'<p class="note">by verdict: {by_verdict or "no claims"}. Click a column to sort.</p>'
+        f'<table class="claims sortable"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        "</section>"
+    )
 
 
 def _inline(text: str) -> str:
@@ -236,18 +251,22 @@ def _notes(run: RunRecord, pictures: Pictures) -> str:
     if run.incomplete:
         notes.append('<p class="note warn">The run was interrupted: these are the claims that finished.</p>')
     if not run.details:
-        notes.append(f'<p class="note warn">This folder has no <code>{DETAILS}</code>: the page shows what '
-                     "summary.csv holds (short failure blocks, no pictures). A run with <code>--report DIR</code> "
-                     "writes it.</p>")
+        notes.append(
+            f'<p class="note warn">This folder has no <code>{DETAILS}</code>: the page shows what '
+            "summary.csv holds (short failure blocks, no pictures). A run with <code>--report DIR</code> "
+            "writes it.</p>"
+        )
     notes.append(_missing_pictures_note(pictures))
     return "".join(notes)
 
 
 def _missing_pictures_note(pictures: Pictures) -> str:
     if any(isinstance(p, str) and p.startswith("pictures need matplotlib") for p in pictures.values()):
-        return (f'<p class="note warn">Pictures (error heatmap, claimed against true, step-size curve) '
-                f"need matplotlib: <code>{escape(INSTALL_HINT)}</code>, then "
-                f"<code>gradcheck report DIR</code> redraws this page without re-running the checks.</p>")
+        return (
+            f'<p class="note warn">Pictures (error heatmap, claimed against true, step-size curve) '
+            f"need matplotlib: <code>{escape(INSTALL_HINT)}</code>, then "
+            f"<code>gradcheck report DIR</code> redraws this page without re-running the checks.</p>"
+        )
     return ""
 
 
@@ -257,28 +276,35 @@ def _picture(c: ClaimRecord, pictures: Pictures) -> str:
         data = base64.b64encode(picture).decode("ascii")
         alt = f"pictures for claim {c.claim}: error heatmap, claimed against true, step-size curve"
         target = c.wrt if c.kind != "jvp" else f"node {c.node}"
-        return (f'<figure class="evidence"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" '
-                f"onerror=\"console.error('gradcheck: a figure did not load: ' + this.alt)\">"
-                f"<figcaption>Left: claimed − true over the entries of {escape(target)} "
-                f"{escape(c.expected_shape)} (box: the largest difference). Middle: each entry, claimed "
-                f"against true, with the diagnosis' line. Right: the finite-difference oracle's error "
-                f"against its step h, beside the complex step's error bar.</figcaption></figure>")
+        return (
+            f'<figure class="evidence"><img src="data:image/png;base64,{data}" alt="{escape(alt)}" '
+            f"onerror=\"console.error('gradcheck: a figure did not load: ' + this.alt)\">"
+            f"<figcaption>Left: claimed − true over the entries of {escape(target)} "
+            f"{escape(c.expected_shape)} (box: the largest difference). Middle: each entry, claimed "
+            f"against true, with the diagnosis' line. Right: the finite-difference oracle's error "
+            f"against its step h, beside the complex step's error bar.</figcaption></figure>"
+        )
     if picture:
         return f'<p class="note">{_inline(picture)}</p>'
     return ""
 
 
 def _section_title(c: ClaimRecord) -> str:
-    return (f"{_badge(c.outcome)} {escape(c.title)}<span class=\"where\">{escape(c.where)}</span> "
-            f'<span class="diag">— {escape(c.verdict)}</span>')
+    return (
+        f'{_badge(c.outcome)} {escape(c.title)}<span class="where">{escape(c.where)}</span> '
+        f'<span class="diag">— {escape(c.verdict)}</span>'
+    )
 
 
 def _unexpected(run: RunRecord, anchors, pictures: Pictures) -> str:
     claims = run.unexpected
     if not claims:
         return '<section id="unexpected"><h2>Unexpected results</h2><p>None: every claim is as expected.</p></section>'
-    items = [f'<article class="claim {c.outcome}" id="{anchors[c.key]}"><h3>{_section_title(c)}</h3>'
-             f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</article>' for c in claims]
+    items = [
+        f'<article class="claim {c.outcome}" id="{anchors[c.key]}"><h3>{_section_title(c)}</h3>'
+        f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</article>'
+        for c in claims
+    ]
     return f'<section id="unexpected"><h2>Unexpected results ({len(claims)})</h2>{"".join(items)}</section>'
 
 
@@ -286,25 +312,38 @@ def _expected(run: RunRecord, anchors, pictures: Pictures) -> str:
     claims = run.expected_failures
     if not claims:
         return ""
-    tools = ('<span class="tools"><button type="button" data-open="1">expand all</button>'
-             '<button type="button" data-open="0">collapse all</button></span>')
-    items = [f'<details class="claim xfail" id="{anchors[c.key]}"><summary>{_section_title(c)}</summary>'
-             f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</details>' for c in claims]
-    return (f'<section id="expected"><h2>{tools}Expected failures ({len(claims)})</h2>'
-            f'<p class="note">Claims marked <code>expect: fail</code> that failed: documented wrong claims, '
-            f"kept to show that gradcheck catches them.</p>{''.join(items)}</section>")
+    tools = (
+        '<span class="tools"><button type="button" data-open="1">expand all</button>'
+        '<button type="button" data-open="0">collapse all</button></span>'
+    )
+    items = [
+        f'<details class="claim xfail" id="{anchors[c.key]}"><summary>{_section_title(c)}</summary>'
+        f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</details>'
+        for c in claims
+    ]
+    return (
+        f'<section id="expected"><h2>{tools}Expected failures ({len(claims)})</h2>'
+        f'<p class="note">Claims marked <code>expect: fail</code> that failed: documented wrong claims, '
+        f"kept to show that gradcheck catches them.</p>{''.join(items)}</section>"
+    )
 
 
 def _spec_errors(run: RunRecord) -> str:
     if not run.errors:
         return ""
-    items = [f'<article class="claim fail"><h3><span class="badge fail">ERROR</span> {escape(e.path)}'
-             f'{f":{e.line}" if e.line else ""}</h3><pre class="block">{escape(e.message)}</pre></article>'
-             for e in run.errors]
-    return f'<section id="spec-errors"><h2>Specs that could not be read ({len(run.errors)})</h2>{"".join(items)}</section>'
+    items = [
+        f'<article class="claim fail"><h3><span class="badge fail">ERROR</span> {escape(e.path)}'
+        f'{f":{e.line}" if e.line else ""}</h3><pre class="block">{escape(e.message)}</pre></article>'
+        for e in run.errors
+    ]
+    return (
+        f'<section id="spec-errors"><h2>Specs that could not be read ({len(run.errors)})</h2>{"".join(items)}</section>'
+    )
 
 
-FOOTER = ("<footer>Written by gradcheck. The files beside this page hold the same run: summary.csv and "
-          "results.csv (the tables), details.json (the arrays behind the pictures); "
-          "<code>gradcheck report DIR</code> redraws this page from them, "
-          "<code>gradcheck diff OLD NEW</code> compares two runs.</footer>")
+FOOTER = (
+    "<footer>Written by gradcheck. The files beside this page hold the same run: summary.csv and "
+    "results.csv (the tables), details.json (the arrays behind the pictures); "
+    "<code>gradcheck report DIR</code> redraws this page from them, "
+    "<code>gradcheck diff OLD NEW</code> compares two runs.</footer>"
+)

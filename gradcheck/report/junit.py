@@ -20,18 +20,17 @@ def _seconds(x: float) -> str:
 
 
 def _case(c: ClaimRecord, name: str) -> ET.Element:
-    case = ET.Element("testcase", classname=f"gradcheck.{c.spec}", name=name, file=c.file,
-                      line=str(c.line), time=_seconds(c.seconds))
+    case = ET.Element(
+        "testcase", classname=f"gradcheck.{c.spec}", name=name, file=c.file, line=str(c.line), time=_seconds(c.seconds)
+    )
     if c.outcome == "fail":
         failure = ET.SubElement(case, "failure", type=c.verdict, message=c.statement)
         failure.text = c.block
     elif c.outcome == "xpass":
-        failure = ET.SubElement(case, "failure", type="unexpected-pass",
-                                message="marked `expect: fail` but it passed")
+        failure = ET.SubElement(case, "failure", type="unexpected-pass", message="marked `expect: fail` but it passed")
         failure.text = c.block
     elif c.outcome == "xfail":
-        ET.SubElement(case, "skipped", type="expected-failure",
-                      message=f"expected failure: {c.statement}")
+        ET.SubElement(case, "skipped", type="expected-failure", message=f"expected failure: {c.statement}")
     return case
 
 
@@ -43,19 +42,26 @@ def render(run: RunRecord) -> str:
         claims = [c for c in run.claims if c.file == file]
         errors = [e for e in run.errors if e.path == file]
         spec = claims[0].spec if claims else file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-        counts = {"tests": len(claims) + len(errors),
-                  "failures": sum(c.outcome in ("fail", "xpass") for c in claims),
-                  "errors": len(errors), "skipped": sum(c.outcome == "xfail" for c in claims)}
+        counts = {
+            "tests": len(claims) + len(errors),
+            "failures": sum(c.outcome in ("fail", "xpass") for c in claims),
+            "errors": len(errors),
+            "skipped": sum(c.outcome == "xfail" for c in claims),
+        }
         seconds = sum(c.seconds for c in claims if math.isfinite(c.seconds))
-        suite = ET.SubElement(root, "testsuite", name=spec, file=file,
-                              **{k: str(v) for k, v in counts.items()}, time=_seconds(seconds))
+        suite = ET.SubElement(
+            root, "testsuite", name=spec, file=file, **{k: str(v) for k, v in counts.items()}, time=_seconds(seconds)
+        )
         several = {n for n in (c.claim for c in claims) if sum(d.claim == n for d in claims) > 1}
         for c in claims:  # `claim[wrt]` only for a claim with several wrt, as the terminal names it
             suite.append(_case(c, f"{c.claim}[{c.wrt}]" if c.claim in several else c.claim))
         for e in errors:
-            case = ET.SubElement(suite, "testcase", classname=f"gradcheck.{spec}", name="(spec)", file=file,
-                                 line=str(e.line), time="0")
-            error = ET.SubElement(case, "error", type="spec-error", message=e.message.splitlines()[0] if e.message else "")
+            case = ET.SubElement(
+                suite, "testcase", classname=f"gradcheck.{spec}", name="(spec)", file=file, line=str(e.line), time="0"
+            )
+            error = ET.SubElement(
+                case, "error", type="spec-error", message=e.message.splitlines()[0] if e.message else ""
+            )
             error.text = e.message
         for k in totals:
             totals[k] += counts[k]

@@ -39,8 +39,10 @@ def cell(text: str) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "") -> list[str]:
     """A GFM table; ``align`` holds one of l/r per column (default left)."""
     rule = {"l": "---", "r": "---:"}
-    lines = ["| " + " | ".join(cell(h) for h in header) + " |",
-             "|" + "|".join(rule[a] for a in (align or "l" * len(header)).ljust(len(header), "l")) + "|"]
+    lines = [
+        "| " + " | ".join(cell(h) for h in header) + " |",
+        "|" + "|".join(rule[a] for a in (align or "l" * len(header)).ljust(len(header), "l")) + "|",
+    ]
     lines += ["| " + " | ".join(cell(str(c)) for c in row) + " |" for row in rows]
     return lines
 
@@ -54,12 +56,18 @@ CLAIM_HEADER = ("", "claim", "derivative", "where", "verdict", "diagnosis")
 
 def render(run: RunRecord) -> str:
     icon = "🔴" if run.errors or run.unexpected else "🟢"
-    lines = [f"### {icon} gradcheck: {run.headline()}", "",
-             f"{run.scope()} · seed {run.seed} · "
-             f"reproduce: `{run.reproduce()}`", ""]
+    lines = [
+        f"### {icon} gradcheck: {run.headline()}",
+        "",
+        f"{run.scope()} · seed {run.seed} · reproduce: `{run.reproduce()}`",
+        "",
+    ]
     counts = run.verdict_counts()
-    lines += table(("verdict", "claims", "unexpected"),
-                   [(v, str(n), str(bad) if bad else "") for v, (n, bad) in counts.items()], align="lrr")
+    lines += table(
+        ("verdict", "claims", "unexpected"),
+        [(v, str(n), str(bad) if bad else "") for v, (n, bad) in counts.items()],
+        align="lrr",
+    )
     lines.append("")
     unexpected = run.unexpected
     if unexpected:
@@ -70,14 +78,19 @@ def render(run: RunRecord) -> str:
     lines.append("")
     if run.errors:
         lines += [f"#### Specs that could not be read ({len(run.errors)})", ""]
-        lines += table(("spec", "error"), [(f"`{e.path}:{e.line}`", e.message.splitlines()[0] if e.message else "")
-                                           for e in run.errors])
+        lines += table(
+            ("spec", "error"),
+            [(f"`{e.path}:{e.line}`", e.message.splitlines()[0] if e.message else "") for e in run.errors],
+        )
         lines.append("")
     expected = run.expected_failures
     if expected:
-        lines += ["<details>", f"<summary>{len(expected)} expected failure{'s' if len(expected) != 1 else ''} "
-                  "(claims marked <code>expect: fail</code>)</summary>",
-                  ""]
+        lines += [
+            "<details>",
+            f"<summary>{len(expected)} expected failure{'s' if len(expected) != 1 else ''} "
+            "(claims marked <code>expect: fail</code>)</summary>",
+            "",
+        ]
         lines += table(CLAIM_HEADER, _claim_rows(expected))
         lines += ["", "</details>", ""]
     return "\n".join(lines).rstrip("\n") + "\n"

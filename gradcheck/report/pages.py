@@ -22,7 +22,11 @@ def write_pages(run: RunRecord, directory: str | Path, all_figures: bool = False
 
     out = Path(directory)
     pictures = figures.draw_all(run.claims, expected_budget=None if all_figures else figures.EXPECTED_BUDGET)
-    texts = {"report.html": html.render(run, pictures), "summary.md": markdown.render(run), "junit.xml": junit.render(run)}
+    texts = {
+        "report.html": html.render(run, pictures),
+        "summary.md": markdown.render(run),
+        "junit.xml": junit.render(run),
+    }
     written = []
     for name in PAGES:
         atomic_write_text(out / name, texts[name])

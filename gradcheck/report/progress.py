@@ -37,8 +37,14 @@ def choose_mode(stream: TextIO, quiet: bool, environ: Mapping[str, str] = os.env
 class Progress:
     """Counts verdicts against a plan of (spec file, claims to check) and shows how far the run is."""
 
-    def __init__(self, plan: Sequence[tuple[str, int]], mode: str, stream: TextIO | None = None,
-                 out: TextIO | None = None, clock=time.monotonic) -> None:
+    def __init__(
+        self,
+        plan: Sequence[tuple[str, int]],
+        mode: str,
+        stream: TextIO | None = None,
+        out: TextIO | None = None,
+        clock=time.monotonic,
+    ) -> None:
         self.mode = mode
         self.stream = stream or sys.stderr  # looked up now, not at import: tests swap them
         self.out = out or sys.stdout
@@ -103,8 +109,11 @@ class Progress:
     def _announce(self) -> None:
         if self.mode == "lines" and self.index < len(self.plan):
             file, n = self.plan[self.index]
-            print(f"gradcheck: [{self.done}/{self.total} claims] checking {file} ({n} claim{'s' if n != 1 else ''})",
-                  file=self.stream, flush=True)
+            print(
+                f"gradcheck: [{self.done}/{self.total} claims] checking {file} ({n} claim{'s' if n != 1 else ''})",
+                file=self.stream,
+                flush=True,
+            )
 
     def line(self, width: int) -> str:
         """The bar's text, fitted to ``width`` columns."""
@@ -116,9 +125,9 @@ class Progress:
         spec = self.current
         room = width - len(head) - 3
         if spec and room > 8:
-            spec = spec if len(spec) <= room else "..." + spec[-(room - 3):]
+            spec = spec if len(spec) <= room else "..." + spec[-(room - 3) :]
             return f"{head}  {spec}"
-        return head[:max(width - 1, 0)]
+        return head[: max(width - 1, 0)]
 
     def _draw(self) -> None:
         if self.mode != "bar":

@@ -85,14 +85,16 @@ class ClaimRecord:
     def explanation(self) -> str:
         """The diagnosis without a leading ``verdict:`` (for a table that has a verdict column)."""
         prefix = f"{self.verdict}: "
-        return self.diagnosis[len(prefix):] if self.diagnosis.startswith(prefix) else self.diagnosis
+        return self.diagnosis[len(prefix) :] if self.diagnosis.startswith(prefix) else self.diagnosis
 
     @property
     def derivative(self) -> str:
         """``d loss / d Theta``, ``vjp of node a wrt Theta`` (from the CSV columns when not stored)."""
         if self.what:
             return self.what
-        return f"d loss / d {self.wrt}" if self.kind == "gradient" else f"{self.kind} of node {self.node} wrt {self.wrt}"
+        return (
+            f"d loss / d {self.wrt}" if self.kind == "gradient" else f"{self.kind} of node {self.node} wrt {self.wrt}"
+        )
 
     @property
     def title(self) -> str:
@@ -166,8 +168,10 @@ class RunRecord:
     def scope(self) -> str:
         """``10 claims in 1 spec file``."""
         files = len({c.file for c in self.claims} | {e.path for e in self.errors})
-        return (f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
-                f"{files} spec file{'s' if files != 1 else ''}")
+        return (
+            f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
+            f"{files} spec file{'s' if files != 1 else ''}"
+        )
 
     def reproduce(self, most: int = 6) -> str:
         """The command that runs the same examples again (with ``SPEC...`` for more than ``most`` files)."""
@@ -180,6 +184,7 @@ class RunRecord:
 
 
 # --- from a live run ---------------------------------------------------------------------
+
 
 def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
@@ -210,13 +215,31 @@ def claim_record(v: Verdict) -> ClaimRecord:
     evidence = _bounded(failing.finding.evidence if failing is not None else None)
     explained = v.verdict != "pass" or v.outcome != "ok"
     return ClaimRecord(
-        spec=v.spec, claim=v.claim, wrt=v.wrt, file=v.path, line=v.location.line, col=v.location.col,
-        verdict=v.verdict, outcome=v.outcome, diagnosis=v.diagnosis, kind=v.kind, node=v.node or "",
-        expect=v.expect, expected_shape=v.expected_shape, claimed_shape=v.claimed_shape,
-        max_rel_error=_as_csv(v.max_rel_error), examples=v.examples, seed=v.seed, factor=_as_csv(v.factor),
+        spec=v.spec,
+        claim=v.claim,
+        wrt=v.wrt,
+        file=v.path,
+        line=v.location.line,
+        col=v.location.col,
+        verdict=v.verdict,
+        outcome=v.outcome,
+        diagnosis=v.diagnosis,
+        kind=v.kind,
+        node=v.node or "",
+        expect=v.expect,
+        expected_shape=v.expected_shape,
+        claimed_shape=v.claimed_shape,
+        max_rel_error=_as_csv(v.max_rel_error),
+        examples=v.examples,
+        seed=v.seed,
+        factor=_as_csv(v.factor),
         oracle=v.oracle,
-        what=v.what, block=text.failure_block(v) if explained else "", lines=tuple(v.lines),
-        notes=tuple(v.notes), seconds=v.seconds, evidence=evidence,
+        what=v.what,
+        block=text.failure_block(v) if explained else "",
+        lines=tuple(v.lines),
+        notes=tuple(v.notes),
+        seconds=v.seconds,
+        evidence=evidence,
     )
 
 
@@ -227,13 +250,17 @@ def from_result(result: RunResult, when: datetime | None = None) -> RunRecord:
     return RunRecord(
         claims=tuple(claim_record(v) for v in result.verdicts),
         errors=tuple(SpecErrorRecord(f.path, f.line, f.message) for f in result.failures),
-        seed=result.seed, paths=tuple(result.inputs or result.paths), seconds=result.seconds,
-        when=when.replace(microsecond=0).isoformat(), versions=versions(),
+        seed=result.seed,
+        paths=tuple(result.inputs or result.paths),
+        seconds=result.seconds,
+        when=when.replace(microsecond=0).isoformat(),
+        versions=versions(),
         incomplete=result.incomplete,
     )
 
 
 # --- details.json ------------------------------------------------------------------------
+
 
 def _number(x) -> float | None:
     x = float(x)
@@ -261,18 +288,27 @@ def _unarray(d: dict | None):
 def _evidence_json(e: Evidence | None) -> dict | None:
     if e is None:
         return None
-    return {"claimed": _array(e.claimed), "truth": _array(e.truth),
-            "steps": [_number(h) for h in e.steps], "fd_errors": [_number(x) for x in e.fd_errors],
-            "cs_value": _number(e.cs_value), "cs_error": _number(e.cs_error)}
+    return {
+        "claimed": _array(e.claimed),
+        "truth": _array(e.truth),
+        "steps": [_number(h) for h in e.steps],
+        "fd_errors": [_number(x) for x in e.fd_errors],
+        "cs_value": _number(e.cs_value),
+        "cs_error": _number(e.cs_error),
+    }
 
 
 def _evidence(d: dict | None) -> Evidence | None:
     if d is None:
         return None
-    return Evidence(claimed=_unarray(d.get("claimed")), truth=_unarray(d.get("truth")),
-                    steps=tuple(_float_or_nan(h) for h in d.get("steps", ())),
-                    fd_errors=tuple(_float_or_nan(x) for x in d.get("fd_errors", ())),
-                    cs_value=_float_or_nan(d.get("cs_value")), cs_error=_float_or_nan(d.get("cs_error")))
+    return Evidence(
+        claimed=_unarray(d.get("claimed")),
+        truth=_unarray(d.get("truth")),
+        steps=tuple(_float_or_nan(h) for h in d.get("steps", ())),
+        fd_errors=tuple(_float_or_nan(x) for x in d.get("fd_errors", ())),
+        cs_value=_float_or_nan(d.get("cs_value")),
+        cs_error=_float_or_nan(d.get("cs_error")),
+    )
 
 
 def _float_or_nan(x) -> float:
@@ -282,18 +318,36 @@ def _float_or_nan(x) -> float:
 def details_json(run: RunRecord) -> str:
     doc = {
         "format": DETAILS_FORMAT,
-        "run": {"when": run.when, "seed": run.seed, "paths": list(run.paths),
-                "seconds": _number(run.seconds), "versions": run.versions, "incomplete": run.incomplete},
+        "run": {
+            "when": run.when,
+            "seed": run.seed,
+            "paths": list(run.paths),
+            "seconds": _number(run.seconds),
+            "versions": run.versions,
+            "incomplete": run.incomplete,
+        },
         "spec_errors": [{"path": e.path, "line": e.line, "message": e.message} for e in run.errors],
-        "claims": [{"file": c.file, "claim": c.claim, "wrt": c.wrt, "col": c.col, "what": c.what,
-                    "block": c.block, "lines": list(c.lines), "notes": list(c.notes),
-                    "seconds": _number(c.seconds), "evidence": _evidence_json(c.evidence)}
-                   for c in run.claims],
+        "claims": [
+            {
+                "file": c.file,
+                "claim": c.claim,
+                "wrt": c.wrt,
+                "col": c.col,
+                "what": c.what,
+                "block": c.block,
+                "lines": list(c.lines),
+                "notes": list(c.notes),
+                "seconds": _number(c.seconds),
+                "evidence": _evidence_json(c.evidence),
+            }
+            for c in run.claims
+        ],
     }
     return json.dumps(doc, indent=1, allow_nan=False) + "\n"
 
 
 # --- read back ---------------------------------------------------------------------------
+
 
 class ReportDirError(Exception):
     """The folder holds no report gradcheck can read."""
@@ -317,7 +371,9 @@ def read_summary(directory: str | Path) -> list[dict[str, str]]:
     """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing)."""
     path = Path(directory) / "summary.csv"
     if not path.is_file():
-        raise ReportDirError(f"{directory}: no summary.csv here (write one with `gradcheck check ... --report {directory}`)")
+        raise ReportDirError(
+            f"{directory}: no summary.csv here (write one with `gradcheck check ... --report {directory}`)"
+        )
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
 
@@ -330,7 +386,9 @@ def load(directory: str | Path) -> RunRecord:
     if details_path.is_file():
         details = json.loads(details_path.read_text(encoding="utf-8"))
         if details.get("format") != DETAILS_FORMAT:
-            raise ReportDirError(f"{details_path}: unknown format {details.get('format')!r} (expected {DETAILS_FORMAT})")
+            raise ReportDirError(
+                f"{details_path}: unknown format {details.get('format')!r} (expected {DETAILS_FORMAT})"
+            )
     extra = {(d["file"], d["claim"], d["wrt"]): d for d in details.get("claims", ())}
     messages = {(e["path"], e["line"]): e["message"] for e in details.get("spec_errors", ())}
     claims, errors = [], []
@@ -341,27 +399,51 @@ def load(directory: str | Path) -> RunRecord:
             continue
         d = extra.get((row["file"], row["claim"], row["wrt"]), {})
         factor = _float(row.get("factor", ""))
-        claims.append(ClaimRecord(
-            spec=row["spec"], claim=row["claim"], wrt=row["wrt"], file=row["file"], line=_int(row["line"]),
-            verdict=row["verdict"], outcome=row["outcome"] or "ok", diagnosis=row["diagnosis"],
-            kind=row.get("kind") or "gradient", node=row.get("node", ""), expect=row.get("expect") or "pass",
-            expected_shape=row.get("expected_shape", ""), claimed_shape=row.get("claimed_shape", ""),
-            max_rel_error=_float(row.get("max_rel_error", "")), examples=_int(row.get("examples", "0")),
-            seed=_int(row.get("seed", "0")), factor=None if math.isnan(factor) else factor,
-            oracle=row.get("oracle", ""), col=d.get("col", 0), what=d.get("what", ""),
-            block=d.get("block", "") or _fallback_block(row), lines=tuple(d.get("lines", ())),
-            notes=tuple(d.get("notes", ())), seconds=_float_or_nan(d.get("seconds")),
-            evidence=_evidence(d.get("evidence")),
-        ))
+        claims.append(
+            ClaimRecord(
+                spec=row["spec"],
+                claim=row["claim"],
+                wrt=row["wrt"],
+                file=row["file"],
+                line=_int(row["line"]),
+                verdict=row["verdict"],
+                outcome=row["outcome"] or "ok",
+                diagnosis=row["diagnosis"],
+                kind=row.get("kind") or "gradient",
+                node=row.get("node", ""),
+                expect=row.get("expect") or "pass",
+                expected_shape=row.get("expected_shape", ""),
+                claimed_shape=row.get("claimed_shape", ""),
+                max_rel_error=_float(row.get("max_rel_error", "")),
+                examples=_int(row.get("examples", "0")),
+                seed=_int(row.get("seed", "0")),
+                factor=None if math.isnan(factor) else factor,
+                oracle=row.get("oracle", ""),
+                col=d.get("col", 0),
+                what=d.get("what", ""),
+                block=d.get("block", "") or _fallback_block(row),
+                lines=tuple(d.get("lines", ())),
+                notes=tuple(d.get("notes", ())),
+                seconds=_float_or_nan(d.get("seconds")),
+                evidence=_evidence(d.get("evidence")),
+            )
+        )
     run = details.get("run", {})
     seeds = {c.seed for c in claims}
     seed = run.get("seed", seeds.pop() if len(seeds) == 1 else 0)
     paths = run.get("paths") or sorted({c.file for c in claims} | {e.path for e in errors})
     seconds = run.get("seconds")
-    return RunRecord(claims=tuple(claims), errors=tuple(errors), seed=seed, paths=tuple(paths),
-                     seconds=math.nan if seconds is None else seconds, when=run.get("when", ""),
-                     versions=run.get("versions", {}), incomplete=bool(run.get("incomplete", False)),
-                     details=bool(details))
+    return RunRecord(
+        claims=tuple(claims),
+        errors=tuple(errors),
+        seed=seed,
+        paths=tuple(paths),
+        seconds=math.nan if seconds is None else seconds,
+        when=run.get("when", ""),
+        versions=run.get("versions", {}),
+        incomplete=bool(run.get("incomplete", False)),
+        details=bool(details),
+    )
 
 
 def _fallback_block(row: dict[str, str]) -> str:
@@ -369,6 +451,8 @@ def _fallback_block(row: dict[str, str]) -> str:
     if row["outcome"] == "ok" and row["verdict"] == "pass":
         return ""
     label = text.LABEL.get(row["outcome"], row["outcome"].upper())
-    return (f"{label} {row['file']}:{row['line']} claim '{row['claim']}' (wrt {row['wrt']})\n"
-            f"  diagnosis: {row['diagnosis']}\n"
-            f"  reproduce: {text.check_command(row['file'], row['claim'], row['seed'])}")
+    return (
+        f"{label} {row['file']}:{row['line']} claim '{row['claim']}' (wrt {row['wrt']})\n"
+        f"  diagnosis: {row['diagnosis']}\n"
+        f"  reproduce: {text.check_command(row['file'], row['claim'], row['seed'])}"
+    )

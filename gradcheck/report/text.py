@@ -67,16 +67,24 @@ def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
     """
     lines = [f"{LABEL[v.outcome]} {v.path}:{v.location.line}:{v.location.col} claim '{v.claim}' ({v.what})"]
     if v.outcome == "xpass":
-        lines.append("  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant")
+        lines.append(
+            "  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant"
+        )
     if v.failing is not None and v.examples == 0:
         dims = " ".join(f"{k}={val}" for k, val in v.failing.sizes.items())
-        lines.append(f"  found from the symbolic shapes, before drawing any example (for instance dims {dims})  run seed {v.seed}")
+        lines.append(
+            f"  found from the symbolic shapes, before drawing any example (for instance dims {dims})  run seed {v.seed}"
+        )
     elif v.failing is not None:
         r = v.failing
         dims = " ".join(f"{k}={val}" for k, val in r.sizes.items())
-        lines.append(f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}")
+        lines.append(
+            f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}"
+        )
     if v.expected_shape:
-        lines.append(f"  expected shape {v.expected_shape}" + (f", claimed {v.claimed_shape}" if v.claimed_shape else ""))
+        lines.append(
+            f"  expected shape {v.expected_shape}" + (f", claimed {v.claimed_shape}" if v.claimed_shape else "")
+        )
     if v.oracle and not math.isnan(v.max_rel_error) and v.verdict not in ("pass", "error", "not-finite"):
         lines.append(f"  max relative error {v.max_rel_error:.3g} (oracle: {v.oracle})")
     lines.append(f"  diagnosis: {v.diagnosis}")

@@ -34,8 +34,9 @@ class Sample:
         return " ".join(f"{k}={v}" for k, v in self.sizes.items())
 
 
-def pick_sizes(pick: Callable[[list[int]], int], dims: Mapping[str, DimSpec],
-               reserved: frozenset[int] = frozenset()) -> dict[str, int]:
+def pick_sizes(
+    pick: Callable[[list[int]], int], dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()
+) -> dict[str, int]:
     """Every dim: fixed ones first, ranged ones pairwise distinct where the ranges allow.
 
     ``pick(options)`` chooses one size from a list: a Hypothesis draw (which shrinks toward the
@@ -122,7 +123,9 @@ def _symmetric(rng: np.random.Generator, n: int) -> np.ndarray:
     return (a + a.T) / 2
 
 
-def draw_array(rng: np.random.Generator, shape: tuple[int, ...], domain: Domain, sizes: Mapping[str, int]) -> np.ndarray:
+def draw_array(
+    rng: np.random.Generator, shape: tuple[int, ...], domain: Domain, sizes: Mapping[str, int]
+) -> np.ndarray:
     """One array of the given concrete shape inside ``domain``.
 
     Values stay away from domain boundaries (a margin of 5 %) so that the finite-difference

@@ -116,9 +116,7 @@ class _ClaimReader:
             shown = "an empty string" if isinstance(name, str) else describe(name)
             raise SchemaError(f"a claim name must be a one-line string, got {shown}", at)
         if name in self.first_seen:
-            raise SchemaError(
-                f"duplicate claim name '{name}' (first at line {self.first_seen[name].line})", at
-            )
+            raise SchemaError(f"duplicate claim name '{name}' (first at line {self.first_seen[name].line})", at)
         self.first_seen[name] = at
         return str(name)
 
@@ -259,10 +257,7 @@ class _ClaimReader:
             for w in wrt:
                 if w not in body:
                     raise self.fail(f"gradient has no entry for '{w}', which is in wrt", at)
-            return {
-                w: loader.read_body(body, w, f"the gradient for '{w}'", names, claim=self.name)
-                for w in wrt
-            }
+            return {w: loader.read_body(body, w, f"the gradient for '{w}'", names, claim=self.name) for w in wrt}
         if len(wrt) != 1:
             raise self.fail(
                 f"one gradient expression cannot cover {len(wrt)} wrt names",
@@ -270,4 +265,3 @@ class _ClaimReader:
                 hint="write one expression per wrt: gradient: {" + ", ".join(f"{w}: ..." for w in wrt) + "}",
             )
         return {wrt[0]: loader.read_body(item, kind, kind, names, claim=self.name)}
-

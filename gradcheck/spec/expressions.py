@@ -21,9 +21,7 @@ from .yaml import is_block, is_quoted
 __all__ = ["expression_text", "position", "compile_expression", "check_defines"]
 
 
-def expression_text(
-    value: Any, value_at: Location, what: str, *, claim: str | None = None
-) -> tuple[str, Location]:
+def expression_text(value: Any, value_at: Location, what: str, *, claim: str | None = None) -> tuple[str, Location]:
     """The expression text of a YAML value and where its first character is.
 
     Quoted scalars start one column after the quote. A block scalar (``|``/``>``) starts on
@@ -153,8 +151,7 @@ def check_defines(defines: Mapping[str, Define]) -> None:
         ``define 'f' calls itself (f -> g -> f)``, located at the first call on the cycle.
     """
     calls = {
-        name: [(f, span) for f, span in called_functions(d.body.expr) if f in defines]
-        for name, d in defines.items()
+        name: [(f, span) for f, span in called_functions(d.body.expr) if f in defines] for name, d in defines.items()
     }
     done: set[str] = set()
     for root in defines:

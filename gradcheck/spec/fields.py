@@ -120,11 +120,7 @@ def did_you_mean(word: Any, choices: Collection[str]) -> str | None:
 
 def is_name(name: Any) -> bool:
     """A Python identifier that ``ast`` reads back unchanged (NFKC-stable)."""
-    return (
-        isinstance(name, str)
-        and name.isidentifier()
-        and unicodedata.normalize("NFKC", name) == name
-    )
+    return isinstance(name, str) and name.isidentifier() and unicodedata.normalize("NFKC", name) == name
 
 
 def check_name(name: Any, kind: str, at: Location) -> str:
@@ -171,8 +167,10 @@ def check_keys(mapping: Mapping, allowed: tuple[str, ...], where: str, path: str
         if key not in allowed:
             hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
             if any(ch in key for ch in "()[]*+@/") or " " in key.strip():
-                hint = ("this looks like the rest of an expression: inside { ... } a comma ends the value, "
-                        "so quote expressions that contain commas, e.g. gradient: \"outer(x, y)\"")
+                hint = (
+                    "this looks like the rest of an expression: inside { ... } a comma ends the value, "
+                    'so quote expressions that contain commas, e.g. gradient: "outer(x, y)"'
+                )
             raise SchemaError(
                 f"unknown key '{key}'{where}",
                 at,
@@ -270,8 +268,9 @@ def read_dtype(value: Any, name: str, at: Location) -> str:
     return str(value)
 
 
-def read_domain(value: Any, name: str, shape: tuple[str | int, ...], at: Location, places: Places,
-                dims: Collection[str] | None) -> Domain:
+def read_domain(
+    value: Any, name: str, shape: tuple[str | int, ...], at: Location, places: Places, dims: Collection[str] | None
+) -> Domain:
     """A domain name, ``{range: [low, high]}``, ``{integers: [lo, hi]}`` or ``{spd: {cond: c}}``.
 
     Parameters
@@ -325,7 +324,9 @@ def _read_conditioned(value: Mapping, name: str, places: Places) -> Domain:
     options = value[kind]
     at = places.at_value(value, kind)
     if not isinstance(options, Mapping):
-        raise SchemaError(f"{kind} options of input '{name}' must be a mapping like {{cond: 1e6}}, got {describe(options)}", at)
+        raise SchemaError(
+            f"{kind} options of input '{name}' must be a mapping like {{cond: 1e6}}, got {describe(options)}", at
+        )
     check_keys(options, ("cond",), f" in the {kind} domain of input '{name}'", places)
     cond = read_float(options.get("cond", 1.0), f"the condition number of input '{name}'", at)
     if not 1.0 <= cond <= 1e15:

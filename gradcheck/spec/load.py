@@ -87,9 +87,7 @@ def load_spec(path: str | os.PathLike) -> Spec:
         with open(name, "rb") as file:
             data = file.read(MAX_BYTES + 1)
     except OSError as error:
-        raise SchemaError(
-            f"cannot read the spec file: {error.strerror or error}", Location(name, 1, 1)
-        ) from None
+        raise SchemaError(f"cannot read the spec file: {error.strerror or error}", Location(name, 1, 1)) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -231,10 +229,7 @@ class _Loader:
         return names
 
     def name_hints(self) -> dict[str, str]:
-        hints = {
-            f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})"
-            for f, p in self.params.items()
-        }
+        hints = {f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})" for f, p in self.params.items()}
         return hints
 
     def compile(self, text: str, start: Location, names: set[str], *, hints=None, claim=None):
@@ -285,7 +280,9 @@ class _Loader:
             check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
             need_shape(spec, name, at)
             shape = self.read_shape(spec, name)
-            domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, self.dims)
+            domain = read_domain(
+                spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, self.dims
+            )
             dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
             self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
@@ -365,8 +362,7 @@ class _Loader:
             hints = {name: f"'{name}' is the node being defined"}
             for later, _, where in self.node_keys[index + 1 :]:
                 hints[later] = (
-                    f"'{later}' is defined later in graph (line {where.line}); "
-                    "a node may only use earlier nodes"
+                    f"'{later}' is defined later in graph (line {where.line}); a node may only use earlier nodes"
                 )
             value, value_at = graph[name], self.at_value(graph, name)
             text, start = expression_text(value, value_at, f"graph node '{name}'")
@@ -394,9 +390,7 @@ class _Loader:
             for helper, span in called_functions(node.body.expr):
                 if helper not in defines:
                     continue
-                late = sorted(
-                    (n for n in nodes_of(helper) if order[n] >= order[node.name]), key=order.get
-                )
+                late = sorted((n for n in nodes_of(helper) if order[n] >= order[node.name]), key=order.get)
                 if late:
                     raise ExpressionError(
                         f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",

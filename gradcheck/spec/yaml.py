@@ -142,9 +142,7 @@ def read_yaml(text: str, path: str) -> Any:
         key = found.group(1) if found else "?"
         raise SchemaError(f"duplicate key '{key}'", _mark(error.problem_mark, path)) from None
     except ReaderError as error:
-        raise SchemaError(
-            f"invalid YAML: {error.reason}", _offset_location(text, error.position, path)
-        ) from None
+        raise SchemaError(f"invalid YAML: {error.reason}", _offset_location(text, error.position, path)) from None
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "malformed document"

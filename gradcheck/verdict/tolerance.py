@@ -87,5 +87,6 @@ def projected_error(err: np.ndarray, v: np.ndarray) -> float:
     """
     err = np.abs(np.asarray(err, dtype=np.float64))
     worst = float(np.vdot(err, np.abs(v)))
-    return min(worst, HOEFFDING * float(np.linalg.norm(err)) * max(1.0, float(np.max(np.abs(v), initial=0.0)) / 3.0**0.5))
-
+    return min(
+        worst, HOEFFDING * float(np.linalg.norm(err)) * max(1.0, float(np.max(np.abs(v), initial=0.0)) / 3.0**0.5)
+    )

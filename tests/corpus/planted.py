@@ -43,7 +43,11 @@ def kinks_grad_f32(Xk, wk):
     """The kinks gradient computed in float32, as float32 user code would."""
     X = Xk.astype(np.float32)
     z = X @ wk.astype(np.float32)
-    d = (z > 0).astype(np.float32) + np.where(z > 0, 1, -1).astype(np.float32) + np.where(z >= 0.5 * z, 1.0, 0.5).astype(np.float32)
+    d = (
+        (z > 0).astype(np.float32)
+        + np.where(z > 0, 1, -1).astype(np.float32)
+        + np.where(z >= 0.5 * z, 1.0, 0.5).astype(np.float32)
+    )
     return X.T @ d
 
 

@@ -76,8 +76,10 @@ def main(argv=None) -> int:
                 else:
                     counts["wrong caught (unlabelled)"] += 1
         print(f"seed {seed}: {dict(counts)}", file=sys.stderr, flush=True)
-    print(f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}, paths {' '.join(args.paths)}, "
-          f"{time.perf_counter() - started:.0f} s")
+    print(
+        f"seeds {args.first_seed}..{args.first_seed + args.seeds - 1}, paths {' '.join(args.paths)}, "
+        f"{time.perf_counter() - started:.0f} s"
+    )
     for k, v in sorted(counts.items()):
         print(f"  {k}: {v}")
     for k, v in sorted(by_regime.items()):

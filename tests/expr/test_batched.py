@@ -59,12 +59,14 @@ def _subsets(names):
     return [(n,) for n in names] + ([tuple(names)] if len(names) > 1 else [])
 
 
-CASES_BATCHED = [(text, subset, c) for text in TEXTS for subset in _subsets(_used(text)[1])
-                 for c in (False, True)]
+CASES_BATCHED = [(text, subset, c) for text in TEXTS for subset in _subsets(_used(text)[1]) for c in (False, True)]
 
 
-@pytest.mark.parametrize("text, names, complex_", CASES_BATCHED,
-                         ids=[f"{t} [{','.join(n)}]{' complex' if c else ''}" for t, n, c in CASES_BATCHED])
+@pytest.mark.parametrize(
+    "text, names, complex_",
+    CASES_BATCHED,
+    ids=[f"{t} [{','.join(n)}]{' complex' if c else ''}" for t, n, c in CASES_BATCHED],
+)
 def test_batched_items_equal_separate_evaluations(text, names, complex_):
     expr, _ = _used(text)
     batch = {n: _items(n, ENV[n], complex_) for n in names}

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from gradcheck.expr.evaluate import evaluate
 from gradcheck.expr.functions import WHITELIST
 from gradcheck.expr.kernels import KERNELS
 from gradcheck.expr.parse import called_functions, parse
-from gradcheck.expr.evaluate import evaluate
 
 CALLABLES = WHITELIST | {"dh"}
 DEFINES = {"dh": (("z",), parse("1 - tanh(z)**2", CALLABLES), "1 - tanh(z)**2")}
@@ -149,15 +149,53 @@ def test_perturb_applies_to_floating_non_leaf_results_only():
 H = 1e-30
 DIRS = {name: rng.normal(size=np.shape(value)) for name, value in ENV.items() if isinstance(value, np.ndarray)}
 CASES = [
-    "exp(x)", "log(p)", "log1p(p)", "expm1(x)", "sqrt(p)", "square(x)", "sin(x)", "cos(x)", "tanh(x)",
-    "sigmoid(30 * x)", "softplus(30 * x)", "relu(x)", "abs(x)", "maximum(x, w)", "minimum(x, w)",
-    "where(x > 0, x, 0.01 * x)", "softmax(X)", "log_softmax(X, axis=0)", "logsumexp(X, axis=1)",
-    "sum(X ** 3)", "mean(X, axis=0)", "prod(X, axis=1)", "norm(X)", "norm(X, axis=0)",
-    "trace(S @ S)", "det(S)", "logdet(S)", "logdet(-S)", "logdet(T3)", "inv(S)", "solve(S, x)",
-    "diag(x)", "diag(S)", "outer(x, w)", "kron(S, W)", "dot(X, x)", 'einsum("ij,jk->ik", X, W)',
-    "stack([x, w])", "concatenate((x, w))", "reshape(X, (3, 4))", "transpose(X) @ X", "X.T @ X",
-    "ones_like(x) * x + zeros_like(x)", "X[:, 1:] * X[0, 0]", "X.T @ (X @ W * dh(X @ W))",
-    "onehot(y, k) * X", "x / (1 + x ** 2) - 2 ** x",
+    "exp(x)",
+    "log(p)",
+    "log1p(p)",
+    "expm1(x)",
+    "sqrt(p)",
+    "square(x)",
+    "sin(x)",
+    "cos(x)",
+    "tanh(x)",
+    "sigmoid(30 * x)",
+    "softplus(30 * x)",
+    "relu(x)",
+    "abs(x)",
+    "maximum(x, w)",
+    "minimum(x, w)",
+    "where(x > 0, x, 0.01 * x)",
+    "softmax(X)",
+    "log_softmax(X, axis=0)",
+    "logsumexp(X, axis=1)",
+    "sum(X ** 3)",
+    "mean(X, axis=0)",
+    "prod(X, axis=1)",
+    "norm(X)",
+    "norm(X, axis=0)",
+    "trace(S @ S)",
+    "det(S)",
+    "logdet(S)",
+    "logdet(-S)",
+    "logdet(T3)",
+    "inv(S)",
+    "solve(S, x)",
+    "diag(x)",
+    "diag(S)",
+    "outer(x, w)",
+    "kron(S, W)",
+    "dot(X, x)",
+    'einsum("ij,jk->ik", X, W)',
+    "stack([x, w])",
+    "concatenate((x, w))",
+    "reshape(X, (3, 4))",
+    "transpose(X) @ X",
+    "X.T @ X",
+    "ones_like(x) * x + zeros_like(x)",
+    "X[:, 1:] * X[0, 0]",
+    "X.T @ (X @ W * dh(X @ W))",
+    "onehot(y, k) * X",
+    "x / (1 + x ** 2) - 2 ** x",
 ]
 
 

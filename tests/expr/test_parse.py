@@ -60,9 +60,7 @@ def test_axis_tuple_and_shape_tuple():
     assert P("sum(x, axis=(0, -1))").kwargs[0][1] == ir.TupleExpr(
         (12, 19), (ir.Number((13, 14), 0), ir.Number((16, 18), -1))
     )
-    assert P("ones((M, 3))").args == (
-        ir.TupleExpr((5, 11), (ir.Name((6, 7), "M"), ir.Number((9, 10), 3))),
-    )
+    assert P("ones((M, 3))").args == (ir.TupleExpr((5, 11), (ir.Name((6, 7), "M"), ir.Number((9, 10), 3))),)
 
 
 def test_einsum_string_and_lists():
@@ -227,6 +225,7 @@ def test_parse_and_shapes_do_not_import_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
 ALPHABET = "xyXM_ab01.2eT()[]{},:;+-*/@<>=!%&|^~'\"\\ \n\tjJ" + "lambdaifornotsumexpwhere"
 
 
@@ -244,11 +243,20 @@ def test_arbitrary_text_either_parses_or_raises_expression_error(text):
             assert text[start:end] == name
 
 
-@pytest.mark.parametrize("text, cut", [
-    ("sum(sigmoid(X @ W) ** 2)", False), ("0.5 * sum((Y - X) ** 2) / M", False), ("x ** -2", False),
-    ("sum(log(x))", True), ("sqrt(x)", True), ("log1p(x)", True), ("x ** 0.5", True), ("x ** w", True),
-    ("logsumexp(X) + logdet(S) + softplus(x)", False),  # defined for every real input
-])
+@pytest.mark.parametrize(
+    "text, cut",
+    [
+        ("sum(sigmoid(X @ W) ** 2)", False),
+        ("0.5 * sum((Y - X) ** 2) / M", False),
+        ("x ** -2", False),
+        ("sum(log(x))", True),
+        ("sqrt(x)", True),
+        ("log1p(x)", True),
+        ("x ** 0.5", True),
+        ("x ** w", True),
+        ("logsumexp(X) + logdet(S) + softplus(x)", False),  # defined for every real input
+    ],
+)
 def test_branch_cuts_are_log_sqrt_and_fractional_powers(text, cut):
     from gradcheck.expr.parse import has_branch_cut
 

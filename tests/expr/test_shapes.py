@@ -230,17 +230,13 @@ def test_budget_refuses_kron_blow_up_at_upper_bounds():
 
 def test_budget_is_configurable():
     env = ShapeEnv(ENV.arrays, ENV.scalars, ENV.dims, ENV.defines, max_elements=100)
-    assert failure("outer(X, X)", env).message == (
-        "`outer(X, X)` would allocate 900 elements at M=6, p=5 (budget 100)"
-    )
+    assert failure("outer(X, X)", env).message == ("`outer(X, X)` would allocate 900 elements at M=6, p=5 (budget 100)")
 
 
 def test_error_inside_define_is_reported_at_the_call():
     text = "1 + h(c)"
     err = failure(text)
-    assert err.message == (
-        "in h(z) = z @ W: `z @ W` multiplies (M, out) @ (p, out): inner dimensions out and p differ"
-    )
+    assert err.message == ("in h(z) = z @ W: `z @ W` multiplies (M, out) @ (p, out): inner dimensions out and p differ")
     assert err.span == (4, 8)
     assert err.recovered == (D("M"), D("out"))
 

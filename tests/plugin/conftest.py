@@ -12,7 +12,7 @@ import gradcheck.api  # noqa: F401,E402
 import gradcheck.check  # noqa: F401,E402
 import gradcheck.report.frames  # noqa: F401,E402
 
-LOSSES = '''
+LOSSES = """
 import numpy as np
 
 
@@ -26,9 +26,9 @@ def sse_grad(X, Y, Theta):
 
 def sse_grad_doubled(X, Y, Theta):
     return 2 * X.T @ (X @ Theta - Y)
-'''
+"""
 
-LINEAR = '''\
+LINEAR = """\
 dims: {M: [2, 6], in: [2, 5], out: [2, 5]}
 inputs:
   X: {shape: [M, in]}
@@ -49,9 +49,9 @@ claims:
   - name: both
     wrt: [X, Theta]
     gradient: {X: "(X @ Theta - Y) @ Theta.T", Theta: "X.T @ (X @ Theta - Y)"}
-'''
+"""
 
-API_TEST = '''
+API_TEST = """
 import numpy as np
 from gradcheck import assert_gradient
 
@@ -79,7 +79,7 @@ def test_relu_grad():
 
 def test_relu_grad_no_mask():
     assert_gradient(relu_loss, relu_grad_no_mask, inputs=INPUTS, wrt="W", examples=8)
-'''
+"""
 
 
 @pytest.fixture

@@ -42,44 +42,51 @@ def test_a_yaml_file_named_on_the_command_line_is_collected(project):
 def test_wrong_numpy_gradient_fails_with_the_failure_block(project):
     result = project.runpytest("specs", *SEED)
     result.assert_outcomes(passed=3, failed=1, xfailed=1)
-    result.stdout.fnmatch_lines([
-        "gradcheck: seed 3 (given), spec files specs/*.yaml",
-        "*_ doubled (d loss / d Theta) _*",
-        "FAIL specs/linear.yaml:11:5 claim 'doubled' (d loss / d Theta)",
-        "  example * (shrunk)  dims M=* in=* out=*  example seed *  run seed 3",
-        "  expected shape (in, out)*",
-        "  diagnosis: scaled: the claim is 2 x the gradient on every entry (factor 2)",
-        "    a 1/2 was dropped*",
-        "    index * | claimed * | oracle * | ratio",
-        "  reproduce: gradcheck check specs/linear.yaml --claim doubled --seed 3",
-        "  or: pytest 'specs/linear.yaml::doubled' --gradcheck-seed 3",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "gradcheck: seed 3 (given), spec files specs/*.yaml",
+            "*_ doubled (d loss / d Theta) _*",
+            "FAIL specs/linear.yaml:11:5 claim 'doubled' (d loss / d Theta)",
+            "  example * (shrunk)  dims M=* in=* out=*  example seed *  run seed 3",
+            "  expected shape (in, out)*",
+            "  diagnosis: scaled: the claim is 2 x the gradient on every entry (factor 2)",
+            "    a 1/2 was dropped*",
+            "    index * | claimed * | oracle * | ratio",
+            "  reproduce: gradcheck check specs/linear.yaml --claim doubled --seed 3",
+            "  or: pytest 'specs/linear.yaml::doubled' --gradcheck-seed 3",
+        ]
+    )
     out = result.stdout.str()
     assert "Traceback" not in out and "check.py" not in out  # no traceback into gradcheck internals
-    result.stdout.fnmatch_lines([
-        "*- gradcheck -*",
-        "5 claims: pass 3, scaled 2 (3 passed, 1 failed, 1 expected failures)  seed 3",
-        "XFAIL specs/linear.yaml::known-doubled - scaled: the claim is 2 x the gradient on every entry (factor 2)",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*- gradcheck -*",
+            "5 claims: pass 3, scaled 2 (3 passed, 1 failed, 1 expected failures)  seed 3",
+            "XFAIL specs/linear.yaml::known-doubled - scaled: the claim is 2 x the gradient on every entry (factor 2)",
+        ]
+    )
 
 
 def test_expect_fail_is_a_strict_xfail(project):
     spec = project.path / "specs" / "linear.yaml"
-    spec.write_text(spec.read_text().replace("sse_grad_doubled\"}\n    expect: fail", "sse_grad\"}\n    expect: fail"))
+    spec.write_text(spec.read_text().replace('sse_grad_doubled"}\n    expect: fail', 'sse_grad"}\n    expect: fail'))
     result = project.runpytest("specs", *SEED, "-k", "known")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines([
-        "XPASS specs/linear.yaml:14:5 claim 'known-doubled' (d loss / d Theta)",
-        "  the claim is marked `expect: fail` but it passed*",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "XPASS specs/linear.yaml:14:5 claim 'known-doubled' (d loss / d Theta)",
+            "  the claim is marked `expect: fail` but it passed*",
+        ]
+    )
     assert "unexpected passes" in result.stdout.str()
 
 
 def test_runxfail_reports_a_known_wrong_claim_as_failed(project):
     result = project.runpytest("specs", *SEED, "-k", "known", "--runxfail")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["XFAIL specs/linear.yaml:14:5 claim 'known-doubled' (d loss / d Theta)",
-                                 "  diagnosis: scaled: *"])
+    result.stdout.fnmatch_lines(
+        ["XFAIL specs/linear.yaml:14:5 claim 'known-doubled' (d loss / d Theta)", "  diagnosis: scaled: *"]
+    )
 
 
 def test_unreadable_spec_is_one_located_collection_error(project):
@@ -87,11 +94,13 @@ def test_unreadable_spec_is_one_located_collection_error(project):
     (project.path / "specs" / "broken.yaml").write_text(bad)
     result = project.runpytest("specs", *SEED)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([
-        "*ERROR collecting specs/broken.yaml*",
-        "specs/broken.yaml:5:23: unknown dim 'outt' in the shape of input 'Theta'",
-        "  did you mean 'out'?",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting specs/broken.yaml*",
+            "specs/broken.yaml:5:23: unknown dim 'outt' in the shape of input 'Theta'",
+            "  did you mean 'out'?",
+        ]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
@@ -133,7 +142,9 @@ def read(path) -> list[dict[str, str]]:
 
 def test_xdist_gives_the_same_verdicts_and_one_merged_report(project):
     def outcomes(result):
-        return sorted(line.split(" - ")[0] for line in result.outlines if line.startswith(("PASSED", "FAILED", "XFAIL")))
+        return sorted(
+            line.split(" - ")[0] for line in result.outlines if line.startswith(("PASSED", "FAILED", "XFAIL"))
+        )
 
     serial = project.runpytest("specs", *SEED, "-rA")
     # in a subprocess: the report writer may load modules (pyarrow) that cannot be loaded twice
@@ -145,8 +156,11 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_report(project):
     parallel.stdout.fnmatch_lines([f"gradcheck report written to {project.path}/parallel"])
     rows = read(project.path / "parallel" / "summary.csv")
     assert [(r["claim"], r["wrt"], r["verdict"]) for r in rows] == [
-        ("right", "Theta", "pass"), ("doubled", "Theta", "scaled"), ("known-doubled", "Theta", "scaled"),
-        ("both", "X", "pass"), ("both", "Theta", "pass"),
+        ("right", "Theta", "pass"),
+        ("doubled", "Theta", "scaled"),
+        ("known-doubled", "Theta", "scaled"),
+        ("both", "X", "pass"),
+        ("both", "Theta", "pass"),
     ]
     # the merged report is the one the command line writes for the same seed, byte for byte
     # (the command line in its own process, as users run it: see the note in the closing report
@@ -154,8 +168,13 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_report(project):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "gradcheck.cli", "check", "specs", "--seed", "3", "--report", "cli",
-                           "-q"], cwd=project.path, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", "check", "specs", "--seed", "3", "--report", "cli", "-q"],
+        cwd=project.path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     for name in ("summary.csv", "results.csv"):
         assert (project.path / "cli" / name).read_bytes() == (project.path / "parallel" / name).read_bytes()
@@ -164,26 +183,28 @@ def test_xdist_gives_the_same_verdicts_and_one_merged_report(project):
 def test_assert_gradient_in_a_user_test_judges_non_complex_safe_code(project):
     result = project.runpytest("tests", *SEED)
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines([
-        "*_ test_relu_grad_no_mask _*",
-        "E       FAIL tests/test_api_use.py:28:5 claim 'relu_grad_no_mask' (d loss / d W)",
-        "E         expected shape (n, k)*",
-        "E         diagnosis: wrong: *",
-        "E         note: not complex-step safe (*); finite differences used",
-        "E         reproduce: assert_gradient(..., seed=3)",
-        "E         or: pytest --gradcheck-seed 3",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_relu_grad_no_mask _*",
+            "E       FAIL tests/test_api_use.py:28:5 claim 'relu_grad_no_mask' (d loss / d W)",
+            "E         expected shape (n, k)*",
+            "E         diagnosis: wrong: *",
+            "E         note: not complex-step safe (*); finite differences used",
+            "E         reproduce: assert_gradient(..., seed=3)",
+            "E         or: pytest --gradcheck-seed 3",
+        ]
+    )
     assert "gradcheck/api" not in result.stdout.str()  # the traceback stops at the user's call
 
 
 def test_collection_imports_nothing_heavy(project):
-    project.makeconftest('''
+    project.makeconftest("""
 import sys
 
 def pytest_collection_finish(session):
     heavy = sorted(m for m in ("numpy", "scipy", "pandas", "hypothesis") if m in sys.modules)
     print("HEAVY MODULES:", heavy or "none")
-''')
+""")
     result = project.runpytest_subprocess("--collect-only", "-q", "-s", "specs", "-p", "no:cacheprovider")
     result.stdout.fnmatch_lines(["HEAVY MODULES: none"])
     assert collected(result) == SPEC_IDS
@@ -193,5 +214,9 @@ def test_no_python_ini_refuses_python_entries_at_collection(project):
     project.makeini("[pytest]\ngradcheck_specs = specs/*.yaml\ngradcheck_no_python = true\n")
     result = project.runpytest("specs", *SEED)
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*specs/linear.yaml:*: loss names Python code (userpkg.losses:sse), and --no-python refuses every {python: ...} entry*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*specs/linear.yaml:*: loss names Python code (userpkg.losses:sse), and --no-python refuses every {python: ...} entry*"
+        ]
+    )
     assert "Traceback" not in result.stdout.str()

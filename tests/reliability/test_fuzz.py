@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gradcheck.options import RunOptions
 from gradcheck.run import run
@@ -14,8 +15,7 @@ from .fuzz import TEMPLATE, expressions, mutations, quote
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = int(os.environ.get("GRADCHECK_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 def _check(tmp_path: Path, text: str) -> None:
@@ -51,9 +51,15 @@ LOAD_EXAMPLES = int(os.environ.get("GRADCHECK_FUZZ_LOAD_EXAMPLES", "300"))
 
 
 @settings(max_examples=LOAD_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-@given(text=st.one_of(mutations(SEED_TEXT), mutations(CORPUS_TEXT),
-                      st.tuples(expressions(), expressions()).map(
-                          lambda t: TEMPLATE.format(loss=quote(f"sum({t[0]})"), claim=quote(t[1])))))
+@given(
+    text=st.one_of(
+        mutations(SEED_TEXT),
+        mutations(CORPUS_TEXT),
+        st.tuples(expressions(), expressions()).map(
+            lambda t: TEMPLATE.format(loss=quote(f"sum({t[0]})"), claim=quote(t[1]))
+        ),
+    )
+)
 def test_load_and_compile_only(text):
     """The cheap stages alone (no sampling), so the long profile can reach 100,000 inputs."""
     from gradcheck.errors import SpecError

@@ -31,8 +31,10 @@ def test_hostile_spec_is_refused_with_a_located_message(tmp_path, monkeypatch, n
 def test_python_entries_never_reach_foreign_callables(tmp_path, monkeypatch, name, target, message):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "spec.yaml"
-    path.write_text("dims: {n: [2, 3]}\ninputs: {command: {shape: [n]}}\nloss: sum(command ** 2)\n"
-                    f"claims:\n  - name: evil\n    wrt: command\n    gradient: {{python: \"{target}\"}}\n")
+    path.write_text(
+        "dims: {n: [2, 3]}\ninputs: {command: {shape: [n]}}\nloss: sum(command ** 2)\n"
+        f'claims:\n  - name: evil\n    wrt: command\n    gradient: {{python: "{target}"}}\n'
+    )
     result = run([str(path)], RunOptions(seed=1, examples=3))
     (verdict,) = result.verdicts
     assert verdict.verdict == "error"
@@ -43,12 +45,15 @@ def test_python_entries_never_reach_foreign_callables(tmp_path, monkeypatch, nam
 
 def test_no_python_refuses_every_python_entry(tmp_path):
     path = tmp_path / "spec.yaml"
-    path.write_text("dims: {n: [2, 3]}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
-                    "claims:\n  - name: mine\n    wrt: x\n    gradient: {python: \"mycode:grad\"}\n")
+    path.write_text(
+        "dims: {n: [2, 3]}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
+        'claims:\n  - name: mine\n    wrt: x\n    gradient: {python: "mycode:grad"}\n'
+    )
     result = run([str(path)], RunOptions(seed=1, no_python=True))
     assert result.exit_code == 2
     assert result.failures[0].message.startswith(
-        f"{path}:7:24: claim 'mine' names Python code (mycode:grad), and --no-python refuses every {{python: ...}} entry")
+        f"{path}:7:24: claim 'mine' names Python code (mycode:grad), and --no-python refuses every {{python: ...}} entry"
+    )
 
 
 def test_catalogue_size():

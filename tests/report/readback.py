@@ -38,8 +38,7 @@ class Elements(HTMLParser):
                 break
 
     def all(self, tag: str, cls: str | None = None) -> list[tuple[dict[str, str], tuple[str, ...]]]:
-        return [(a, p) for t, a, p in self.found
-                if t == tag and (cls is None or cls in a.get("class", "").split())]
+        return [(a, p) for t, a, p in self.found if t == tag and (cls is None or cls in a.get("class", "").split())]
 
 
 # --- GitHub-flavoured Markdown tables -----------------------------------------------------
@@ -116,12 +115,22 @@ def tables(markdown: str) -> list[list[list[str]]]:
 # --- headless Chromium --------------------------------------------------------------------
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars", "--enable-logging=stderr", "--v=0",
-         # wait for every image's load/error event before dumping or shooting: without it a
-         # broken figure's console message can arrive after --dump-dom on a loaded machine
-         "--virtual-time-budget=10000")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+    # wait for every image's load/error event before dumping or shooting: without it a
+    # broken figure's console message can arrive after --dump-dom on a loaded machine
+    "--virtual-time-budget=10000",
+)
 CONSOLE = re.compile(r":CONSOLE[(:]")
 
 
@@ -135,8 +144,9 @@ def chromium() -> str:
 
 def open_in_chromium(url: str, profile: Path, *args: str) -> tuple[str, list[str]]:
     """(stdout, console messages) of Chromium loading ``url`` with ``args`` (--dump-dom, --screenshot=...)."""
-    proc = subprocess.run([chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url],
-                          capture_output=True, text=True, timeout=90)
+    proc = subprocess.run(
+        [chromium(), *FLAGS, f"--user-data-dir={profile}", *args, url], capture_output=True, text=True, timeout=90
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     console = [line for line in proc.stderr.splitlines() if CONSOLE.search(line)]
     return proc.stdout, console

@@ -27,9 +27,11 @@ def two_runs(tmp_path_factory):
         shutil.copy(ROOT / "specs" / "gallery_code.py", spec.parent)
     text = SEED_SPEC.read_text()
     old_spec.write_text(text)
-    planted = (text.replace("    gradient: X.T @ ((b - Y) * dh(a))\n", "    gradient: 3 * X.T @ ((b - Y) * dh(a))\n", 1)
-               .replace("    vjp: G * h(a)\n    expect: fail\n", "    vjp: G * h(a)\n")
-               .replace("  - name: step-c\n", "  - name: step-c-renamed\n"))
+    planted = (
+        text.replace("    gradient: X.T @ ((b - Y) * dh(a))\n", "    gradient: 3 * X.T @ ((b - Y) * dh(a))\n", 1)
+        .replace("    vjp: G * h(a)\n    expect: fail\n", "    vjp: G * h(a)\n")
+        .replace("  - name: step-c\n", "  - name: step-c-renamed\n")
+    )
     assert planted.count("3 * X.T") == 1 and "step-c-renamed" in planted
     new_spec.write_text(planted)
     args = ["--seed", "2", "--examples", "5", *CLAIMS, "--claim", "step-c-renamed", "-q"]
@@ -42,12 +44,29 @@ def test_a_planted_regression_comes_first_and_exits_1(two_runs, capsys):
     old, new = two_runs
     assert main(["diff", str(old), str(new)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (f"gradcheck diff {old} -> {new}: 1 regression, 1 now unexpected, 1 added, 1 removed "
-                      "(3 claims compared)")
+    assert out[0] == (
+        f"gradcheck diff {old} -> {new}: 1 regression, 1 now unexpected, 1 added, 1 removed (3 claims compared)"
+    )
     assert out[1].split() == ["change", "spec", "claim", "before", "now", "diagnosis"]
-    assert out[2].split()[:7] == ["regression", "least-squares-sigmoid", "answer[Theta]", "PASS", "pass", "FAIL", "scaled"]
+    assert out[2].split()[:7] == [
+        "regression",
+        "least-squares-sigmoid",
+        "answer[Theta]",
+        "PASS",
+        "pass",
+        "FAIL",
+        "scaled",
+    ]
     assert out[2].endswith("scaled: the claim is 3 x the gradient on every entry (factor 3)")
-    assert out[3].split()[:7] == ["now", "unexpected", "least-squares-sigmoid", "step-b-h-not-dh[a]", "XFAIL", "wrong", "FAIL"]
+    assert out[3].split()[:7] == [
+        "now",
+        "unexpected",
+        "least-squares-sigmoid",
+        "step-b-h-not-dh[a]",
+        "XFAIL",
+        "wrong",
+        "FAIL",
+    ]
     assert out[4].split()[:3] == ["added", "least-squares-sigmoid", "step-c-renamed[b]"]
     assert out[5].split()[:3] == ["removed", "least-squares-sigmoid", "step-c[b]"]
     assert out[-1] == f"written to {new / 'diff.md'}"
@@ -75,8 +94,10 @@ def test_no_change_exits_0_and_a_fix_is_not_a_regression(two_runs, capsys):
 
 def test_a_spec_that_no_longer_reads_is_a_regression_for_its_passing_claims(tmp_path, capsys):
     spec = tmp_path / "s.yaml"
-    spec.write_text("dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
-                    "claims:\n  - {name: g, wrt: x, gradient: 2 * x}\n  - {name: h, wrt: x, gradient: x, expect: fail}\n")
+    spec.write_text(
+        "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\n"
+        "claims:\n  - {name: g, wrt: x, gradient: 2 * x}\n  - {name: h, wrt: x, gradient: x, expect: fail}\n"
+    )
     assert main(["check", str(spec), "--seed", "1", "--report", str(tmp_path / "OLD"), "-q"]) == 0
     spec.write_text(spec.read_text().replace("dims: {n: 3}\n", ""))  # now `n` is an unknown dim
     assert main(["check", str(spec), "--seed", "1", "--report", str(tmp_path / "NEW"), "-q"]) == 2

@@ -16,7 +16,9 @@ from gradcheck.report import figures, html, record
 
 from .readback import Elements, open_in_chromium
 
-pictures = pytest.mark.skipif(not figures.available(), reason="pictures need matplotlib: pip install 'gradcheck[report]'")
+pictures = pytest.mark.skipif(
+    not figures.available(), reason="pictures need matplotlib: pip install 'gradcheck[report]'"
+)
 
 
 def _summary_rows(report) -> list[dict[str, str]]:
@@ -28,8 +30,11 @@ def _pictured(report) -> list[str]:
     """Claims that failed (as expected or not) and recorded arrays: each should have a figure."""
     details = json.loads((report / "details.json").read_text())
     outcomes = {(r["file"], r["claim"], r["wrt"]): r["outcome"] for r in _summary_rows(report)}
-    return [d["claim"] for d in details["claims"]
-            if d["evidence"] is not None and outcomes[(d["file"], d["claim"], d["wrt"])] != "ok"]
+    return [
+        d["claim"]
+        for d in details["claims"]
+        if d["evidence"] is not None and outcomes[(d["file"], d["claim"], d["wrt"])] != "ok"
+    ]
 
 
 def _png_size(data: bytes) -> tuple[int, int]:
@@ -67,7 +72,7 @@ def test_every_claim_has_a_row_and_every_unexpected_failure_a_section_with_a_fig
 
 def test_header_says_when_what_seed_and_versions(seed_report):
     text = (seed_report / "report.html").read_text()
-    header = text[text.index("<header"):text.index("</header>")]
+    header = text[text.index("<header") : text.index("</header>")]
     assert re.search(r"<dt>when</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</dd>", header)
     assert "specs/least_squares.yaml</code>" in header
     assert "<dt>seed</dt><dd>1</dd>" in header
@@ -132,6 +137,7 @@ def test_a_transposed_claim_is_pictured_as_its_transpose():
 
 # --- in a browser -----------------------------------------------------------------------------
 
+
 @pictures
 def test_chromium_renders_the_table_and_one_figure_per_failing_claim(unexpected_report, tmp_path):
     dom, console = open_in_chromium((unexpected_report / "report.html").as_uri(), tmp_path / "profile", "--dump-dom")
@@ -164,8 +170,12 @@ def test_chromium_screenshot_shows_the_pictures(seed_report, tmp_path):
     from matplotlib.image import imread
 
     shot = tmp_path / "shot.png"
-    _, console = open_in_chromium((seed_report / "report.html").as_uri() + "#all", tmp_path / "profile",
-                                  "--screenshot=" + str(shot), "--window-size=1280,2000")
+    _, console = open_in_chromium(
+        (seed_report / "report.html").as_uri() + "#all",
+        tmp_path / "profile",
+        "--screenshot=" + str(shot),
+        "--window-size=1280,2000",
+    )
     assert console == []
     pixels = imread(shot)
     assert pixels.shape[:2] == (2000, 1280)
@@ -176,8 +186,16 @@ def test_chromium_screenshot_shows_the_pictures(seed_report, tmp_path):
 def test_an_interrupted_run_says_so():
     from gradcheck.report.record import ClaimRecord, RunRecord
 
-    claim = ClaimRecord(spec="s", claim="g", wrt="x", file="s.yaml", line=3, verdict="pass", outcome="ok",
-                        diagnosis="agrees on 5 examples")
+    claim = ClaimRecord(
+        spec="s",
+        claim="g",
+        wrt="x",
+        file="s.yaml",
+        line=3,
+        verdict="pass",
+        outcome="ok",
+        diagnosis="agrees on 5 examples",
+    )
     text = html.render(RunRecord(claims=(claim,), seed=1, paths=("s.yaml",), incomplete=True))
     assert "<title>gradcheck: 1 passed, 0 failed (interrupted)</title>" in text
     assert "The run was interrupted: these are the claims that finished." in text

@@ -20,8 +20,9 @@ def test_one_testcase_per_claim_with_file_and_line(unexpected_report):
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("10", "4", "0", "0")
     cases = root.findall("./testsuite/testcase")
     rows = _rows(unexpected_report)
-    assert [(c.get("name"), c.get("file"), c.get("line")) for c in cases] == \
-        [(r["claim"], r["file"], r["line"]) for r in rows]
+    assert [(c.get("name"), c.get("file"), c.get("line")) for c in cases] == [
+        (r["claim"], r["file"], r["line"]) for r in rows
+    ]
     answerer = next(c for c in cases if c.get("name") == "answerer")
     failure = answerer.find("failure")
     assert failure.get("type") == "scaled"
@@ -35,14 +36,18 @@ def test_expected_failures_are_skipped_with_their_diagnosis(seed_report):
     assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("10", "0", "4")
     skipped = {c.get("name"): c.find("skipped") for c in root.iter("testcase") if c.find("skipped") is not None}
     assert set(skipped) == {"asker", "answerer", "step-a-transposed", "step-b-h-not-dh"}
-    assert skipped["asker"].get("message") == ("expected failure: shape-mismatch: claimed gradient has shape (M, in) "
-                                               "but Theta has shape (in, out)")
+    assert skipped["asker"].get("message") == (
+        "expected failure: shape-mismatch: claimed gradient has shape (M, in) but Theta has shape (in, out)"
+    )
 
 
 def test_an_unreadable_spec_is_an_error_testcase(tmp_path, capsys):
-    (tmp_path / "bad.yaml").write_text("inputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n")
-    (tmp_path / "good.yaml").write_text("dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x)\n"
-                                        "claims: [{name: g, wrt: x, gradient: ones_like(x)}]\n")
+    (tmp_path / "bad.yaml").write_text(
+        "inputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n"
+    )
+    (tmp_path / "good.yaml").write_text(
+        "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n"
+    )
     assert main(["check", str(tmp_path), "--seed", "1", "--report", str(tmp_path / "r")]) == 2
     root = ET.parse(tmp_path / "r" / "junit.xml").getroot()
     assert (root.get("tests"), root.get("errors")) == ("2", "1")

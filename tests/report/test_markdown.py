@@ -68,15 +68,26 @@ def test_summary_md_has_the_counts_then_one_row_per_unexpected_claim(unexpected_
 def test_summary_md_puts_expected_failures_in_a_collapsed_block(seed_report):
     text = (seed_report / "summary.md").read_text()
     assert "No unexpected results: every claim is as expected." in text
-    block = text[text.index("<details>"):text.index("</details>")]
+    block = text[text.index("<details>") : text.index("</details>")]
     assert "<summary>4 expected failures" in block
-    (xfails,) = tables(block[block.index("\n|"):])
+    (xfails,) = tables(block[block.index("\n|") :])
     assert [code(r[1]) for r in xfails[1:]] == ["asker", "answerer", "step-a-transposed", "step-b-h-not-dh"]
 
 
 def test_hostile_diagnoses_keep_the_table_whole():
-    claims = tuple(ClaimRecord(spec="s", claim=f"c{i}", wrt="x", file="s.yaml", line=i + 1, verdict="wrong",
-                               outcome="fail", diagnosis=f"wrong: {text}") for i, text in enumerate(HOSTILE))
+    claims = tuple(
+        ClaimRecord(
+            spec="s",
+            claim=f"c{i}",
+            wrt="x",
+            file="s.yaml",
+            line=i + 1,
+            verdict="wrong",
+            outcome="fail",
+            diagnosis=f"wrong: {text}",
+        )
+        for i, text in enumerate(HOSTILE)
+    )
     text = markdown.render(RunRecord(claims=claims, seed=3, paths=("s.yaml",)))
     counts, unexpected = tables(text)
     assert len(unexpected) == len(HOSTILE) + 1

@@ -23,15 +23,18 @@ class FakeVerdict:
         self.path = path
 
 
-@pytest.mark.parametrize("tty, env, quiet, mode", [
-    (True, {"TERM": "xterm"}, False, "bar"),
-    (True, {"TERM": "xterm"}, True, "bar"),
-    (True, {"TERM": "xterm", "CI": "true"}, False, "lines"),
-    (True, {"TERM": "dumb"}, False, "lines"),
-    (True, {"TERM": "xterm", "CI": "0"}, False, "bar"),
-    (False, {}, False, "lines"),
-    (False, {}, True, "off"),
-])
+@pytest.mark.parametrize(
+    "tty, env, quiet, mode",
+    [
+        (True, {"TERM": "xterm"}, False, "bar"),
+        (True, {"TERM": "xterm"}, True, "bar"),
+        (True, {"TERM": "xterm", "CI": "true"}, False, "lines"),
+        (True, {"TERM": "dumb"}, False, "lines"),
+        (True, {"TERM": "xterm", "CI": "0"}, False, "bar"),
+        (False, {}, False, "lines"),
+        (False, {}, True, "off"),
+    ],
+)
 def test_mode_follows_the_terminal_ci_and_quiet(tty, env, quiet, mode):
     stream = Terminal() if tty else io.StringIO()
     assert choose_mode(stream, quiet, env) == mode
@@ -92,8 +95,10 @@ def test_verbose_prints_expected_failure_blocks_and_notes(tmp_path, capsys):
     assert f"XFAIL {SEED_SPEC}:31:5 claim 'answerer' (d loss / d Theta)" in out
     assert f"reproduce: gradcheck check {SEED_SPEC} --claim answerer --seed 1" in out
     (tmp_path / "m.py").write_text("import numpy as np\n\ndef loss(x):\n    return float(np.sum(np.abs(x) ** 3))\n")
-    (tmp_path / "s.yaml").write_text("dims: {n: 3}\ninputs: {x: {shape: [n], domain: positive}}\n"
-                                     "loss: {python: \"m:loss\"}\nclaims:\n  - {name: g, wrt: x, gradient: 3 * x ** 2}\n")
+    (tmp_path / "s.yaml").write_text(
+        "dims: {n: 3}\ninputs: {x: {shape: [n], domain: positive}}\n"
+        'loss: {python: "m:loss"}\nclaims:\n  - {name: g, wrt: x, gradient: 3 * x ** 2}\n'
+    )
     assert main(["check", str(tmp_path / "s.yaml"), "--seed", "1", "--examples", "3", "--verbose"]) == 0
     out = capsys.readouterr().out
     assert "        note: not complex-step safe" in out and "finite differences used" in out

@@ -43,8 +43,24 @@ def test_report_of_a_folder_without_a_report_exits_2(tmp_path, capsys):
 
 def test_details_json_is_deterministic_but_for_times(tmp_path):
     def details(name):
-        assert main(["check", str(SEED_SPEC), "--seed", "4", "--claim", "answerer", "--claim", "step-b-h-not-dh",
-                     "--report", str(tmp_path / name), "-q"]) == 0
+        assert (
+            main(
+                [
+                    "check",
+                    str(SEED_SPEC),
+                    "--seed",
+                    "4",
+                    "--claim",
+                    "answerer",
+                    "--claim",
+                    "step-b-h-not-dh",
+                    "--report",
+                    str(tmp_path / name),
+                    "-q",
+                ]
+            )
+            == 0
+        )
         doc = json.loads((tmp_path / name / "details.json").read_text())
         for key in ("when", "seconds", "versions"):
             doc["run"].pop(key)
@@ -85,10 +101,19 @@ def test_parquet_beside_the_csv_when_pyarrow_is_installed(unexpected_report):
 
 def test_check_says_which_files_it_wrote(tmp_path, capsys):
     spec = tmp_path / "s.yaml"
-    spec.write_text("dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\nclaims: [{name: g, wrt: x, gradient: 2 * x}]\n")
+    spec.write_text(
+        "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\nclaims: [{name: g, wrt: x, gradient: 2 * x}]\n"
+    )
     assert main(["check", str(spec), "--seed", "1", "--report", str(tmp_path / "r"), "-q"]) == 0
     parquet = ", results.parquet" if (tmp_path / "r" / "results.parquet").exists() else ""
     assert capsys.readouterr().out.splitlines()[-1] == (
-        f"report written to {tmp_path / 'r'}/: report.html, summary.md, junit.xml, summary.csv, results.csv{parquet}")
+        f"report written to {tmp_path / 'r'}/: report.html, summary.md, junit.xml, summary.csv, results.csv{parquet}"
+    )
     assert sorted(p.name for p in (tmp_path / "r").iterdir() if p.suffix != ".parquet") == [
-        "details.json", "junit.xml", "report.html", "results.csv", "summary.csv", "summary.md"]
+        "details.json",
+        "junit.xml",
+        "report.html",
+        "results.csv",
+        "summary.csv",
+        "summary.md",
+    ]

@@ -188,10 +188,22 @@ CASES = {
     # YAML itself
     "syntax": ("inputs: [\n", "2:1: invalid YAML: expected the node content, but found '<stream end>'", None),
     "duplicate-key": (HEAD + LOSS + "loss: x\n" + CLAIM, "4:1: duplicate key 'loss'", None),
-    "tag": ("loss: !!str x\n", "1:7: YAML tags are not allowed", "write plain values; quote a string if it starts with '!'"),
-    "custom-tag": ("loss: !foo x\n", "1:7: YAML tags are not allowed", "write plain values; quote a string if it starts with '!'"),
+    "tag": (
+        "loss: !!str x\n",
+        "1:7: YAML tags are not allowed",
+        "write plain values; quote a string if it starts with '!'",
+    ),
+    "custom-tag": (
+        "loss: !foo x\n",
+        "1:7: YAML tags are not allowed",
+        "write plain values; quote a string if it starts with '!'",
+    ),
     "anchor": ("a: &x 1\n", "1:4: YAML anchors and aliases are not allowed", "write the value out in full"),
-    "documents": (HEAD + "---\n" + LOSS, "3:1: a spec file holds one YAML document, found several", "remove the '---' separator or split the file"),
+    "documents": (
+        HEAD + "---\n" + LOSS,
+        "3:1: a spec file holds one YAML document, found several",
+        "remove the '---' separator or split the file",
+    ),
     "directive": ("%YAML 1.1\n---\nloss: x\n", "2:1: YAML directives (%YAML, %TAG) are not allowed", None),
     "merge-key": ("inputs:\n  <<: {x: {shape: []}}\n", "2:3: YAML merge keys ('<<') are not allowed", None),
     "too-deep": ("loss: " + "[" * 70 + "\n", "1:71: YAML nesting is deeper than 64 levels", None),
@@ -201,54 +213,143 @@ CASES = {
     "unknown-key": (HEAD + LOSS + "clams: []\n", "4:1: unknown key 'clams'", "did you mean 'claims'?"),
     "missing-claims": (HEAD + LOSS, "1:1: the spec needs 'claims'", "add a 'claims:' section"),
     "claims-type": (HEAD + LOSS + "claims: answer\n", "4:9: claims must be a list of mappings, got a string", None),
-    "claims-empty": (HEAD + LOSS + "claims: []\n", "4:9: claims must not be empty", "add a claim: - {name: ..., wrt: ..., gradient: ...}"),
+    "claims-empty": (
+        HEAD + LOSS + "claims: []\n",
+        "4:9: claims must not be empty",
+        "add a claim: - {name: ..., wrt: ..., gradient: ...}",
+    ),
     "claim-type": (HEAD + LOSS + "claims: [answer]\n", "4:10: claims must be a list of mappings, got a string", None),
     "inputs-type": ("inputs: [x]\n" + LOSS + CLAIM, "1:9: inputs must be a mapping, got a list", None),
-    "spec-name-type": ("spec: [a]\n" + HEAD + LOSS + CLAIM, "1:7: spec must be a string (the spec's name), got a list", None),
+    "spec-name-type": (
+        "spec: [a]\n" + HEAD + LOSS + CLAIM,
+        "1:7: spec must be a string (the spec's name), got a list",
+        None,
+    ),
     "non-string-key": (HEAD + LOSS + CLAIM + "settings: {1: 2}\n", "5:12: keys must be strings, got an integer", None),
     # dims and constants
-    "dim-empty-range": ("dims: {n: [4, 2]}\n" + NO_INPUTS, "1:11: dim 'n' has an empty range [4, 2]", "write [lo, hi] with lo <= hi"),
+    "dim-empty-range": (
+        "dims: {n: [4, 2]}\n" + NO_INPUTS,
+        "1:11: dim 'n' has an empty range [4, 2]",
+        "write [lo, hi] with lo <= hi",
+    ),
     "dim-zero": ("dims: {n: 0}\n" + NO_INPUTS, "1:11: dim 'n' must be at least 1, got 0", None),
-    "dim-type": ("dims: {n: true}\n" + NO_INPUTS, "1:11: dim 'n' must be a positive integer or a range [lo, hi], got a boolean", None),
-    "dim-name": ("dims: {2n: 3}\n" + NO_INPUTS, "1:8: dim name must be an identifier, got '2n'", "use letters, digits and underscores, not starting with a digit"),
-    "constant-type": ("constants: {lam: abc}\n" + NO_INPUTS, "1:18: constant 'lam' must be a number, got a string", None),
+    "dim-type": (
+        "dims: {n: true}\n" + NO_INPUTS,
+        "1:11: dim 'n' must be a positive integer or a range [lo, hi], got a boolean",
+        None,
+    ),
+    "dim-name": (
+        "dims: {2n: 3}\n" + NO_INPUTS,
+        "1:8: dim name must be an identifier, got '2n'",
+        "use letters, digits and underscores, not starting with a digit",
+    ),
+    "constant-type": (
+        "constants: {lam: abc}\n" + NO_INPUTS,
+        "1:18: constant 'lam' must be a number, got a string",
+        None,
+    ),
     "constant-infinite": ("constants: {lam: .inf}\n" + NO_INPUTS, "1:18: constant 'lam' must be finite, got inf", None),
     # names
-    "name-collision": ("dims:\n  n: 3\ninputs:\n  n: {shape: []}\n" + TAIL, "4:3: name 'n' is already used by a dim (line 2)", None),
-    "keyword-name": ("inputs:\n  lambda: {shape: []}\n" + TAIL, "2:3: 'lambda' is a Python keyword and cannot name an input", "only dims may be keywords (and are then usable only in shapes)"),
+    "name-collision": (
+        "dims:\n  n: 3\ninputs:\n  n: {shape: []}\n" + TAIL,
+        "4:3: name 'n' is already used by a dim (line 2)",
+        None,
+    ),
+    "keyword-name": (
+        "inputs:\n  lambda: {shape: []}\n" + TAIL,
+        "2:3: 'lambda' is a Python keyword and cannot name an input",
+        "only dims may be keywords (and are then usable only in shapes)",
+    ),
     "underscore-name": ("inputs:\n  _x: {shape: []}\n" + TAIL, "2:3: names may not start with '_': '_x'", None),
     # inputs
-    "input-unknown-key": ("inputs:\n  x: {shape: [], domian: spd}\n" + TAIL, "2:18: unknown key 'domian' in input 'x'", "did you mean 'domain'?"),
-    "input-as-list": ("dims: {n: 2}\ninputs:\n  x: [n]\n" + TAIL, "3:6: input 'x' must be a mapping, got a list", "write {shape: [n]}"),
-    "input-no-shape": ("inputs:\n  x: {domain: spd}\n" + TAIL, "2:6: input 'x' needs a shape", "for example {shape: [M, n]}; [] is a scalar"),
-    "shape-type": ("inputs:\n  x: {shape: n}\n" + TAIL, "2:14: shape of input 'x' must be a list of dims or integers, got a string", None),
-    "unknown-dim": ("dims: {rows: 3}\ninputs:\n  x: {shape: [rows, rowz]}\n" + TAIL, "3:21: unknown dim 'rowz' in the shape of input 'x'", "did you mean 'rows'?"),
+    "input-unknown-key": (
+        "inputs:\n  x: {shape: [], domian: spd}\n" + TAIL,
+        "2:18: unknown key 'domian' in input 'x'",
+        "did you mean 'domain'?",
+    ),
+    "input-as-list": (
+        "dims: {n: 2}\ninputs:\n  x: [n]\n" + TAIL,
+        "3:6: input 'x' must be a mapping, got a list",
+        "write {shape: [n]}",
+    ),
+    "input-no-shape": (
+        "inputs:\n  x: {domain: spd}\n" + TAIL,
+        "2:6: input 'x' needs a shape",
+        "for example {shape: [M, n]}; [] is a scalar",
+    ),
+    "shape-type": (
+        "inputs:\n  x: {shape: n}\n" + TAIL,
+        "2:14: shape of input 'x' must be a list of dims or integers, got a string",
+        None,
+    ),
+    "unknown-dim": (
+        "dims: {rows: 3}\ninputs:\n  x: {shape: [rows, rowz]}\n" + TAIL,
+        "3:21: unknown dim 'rowz' in the shape of input 'x'",
+        "did you mean 'rows'?",
+    ),
     "shape-zero": ("inputs:\n  x: {shape: [0]}\n" + TAIL, "2:15: sizes in a shape must be at least 1, got 0", None),
-    "unknown-domain": ("inputs:\n  S: {shape: [2, 2], domain: spdd}\n" + TAIL, "2:30: unknown domain 'spdd' for input 'S'", "did you mean 'spd'?"),
-    "domain-without-bounds": ("inputs:\n  x: {shape: [], domain: range}\n" + TAIL, "2:26: domain 'range' needs bounds: {range: [low, high]}", None),
+    "unknown-domain": (
+        "inputs:\n  S: {shape: [2, 2], domain: spdd}\n" + TAIL,
+        "2:30: unknown domain 'spdd' for input 'S'",
+        "did you mean 'spd'?",
+    ),
+    "domain-without-bounds": (
+        "inputs:\n  x: {shape: [], domain: range}\n" + TAIL,
+        "2:26: domain 'range' needs bounds: {range: [low, high]}",
+        None,
+    ),
     "domain-not-square": (
         "dims: {M: 2, in: 3}\ninputs:\n  S: {shape: [M, in], domain: spd}\n" + TAIL,
         "3:31: spd needs a square matrix: shape [M, in]",
         "input 'S' must end in two equal dims, e.g. [n, n]",
     ),
-    "simplex-scalar": ("inputs:\n  p: {shape: [], domain: simplex}\n" + TAIL, "2:26: simplex needs at least one axis: shape []", None),
-    "range-empty": ("inputs:\n  x: {shape: [], domain: {range: [1, 1]}}\n" + TAIL, "2:34: range of input 'x' is empty: [1.0, 1.0]", "write [low, high] with low < high"),
-    "integers-unknown-dim": ("dims: {k: 3}\ninputs:\n  y: {shape: [], domain: {integers: [0, kk]}}\n" + TAIL, "3:41: unknown dim 'kk' in the integers of input 'y'", "did you mean 'k'?"),
-    "dtype": ("inputs:\n  x: {shape: [], dtype: float16}\n" + TAIL, "2:25: dtype of input 'x' must be float64 or float32, got 'float16'", "did you mean 'float64'?"),
+    "simplex-scalar": (
+        "inputs:\n  p: {shape: [], domain: simplex}\n" + TAIL,
+        "2:26: simplex needs at least one axis: shape []",
+        None,
+    ),
+    "range-empty": (
+        "inputs:\n  x: {shape: [], domain: {range: [1, 1]}}\n" + TAIL,
+        "2:34: range of input 'x' is empty: [1.0, 1.0]",
+        "write [low, high] with low < high",
+    ),
+    "integers-unknown-dim": (
+        "dims: {k: 3}\ninputs:\n  y: {shape: [], domain: {integers: [0, kk]}}\n" + TAIL,
+        "3:41: unknown dim 'kk' in the integers of input 'y'",
+        "did you mean 'k'?",
+    ),
+    "dtype": (
+        "inputs:\n  x: {shape: [], dtype: float16}\n" + TAIL,
+        "2:25: dtype of input 'x' must be float64 or float32, got 'float16'",
+        "did you mean 'float64'?",
+    ),
     # define
     "define-key": (HEAD + "define:\n  h: x\n" + TAIL, "4:3: a define: key must look like 'name(x, y)', got 'h'", None),
-    "define-builtin": (HEAD + "define:\n  exp(z): z\n" + TAIL, "4:3: define 'exp' would hide the built-in function 'exp'", "choose another name"),
+    "define-builtin": (
+        HEAD + "define:\n  exp(z): z\n" + TAIL,
+        "4:3: define 'exp' would hide the built-in function 'exp'",
+        "choose another name",
+    ),
     "define-recursion": (
         HEAD + "define:\n  f(z): 2 * g(z)\n  g(z): f(z) + 1\n" + LOSS + CLAIM,
         "4:13: define 'f' calls itself (f -> g -> f)",
         "define: helpers cannot be recursive; write the expression out",
     ),
-    "define-self": (HEAD + "define:\n  f(z): f(z)\n" + LOSS + CLAIM, "4:9: define 'f' calls itself (f -> f)", "define: helpers cannot be recursive; write the expression out"),
-    "define-arity": (HEAD + "define:\n  h(z): z\nloss: sum(h(x, x))\n" + CLAIM, "5:11: h(z) takes 1 argument, got 2", None),
+    "define-self": (
+        HEAD + "define:\n  f(z): f(z)\n" + LOSS + CLAIM,
+        "4:9: define 'f' calls itself (f -> f)",
+        "define: helpers cannot be recursive; write the expression out",
+    ),
+    "define-arity": (
+        HEAD + "define:\n  h(z): z\nloss: sum(h(x, x))\n" + CLAIM,
+        "5:11: h(z) takes 1 argument, got 2",
+        None,
+    ),
     "define-unknown-name": (HEAD + "define:\n  h(z): z * w\n" + TAIL, "4:13: unknown name 'w'", None),
     # expressions
     "unknown-name": (
-        "dims: {M: 2, in: 3, out: 2}\ninputs:\n  X: {shape: [M, in]}\n  Theta: {shape: [in, out]}\ngraph:\n  a: X @ Thta\n" + TAIL,
+        "dims: {M: 2, in: 3, out: 2}\ninputs:\n  X: {shape: [M, in]}\n  Theta: {shape: [in, out]}\ngraph:\n  a: X @ Thta\n"
+        + TAIL,
         "6:10: unknown name 'Thta'",
         "did you mean 'Theta'?",
     ),
@@ -257,27 +358,47 @@ CASES = {
         "4:6: unknown name 'b'",
         "'b' is defined later in graph (line 5); a node may only use earlier nodes",
     ),
-    "define-used-as-value": (HEAD + "define:\n  h(z): z\nloss: sum(h)\n" + CLAIM, "5:11: unknown name 'h'", "'h' is a define: helper; call it as h(z)"),
+    "define-used-as-value": (
+        HEAD + "define:\n  h(z): z\nloss: sum(h)\n" + CLAIM,
+        "5:11: unknown name 'h'",
+        "'h' is a define: helper; call it as h(z)",
+    ),
     "node-through-define": (
         HEAD + "define:\n  h(z): z + b\ngraph:\n  a: h(x)\n  b: 2 * x\n" + TAIL,
         "6:6: graph node 'a' calls h, which uses node 'b'",
         "a node may only use earlier nodes, also through define: helpers",
     ),
-    "expression-type": (HEAD + "loss: [x]\n" + CLAIM, "3:7: loss must be an expression (a string or a number), got a list", None),
+    "expression-type": (
+        HEAD + "loss: [x]\n" + CLAIM,
+        "3:7: loss must be an expression (a string or a number), got a list",
+        None,
+    ),
     "parse-error-in-quoted-claim": (
-        HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n    gradient: \"2 * x +\"\n",
+        HEAD + LOSS + 'claims:\n  - name: g\n    wrt: x\n    gradient: "2 * x +"\n',
         "7:16: claim 'g': does not parse: invalid syntax",
         None,
     ),
-    "python-ref": (HEAD + "loss: {python: mypkg.losses}\n" + CLAIM, "3:16: python must be 'module:function', got 'mypkg.losses'", 'for example {python: "mypkg.losses:sse_grad"}'),
+    "python-ref": (
+        HEAD + "loss: {python: mypkg.losses}\n" + CLAIM,
+        "3:16: python must be 'module:function', got 'mypkg.losses'",
+        'for example {python: "mypkg.losses:sse_grad"}',
+    ),
     # claims
     "claim-unknown-key": (
         HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n    gradiant: 2 * x\n",
         "7:5: claim 'g': unknown key 'gradiant'",
         "did you mean 'gradient'?",
     ),
-    "claim-no-name": (HEAD + LOSS + "claims:\n  - wrt: x\n    gradient: 2 * x\n", "5:5: a claim needs a name", "add name: ... as the claim's first key"),
-    "claim-no-body": (HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n", "5:5: claim 'g': needs one of gradient, vjp, jvp", None),
+    "claim-no-name": (
+        HEAD + LOSS + "claims:\n  - wrt: x\n    gradient: 2 * x\n",
+        "5:5: a claim needs a name",
+        "add name: ... as the claim's first key",
+    ),
+    "claim-no-body": (
+        HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n",
+        "5:5: claim 'g': needs one of gradient, vjp, jvp",
+        None,
+    ),
     "claim-two-bodies": (
         HEAD + LOSS + "graph: {a: 2 * x}\nclaims:\n  - {name: g, wrt: x, gradient: 2 * x, vjp: G}\n",
         "6:40: claim 'g': has both gradient and vjp; a claim checks exactly one of gradient, vjp, jvp",
@@ -288,21 +409,41 @@ CASES = {
         "6:12: duplicate claim name 'g' (first at line 5)",
         None,
     ),
-    "integer-wrt": (HEAD + LOSS + "claims:\n  - {name: g, wrt: [x, y], gradient: {python: 'm:f'}}\n", "5:24: claim 'g': 'y' has an integer domain and is not differentiated", "remove it from wrt"),
-    "unknown-wrt": (HEAD + LOSS + "claims:\n  - {name: g, wrt: xx, gradient: 2 * x}\n", "5:20: claim 'g': wrt 'xx' is not an input", "did you mean 'x'?"),
-    "wrt-type": (HEAD + LOSS + "claims:\n  - {name: g, wrt: {x: 1}, gradient: 2 * x}\n", "5:20: claim 'g': wrt must be a name or a list of names, got a mapping", None),
+    "integer-wrt": (
+        HEAD + LOSS + "claims:\n  - {name: g, wrt: [x, y], gradient: {python: 'm:f'}}\n",
+        "5:24: claim 'g': 'y' has an integer domain and is not differentiated",
+        "remove it from wrt",
+    ),
+    "unknown-wrt": (
+        HEAD + LOSS + "claims:\n  - {name: g, wrt: xx, gradient: 2 * x}\n",
+        "5:20: claim 'g': wrt 'xx' is not an input",
+        "did you mean 'x'?",
+    ),
+    "wrt-type": (
+        HEAD + LOSS + "claims:\n  - {name: g, wrt: {x: 1}, gradient: 2 * x}\n",
+        "5:20: claim 'g': wrt must be a name or a list of names, got a mapping",
+        None,
+    ),
     "gradient-wrt-node": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: g, wrt: a, gradient: 1}\n",
         "6:20: claim 'g': 'a' is a graph node; a gradient claim is taken with respect to inputs",
         "to check a local derivative, write a vjp or jvp claim with wrt: a",
     ),
-    "vjp-without-node": (HEAD + LOSS + "claims:\n  - {name: v, wrt: x, vjp: G}\n", "5:23: claim 'v': a vjp claim needs node: the graph node whose derivative it applies", None),
+    "vjp-without-node": (
+        HEAD + LOSS + "claims:\n  - {name: v, wrt: x, vjp: G}\n",
+        "5:23: claim 'v': a vjp claim needs node: the graph node whose derivative it applies",
+        None,
+    ),
     "gradient-with-node": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: g, node: a, wrt: x, gradient: 2 * x}\n",
         "6:15: claim 'g': node is only for vjp and jvp claims",
         "a gradient claim is always of the loss",
     ),
-    "unknown-node": (HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: v, node: aa, wrt: x, vjp: G}\n", "6:21: claim 'v': unknown graph node 'aa'", "did you mean 'a'?"),
+    "unknown-node": (
+        HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: v, node: aa, wrt: x, vjp: G}\n",
+        "6:21: claim 'v': unknown graph node 'aa'",
+        "did you mean 'a'?",
+    ),
     "wrt-after-node": (
         HEAD + "graph: {a: 2 * x, b: a + 1}\n" + LOSS + "claims:\n  - {name: v, node: a, wrt: b, vjp: G}\n",
         "6:29: claim 'v': wrt 'b' must come before node 'a' in graph",
@@ -343,12 +484,32 @@ CASES = {
         None,
         None,
     ),
-    "expect": (HEAD + LOSS + "claims:\n  - {name: g, wrt: x, gradient: 2 * x, expect: failed}\n", "5:48: claim 'g': expect must be pass or fail, got 'failed'", "did you mean 'fail'?"),
+    "expect": (
+        HEAD + LOSS + "claims:\n  - {name: g, wrt: x, gradient: 2 * x, expect: failed}\n",
+        "5:48: claim 'g': expect must be pass or fail, got 'failed'",
+        "did you mean 'fail'?",
+    ),
     # settings
-    "settings-unknown": (HEAD + LOSS + CLAIM + "settings: {exampels: 3}\n", "5:12: unknown key 'exampels' in settings", "did you mean 'examples'?"),
-    "settings-negative": (HEAD + LOSS + CLAIM + "settings: {rtol: -1}\n", "5:18: settings rtol must be at least 0, got -1", None),
-    "settings-int": (HEAD + LOSS + CLAIM + "settings: {examples: 2.5}\n", "5:22: settings examples must be an integer, got a number", None),
-    "settings-bool": (HEAD + LOSS + CLAIM + "settings: {atol: true}\n", "5:18: settings atol must be a number, got a boolean", None),
+    "settings-unknown": (
+        HEAD + LOSS + CLAIM + "settings: {exampels: 3}\n",
+        "5:12: unknown key 'exampels' in settings",
+        "did you mean 'examples'?",
+    ),
+    "settings-negative": (
+        HEAD + LOSS + CLAIM + "settings: {rtol: -1}\n",
+        "5:18: settings rtol must be at least 0, got -1",
+        None,
+    ),
+    "settings-int": (
+        HEAD + LOSS + CLAIM + "settings: {examples: 2.5}\n",
+        "5:22: settings examples must be an integer, got a number",
+        None,
+    ),
+    "settings-bool": (
+        HEAD + LOSS + CLAIM + "settings: {atol: true}\n",
+        "5:18: settings atol must be a number, got a boolean",
+        None,
+    ),
 }
 
 
@@ -367,7 +528,7 @@ def test_error(text, first_line, hint):
 
 
 def test_expression_errors_are_located_at_the_column():
-    text = HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n    gradient: \"2 * x +\"\n"
+    text = HEAD + LOSS + 'claims:\n  - name: g\n    wrt: x\n    gradient: "2 * x +"\n'
     with pytest.raises(ExpressionError) as info:
         load_spec_text(text, PATH)
     error = info.value
