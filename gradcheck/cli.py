@@ -59,6 +59,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw a picture for every expected failure too (default: the first 12)",
     )
 
+    derive = sub.add_parser(
+        "derive",
+        help="derive the gradient of each spec's loss in its own symbols, verified before it is printed",
+        description="Derive d loss / d input for every differentiable input (symbolic reverse mode over the "
+        "spec's expressions), check each derived gradient like a claim, and print it as a YAML claim to paste. "
+        "Exit 1 if a derived gradient fails its check (a bug of gradcheck), 2 if a spec cannot be read.",
+    )
+    derive.add_argument("paths", nargs="+", metavar="SPEC")
+    derive.add_argument("--wrt", action="append", metavar="NAME", help="only this input (repeatable)")
+    derive.add_argument("--steps", action="store_true", help="also print the backward chain, one adjoint per node")
+    derive.add_argument("--numpy", action="store_true", help="also print a numpy backward-pass function")
+    for opt in OPTIONS:
+        if opt.name in ("examples", "seed", "rtol", "atol", "no_python", "timeout", "memory"):
+            derive.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+
     diff = sub.add_parser(
         "diff",
         help="the claims whose verdict changed between two report folders",
@@ -93,6 +108,11 @@ def _main(argv: list[str] | None) -> int:
         return _report(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "derive":
+        from .derive.command import derive_command
+
+        options = RunOptions.from_mapping(vars(args))
+        return derive_command(args.paths, options, wrt=tuple(args.wrt or ()), steps=args.steps, numpy=args.numpy)
     return EXIT_SPEC  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -1,0 +1,95 @@
+"""``gradcheck derive SPEC...``: print each derived gradient as a YAML claim, verified first.
+
+Output per spec: with ``--steps`` the backward chain (one adjoint per node with its symbolic
+shape), then the derived claims ready to paste into the spec, each marked with its check; with
+``--numpy`` a plain numpy backward-pass function instead of the claims. A derived gradient that
+fails its own check is printed as a bug of gradcheck (exit 1), never as right.
+
+Exit codes: 0 every derived gradient verified, 1 one failed its check (a bug: please report it),
+2 a spec cannot be read or bad usage (as for ``check``).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .numpy_code import backward_function
+
+__all__ = ["derive_command"]
+
+
+def _yaml_quote(text: str) -> str:
+    if '"' in text:
+        return "'" + text.replace("'", "''") + "'"
+    return '"' + text.replace("\\", "\\\\") + '"'
+
+
+def derive_command(paths: list[str], options, *, wrt: tuple[str, ...], steps: bool, numpy: bool, out=None) -> int:
+    from ..errors import SpecError
+    from ..run import check_settings, discover, draw_seed, read_problem
+    from .reverse import derive_problem
+    from .verify import claim_name, verify_derivation
+
+    out = out or sys.stdout
+    seed = options.seed if options.seed is not None else draw_seed()
+    files, missing = discover(paths)
+    status = 0
+    for m in missing:
+        print(m.message, file=sys.stderr)
+        status = 2
+    for file in files:
+        try:
+            problem = read_problem(file, options)
+        except SpecError as err:
+            print(str(err), file=sys.stderr)
+            status = max(status, 2)
+            continue
+        derivation = derive_problem(problem)
+        unknown = [w for w in wrt if w not in problem.spec.inputs]
+        if unknown:
+            print(
+                f"{file}: no input named {', '.join(unknown)} (inputs: {', '.join(problem.spec.inputs)})",
+                file=sys.stderr,
+            )
+            status = max(status, 2)
+            continue
+        checked = verify_derivation(problem, derivation, check_settings(problem.spec, options, seed), wrt)
+        print(f"# {file}  ({problem.spec.name})", file=out)
+        if steps:
+            print("# backward chain (each adjoint in terms of the ones before it):", file=out)
+            chain = [*derivation.steps, *derivation.inputs.values()]
+            width = max((len(f"{s.name} = {s.step_text}") for s in chain if s.step is not None), default=0)
+            for s in derivation.steps:
+                if s.step is not None:
+                    print(f"#   dL/d{f'{s.name} = {s.step_text}':<{width}}  {s.shape_text}", file=out)
+            for name, a in derivation.inputs.items():
+                if a.step is not None and (not wrt or name in wrt):
+                    print(f"#   dL/d{f'{name} = {a.step_text}':<{width}}  {a.shape_text}", file=out)
+        for name, a in derivation.inputs.items():
+            if wrt and name not in wrt:
+                continue
+            if a.expr is None:
+                print(f"# {name}: not derived: {a.reason}", file=out)
+                continue
+            c = checked[name]
+            if not c.verified:
+                status = max(status, 1)
+                detail = c.problem or "it failed its check"
+                print(f"# {name}: BUG in gradcheck's derivation ({detail}); please report it with this spec", file=out)
+                if c.verdict is not None:
+                    for line in c.verdict.lines[:6]:
+                        print(f"#     {line}", file=out)
+                continue
+            n = c.verdict.examples
+            print(
+                f"- {{name: {claim_name(name)}, wrt: {name}, gradient: {_yaml_quote(c.text)}}}"
+                f"   # verified on {n} example{'s' if n != 1 else ''}",
+                file=out,
+            )
+        for name, why in derivation.skipped.items():
+            if not wrt or name in wrt:
+                print(f"# {name}: {why}", file=out)
+        if numpy:
+            print(backward_function(problem, derivation, wrt), file=out)
+        print(f"# seed {seed}", file=out)
+    return status

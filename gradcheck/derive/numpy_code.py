@@ -1,0 +1,128 @@
+"""``gradcheck derive --numpy``: the derived backward pass as a plain numpy function to paste.
+
+The function takes the spec's inputs (and its constants as keywords with the spec's values),
+binds the dims it needs from the inputs' shapes, runs the forward graph, then one line per
+adjoint in backward order (``d_a = d_b * dh(a)``), and returns a dict of the gradients. The
+spec's helpers become small functions, and the few whitelisted functions numpy lacks
+(``sigmoid``, ``softplus``, ...) are defined in a preamble (plain numpy; they are not the
+overflow-safe kernels gradcheck evaluates with).
+"""
+
+from __future__ import annotations
+
+from ..expr import ir
+from .printer import to_text
+from .reverse import Derivation
+
+__all__ = ["backward_function"]
+
+_NUMPY = {
+    **{
+        f: f"np.{f}"
+        for f in "sum mean prod exp log log1p expm1 sqrt square sin cos tanh abs maximum minimum where".split()
+    },
+    **{f: f"np.{f}" for f in "trace diag outer kron eye ones zeros ones_like zeros_like transpose reshape dot".split()},
+    **{f: f"np.{f}" for f in "einsum stack concatenate".split()},
+    "det": "np.linalg.det",
+    "inv": "np.linalg.inv",
+    "solve": "np.linalg.solve",
+    "norm": "np.linalg.norm",
+}
+_PREAMBLE = {
+    "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
+    "softplus": "def softplus(x):\n    return np.logaddexp(0, x)",
+    "relu": "def relu(x):\n    return np.maximum(x, 0)",
+    "logsumexp": (
+        "def logsumexp(x, axis=None, keepdims=False):\n"
+        "    m = np.max(x, axis=axis, keepdims=True)\n"
+        "    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m\n"
+        "    return out if keepdims else np.squeeze(out, axis=axis)"
+    ),
+    "softmax": "def softmax(x, axis=-1):\n    e = np.exp(x - np.max(x, axis=axis, keepdims=True))\n"
+    "    return e / np.sum(e, axis=axis, keepdims=True)",
+    "log_softmax": "def log_softmax(x, axis=-1):\n    s = x - np.max(x, axis=axis, keepdims=True)\n"
+    "    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))",
+    "logdet": "def logdet(a):\n    return np.linalg.slogdet(a)[1]",
+    "onehot": "def onehot(y, k):\n    return (np.asarray(y)[..., None] == np.arange(k)).astype(float)",
+}
+
+
+def _calls(e: ir.Expr, out: set[str]) -> set[str]:
+    if isinstance(e, ir.Call):
+        out.add(e.func)
+    for child in (
+        [e.operand]
+        if isinstance(e, (ir.Unary, ir.Transpose))
+        else [e.left, e.right]
+        if isinstance(e, (ir.Binary, ir.Compare))
+        else list(e.args)
+        if isinstance(e, ir.Call)
+        else [e.value]
+        if isinstance(e, ir.Index)
+        else list(e.items)
+        if isinstance(e, ir.TupleExpr)
+        else []
+    ):
+        _calls(child, out)
+    return out
+
+
+def _names(e: ir.Expr, out: set[str]) -> set[str]:
+    if isinstance(e, ir.Name):
+        out.add(e.id)
+    for child in (
+        [e.operand]
+        if isinstance(e, (ir.Unary, ir.Transpose))
+        else [e.left, e.right]
+        if isinstance(e, (ir.Binary, ir.Compare))
+        else list(e.args)
+        if isinstance(e, ir.Call)
+        else [e.value]
+        if isinstance(e, ir.Index)
+        else list(e.items)
+        if isinstance(e, ir.TupleExpr)
+        else []
+    ):
+        _names(child, out)
+    return out
+
+
+def _py(name: str) -> str:
+    import keyword
+
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def backward_function(problem, derivation: Derivation, wrt: tuple[str, ...] = ()) -> str:
+    spec = problem.spec
+    rename = {f"dL/d{n}": f"d_{n}" for n in [*spec.inputs, *(g.name for g in spec.graph)]}
+    rename.update({n: _py(n) for n in [*spec.inputs, *spec.dims]})
+    functions = dict(_NUMPY)
+    exprs = [g.body.expr for g in spec.graph] + [d.body.expr for d in spec.define.values()]
+    steps = [s for s in derivation.steps if s.step is not None]
+    wanted = [a for n, a in derivation.inputs.items() if a.step is not None and (not wrt or n in wrt)]
+    exprs += [s.step for s in steps] + [a.step for a in wanted]
+    used_funcs: set[str] = set()
+    used_names: set[str] = set()
+    for e in exprs:
+        _calls(e, used_funcs)
+        _names(e, used_names)
+    lines = ["import numpy as np", ""]
+    for f in sorted(used_funcs & set(_PREAMBLE)):
+        lines += [_PREAMBLE[f], ""]
+    for h, d in spec.define.items():
+        lines += [f"def {h}({', '.join(d.params)}):", f"    return {to_text(d.body.expr, functions=functions)}", ""]
+    params = [_py(n) for n in spec.inputs] + [f"{c}={v!r}" for c, v in spec.constants.items()]
+    lines.append(f"def backward({', '.join(params)}):")
+    lines.append(f'    """Gradients of the loss of spec {spec.name!r}, derived and verified by gradcheck."""')
+    for d in spec.dims:
+        if d in used_names:
+            where = next(((n, i) for n, inp in spec.inputs.items() for i, s in enumerate(inp.shape) if s == d), None)
+            if where is not None:
+                lines.append(f"    {_py(d)} = np.shape({_py(where[0])})[{where[1]}]")
+    for g in spec.graph:
+        lines.append(f"    {g.name} = {to_text(g.body.expr, names=rename, functions=functions)}")
+    for s in [*steps, *wanted]:
+        lines.append(f"    d_{s.name} = {to_text(s.step, names=rename, functions=functions)}  # {s.shape_text}")
+    lines.append("    return {" + ", ".join(f'"{a.name}": d_{a.name}' for a in wanted) + "}")
+    return "\n".join(lines)

@@ -1,0 +1,93 @@
+"""One small spec per whitelisted function: the function applied to drawn inputs, weighted by a
+random W so that every entry of the result matters. Used by the VJP-rule property test."""
+
+from __future__ import annotations
+
+# function -> (inputs YAML, expression using the function). Every function of the table must be
+# here (the test says which is missing); constant-valued functions are multiplied by a drawn x.
+CASES: dict[str, tuple[str, str]] = {
+    "sum": ("x: {shape: [n, m]}", "sum(x, axis=0)"),
+    "mean": ("x: {shape: [n, m]}", "mean(x, axis=1)"),
+    "prod": ("x: {shape: [n, m], domain: positive}", "prod(x, axis=0)"),
+    "logsumexp": ("x: {shape: [n, m]}", "logsumexp(x, axis=1)"),
+    "norm": ("x: {shape: [n, m]}", "norm(x, axis=0)"),
+    "exp": ("x: {shape: [n]}", "exp(x)"),
+    "log": ("x: {shape: [n], domain: positive}", "log(x)"),
+    "log1p": ("x: {shape: [n], domain: positive}", "log1p(x)"),
+    "expm1": ("x: {shape: [n]}", "expm1(x)"),
+    "sqrt": ("x: {shape: [n], domain: positive}", "sqrt(x)"),
+    "square": ("x: {shape: [n]}", "square(x)"),
+    "sin": ("x: {shape: [n]}", "sin(x)"),
+    "cos": ("x: {shape: [n]}", "cos(x)"),
+    "tanh": ("x: {shape: [n]}", "tanh(x)"),
+    "sigmoid": ("x: {shape: [n]}", "sigmoid(x)"),
+    "softplus": ("x: {shape: [n]}", "softplus(x)"),
+    "relu": ("x: {shape: [n]}", "relu(x)"),
+    "abs": ("x: {shape: [n]}", "abs(x)"),
+    "ones_like": ("x: {shape: [n]}", "x * ones_like(x)"),
+    "zeros_like": ("x: {shape: [n]}", "x + zeros_like(x)"),
+    "maximum": ("x: {shape: [n, m]}\n  y: {shape: [m]}", "maximum(x, y)"),
+    "minimum": ("x: {shape: [n, m]}\n  y: {shape: [m]}", "minimum(x, y)"),
+    "where": ("x: {shape: [n]}\n  y: {shape: [n]}", "where(x > 0, x * y, y)"),
+    "softmax": ("x: {shape: [n, m]}", "softmax(x, axis=0)"),
+    "log_softmax": ("x: {shape: [n, m]}", "log_softmax(x)"),
+    "trace": ("A: {shape: [n, n]}", "trace(A) * ones((n,))"),
+    "det": ("A: {shape: [n, n], domain: invertible}", "det(A) * ones((n,))"),
+    "logdet": ("A: {shape: [n, n], domain: spd}", "logdet(A) * ones((n,))"),
+    "inv": ("A: {shape: [n, n], domain: invertible}", "inv(A)"),
+    "solve": ("A: {shape: [n, n], domain: invertible}\n  B: {shape: [n, m]}", "solve(A, B)"),
+    "diag": ("x: {shape: [n]}", "diag(x)"),
+    "outer": ("x: {shape: [n]}\n  y: {shape: [m]}", "outer(x, y)"),
+    "kron": ("A: {shape: [n, m]}\n  B: {shape: [m, n]}", "sum(kron(A, B)) * ones((n,))"),
+    "eye": ("x: {shape: [n]}", "eye(n) @ x"),
+    "ones": ("x: {shape: [n]}", "ones((n,)) * x"),
+    "zeros": ("x: {shape: [n]}", "zeros((n,)) + x"),
+    "transpose": ("x: {shape: [n, m]}", "transpose(x)"),
+    "reshape": ("x: {shape: [n, m]}", "reshape(x, (m, n))"),
+    "dot": ("x: {shape: [n, m]}\n  y: {shape: [m]}", "dot(x, y)"),
+    "einsum": ("x: {shape: [n, m]}\n  y: {shape: [m, n]}", 'einsum("ij,jk->ik", x, y)'),
+    "onehot": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "onehot(y, m) * x"),
+    "stack": ("x: {shape: [n]}\n  y: {shape: [n]}", "stack([x, y], axis=0)"),
+    "concatenate": ("x: {shape: [n]}\n  y: {shape: [n]}", "sum(concatenate([x, y])) * ones((n,))"),
+}
+
+
+def spec_text(function: str) -> str:
+    inputs, expression = CASES[function]
+    quoted = "'" + expression.replace("'", "''") + "'"
+    return f"""
+dims: {{n: [2, 4], m: [3, 5]}}
+inputs:
+  {inputs}
+  W: {{shape: [{weight_shape(function)}]}}
+graph:
+  f: {quoted}
+loss: sum(W * f)
+claims:
+  - {{name: grad-W, wrt: W, gradient: f}}
+"""
+
+
+def weight_shape(function: str) -> str:
+    shapes = {
+        "sum": "m",
+        "mean": "n",
+        "prod": "m",
+        "logsumexp": "n",
+        "norm": "m",
+        "maximum": "n, m",
+        "minimum": "n, m",
+        "softmax": "n, m",
+        "log_softmax": "n, m",
+        "solve": "n, m",
+        "diag": "n, n",
+        "outer": "n, m",
+        "transpose": "m, n",
+        "reshape": "m, n",
+        "dot": "n",
+        "einsum": "n, n",
+        "onehot": "n, m",
+        "stack": "2, n",
+        "inv": "n, n",
+    }
+    return shapes.get(function, "n")
