@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, example_sizes
-from .spec.model import PythonRef
+from .spec.model import PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
 
 
@@ -92,12 +93,14 @@ def _fixed_examples(
 ) -> None:
     """Every dim fixed: an example is only the arrays' seed, nothing shrinks, and any failing
     seed is as small as another, so the examples are a plain loop over seeds (no Hypothesis
-    engine per example). Like Hypothesis: seed 0 first, a failing seed saved in the example
+    engine per example). With ``cfg.shrink`` off (confirming a repair) the same loop draws each
+    example's sizes from its seed. Like Hypothesis: seed 0 first, a failing seed saved in the example
     database is replayed first by later runs, and invalid draws are skipped up to ten times the
     examples. Raises :class:`_Failed` at the first failing example, already explained.
     """
-    sizes = {name: lo for name, (lo, _) in problem.dim_ranges.items()}
-    sizes = {name: sizes[name] for name in problem.spec.dims}
+    fixed = {name: lo for name, (lo, _) in problem.dim_ranges.items()}
+    fixed = {name: fixed[name] for name in problem.spec.dims}
+    ranged = any(lo != hi for lo, hi in problem.dim_ranges.values())  # (cfg.shrink off): sizes per seed
     key = digest + b"\0fixed"
     saved = sorted({int.from_bytes(v[:8], "little") for v in db.fetch(key)}) if db is not None else []
     rng = np.random.default_rng([seed, 9])
@@ -119,6 +122,7 @@ def _fixed_examples(
         if len(records) >= cfg.examples or attempts >= budget:
             return
         attempts += 1
+        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), s) if ranged else fixed
         sample = Sample(dict(sizes), s)
         try:
             finding = examine(problem, plan, sample, cfg, oracle, explain=True)
@@ -135,6 +139,33 @@ def _fixed_examples(
 
 
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
+    """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
+    the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
+    verdict = _verdict(problem, plan, cfg)
+    if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
+        return verdict
+    if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
+        return verdict
+    from .repair import repair
+    from .verdict.model import Repair
+
+    started = time.perf_counter()
+    try:
+        with deadline(cfg.timeout):
+            found = repair(problem, plan, replace(cfg, timeout=0))  # inner checks must not reset the alarm
+    except ClaimTimeout:
+        found = Repair(exhausted=f"the --timeout of {cfg.timeout:g} s")
+    except Exception as exc:  # noqa: BLE001  a bug in the repair search must not cost the claim its verdict: shown, not hidden
+        found = Repair(internal_error=f"{type(exc).__name__}: {exc}")
+    text = plan.body.text if isinstance(plan.body, Source) else ""
+    return replace(verdict, repair=found, claimed_text=text, seconds=verdict.seconds + time.perf_counter() - started)
+
+
+# verdicts a different formula can fix (not errors, NaNs or inconclusive examples)
+REPAIRABLE = ("shape-mismatch", "transposed", "scaled", "sign-flipped", "wrong")
+
+
+def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
     from hypothesis import seed as hseed
@@ -205,7 +236,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
 
     # with every dim fixed there is nothing to shrink but the arrays' seed, and any failing seed
     # is as small as another: skip the shrink phase, and explain the first failing example at once
-    ranged = any(lo != hi for lo, hi in problem.dim_ranges.values())
+    ranged = cfg.shrink and any(lo != hi for lo, hi in problem.dim_ranges.values())
     failed: dict[tuple, Finding] = {}  # Hypothesis replays a failing example before raising: not re-examined
 
     def inner(sample: Sample) -> None:

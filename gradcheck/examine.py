@@ -51,6 +51,8 @@ class CheckSettings:
     database: bool = False
     timeout: float = 60.0  # wall-clock seconds per (claim, wrt); 0 = none
     memory_mib: float = MEMORY_BUDGET_MIB  # batched evaluation stays within this many MiB
+    repair: bool = True  # a failing expression claim gets the repair search (gradcheck.repair)
+    shrink: bool = True  # False: a plain loop over seeded examples, nothing shrunk (confirming a repair)
 
 
 DETECT_RELATIVE = 1e-6  # the relative error (‖C - G‖ / ‖G‖) every run promises to catch ...

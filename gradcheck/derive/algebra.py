@@ -58,9 +58,7 @@ def const(e: ir.Expr | None) -> float | None:
 def num(value: float) -> ir.Expr:
     value = float(value)
     literal = int(value) if value.is_integer() and abs(value) < 2**53 else value
-    if value < 0:
-        return ir.Unary(NOSPAN, "-", ir.Number(NOSPAN, -literal))
-    return ir.Number(NOSPAN, literal)
+    return ir.Number(NOSPAN, literal)  # negative literals as the parser folds them: Number(-2)
 
 
 def name(identifier: str) -> ir.Name:

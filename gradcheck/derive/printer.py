@@ -20,10 +20,20 @@ _LEVEL = {"+": 1, "-": 1, "*": 2, "/": 2, "@": 2, "**": 4}
 _UNARY, _ATOM = 3, 5
 
 
-def to_text(e: ir.Expr, *, names: Mapping[str, str] | None = None, functions: Mapping[str, str] | None = None) -> str:
+def to_text(
+    e: ir.Expr,
+    *,
+    names: Mapping[str, str] | None = None,
+    functions: Mapping[str, str] | None = None,
+    source: str = "",
+) -> str:
     """The expression as text; ``names`` and ``functions`` map identifiers for other targets
-    (the numpy backward pass writes ``d_a`` for ``dL/da`` and ``np.exp`` for ``exp``)."""
-    return _Printer(names or {}, functions or {}).text(e)[0]
+    (the numpy backward pass writes ``d_a`` for ``dL/da`` and ``np.exp`` for ``exp``).
+
+    ``source``: the text ``e`` was parsed from; a subtree that still has its span there is
+    printed as the user wrote it (an edited claim keeps the user's spelling everywhere but the edit).
+    """
+    return _Printer(names or {}, functions or {}, source).text(e)[0]
 
 
 def _number(value) -> str:
@@ -56,11 +66,19 @@ def _item(item: ir.IndexItem) -> str:
 
 
 class _Printer:
-    def __init__(self, names: Mapping[str, str], functions: Mapping[str, str]) -> None:
+    def __init__(self, names: Mapping[str, str], functions: Mapping[str, str], source: str = "") -> None:
         self.names = names
         self.functions = functions
+        self.source = source
 
     def text(self, e: ir.Expr) -> tuple[str, int]:
+        text, level = self.built(e)
+        start, end = e.span
+        if self.source and end > start and end <= len(self.source) and not isinstance(e, ir.Number):
+            return self.source[start:end], level
+        return text, level
+
+    def built(self, e: ir.Expr) -> tuple[str, int]:
         if isinstance(e, ir.Number):
             text = _number(e.value)
             return (text, _UNARY) if text.startswith("-") else (text, _ATOM)
@@ -91,9 +109,19 @@ class _Printer:
         if e.op == "**":  # right-associative, and binds tighter than a unary minus on its left
             return f"{_wrap(self.text(e.left), _ATOM)} ** {_wrap(self.text(e.right), _UNARY)}", level
         left, right = self.text(e.left), self.text(e.right)
-        if _mixes(e, e.left):
+        if _mixes(e, e.left) and self.parenthesised(e.left):
             left = (left[0], 0)
         return f"{_wrap(left, level)} {e.op} {_wrap(right, level + 1)}", level
+
+    def parenthesised(self, e: ir.Expr) -> bool:
+        """Whether to write ``(c * d) @ W`` for readability: always for a built node, and for a
+        node of the user's own text only where they wrote the parentheses."""
+        start, end = e.span
+        if not self.source or end <= start:
+            return True
+        before = self.source[:start].rstrip()
+        after = self.source[end:].lstrip()
+        return before.endswith("(") and after.startswith(")")
 
     def argument(self, a: ir.Expr) -> str:
         if isinstance(a, ir.TupleExpr) and a.items and not all(isinstance(i, ir.Number) for i in a.items):

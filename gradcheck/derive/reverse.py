@@ -25,7 +25,7 @@ from .fold import Folder, inline
 from .printer import to_text
 from .rules import Context, NotDerivable, vjp_call, vjp_matmul
 
-__all__ = ["Adjoint", "Derivation", "derive_problem"]
+__all__ = ["Adjoint", "Derivation", "derive_problem", "derive_vjp"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,24 @@ class Derivation:
     steps: list[Adjoint] = field(default_factory=list)  # nodes, loss-side first
     inputs: dict[str, Adjoint] = field(default_factory=dict)  # differentiable inputs
     skipped: dict[str, str] = field(default_factory=dict)  # input -> why it has no gradient
+
+
+def derive_vjp(problem, node: str, wrt: str, cotangent: str = "G") -> Adjoint:
+    """The VJP of one node's own expression wrt ``wrt`` (an input or an earlier node), applied
+    to the cotangent named ``cotangent``: one chain-rule step, upstream nodes held fixed."""
+    walker = _Reverse(problem)
+    walker.targets = {wrt}
+    walker.arrays[cotangent] = walker.arrays[node]
+    body = walker.nodes[node]
+    walker.walk_body(node, body, name(cotangent))
+    if node in walker.poisoned:
+        return Adjoint(wrt, walker.arrays[wrt], None, None, f"it passes through {walker.poisoned[node]}")
+    total = walker.total(wrt)
+    if total is None:
+        zero = call("zeros_like", name(wrt))
+        return Adjoint(wrt, walker.arrays[wrt], zero, zero)
+    folded = walker.folder.fold(total)
+    return Adjoint(wrt, walker.arrays[wrt], folded, folded)
 
 
 def placeholder(node: str) -> str:

@@ -18,7 +18,7 @@ from ..verdict.model import Verdict
 from .algebra import key
 from .reverse import Derivation
 
-__all__ = ["Checked", "verify_derivation"]
+__all__ = ["Checked", "verify_derivation", "verify_vjp"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,31 @@ class Checked:
     @property
     def verified(self) -> bool:
         return self.verdict is not None and self.verdict.passed
+
+
+def verify_vjp(problem, node: str, wrt: str, cotangent: str, text: str, expr, cfg) -> Checked:
+    """Check a derived VJP of one node as an ordinary vjp claim."""
+    from ..check import check_plan
+    from ..problem.build import build_problem
+
+    spec = problem.spec
+    parsed = parse(text, WHITELIST | set(spec.define))
+    if key(parsed) != key(expr):
+        return Checked(wrt, text, None, "the printed formula does not parse back to the derived one")
+    claim = Claim(
+        name=f"derived-vjp-{node}-{wrt}",
+        kind="vjp",
+        wrt=(wrt,),
+        bodies={wrt: Source(text, parsed, spec.location)},
+        location=spec.location,
+        node=node,
+        cotangent=cotangent,
+        description="derived by gradcheck",
+    )
+    derived = build_problem(replace(spec, claims=(claim,)), max_elements=problem.max_elements)
+    verdict = check_plan(derived, derived.plans[0], replace(cfg, repair=False))
+    note = "" if verdict.passed else f"gradcheck's own derived vjp failed its check: {verdict.diagnosis}"
+    return Checked(wrt, text, verdict, note)
 
 
 def claim_name(wrt: str) -> str:
@@ -68,6 +93,7 @@ def verify_derivation(problem, derivation: Derivation, cfg, wrt: tuple[str, ...]
     if not claims:
         return out
     derived = build_problem(replace(spec, claims=tuple(claims)), max_elements=problem.max_elements)
+    cfg = replace(cfg, repair=False)
     for plan in derived.plans:
         verdict = check_plan(derived, plan, cfg)
         note = "" if verdict.passed else f"gradcheck's own derived gradient failed its check: {verdict.diagnosis}"

@@ -50,6 +50,9 @@ SUMMARY_COLUMNS = [
     "outcome",
     "factor",
     "oracle",
+    "fix",  # the verified smallest edit of a failing expression claim ("" if none)
+    "fix_edits",  # how many edits it is (0 if none)
+    "derived",  # the derived correct gradient or vjp, verified ("" if none was needed or derivable)
 ]
 RESULTS_COLUMNS = [
     "spec",
@@ -92,6 +95,9 @@ def summary_frame(result: RunResult) -> pd.DataFrame:
                 "outcome": v.outcome,
                 "factor": v.factor if v.factor is not None else math.nan,
                 "oracle": v.oracle,
+                "fix": v.repair.fix if v.repair else "",
+                "fix_edits": v.repair.edits if v.repair else 0,
+                "derived": v.repair.derived if v.repair else "",
             }
         )
     for f in result.failures:

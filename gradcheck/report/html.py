@@ -64,6 +64,9 @@ tr.fail td, tr.xpass td { background: #fef2f2; }
 .badge.xfail { background: var(--xfail); } .badge.xpass { background: var(--xpass); }
 code, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
 code { font-size: 12.5px; background: #f1f5f9; padding: 0 3px; border-radius: 3px; }
+table.fix { border-collapse: collapse; margin: 0 0 10px; font-size: 13px; }
+table.fix th, table.fix td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
+table.fix mark { background: #fff3a3; }
 pre.block { margin: 0 0 10px; padding: 10px 12px; font-size: 12.5px; line-height: 1.4; overflow-x: auto;
             background: #0f172a; color: #e2e8f0; border-radius: 6px; }
 .claim { background: white; border: 1px solid var(--line); border-left: 4px solid var(--xfail);
@@ -289,6 +292,40 @@ def _picture(c: ClaimRecord, pictures: Pictures) -> str:
     return ""
 
 
+def _marked(text: str, part: str) -> str:
+    """``text`` escaped, with the first occurrence of ``part`` in a <mark>."""
+    at = text.find(part) if part else -1
+    if at < 0:
+        return escape(text)
+    return escape(text[:at]) + "<mark>" + escape(part) + "</mark>" + escape(text[at + len(part) :])
+
+
+def _change_parts(change: str) -> tuple[str, str]:
+    """``'"before" -> "after"'`` -> (before, after)."""
+    before, _, after = change.partition('" -> "')
+    return before[1:], after[:-1]
+
+
+def _fix(c: ClaimRecord) -> str:
+    """The claim and its verified fix side by side, the edited part marked (or the derived one)."""
+    if not (c.fix or c.derived) or not c.claimed:
+        return ""
+    if c.fix:
+        before, after = _change_parts(c.fix_changes[-1]) if c.fix_changes else ("", "")
+        first_before = _change_parts(c.fix_changes[0])[0] if c.fix_changes else ""
+        edits = f"{c.fix_edits} edit{'s' if c.fix_edits != 1 else ''}"
+        right_head, right = f"fix ({edits}, verified)", _marked(c.fix, after)
+        left = _marked(c.claimed, first_before)
+    else:
+        right_head, right = "a correct one (derived, verified)", escape(c.derived)
+        left = escape(c.claimed)
+    return (
+        '<table class="fix"><thead><tr><th>claimed</th>'
+        f"<th>{escape(right_head)}</th></tr></thead>"
+        f"<tbody><tr><td><code>{left}</code></td><td><code>{right}</code></td></tr></tbody></table>"
+    )
+
+
 def _section_title(c: ClaimRecord) -> str:
     return (
         f'{_badge(c.outcome)} {escape(c.title)}<span class="where">{escape(c.where)}</span> '
@@ -302,7 +339,7 @@ def _unexpected(run: RunRecord, anchors, pictures: Pictures) -> str:
         return '<section id="unexpected"><h2>Unexpected results</h2><p>None: every claim is as expected.</p></section>'
     items = [
         f'<article class="claim {c.outcome}" id="{anchors[c.key]}"><h3>{_section_title(c)}</h3>'
-        f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</article>'
+        f'<pre class="block">{escape(c.block)}</pre>{_fix(c)}{_picture(c, pictures)}</article>'
         for c in claims
     ]
     return f'<section id="unexpected"><h2>Unexpected results ({len(claims)})</h2>{"".join(items)}</section>'
@@ -318,7 +355,7 @@ def _expected(run: RunRecord, anchors, pictures: Pictures) -> str:
     )
     items = [
         f'<details class="claim xfail" id="{anchors[c.key]}"><summary>{_section_title(c)}</summary>'
-        f'<pre class="block">{escape(c.block)}</pre>{_picture(c, pictures)}</details>'
+        f'<pre class="block">{escape(c.block)}</pre>{_fix(c)}{_picture(c, pictures)}</details>'
         for c in claims
     ]
     return (

@@ -58,6 +58,11 @@ class ClaimRecord:
     notes: tuple[str, ...] = ()
     seconds: float = math.nan
     evidence: Evidence | None = None
+    fix: str = ""  # the verified fix of a failing expression claim (summary.csv's fix column)
+    fix_edits: int = 0
+    fix_changes: tuple[str, ...] = ()
+    derived: str = ""
+    claimed: str = ""  # the claim's expression text, shown beside its fix
 
     @property
     def label(self) -> str:
@@ -240,6 +245,11 @@ def claim_record(v: Verdict) -> ClaimRecord:
         notes=tuple(v.notes),
         seconds=v.seconds,
         evidence=evidence,
+        fix=v.repair.fix if v.repair else "",
+        fix_edits=v.repair.edits if v.repair else 0,
+        fix_changes=tuple(v.repair.changes) if v.repair else (),
+        derived=v.repair.derived if v.repair else "",
+        claimed=v.claimed_text,
     )
 
 
@@ -339,6 +349,8 @@ def details_json(run: RunRecord) -> str:
                 "notes": list(c.notes),
                 "seconds": _number(c.seconds),
                 "evidence": _evidence_json(c.evidence),
+                "fix_changes": list(c.fix_changes),
+                "claimed": c.claimed,
             }
             for c in run.claims
         ],
@@ -426,6 +438,11 @@ def load(directory: str | Path) -> RunRecord:
                 notes=tuple(d.get("notes", ())),
                 seconds=_float_or_nan(d.get("seconds")),
                 evidence=_evidence(d.get("evidence")),
+                fix=row.get("fix", "") or "",
+                fix_edits=_int(row.get("fix_edits", "0")),
+                fix_changes=tuple(d.get("fix_changes", ())),
+                derived=row.get("derived", "") or "",
+                claimed=d.get("claimed", ""),
             )
         )
     run = details.get("run", {})

@@ -29,8 +29,33 @@ def verdict_line(v: Verdict) -> str:
 
 
 def detail_lines(v: Verdict) -> list[str]:
-    """Indented explanation under the one-line verdict (for every non-pass)."""
-    return [f"        {line}" for line in v.lines]
+    """Indented explanation under the one-line verdict (for every non-pass), then the repair."""
+    return [f"        {line}" for line in [*v.lines, *repair_lines(v)]]
+
+
+def repair_lines(v: Verdict) -> list[str]:
+    """The verified fix of a failing expression claim, or a derived correct one (gradcheck.repair).
+
+    ``fix: X.T @ (c * -dh(a))   (1 edit: "c * -dh(a) * X" -> "X.T @ (c * -dh(a))"; verified on 25 examples)``
+    """
+    r = v.repair
+    if r is None:
+        return []
+    if r.internal_error:
+        return [f"no fix: the repair search failed ({r.internal_error}); this is a bug of gradcheck, please report it"]
+    if r.fix:
+        edits = f"{r.edits} edit{'s' if r.edits != 1 else ''}: " + "; ".join(r.changes)
+        return [f"fix: {r.fix}   ({edits}; verified on {r.examples} example{'s' if r.examples != 1 else ''})"]
+    searched = "no edit of the claim within 2 steps passes"
+    if r.exhausted:
+        searched = f"no edit found before the search's bound ({r.exhausted})"
+    if r.derived:
+        what = "vjp" if v.kind == "vjp" else "gradient"
+        n = r.derived_examples
+        return [
+            f"a correct {what}: {r.derived}   (derived; verified on {n} example{'s' if n != 1 else ''}; {searched})"
+        ]
+    return [f"no fix: {searched}, and no derived {v.kind} to show"]
 
 
 def _fmt(x: float) -> str:
@@ -90,6 +115,7 @@ def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
     lines.append(f"  diagnosis: {v.diagnosis}")
     lines += [f"    {line}" for line in v.lines]
     lines += entries_table(v)
+    lines += [f"  {line}" for line in repair_lines(v)]
     lines += [f"  note: {n}" for n in v.notes]
     ways = reproduce if reproduce is not None else (reproduce_command(v),)
     lines.append(f"  reproduce: {ways[0]}")

@@ -79,6 +79,25 @@ class ExampleRecord:
 
 
 @dataclass(frozen=True)
+class Repair:
+    """What the repair search found for a failing expression claim (:mod:`gradcheck.repair`).
+
+    Everything here was verified by the oracles before it was recorded: ``fix`` passed the
+    claim's full check on ``examples`` examples, ``derived`` on ``derived_examples``.
+    """
+
+    fix: str = ""  # the fixed claim's expression; "" if no edit within the budget passed
+    edits: int = 0
+    changes: tuple[str, ...] = ()  # '"before" -> "after"' for each edit
+    examples: int = 0
+    derived: str = ""  # the derived gradient (gradient claims of expression losses), verified
+    derived_examples: int = 0
+    tried: int = 0  # candidates shape-checked
+    exhausted: str = ""  # which budget ran out, if one did
+    internal_error: str = ""  # the search itself failed: a bug of gradcheck, shown with a request to report it
+
+
+@dataclass(frozen=True)
 class Verdict:
     """The verdict on one (claim, wrt) pair, with its evidence."""
 
@@ -106,6 +125,8 @@ class Verdict:
     records: tuple[ExampleRecord, ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    repair: Repair | None = None  # failing expression claims: the verified fix and derived gradient
+    claimed_text: str = ""  # the claim's expression as written (set beside a repair, to show them side by side)
 
     @property
     def passed(self) -> bool:

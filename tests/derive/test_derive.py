@@ -24,7 +24,9 @@ from gradcheck.run import read_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 GALLERY = sorted((ROOT / "specs").glob("*.yaml"))
-CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.yaml"))
+CORPUS = sorted((ROOT / "tests" / "corpus").glob("*.yaml")) + sorted(
+    (ROOT / "tests" / "repair" / "corpus").glob("*.yaml")
+)
 
 
 @pytest.mark.parametrize("path", GALLERY + CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
