@@ -24,6 +24,7 @@ import numpy as np
 
 from .diagnosis.compare import Names, diagnose
 from .diagnosis.directional import directional_diagnosis
+from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
 from .limits import user_traceback
 from .oracle import complex_step, finite_diff
@@ -73,7 +74,23 @@ def auto_directions(examples: int, rtol: float) -> int:
 
 
 class InvalidSample(Exception):
-    """The drawn point is outside where the loss is defined (not finite, or it raised)."""
+    """The drawn point is outside where the loss is defined: it raised there, or is not finite.
+
+    ``reason`` says which, in one line (``the loss raised ValueError: ...``); ``raised`` is
+    whether an exception was the reason, and ``lines`` its traceback trimmed to the user's frames.
+    """
+
+    def __init__(self, reason: str, raised: BaseException | None = None, who: str = "the loss") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raised = raised is not None
+        self.who = who  # what raised: the loss, or drawing the inputs and evaluating the graph
+        self.error = f"{type(raised).__name__}: {raised}" if raised is not None else ""
+        self.lines: tuple[str, ...] = tuple(user_traceback(raised)) if raised is not None else ()
+
+
+def _raised(exc: BaseException, who: str = "the loss") -> InvalidSample:
+    return InvalidSample(f"{who} raised {type(exc).__name__}: {exc}", exc, who)
 
 
 def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = None) -> Names:
@@ -109,7 +126,7 @@ def _examine(
     try:
         bound = bind(problem, sample)
     except Exception as exc:
-        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+        raise _raised(exc, "drawing the inputs or evaluating the graph") from None
     claim = plan.claim
     x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
     expected = bind_shape(plan.expected_shape, sample.sizes)
@@ -122,15 +139,15 @@ def _examine(
     if claim.kind == "jvp":
         return _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg)
 
-    # the oracle first: its evaluation also tells whether the loss is defined at this draw
+    # user code is called at the real point first: a draw it refuses (it raises there) is rejected
+    # before the complex step could mistake the refusal for complex arithmetic it cannot do
+    real = _real_value(f, x) if claim.kind == "gradient" and isinstance(problem.spec.loss, PythonRef) else None
+    # the oracle first otherwise: its evaluation also tells whether the loss is defined at this draw
     dirs = [draw_direction(rng, x.shape) for _ in range(k)]
-    try:
-        ests = oracle.directions(f, x, dirs)
-    except Exception as exc:
-        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+    ests = _oracle_directions(oracle, f, x, dirs)
     if not all(np.all(np.isfinite(np.asarray(e.at))) for e in ests if e.at is not None):
         raise InvalidSample("the loss is not finite at the drawn inputs")
-    if not _defined_at(bound, plan, f, x):
+    if not _defined_at(bound, plan, f, x, real):
         raise InvalidSample("the loss is not defined (not finite) at the drawn inputs")
 
     try:
@@ -337,6 +354,39 @@ def _examine(
     return Finding(**{**finding.__dict__, "notes": tuple(finding.notes) + note})
 
 
+def _real_value(f, x: np.ndarray) -> np.ndarray:
+    """f at the real point x; a refusal (an exception) rejects the draw. A gradcheck error (a
+    misused API, a loss returning a tuple) is not a refusal: it propagates."""
+    try:
+        return np.asarray(f(x.copy()))
+    except GradcheckError:
+        raise
+    except Exception as exc:
+        raise _raised(exc) from None
+
+
+def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
+    """The oracle's directional derivatives; a draw where they cannot be evaluated is rejected.
+
+    An exception at the complex point switches the oracle to finite differences for good, but it
+    is evidence that the code is not complex-step safe only if the same point succeeds in real
+    arithmetic: when the real point raises too, the draw is rejected and the switch undone.
+    """
+    before = oracle.unsafe_note
+    try:
+        return oracle.directions(f, x, dirs)
+    except GradcheckError:
+        raise
+    except Exception as exc:
+        if before is None and oracle.unsafe_note is not None:
+            try:
+                f(x.copy())
+            except Exception as real:
+                oracle.unsafe_note = before  # the code refuses the point itself, not complex arithmetic
+                raise _raised(real) from None
+        raise _raised(exc) from None
+
+
 def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSettings):
     """The function the oracles differentiate (with its batched form for expression code) and
     the claim's extra inputs (a VJP's cotangent)."""
@@ -470,7 +520,7 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
         return 0.0
 
 
-def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
+def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarray | None = None) -> bool:
     """Whether the function is finite at the real point x.
 
     The complex step's real part is not enough: complex arithmetic continues log(-2) or
@@ -487,8 +537,13 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
 
         nodes = {**bound.values}
         value = evaluate(spec.loss.expr, nodes, bound.problem.defines)
+    elif real is not None:
+        value = real  # already evaluated (the Python loss at the real point)
     else:
-        value = f(x.copy())
+        try:
+            value = f(x.copy())
+        except Exception as exc:
+            raise _raised(exc) from None
     value = np.asarray(value)
     return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
 
@@ -553,7 +608,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
             return _not_finite(c, names)
         claims.append(c.astype(np.float64))
     t = tol.for_float32() if low_precision else tol
-    for v, c, est in zip(tangents, claims, oracle.directions(f, x, tangents)):  # the oracle: one batched call
+    for v, c, est in zip(tangents, claims, _oracle_directions(oracle, f, x, tangents)):  # one batched call
         method = est.method
         evals += est.evaluations
         ex = t.excess(c, est.value, 8 * EPS64 * np.abs(c), est.error)

@@ -50,6 +50,8 @@ SUMMARY_COLUMNS = [
     "outcome",
     "factor",
     "oracle",
+    "rejected",  # draws the loss rejected (raised, or not finite there): not counted in examples
+    "rejected_reason",  # the most frequent reason, one line; empty when none was rejected
 ]
 RESULTS_COLUMNS = [
     "spec",
@@ -92,6 +94,8 @@ def summary_frame(result: RunResult) -> pd.DataFrame:
                 "outcome": v.outcome,
                 "factor": v.factor if v.factor is not None else math.nan,
                 "oracle": v.oracle,
+                "rejected": v.rejected,
+                "rejected_reason": v.rejected_reason,
             }
         )
     for f in result.failures:

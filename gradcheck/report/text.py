@@ -25,7 +25,18 @@ def verdict_line(v: Verdict) -> str:
     verdict = v.verdict if v.verdict != "pass" else "pass"
     diag = v.diagnosis
     text = diag if diag.startswith(verdict) else f"{verdict}: {diag}"
-    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}"
+    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}{rejected_text(v)}"
+
+
+def rejected_text(v: Verdict) -> str:
+    """``; 9 draws rejected (the loss raised ValueError: ...)``, or nothing when every draw was valid.
+
+    Said only beside an outcome the rejections did not already explain (a claim whose every draw
+    was rejected says so in its diagnosis)."""
+    rejected = getattr(v, "rejected", 0)  # a verdict pickled before the field existed has none
+    if not rejected or (v.examples == 0 and v.verdict in ("error", "inconclusive")):
+        return ""
+    return f"; {rejected} draw{'s' if rejected != 1 else ''} rejected ({v.rejected_reason})"
 
 
 def detail_lines(v: Verdict) -> list[str]:
