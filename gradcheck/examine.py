@@ -105,7 +105,8 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
 def examine(
     problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool = True
 ) -> Finding:
-    """Check one example; never raises except :class:`InvalidSample`.
+    """Check one example; never raises except :class:`InvalidSample` (the draw is rejected) and
+    :class:`~gradcheck.errors.SpecError` (user code is misused: a loss returning a tuple).
 
     numpy's floating-point warnings are silenced here: a log(0) in a claim is reported as a
     ``not-finite`` verdict, not as noise on stderr.
@@ -152,6 +153,8 @@ def _examine(
 
     try:
         c = bound.claimed(plan, extra)
+    except GradcheckError:  # a misused callable (it returned a tuple): the caller reports it, located
+        raise
     except Exception as exc:
         return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
     if c.dtype == np.float32:
@@ -591,6 +594,8 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     for v in tangents:
         try:
             c = bound.claimed(plan, {claim.tangent: v})
+        except GradcheckError:
+            raise
         except Exception as exc:
             return Finding(
                 "error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
