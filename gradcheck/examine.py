@@ -36,7 +36,7 @@ from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
 from .spec.model import PythonRef, Source
 from .verdict.model import Evidence, Finding
-from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error, relative_error
+from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
 
 FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
 GROSS64, GROSS32 = 1e-2, 1e-1  # a relative disagreement no rounding explains (float64, float32 claims)
@@ -181,7 +181,7 @@ def _examine(
     if not np.all(np.isfinite(oracle_d)):
         raise InvalidSample("the oracle's derivative is not finite at the drawn inputs")
     excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
-    rel = _rel(claimed_d, oracle_d)
+    rel = tol.error(claimed_d, oracle_d, dot_err, oracle_err, typical)
     if np.all(excess <= 1):
         return Finding(
             "pass",
@@ -234,6 +234,7 @@ def _examine(
             )
     dot_err2 = dot_err + np.array([projected_error(claim_err, v) for v in dirs])
     excess2 = tol.excess(claimed_d, oracle_d, dot_err2, oracle_err2, typical)
+    rel = tol.error(claimed_d, oracle_d, dot_err2, oracle_err2, typical)  # with the rounding estimates
     if np.all(excess2 <= 1):
         return Finding(
             "pass",
@@ -327,6 +328,7 @@ def _examine(
         return Finding(
             **{
                 **finding.__dict__,
+                "max_rel_error": _array_error(tol, c, g_est.value, claim_err, g_est.error),
                 "oracle": g_est.method,
                 "evaluations": evals + len(evidence.steps) * 2,
                 "directions": k,
@@ -464,13 +466,15 @@ def _kink_adjacent(
     return None, "", used
 
 
-def _rel(claimed, oracle) -> float:
-    claimed = np.asarray(claimed, dtype=np.float64)
-    oracle = np.asarray(oracle, dtype=np.float64)
-    scale = np.maximum(np.abs(claimed), np.abs(oracle))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(scale > 0, np.abs(claimed - oracle) / scale, 0.0)
-    return float(np.max(r)) if r.size else 0.0
+def _array_error(tol: Tolerance, c, g, claim_err=0.0, oracle_err=0.0) -> float:
+    """max_rel_error of a whole claimed array against the true one: normwise (the scale is
+    max(‖c‖∞, ‖g‖∞)), by the tolerance's own formula (:meth:`Tolerance.error`). NaN when the
+    claim as given has another shape (a transposed non-square claim): no entry compares."""
+    c, g = np.asarray(c, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    if c.shape != g.shape or c.size == 0:
+        return float("nan")
+    scale = max(float(np.max(np.abs(c))), float(np.max(np.abs(g))))
+    return tol.error(c, g, claim_err, oracle_err, scale)
 
 
 FLOAT64_AGREES = 1e-2  # ‖C32 - C64‖ / ‖C32‖ above this is not rounding: the code depends on the dtype
@@ -570,7 +574,13 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
             finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)
             evidence = Evidence(claimed=c.astype(np.float64), truth=g.value)
             return Finding(
-                **{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations, "evidence": evidence}
+                **{
+                    **finding.__dict__,
+                    "max_rel_error": _array_error(tol, c, g.value),  # the claim as given: NaN, not its transpose's
+                    "oracle": g.method,
+                    "evaluations": g.evaluations,
+                    "evidence": evidence,
+                }
             )
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
     return Finding(
@@ -586,7 +596,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     names = _names(problem, plan, bound.sizes)
     worst_excess, worst = -1.0, None
     evals = 0
-    rel = 0.0
+    rels: list[float] = []
     method = "complex-step"
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
     tangents = [draw_direction(rng, x.shape) for _ in range(k)]
@@ -617,9 +627,10 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
         method = est.method
         evals += est.evaluations
         ex = t.excess(c, est.value, 8 * EPS64 * np.abs(c), est.error)
-        rel = max(rel, relative_error(c, est.value))
+        rels.append(_array_error(t, c, est.value, 8 * EPS64 * np.abs(c), est.error))
         if float(np.max(ex, initial=0)) > worst_excess:
             worst_excess, worst = float(np.max(ex, initial=0)), (v, c, est, t)
+    rel = max(rels, default=0.0)
     if worst_excess <= 1:
         return Finding(
             "pass",
@@ -633,6 +644,9 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     eps = EPS32 if low_precision else EPS64
     claim_err = _claim_rounding(bound, plan, {claim.tangent: v}, c, bound.sample, eps)
     finding = diagnose(c, est.value, t, names, claim_err, est.error)
+    # the worst tangent's error with the claim's rounding estimate, as the pass below judged it
+    rels[rels.index(max(rels))] = _array_error(t, c, est.value, claim_err + 8 * EPS64 * np.abs(c), est.error)
+    rel = max(rels)
     if finding.label == "pass":
         return Finding(
             "pass",
@@ -645,6 +659,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     return Finding(
         **{
             **finding.__dict__,
+            "max_rel_error": rel,
             "oracle": method,
             "evaluations": evals,
             "directions": k,
