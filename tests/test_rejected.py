@@ -109,3 +109,25 @@ def test_a_report_folder_keeps_the_rejections_and_reads_them_back(tmp_path):
             "misses a class)"
         )
     )
+
+
+def test_a_fixed_point_the_loss_refuses_is_one_rejection_and_an_error():
+    def loss(x):
+        if x[0] > 0.5:
+            raise ValueError("too big")
+        return np.sum(x**2)
+
+    v = check_gradient(loss, lambda x: 2 * x, wrt="x", at=[{"x": np.array([1.0, 2.0])}], seed=1).verdict
+    assert v.verdict == "error" and v.rejected == 1
+    assert v.diagnosis == "the loss raised on every draw (1 of 1): ValueError: too big"
+    assert "found at the fixed point at[0]" in v.notes
+
+
+def test_rejections_at_fixed_points_and_drawn_examples_add_up():
+    point = {"x": np.zeros(4), "y": np.array([0, 1, 1, 1])}  # misses class 2: rejected
+    v = check_gradient(
+        multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, at=[point], examples=5, seed=1
+    ).verdict
+    drawn = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, examples=5, seed=1)
+    assert v.verdict == "error"  # the fixed point decides
+    assert v.rejected == 1 + drawn.verdict.rejected

@@ -276,8 +276,11 @@ def _merge(verdicts: list[Verdict]) -> Verdict:
     examples = sum(v.examples for v in verdicts)
     notes = tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
     diagnosis = chosen.diagnosis if not chosen.passed else f"agrees on {examples} examples"
+    reason = chosen.rejected_reason or next((v.rejected_reason for v in verdicts if v.rejected_reason), "")
     return replace(
         chosen,
+        rejected=sum(v.rejected for v in verdicts),
+        rejected_reason=reason,
         records=tuple(records),
         examples=examples,
         failing=failing,
