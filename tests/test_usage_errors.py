@@ -192,3 +192,16 @@ def test_an_f_returning_a_tuple_says_what_came_back():
         "f 'value_and_grad' returned a tuple (float64, array of shape (3,)), but output_shape= declares an array "
         "of shape (n,) = (3,)"
     )
+
+
+def test_a_vjp_returning_a_tuple_is_named_a_vjp():
+    def pair_vjp(x, G):
+        return (G + G.T) @ x, None
+
+    with pytest.raises(SchemaError) as info:
+        check_vjp(outer, pair_vjp, wrt="x", output_shape="n n", inputs={"x": "n"}, dims={"n": 3})
+    assert info.value.message == (
+        "the vjp 'pair_vjp' returned a tuple (array of shape (3,), None), but a vjp with respect to x returns one "
+        "array of x's shape (n,)"
+    )
+    assert info.value.hint == "return only the vjp"

@@ -161,7 +161,7 @@ class Bound:
             out = out[plan.wrt]
         elif isinstance(out, (tuple, list)) and len(out) == 1:
             out = out[0]
-        return claim_value(out, body, plan.wrt, shape_str(plan.expected_shape))
+        return claim_value(out, body, plan.wrt, shape_str(plan.expected_shape), plan.kind_word)
 
 
 def _pick(out, plan: ClaimPlan):

@@ -246,7 +246,7 @@ def loss_value(value: Any, ref: PythonRef) -> np.ndarray:
     )
 
 
-def claim_value(value: Any, ref: PythonRef, wrt: str, shape: str) -> np.ndarray:
+def claim_value(value: Any, ref: PythonRef, wrt: str, shape: str, kind: str = "gradient") -> np.ndarray:
     """A claim's return value (one wrt's part of it) as an array.
 
     Raises
@@ -257,16 +257,16 @@ def claim_value(value: Any, ref: PythonRef, wrt: str, shape: str) -> np.ndarray:
     """
     if value is None:
         raise SchemaError(
-            f"the gradient '{_callable_name(ref)}' returned None, but a gradient with respect to {wrt} returns one "
+            f"the {kind} '{_callable_name(ref)}' returned None, but a {kind} with respect to {wrt} returns one "
             f"array of {wrt}'s shape {shape}",
             ref.location,
             hint="a missing `return`?",
         )
     if isinstance(value, (tuple, list)) and len({np.shape(v) for v in value}) > 1:
         raise SchemaError(
-            f"the gradient '{_callable_name(ref)}' returned a {describe_value(value)}, but a gradient with respect "
+            f"the {kind} '{_callable_name(ref)}' returned a {describe_value(value)}, but a {kind} with respect "
             f"to {wrt} returns one array of {wrt}'s shape {shape}",
             ref.location,
-            hint="return only the gradient",
+            hint=f"return only the {kind}",
         )
     return np.asarray(value)
