@@ -131,3 +131,19 @@ def test_rejections_at_fixed_points_and_drawn_examples_add_up():
     drawn = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, examples=5, seed=1)
     assert v.verdict == "error"  # the fixed point decides
     assert v.rejected == 1 + drawn.verdict.rejected
+
+
+def test_a_failure_block_notes_the_rejected_draws():
+    def off_at_large_x(x, y):  # wrong only where some x > 1.5: a few draws pass or are rejected first
+        return multinomial_grad(x, y) + np.where(x > 1.5, 1.0, 0.0)
+
+    for seed in range(1, 20):  # a run seed whose failing example came after a rejected draw
+        r = check_gradient(multinomial, off_at_large_x, wrt="x", inputs=LABELS, dims={"n": 4}, seed=seed)
+        if r.verdict.rejected:
+            break
+    v = r.verdict
+    assert v.verdict == "wrong" and v.rejected > 0
+    assert (
+        f"  note: {v.rejected} draw{'s' if v.rejected != 1 else ''} rejected (the loss raised ValueError: label "
+        "vector misses a class)"
+    ) in r.failure_text().splitlines()

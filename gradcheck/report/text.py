@@ -102,6 +102,8 @@ def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
     lines += [f"    {line}" for line in v.lines]
     lines += entries_table(v)
     lines += [f"  note: {n}" for n in v.notes]
+    if rejected_text(v):
+        lines.append(f"  note: {rejected_text(v)[2:]}")
     ways = reproduce if reproduce is not None else (reproduce_command(v),)
     lines.append(f"  reproduce: {ways[0]}")
     lines += [f"  or: {way}" for way in ways[1:]]
