@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import Counter
 from dataclasses import replace
 
 import numpy as np
 
+from .errors import SpecError
 from .examine import PENDING, CheckSettings, InvalidSample, examine
 from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
@@ -70,6 +72,27 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     return failing
 
 
+EVERY_DRAW_HINT = (
+    "the loss must return a number wherever the inputs' domains draw: fix it, or declare domains that "
+    "exclude the inputs it refuses"
+)
+
+
+def _most_common(invalid: list[InvalidSample]) -> InvalidSample | None:
+    """The first rejection with the most frequent reason (None when nothing was rejected)."""
+    if not invalid:
+        return None
+    counts = Counter(r.reason for r in invalid)
+    top = max(counts.values())
+    return next(r for r in invalid if counts[r.reason] == top)
+
+
+def _rejected(invalid: list[InvalidSample]) -> dict:
+    """The Verdict's ``rejected`` count and ``rejected_reason`` (the most frequent reason)."""
+    top = _most_common(invalid)
+    return {"rejected": len(invalid), "rejected_reason": top.reason if top is not None else ""}
+
+
 def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, int]) -> str:
     """A Python claim's concrete shape, in the user's symbols where the sizes say which dims."""
     expected = plan.expected_shape
@@ -87,7 +110,7 @@ def _fixed_examples(
     oracle: OracleChoice,
     seed: int,
     records: list[ExampleRecord],
-    invalid: list[str],
+    invalid: list[InvalidSample],
     db,
     digest: bytes,
 ) -> None:
@@ -118,6 +141,8 @@ def _fixed_examples(
                 yield s
 
     attempts, budget = 0, 10 * cfg.examples + 10
+    if all(_constant(i.domain) for i in problem.spec.inputs.values()):
+        budget = cfg.examples  # every seed draws the same point (the API's at=): a rejection is final
     for s in seeds():
         if len(records) >= cfg.examples or attempts >= budget:
             return
@@ -127,7 +152,7 @@ def _fixed_examples(
         try:
             finding = examine(problem, plan, sample, cfg, oracle, explain=True)
         except InvalidSample as exc:
-            invalid.append(str(exc))
+            invalid.append(exc)
             continue
         records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
         if finding.label not in ("pass", "inconclusive"):
@@ -136,6 +161,17 @@ def _fixed_examples(
             raise _Failed(sample, finding)
         if db is not None and s in saved:
             db.delete(key, s.to_bytes(8, "little"))  # fixed since: forget it
+
+
+def _constant(domain) -> bool:
+    """A domain with one value (the API's fixed points are inputs drawn from range [0, 0])."""
+    if domain.kind == "range":
+        return domain.low == domain.high
+    return (
+        domain.kind == "integers"
+        and all(isinstance(b, int) for b in (domain.low, domain.high))
+        and (domain.high - domain.low == 1)
+    )
 
 
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
@@ -192,7 +228,6 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         what=plan.what,
     )
 
-    from .errors import SpecError
     from .problem.callables import resolve
 
     refs = [r for r in (spec.loss, plan.body) if isinstance(r, PythonRef)]
@@ -232,7 +267,8 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
 
     records: list[ExampleRecord] = []
     oracle = OracleChoice(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
-    invalid: list[str] = []
+    invalid: list[InvalidSample] = []
+    misuse: list[SpecError] = []  # a misused callable (a loss returning a tuple): no example can say more
 
     # with every dim fixed there is nothing to shrink but the arrays' seed, and any failing seed
     # is as small as another: skip the shrink phase, and explain the first failing example at once
@@ -241,13 +277,18 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
 
     def inner(sample: Sample) -> None:
         key = (tuple(sample.sizes.items()), sample.seed)
+        if misuse:  # shrinking a misuse explains nothing: every later call fails at once
+            raise _Failed(sample, Finding("error", misuse[0].message))
         finding = failed.get(key)
         if finding is None:
             try:
                 finding = examine(problem, plan, sample, cfg, oracle, explain=not ranged)
             except InvalidSample as exc:
-                invalid.append(str(exc))
+                invalid.append(exc)
                 reject()
+            except SpecError as err:
+                misuse.append(err)
+                raise _Failed(sample, Finding("error", err.message)) from None
             records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
         if finding.label not in ("pass", "inconclusive"):
             failed[key] = finding
@@ -294,9 +335,12 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             examples=len(records),
             records=tuple(records),
             seconds=time.perf_counter() - started,
+            **_rejected(invalid),
         )
     except _Failed as exc:
         failing = exc
+    except SpecError as err:  # from the plain loop over seeds
+        misuse.append(err)
     except Unsatisfiable:
         unsatisfiable = True
     except BaseExceptionGroup as group:  # several distinct failures despite report_multiple_bugs=False
@@ -307,6 +351,21 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
 
     seconds = time.perf_counter() - started
     examples = len(records)
+    rejected = _rejected(invalid)
+    if misuse:
+        err = misuse[0]
+        return Verdict(
+            **common,
+            verdict="error",
+            diagnosis=err.message,
+            lines=(str(err.location),) + ((err.hint,) if err.hint else ()),
+            max_rel_error=float("nan"),
+            examples=examples,
+            records=tuple(records),
+            seconds=seconds,
+            usage_error=err,
+            **rejected,
+        )
     if failing is not None and failing.finding.summary == PENDING:
         try:
             final = examine(problem, plan, failing.sample, cfg, oracle, explain=True)
@@ -341,9 +400,25 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             records=tuple(records),
             notes=f.notes,
             seconds=seconds,
+            **rejected,
         )
     if unsatisfiable or not records:
-        reason = invalid[-1] if invalid else "no valid example could be drawn"
+        top = _most_common(invalid)
+        if not records and top is not None and top.raised:
+            # code that raises on every draw is not a numerical outcome: it says so, with its traceback
+            n = len(invalid)
+            return Verdict(
+                **common,
+                verdict="error",
+                diagnosis=f"{top.who} raised on every draw ({n} of {n}): {top.error}",
+                lines=top.lines + (EVERY_DRAW_HINT,),
+                max_rel_error=float("nan"),
+                examples=examples,
+                records=tuple(records),
+                seconds=seconds,
+                **rejected,
+            )
+        reason = top.reason if top is not None else "no valid example could be drawn"
         return Verdict(
             **common,
             verdict="inconclusive",
@@ -353,6 +428,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             examples=examples,
             records=tuple(records),
             seconds=seconds,
+            **rejected,
         )
     passes = [r for r in records if r.finding.label == "pass"]
     unsure = [r for r in records if r.finding.label == "inconclusive"]
@@ -373,6 +449,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             records=tuple(records),
             notes=tuple(notes),
             seconds=seconds,
+            **rejected,
         )
     if unsure:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
@@ -387,4 +464,5 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         records=tuple(records),
         notes=tuple(notes),
         seconds=seconds,
+        **rejected,
     )

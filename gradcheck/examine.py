@@ -24,6 +24,7 @@ import numpy as np
 
 from .diagnosis.compare import Names, diagnose
 from .diagnosis.directional import directional_diagnosis
+from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
 from .limits import user_traceback
 from .oracle import complex_step, finite_diff
@@ -35,7 +36,7 @@ from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
 from .spec.model import PythonRef, Source
 from .verdict.model import Evidence, Finding
-from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error, relative_error
+from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
 
 FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
 GROSS64, GROSS32 = 1e-2, 1e-1  # a relative disagreement no rounding explains (float64, float32 claims)
@@ -75,7 +76,23 @@ def auto_directions(examples: int, rtol: float) -> int:
 
 
 class InvalidSample(Exception):
-    """The drawn point is outside where the loss is defined (not finite, or it raised)."""
+    """The drawn point is outside where the loss is defined: it raised there, or is not finite.
+
+    ``reason`` says which, in one line (``the loss raised ValueError: ...``); ``raised`` is
+    whether an exception was the reason, and ``lines`` its traceback trimmed to the user's frames.
+    """
+
+    def __init__(self, reason: str, raised: BaseException | None = None, who: str = "the loss") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.raised = raised is not None
+        self.who = who  # what raised: the loss, or drawing the inputs and evaluating the graph
+        self.error = f"{type(raised).__name__}: {raised}" if raised is not None else ""
+        self.lines: tuple[str, ...] = tuple(user_traceback(raised)) if raised is not None else ()
+
+
+def _raised(exc: BaseException, who: str = "the loss") -> InvalidSample:
+    return InvalidSample(f"{who} raised {type(exc).__name__}: {exc}", exc, who)
 
 
 def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = None) -> Names:
@@ -90,7 +107,8 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
 def examine(
     problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool = True
 ) -> Finding:
-    """Check one example; never raises except :class:`InvalidSample`.
+    """Check one example; never raises except :class:`InvalidSample` (the draw is rejected) and
+    :class:`~gradcheck.errors.SpecError` (user code is misused: a loss returning a tuple).
 
     numpy's floating-point warnings are silenced here: a log(0) in a claim is reported as a
     ``not-finite`` verdict, not as noise on stderr.
@@ -111,7 +129,7 @@ def _examine(
     try:
         bound = bind(problem, sample)
     except Exception as exc:
-        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+        raise _raised(exc, "drawing the inputs or evaluating the graph") from None
     claim = plan.claim
     x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
     expected = bind_shape(plan.expected_shape, sample.sizes)
@@ -124,19 +142,21 @@ def _examine(
     if claim.kind == "jvp":
         return _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, oracle, cfg)
 
-    # the oracle first: its evaluation also tells whether the loss is defined at this draw
+    # user code is called at the real point first: a draw it refuses (it raises there) is rejected
+    # before the complex step could mistake the refusal for complex arithmetic it cannot do
+    real = _real_value(f, x) if claim.kind == "gradient" and isinstance(problem.spec.loss, PythonRef) else None
+    # the oracle first otherwise: its evaluation also tells whether the loss is defined at this draw
     dirs = [draw_direction(rng, x.shape) for _ in range(k)]
-    try:
-        ests = oracle.directions(f, x, dirs)
-    except Exception as exc:
-        raise InvalidSample(f"{type(exc).__name__}: {exc}") from None
+    ests = _oracle_directions(oracle, f, x, dirs)
     if not all(np.all(np.isfinite(np.asarray(e.at))) for e in ests if e.at is not None):
         raise InvalidSample("the loss is not finite at the drawn inputs")
-    if not _defined_at(bound, plan, f, x):
+    if not _defined_at(bound, plan, f, x, real):
         raise InvalidSample("the loss is not defined (not finite) at the drawn inputs")
 
     try:
         c = bound.claimed(plan, extra)
+    except GradcheckError:  # a misused callable (it returned a tuple): the caller reports it, located
+        raise
     except Exception as exc:
         return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
     if c.dtype == np.float32:
@@ -163,7 +183,7 @@ def _examine(
     if not np.all(np.isfinite(oracle_d)):
         raise InvalidSample("the oracle's derivative is not finite at the drawn inputs")
     excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
-    rel = _rel(claimed_d, oracle_d)
+    rel = tol.error(claimed_d, oracle_d, dot_err, oracle_err, typical)
     if np.all(excess <= 1):
         return Finding(
             "pass",
@@ -216,6 +236,7 @@ def _examine(
             )
     dot_err2 = dot_err + np.array([projected_error(claim_err, v) for v in dirs])
     excess2 = tol.excess(claimed_d, oracle_d, dot_err2, oracle_err2, typical)
+    rel = tol.error(claimed_d, oracle_d, dot_err2, oracle_err2, typical)  # with the rounding estimates
     if np.all(excess2 <= 1):
         return Finding(
             "pass",
@@ -309,6 +330,7 @@ def _examine(
         return Finding(
             **{
                 **finding.__dict__,
+                "max_rel_error": _array_error(tol, c, g_est.value, claim_err, g_est.error),
                 "oracle": g_est.method,
                 "evaluations": evals + len(evidence.steps) * 2,
                 "directions": k,
@@ -337,6 +359,39 @@ def _examine(
         sample=sample,
     )
     return Finding(**{**finding.__dict__, "notes": tuple(finding.notes) + note})
+
+
+def _real_value(f, x: np.ndarray) -> np.ndarray:
+    """f at the real point x; a refusal (an exception) rejects the draw. A gradcheck error (a
+    misused API, a loss returning a tuple) is not a refusal: it propagates."""
+    try:
+        return np.asarray(f(x.copy()))
+    except GradcheckError:
+        raise
+    except Exception as exc:
+        raise _raised(exc) from None
+
+
+def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
+    """The oracle's directional derivatives; a draw where they cannot be evaluated is rejected.
+
+    An exception at the complex point switches the oracle to finite differences for good, but it
+    is evidence that the code is not complex-step safe only if the same point succeeds in real
+    arithmetic: when the real point raises too, the draw is rejected and the switch undone.
+    """
+    before = oracle.unsafe_note
+    try:
+        return oracle.directions(f, x, dirs)
+    except GradcheckError:
+        raise
+    except Exception as exc:
+        if before is None and oracle.unsafe_note is not None:
+            try:
+                f(x.copy())
+            except Exception as real:
+                oracle.unsafe_note = before  # the code refuses the point itself, not complex arithmetic
+                raise _raised(real) from None
+        raise _raised(exc) from None
 
 
 def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSettings):
@@ -413,13 +468,15 @@ def _kink_adjacent(
     return None, "", used
 
 
-def _rel(claimed, oracle) -> float:
-    claimed = np.asarray(claimed, dtype=np.float64)
-    oracle = np.asarray(oracle, dtype=np.float64)
-    scale = np.maximum(np.abs(claimed), np.abs(oracle))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(scale > 0, np.abs(claimed - oracle) / scale, 0.0)
-    return float(np.max(r)) if r.size else 0.0
+def _array_error(tol: Tolerance, c, g, claim_err=0.0, oracle_err=0.0) -> float:
+    """max_rel_error of a whole claimed array against the true one: normwise (the scale is
+    max(‖c‖∞, ‖g‖∞)), by the tolerance's own formula (:meth:`Tolerance.error`). NaN when the
+    claim as given has another shape (a transposed non-square claim): no entry compares."""
+    c, g = np.asarray(c, dtype=np.float64), np.asarray(g, dtype=np.float64)
+    if c.shape != g.shape or c.size == 0:
+        return float("nan")
+    scale = max(float(np.max(np.abs(c))), float(np.max(np.abs(g))))
+    return tol.error(c, g, claim_err, oracle_err, scale)
 
 
 FLOAT64_AGREES = 1e-2  # ‖C32 - C64‖ / ‖C32‖ above this is not rounding: the code depends on the dtype
@@ -472,7 +529,7 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
         return 0.0
 
 
-def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
+def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarray | None = None) -> bool:
     """Whether the function is finite at the real point x.
 
     The complex step's real part is not enough: complex arithmetic continues log(-2) or
@@ -489,8 +546,13 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray) -> bool:
 
         nodes = {**bound.values}
         value = evaluate(spec.loss.expr, nodes, bound.problem.defines)
+    elif real is not None:
+        value = real  # already evaluated (the Python loss at the real point)
     else:
-        value = f(x.copy())
+        try:
+            value = f(x.copy())
+        except Exception as exc:
+            raise _raised(exc) from None
     value = np.asarray(value)
     return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
 
@@ -514,7 +576,13 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
             finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)
             evidence = Evidence(claimed=c.astype(np.float64), truth=g.value)
             return Finding(
-                **{**finding.__dict__, "oracle": g.method, "evaluations": g.evaluations, "evidence": evidence}
+                **{
+                    **finding.__dict__,
+                    "max_rel_error": _array_error(tol, c, g.value),  # the claim as given: NaN, not its transpose's
+                    "oracle": g.method,
+                    "evaluations": g.evaluations,
+                    "evidence": evidence,
+                }
             )
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
     return Finding(
@@ -530,7 +598,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     names = _names(problem, plan, bound.sizes)
     worst_excess, worst = -1.0, None
     evals = 0
-    rel = 0.0
+    rels: list[float] = []
     method = "complex-step"
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
     tangents = [draw_direction(rng, x.shape) for _ in range(k)]
@@ -538,6 +606,8 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     for v in tangents:
         try:
             c = bound.claimed(plan, {claim.tangent: v})
+        except GradcheckError:
+            raise
         except Exception as exc:
             return Finding(
                 "error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
@@ -555,13 +625,14 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
             return _not_finite(c, names)
         claims.append(c.astype(np.float64))
     t = tol.for_float32() if low_precision else tol
-    for v, c, est in zip(tangents, claims, oracle.directions(f, x, tangents)):  # the oracle: one batched call
+    for v, c, est in zip(tangents, claims, _oracle_directions(oracle, f, x, tangents)):  # one batched call
         method = est.method
         evals += est.evaluations
         ex = t.excess(c, est.value, 8 * EPS64 * np.abs(c), est.error)
-        rel = max(rel, relative_error(c, est.value))
+        rels.append(_array_error(t, c, est.value, 8 * EPS64 * np.abs(c), est.error))
         if float(np.max(ex, initial=0)) > worst_excess:
             worst_excess, worst = float(np.max(ex, initial=0)), (v, c, est, t)
+    rel = max(rels, default=0.0)
     if worst_excess <= 1:
         return Finding(
             "pass",
@@ -575,6 +646,9 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     eps = EPS32 if low_precision else EPS64
     claim_err = _claim_rounding(bound, plan, {claim.tangent: v}, c, bound.sample, eps)
     finding = diagnose(c, est.value, t, names, claim_err, est.error)
+    # the worst tangent's error with the claim's rounding estimate, as the pass below judged it
+    rels[rels.index(max(rels))] = _array_error(t, c, est.value, claim_err + 8 * EPS64 * np.abs(c), est.error)
+    rel = max(rels)
     if finding.label == "pass":
         return Finding(
             "pass",
@@ -587,6 +661,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     return Finding(
         **{
             **finding.__dict__,
+            "max_rel_error": rel,
             "oracle": method,
             "evaluations": evals,
             "directions": k,

@@ -277,7 +277,9 @@ def test_a_correct_float32_claim_with_cancellation_passes_at_large_n():
     for seed in range(3):
         v = check_gradient(loss, grad, inputs=inputs, dims={"n": 5000}, wrt="x", seed=seed, examples=3).verdict
         assert v.verdict == "pass", v.diagnosis
-        assert v.max_rel_error > 0.1  # the float32 result really is that far off
+        # the float32 result is 50-100 % off along V, all of it rounding: max_rel_error measures it against
+        # the tolerance's scale, its rounding allowance included, so a pass reports at most rtol (float32's)
+        assert 0 < v.max_rel_error <= 2e-5
 
 
 def test_the_oracles_rounding_estimate_grows_with_the_condition_number():

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import Location
 from .arguments import Call, callable_arg, dim_specs, input_specs, name_of, shape_arg
 from .pipeline import Request, check, keyword_caller, output
 from .result import CheckResult, Example
@@ -203,7 +204,12 @@ def check_vjp(
         kind="vjp",
         extra_input=(cotangent, out_shape),
     )
-    return check(req, _inner_product_loss(f_fn, cotangent), lambda fixed: keyword_caller(vjp_fn, fixed), (f_fn, vjp_fn))
+    return check(
+        req,
+        _inner_product_loss(f_fn, cotangent, out_shape, call.location),
+        lambda fixed: keyword_caller(vjp_fn, fixed),
+        (f_fn, vjp_fn),
+    )
 
 
 def check_jvp(
@@ -240,13 +246,14 @@ def check_jvp(
     out_shape = shape_arg(output_shape, "the output", call.location)
     wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
     probe = "U" if tangent != "U" else "U_"
+    declared = (out_shape, call.location)
 
     def claim(fixed):
         user = keyword_caller(jvp_fn, fixed)
 
         def transposed_by_columns(**kw):
             u = kw.pop(probe)
-            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) for w in wrt_names}
+            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
             return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
         return transposed_by_columns
@@ -268,26 +275,29 @@ def check_jvp(
         kind="jvp",
         extra_input=(probe, out_shape),
     )
-    return check(req, _inner_product_loss(f_fn, probe), claim, (f_fn, jvp_fn))
+    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), claim, (f_fn, jvp_fn))
 
 
-def _inner_product_loss(f_fn: Callable[..., Any], name: str) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+def _inner_product_loss(
+    f_fn: Callable[..., Any], name: str, declared: tuple, at: Location
+) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
     """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
-    the input ``name`` (the cotangent, or the JVP's probe U)."""
+    the input ``name`` (the cotangent, or the JVP's probe U). An output of another shape than
+    ``declared`` (output_shape=) is a SchemaError at ``at``, the call."""
 
     def loss(fixed):
         user = keyword_caller(f_fn, fixed)
 
         def inner_product(**kw):
             w = kw.pop(name)
-            return np.sum(output(user(**kw), w.shape, f_fn) * w)
+            return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
 
         return inner_product
 
     return loss
 
 
-def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) -> np.ndarray:
+def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared: tuple[tuple, Location]) -> np.ndarray:
     """(Jᵀ u)_i = ⟨u, jvp(e_i)⟩ for every basis tangent e_i of input ``w`` (float32 if jvp is)."""
     shape = np.shape(kw[w])
     g = np.empty(shape)
@@ -300,7 +310,7 @@ def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) -> np.ndarray:
         else:
             t = {n: np.zeros(np.shape(kw[n])) for n in wrt_names}
             t[w] = e.reshape(shape)
-        jv = output(user(**kw, **{tangent: t}), u.shape, jvp_fn)
+        jv = output(user(**kw, **{tangent: t}), u.shape, jvp_fn, "jvp", *declared)
         low = low or jv.dtype == np.float32
         g.reshape(-1)[i] = np.sum(jv.astype(np.float64) * u)
     return g.astype(np.float32) if low else g

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SchemaError
+from ..errors import Location, SchemaError
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Verdict
@@ -68,14 +68,43 @@ def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> C
     return call
 
 
-def output(value: Any, shape: tuple[int, ...], fn: Callable[..., Any]) -> np.ndarray:
-    """``value`` as an array of the declared output shape, or a ValueError saying otherwise."""
-    out = np.asarray(value)
+def output(
+    value: Any, shape: tuple[int, ...], fn: Callable[..., Any], role: str, declared: tuple, at: Location
+) -> np.ndarray:
+    """``value`` as an array of the declared output shape.
+
+    Raises
+    ------
+    SchemaError
+        At the API call: ``fn`` (the ``role``, f or jvp) returned another shape than
+        ``output_shape=`` declares (``declared``, bound to ``shape``), or no array at all.
+    """
+    from ..problem.callables import describe_value
+
+    name = name_of(fn, "")
+    who = f"{role} '{name}'" if name else role
+    try:
+        out = np.asarray(value)
+    except (TypeError, ValueError):
+        out = None
+    if out is None or out.dtype.kind not in "biufc":
+        raise SchemaError(
+            f"{who} returned a {describe_value(value)}, but output_shape= declares an array of shape "
+            f"{_shape_text(declared)} = {shape}",
+            at,
+        )
     if out.shape != shape:
-        raise ValueError(
-            f"{name_of(fn, 'the function')} returned shape {out.shape}, but its output is declared {shape}"
+        raise SchemaError(
+            f"{who} returned shape {out.shape}, but output_shape= declares {_shape_text(declared)} = {shape}",
+            at,
+            hint=f"give output_shape= the shape {role} returns, in dim names",
         )
     return out
+
+
+def _shape_text(shape: tuple) -> str:
+    """``("n",)`` -> ``(n,)``, ``("n", 2)`` -> ``(n, 2)``: as Python prints a tuple, without quotes."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def check(
@@ -214,8 +243,14 @@ def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> 
         database=database,
     )
     problem = build_problem(spec)
+    verdicts = []
     with outside_nesting():
-        return [check_plan(problem, plan, cfg) for plan in problem.plans]
+        for plan in problem.plans:
+            v = check_plan(problem, plan, cfg)
+            if v.usage_error is not None:  # a misused callable is the caller's error, raised at the call
+                raise v.usage_error
+            verdicts.append(v)
+    return verdicts
 
 
 def _at_point(v: Verdict, label: str) -> Verdict:
@@ -241,8 +276,11 @@ def _merge(verdicts: list[Verdict]) -> Verdict:
     examples = sum(v.examples for v in verdicts)
     notes = tuple(dict.fromkeys(n for v in verdicts for n in v.notes))
     diagnosis = chosen.diagnosis if not chosen.passed else f"agrees on {examples} examples"
+    reason = chosen.rejected_reason or next((v.rejected_reason for v in verdicts if v.rejected_reason), "")
     return replace(
         chosen,
+        rejected=sum(v.rejected for v in verdicts),
+        rejected_reason=reason,
         records=tuple(records),
         examples=examples,
         failing=failing,

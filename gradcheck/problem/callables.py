@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import SpecError
+from ..errors import SchemaError, SpecError
 from ..spec.model import PythonRef
 
 _cache: dict[tuple[str, str, str], Callable[..., Any]] = {}
@@ -189,3 +189,84 @@ class SplitComplex(np.ndarray):
 def user_view(z: np.ndarray) -> np.ndarray:
     """``z`` as user code should see it: complex points as :class:`SplitComplex`, real ones as they are."""
     return z.view(SplitComplex) if isinstance(z, np.ndarray) and np.iscomplexobj(z) else z
+
+
+# -- what user code returned, checked where it is used ---------------------------------------------
+
+
+def describe_value(value: Any) -> str:
+    """``None``, ``float64``, ``array of shape (3,)``, ``tuple (float64, array of shape (3,))``."""
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return f"{type(value).__name__} ({', '.join(describe_value(v) for v in value)})"
+    if isinstance(value, dict):
+        return f"dict with keys {sorted(map(str, value))}"
+    if isinstance(value, (int, float, complex, np.generic)):
+        return np.asarray(value).dtype.name if isinstance(value, np.generic) else type(value).__name__
+    shape = getattr(value, "shape", None)
+    if shape is not None:
+        return f"array of shape {tuple(shape)}"
+    return type(value).__name__
+
+
+def _callable_name(ref: PythonRef) -> str:
+    """``mod:fn`` for a spec's entry; the function's own name for one handed over by the API."""
+    return ref.function.split("<locals>.")[-1] if ref.obj is not None else ref.target
+
+
+def loss_value(value: Any, ref: PythonRef) -> np.ndarray:
+    """The loss's return value as an array: one number (real, or complex at a complex-step point).
+
+    Raises
+    ------
+    SchemaError
+        The loss returned something else: a tuple (value and gradient?), an array of several
+        entries, None or no number at all; located at the entry (the API's call).
+    """
+    hint = None
+    if value is None:
+        what, hint = "None", "a missing `return`?"
+    elif isinstance(value, (tuple, list, dict)) and not (isinstance(value, (tuple, list)) and len(value) == 1):
+        what = f"a {describe_value(value)}"
+        hint = "return only the loss's value: the gradient is checked from the claim"
+    else:
+        out = np.asarray(value) if not isinstance(value, (tuple, list)) else np.asarray(value[0])
+        if out.dtype.kind in "biufc" and out.size == 1:
+            return out
+        if out.dtype.kind in "biufc":
+            what = f"an array of shape {out.shape}"
+            hint = "sum it to one number" + (
+                "; a vector-valued function is checked with check_vjp or check_jvp" if ref.obj is not None else ""
+            )
+        else:
+            what = f"a {describe_value(value)}"
+    raise SchemaError(
+        f"the loss '{_callable_name(ref)}' returned {what}, but a loss returns one real number", ref.location, hint=hint
+    )
+
+
+def claim_value(value: Any, ref: PythonRef, wrt: str, shape: str, kind: str = "gradient") -> np.ndarray:
+    """A claim's return value (one wrt's part of it) as an array.
+
+    Raises
+    ------
+    SchemaError
+        It returned None, or a tuple or list of parts of different shapes (value and gradient?),
+        located at the entry (the API's call). A list of numbers is an array like any other.
+    """
+    if value is None:
+        raise SchemaError(
+            f"the {kind} '{_callable_name(ref)}' returned None, but a {kind} with respect to {wrt} returns one "
+            f"array of {wrt}'s shape {shape}",
+            ref.location,
+            hint="a missing `return`?",
+        )
+    if isinstance(value, (tuple, list)) and len({np.shape(v) for v in value}) > 1:
+        raise SchemaError(
+            f"the {kind} '{_callable_name(ref)}' returned a {describe_value(value)}, but a {kind} with respect "
+            f"to {wrt} returns one array of {wrt}'s shape {shape}",
+            ref.location,
+            hint=f"return only the {kind}",
+        )
+    return np.asarray(value)

@@ -2,6 +2,15 @@
 results.csv (one row per example); the same frames as Parquet when pyarrow is installed.
 Presentation only.
 
+``max_rel_error`` (both files) is normwise, against the scale the tolerance uses
+(:meth:`gradcheck.verdict.tolerance.Tolerance.error`): |claimed - true| over max(|claimed|,
+|true|, the claim's norm-sized floor), where a value within the tolerance counts the tolerance's
+absolute allowance (atol and the error bars) as scale too. So a pass reports at most rtol (even
+where the true gradient is ~0 and rounding decides), and a failure its plain relative error
+(a factor 2 reads 0.5). A failing claim shows the error of the claim as given: a transposed
+square claim against the gradient, a transposed non-square one none (blank, as for a shape
+mismatch).
+
 Both CSV files are deterministic for a given ``--seed`` (no timings, no dates), so two runs can
 be compared byte for byte. Their columns are a contract: extend, never rename or drop.
 
@@ -39,7 +48,7 @@ SUMMARY_COLUMNS = [
     "diagnosis",
     "expected_shape",
     "claimed_shape",
-    "max_rel_error",
+    "max_rel_error",  # normwise, against the tolerance's scale: <= rtol exactly when the claim passed
     "examples",
     "seed",
     "file",
@@ -50,6 +59,8 @@ SUMMARY_COLUMNS = [
     "outcome",
     "factor",
     "oracle",
+    "rejected",  # draws the loss rejected (raised, or not finite there): not counted in examples
+    "rejected_reason",  # the most frequent reason, one line; empty when none was rejected
     "fix",  # the verified smallest edit of a failing expression claim ("" if none)
     "fix_edits",  # how many edits it is (0 if none)
     "derived",  # the derived correct gradient or vjp, verified ("" if none was needed or derivable)
@@ -95,6 +106,8 @@ def summary_frame(result: RunResult) -> pd.DataFrame:
                 "outcome": v.outcome,
                 "factor": v.factor if v.factor is not None else math.nan,
                 "oracle": v.oracle,
+                "rejected": v.rejected,
+                "rejected_reason": v.rejected_reason,
                 "fix": v.repair.fix if v.repair else "",
                 "fix_edits": v.repair.edits if v.repair else 0,
                 "derived": v.repair.derived if v.repair else "",

@@ -64,9 +64,11 @@ tr.fail td, tr.xpass td { background: #fef2f2; }
 .badge.xfail { background: var(--xfail); } .badge.xpass { background: var(--xpass); }
 code, pre { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace; }
 code { font-size: 12.5px; background: #f1f5f9; padding: 0 3px; border-radius: 3px; }
-table.fix { border-collapse: collapse; margin: 0 0 10px; font-size: 13px; }
-table.fix th, table.fix td { border: 1px solid #ccc; padding: 4px 8px; text-align: left; }
-table.fix mark { background: #fff3a3; }
+div.fix { display: grid; grid-template-columns: max-content max-content; margin: 0 0 10px; font-size: 13px;
+  border: 1px solid #ccc; }
+div.fix > div { padding: 4px 8px; border: 1px solid #e3e3e3; }
+div.fix > div.head { font-weight: 600; background: #f6f6f6; }
+div.fix mark { background: #fff3a3; }
 pre.block { margin: 0 0 10px; padding: 10px 12px; font-size: 12.5px; line-height: 1.4; overflow-x: auto;
             background: #0f172a; color: #e2e8f0; border-radius: 6px; }
 .claim { background: white; border: 1px solid var(--line); border-left: 4px solid var(--xfail);
@@ -320,9 +322,9 @@ def _fix(c: ClaimRecord) -> str:
         right_head, right = "a correct one (derived, verified)", escape(c.derived)
         left = escape(c.claimed)
     return (
-        '<table class="fix"><thead><tr><th>claimed</th>'
-        f"<th>{escape(right_head)}</th></tr></thead>"
-        f"<tbody><tr><td><code>{left}</code></td><td><code>{right}</code></td></tr></tbody></table>"
+        '<div class="fix"><div class="head">claimed</div>'
+        f'<div class="head">{escape(right_head)}</div>'
+        f"<div><code>{left}</code></div><div><code>{right}</code></div></div>"
     )
 
 

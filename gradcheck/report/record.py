@@ -58,6 +58,8 @@ class ClaimRecord:
     notes: tuple[str, ...] = ()
     seconds: float = math.nan
     evidence: Evidence | None = None
+    rejected: int = 0  # draws the loss rejected (summary.csv's ``rejected``)
+    rejected_reason: str = ""
     fix: str = ""  # the verified fix of a failing expression claim (summary.csv's fix column)
     fix_edits: int = 0
     fix_changes: tuple[str, ...] = ()
@@ -84,7 +86,7 @@ class ClaimRecord:
     def statement(self) -> str:
         """``scaled: the claim is 2 x ...``: the verdict, then the diagnosis (said once)."""
         d = self.diagnosis
-        return d if d.startswith(self.verdict) else f"{self.verdict}: {d}"
+        return (d if d.startswith(self.verdict) else f"{self.verdict}: {d}") + text.rejected_text(self)
 
     @property
     def explanation(self) -> str:
@@ -245,6 +247,8 @@ def claim_record(v: Verdict) -> ClaimRecord:
         notes=tuple(v.notes),
         seconds=v.seconds,
         evidence=evidence,
+        rejected=v.rejected,
+        rejected_reason=v.rejected_reason,
         fix=v.repair.fix if v.repair else "",
         fix_edits=v.repair.edits if v.repair else 0,
         fix_changes=tuple(v.repair.changes) if v.repair else (),
@@ -438,6 +442,8 @@ def load(directory: str | Path) -> RunRecord:
                 notes=tuple(d.get("notes", ())),
                 seconds=_float_or_nan(d.get("seconds")),
                 evidence=_evidence(d.get("evidence")),
+                rejected=_int(row.get("rejected") or "0"),
+                rejected_reason=row.get("rejected_reason", ""),
                 fix=row.get("fix", "") or "",
                 fix_edits=_int(row.get("fix_edits", "0")),
                 fix_changes=tuple(d.get("fix_changes", ())),

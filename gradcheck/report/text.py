@@ -25,7 +25,18 @@ def verdict_line(v: Verdict) -> str:
     verdict = v.verdict if v.verdict != "pass" else "pass"
     diag = v.diagnosis
     text = diag if diag.startswith(verdict) else f"{verdict}: {diag}"
-    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}"
+    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}{rejected_text(v)}"
+
+
+def rejected_text(v: Verdict) -> str:
+    """``; 9 draws rejected (the loss raised ValueError: ...)``, or nothing when every draw was valid.
+
+    Said only beside an outcome the rejections did not already explain (a claim whose every draw
+    was rejected says so in its diagnosis)."""
+    rejected = getattr(v, "rejected", 0)  # a verdict pickled before the field existed has none
+    if not rejected or (v.examples == 0 and v.verdict in ("error", "inconclusive")):
+        return ""
+    return f"; {rejected} draw{'s' if rejected != 1 else ''} rejected ({v.rejected_reason})"
 
 
 def detail_lines(v: Verdict) -> list[str]:
@@ -117,6 +128,8 @@ def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
     lines += entries_table(v)
     lines += [f"  {line}" for line in repair_lines(v)]
     lines += [f"  note: {n}" for n in v.notes]
+    if rejected_text(v):
+        lines.append(f"  note: {rejected_text(v)[2:]}")
     ways = reproduce if reproduce is not None else (reproduce_command(v),)
     lines.append(f"  reproduce: {ways[0]}")
     lines += [f"  or: {way}" for way in ways[1:]]

@@ -125,6 +125,9 @@ class Verdict:
     records: tuple[ExampleRecord, ...] = ()
     notes: tuple[str, ...] = ()
     seconds: float = 0.0
+    rejected: int = 0  # draws the loss rejected (it raised, or was not finite there): not examples
+    rejected_reason: str = ""  # the most frequent reason, one line ("the loss raised ValueError: ...")
+    usage_error: Exception | None = None  # a misused API or callable (a SpecError, located): the API raises it
     repair: Repair | None = None  # failing expression claims: the verified fix and derived gradient
     claimed_text: str = ""  # the claim's expression as written (set beside a repair, to show them side by side)
 

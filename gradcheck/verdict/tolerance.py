@@ -52,6 +52,35 @@ class Tolerance:
             ratio = np.where(diff == 0, 0.0, diff / allowed)
         return np.where(np.isnan(ratio), np.inf, ratio)
 
+    def error(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> float:
+        """The reported relative error (``max_rel_error``): normwise, against the tolerance's scale.
+
+        For each compared value, |c - o| / S with S = max(|c|, |o|, scale), the magnitude the
+        tolerance multiplies by rtol; ``scale`` is the normwise floor (the directional check's
+        typical |<C, V>| = ‖C‖‖V‖/√n, or max(‖c‖∞, ‖o‖∞) for a whole array). A value the tolerance
+        accepts counts its whole allowance as scale, S + (atol + SAFETY (claim_err + oracle_err))
+        / rtol, i.e. it reports rtol x |c - o| / allowed: where the true gradient is ~0 and the
+        error bars decide, the error is measured against those bars, not against the ~0. So
+        ``max_rel_error <= rtol`` exactly when every value is within the tolerance, and a value
+        outside it reports its plain relative error (a factor 2 reads 0.5 whatever the oracle's
+        error bar). With rtol = 0 every value reports its plain relative error.
+        """
+        c = np.asarray(claimed, dtype=np.float64)
+        o = np.asarray(oracle, dtype=np.float64)
+        diff = np.abs(c - o)
+        if diff.size == 0:
+            return float("nan")
+        mag = np.maximum(np.abs(c), np.abs(o))
+        if self.normwise and mag.size:
+            mag = np.maximum(mag, np.max(mag))
+        if scale is not None:
+            mag = np.maximum(mag, scale)
+        excess = self.excess(c, o, claim_err, oracle_err, scale)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            plain = np.where(diff == 0, 0.0, diff / mag)
+        r = np.where((excess <= 1) & (self.rtol > 0), self.rtol * excess, plain)
+        return float(np.max(np.where(np.isnan(r), np.inf, r)))
+
     def within(self, claimed, oracle, claim_err=0.0, oracle_err=0.0, scale=None) -> np.ndarray:
         return self.excess(claimed, oracle, claim_err, oracle_err, scale) <= 1.0
 
