@@ -134,6 +134,14 @@ def _fixed_examples(
             db.delete(key, s.to_bytes(8, "little"))  # fixed since: forget it
 
 
+def _keywords(refs: list[PythonRef]) -> tuple[str, ...]:
+    """The note naming what each Python callable received (none for expression specs)."""
+    from .problem.callables import keywords_note
+
+    note = keywords_note(refs)
+    return (note,) if note is not None else ()
+
+
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """Run Hypothesis over examples of one (claim, wrt) pair and return its Verdict."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
@@ -308,7 +316,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
             entries=f.entries,
             failing=record,
             records=tuple(records),
-            notes=f.notes,
+            notes=f.notes + _keywords(refs),
             seconds=seconds,
         )
     if unsatisfiable or not records:
@@ -321,6 +329,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
             max_rel_error=float("nan"),
             examples=examples,
             records=tuple(records),
+            notes=_keywords(refs),
             seconds=seconds,
         )
     passes = [r for r in records if r.finding.label == "pass"]

@@ -86,8 +86,9 @@ def check_gradient(
     Parameters
     ----------
     loss, gradient : callable
-        Called by keyword with every input, constant and dim their signatures accept (all of
-        them with ``**kwargs``), each call with fresh copies of the arrays. ``gradient``
+        Called by keyword with every input and constant their signatures name (all of them
+        with ``**kwargs``), and a dim's size only through a parameter that names the dim and has
+        no default (never through ``**kwargs``); arrays arrive as read-only views. ``gradient``
         returns the array for one wrt, or a dict keyed by name / a tuple in ``wrt`` order.
     wrt : str or iterable of str
         The inputs to differentiate; each gets its own verdict.
@@ -249,6 +250,7 @@ def check_jvp(
             grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u) for w in wrt_names}
             return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
+        transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
         return transposed_by_columns
 
     req = _request(
@@ -282,6 +284,7 @@ def _inner_product_loss(f_fn: Callable[..., Any], name: str) -> Callable[[Mappin
             w = kw.pop(name)
             return np.sum(output(user(**kw), w.shape, f_fn) * w)
 
+        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
         return inner_product
 
     return loss

@@ -56,7 +56,7 @@ class Request:
 
 def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> Callable[..., Any]:
     """``fn`` called by keyword with what its signature accepts; ``fixed`` is added to the inputs."""
-    from ..problem.callables import call_user
+    from ..problem.callables import FORWARDS, call_user
 
     def call(**kw):
         for k, v in fixed.items():
@@ -65,6 +65,7 @@ def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> C
 
     for attr in ("__name__", "__qualname__", "__module__"):
         setattr(call, attr, getattr(fn, attr, None) or "function")
+    setattr(call, FORWARDS, fn)
     return call
 
 
