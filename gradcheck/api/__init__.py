@@ -71,7 +71,7 @@ def check_gradient(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     examples: int | None = None,
     seed: int | None = None,
@@ -103,7 +103,10 @@ def check_gradient(
         Input name -> domain (``"positive"``, ``"spd"``, ``{"range": [a, b]}``,
         ``{"integers": [0, "k"]}``, ...): a shorthand for ``inputs[name]["domain"]``.
     constants : mapping, optional
-        Scalars passed to the callables by name.
+        Passed to the callables by name, never differentiated: numbers, and fixed data (a
+        design matrix, labels) as arrays. ``{"value": X, "shape": "M in"}`` binds the dims the
+        shape names to the data's sizes, so inputs shaped by them follow the data (a dim
+        declared in ``dims`` must admit that size).
     at : iterable of mappings, optional
         Fixed points (input name -> array): a known hard case, or an :class:`Example` drawn
         by :func:`problems` in the user's own ``@given`` test. With ``at`` and no
@@ -164,7 +167,7 @@ def check_vjp(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     cotangent: str = "G",
     examples: int | None = None,
@@ -216,7 +219,7 @@ def check_jvp(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     tangent: str = "V",
     examples: int | None = None,

@@ -40,28 +40,7 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     key = (ref.module, ref.function, ref.location.file)
     if key in _cache:
         return _cache[key]
-    top = ref.module.split(".")[0]
-    if top in sys.stdlib_module_names or top == "gradcheck":
-        raise SpecError(
-            f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
-            ref.location,
-            hint="write the loss or gradient in a module of your own, beside the spec",
-        )
-    extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
-    added = [p for p in extra if p not in sys.path]
-    sys.path[:0] = added
-    try:
-        module = importlib.import_module(ref.module)
-    except Exception as exc:
-        raise SpecError(
-            f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
-            ref.location,
-            hint="install the package, or put the module beside the spec or in the current directory",
-        ) from None
-    finally:
-        for p in added:
-            if p in sys.path:
-                sys.path.remove(p)
+    module = _import(ref)
     fn = getattr(module, ref.function, None)
     if fn is not None and callable(fn) and not _is_python_code(fn):
         raise SpecError(
@@ -81,6 +60,74 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
         )
     _cache[key] = fn
     return fn
+
+
+def _import(ref: PythonRef) -> Any:
+    """The module ``ref`` names, imported with the spec's folder and the current directory on
+    ``sys.path`` (a located SpecError if it cannot be, or if it is the standard library)."""
+    top = ref.module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "gradcheck":
+        raise SpecError(
+            f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
+    extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
+    added = [p for p in extra if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        return importlib.import_module(ref.module)
+    except Exception as exc:
+        raise SpecError(
+            f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
+            ref.location,
+            hint="install the package, or put the module beside the spec or in the current directory",
+        ) from None
+    finally:
+        for p in added:
+            if p in sys.path:
+                sys.path.remove(p)
+
+
+def resolve_data(ref: PythonRef) -> Any:
+    """The value ``{python: "pkg.data:X"}`` names for an array constant: the module attribute
+    itself, or what a function of no arguments returns (e.g. a loader). Nothing else is called.
+
+    Raises
+    ------
+    SpecError
+        The module cannot be imported, has no such name, or the function raised.
+    """
+    if ref.obj is not None:
+        return ref.obj
+    module = _import(ref)
+    if not hasattr(module, ref.function):
+        names = [n for n in dir(module) if not n.startswith("_")]
+        import difflib
+
+        close = difflib.get_close_matches(ref.function, names, n=1)
+        raise SpecError(
+            f"module '{ref.module}' has no name '{ref.function}'",
+            ref.location,
+            hint=f"did you mean '{close[0]}'?" if close else None,
+        )
+    value = getattr(module, ref.function)
+    if not callable(value):
+        return value
+    if not _is_python_code(value):
+        raise SpecError(
+            f"'{ref.target}' is {type(value).__name__}, not data or a Python function",
+            ref.location,
+            hint="name an array, or a def of no arguments that returns one",
+        )
+    try:
+        return value()
+    except Exception as exc:
+        raise SpecError(
+            f"'{ref.target}()' raised {type(exc).__name__}: {exc}",
+            ref.location,
+            hint="a data function is called with no arguments and must return an array",
+        ) from None
 
 
 def _is_python_code(fn: Any) -> bool:

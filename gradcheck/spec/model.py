@@ -51,6 +51,24 @@ Body = Source | PythonRef
 
 
 @dataclass(frozen=True)
+class ArrayConstant:
+    """Fixed data the loss is not differentiated against: ``constants: {X: {python: "pkg.data:X",
+    shape: [M, in]}}`` or ``{npy: data/X.npy, ...}`` (relative to the spec's folder).
+
+    ``shape`` (dim names or sizes, as an input's) binds the dims it names to the data's sizes;
+    None takes the data's own sizes. The data is read when the spec is compiled
+    (:mod:`gradcheck.problem.constants`), never by the loader. ``value`` is an array handed over
+    by the Python API (then ``source`` is None).
+    """
+
+    name: str
+    source: PythonRef | str | None  # a {python:} entry, or a .npy path as written
+    shape: tuple[str | int, ...] | None
+    location: Location
+    value: Any = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
 class DimSpec:
     name: str
     lo: int
@@ -161,3 +179,4 @@ class Spec:
     claims: tuple[Claim, ...]
     settings: Settings
     location: Location  # the file's first line
+    arrays: dict[str, ArrayConstant] = field(default_factory=dict)  # array constants (fixed data)
