@@ -26,6 +26,7 @@ from ..errors import ExpressionError, Location, SchemaError, SpecError
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from .claims import read_claims
+from .data import read_array_constant
 from .expressions import check_defines, compile_expression, expression_text, position
 from .fields import (
     INPUT_KEYS,
@@ -43,7 +44,7 @@ from .fields import (
     read_size,
     register_name,
 )
-from .model import Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
+from .model import ArrayConstant, Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -132,6 +133,7 @@ class _Loader:
         self.names: dict[str, tuple[str, Location]] = {}
         self.dims: dict[str, DimSpec] = {}
         self.constants: dict[str, float] = {}
+        self.arrays: dict[str, ArrayConstant] = {}
         self.inputs: dict[str, InputSpec] = {}
         self.params: dict[str, tuple[str, ...]] = {}  # define helper -> parameters
         self.node_keys: list[tuple[str, Any, Location]] = []
@@ -182,6 +184,7 @@ class _Loader:
             claims=claims,
             settings=settings,
             location=top_at,
+            arrays=self.arrays,
         )
 
     def section(self, doc: Mapping, key: str, *, optional: bool = True) -> Mapping:
@@ -223,7 +226,7 @@ class _Loader:
 
         ``nodes`` limits the graph nodes to the first ``nodes`` ones.
         """
-        names = set(self.inputs) | set(self.constants)
+        names = set(self.inputs) | set(self.constants) | set(self.arrays)
         names |= {d for d in self.dims if not keyword.iskeyword(d)}
         names |= {n for n, _, _ in self.node_keys[:nodes]}
         return names
@@ -264,6 +267,9 @@ class _Loader:
         for key, value in constants.items():
             name = self.register(key, "constant", self.at_key(constants, key))
             at = self.at_value(constants, name)
+            if isinstance(value, Mapping):  # fixed data: {python: ...} or {npy: ...}, see spec/data.py
+                self.arrays[name] = read_array_constant(self, name, value, self.at_key(constants, key))
+                continue
             self.constants[name] = read_float(value, f"constant '{name}'", at)
 
     def read_inputs(self, inputs: Mapping) -> None:
