@@ -48,9 +48,11 @@ __all__ = [
     "Example",
     "assert_gradient",
     "assert_jvp",
+    "assert_value_and_grad",
     "assert_vjp",
     "check_gradient",
     "check_jvp",
+    "check_value_and_grad",
     "check_vjp",
     "problems",
 ]
@@ -156,6 +158,66 @@ def check_gradient(
         lambda fixed: keyword_caller(grad_fn, fixed),
         (loss_fn, grad_fn),
     )
+
+
+def check_value_and_grad(
+    f: Callable[..., Any],
+    *,
+    wrt: str | Iterable[str],
+    inputs: Inputs | None = None,
+    dims: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    at: Iterable[Mapping[str, Any]] = (),
+    examples: int | None = None,
+    seed: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    directions: int | None = None,
+    expect: str = "pass",
+    name: str | None = None,
+) -> CheckResult:
+    """Check ``f(...) -> (value, gradient)``: the gradient it returns must be that of the value.
+
+    The form ``scipy.optimize.minimize(f, x0, jac=True)`` takes, and most libraries expose.
+    The value is the loss the oracles differentiate; the gradient is the claim (an array for one
+    wrt, a dict keyed by name or a tuple in ``wrt`` order for several). Other parameters as
+    :func:`check_gradient`.
+    """
+    call = Call.here(name or name_of(f, "value_and_grad"), "check_value_and_grad")
+    vg_fn = callable_arg(f, "f", call.location)
+    req = _request(
+        call,
+        wrt,
+        inputs=inputs,
+        dims=dims,
+        domains=domains,
+        constants=constants,
+        at=tuple(at),
+        expect=expect,
+        examples=examples,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        directions=directions,
+    )
+    return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
+
+
+def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+    """The value (0) or the gradient (1) of a value-and-gradient function, as a callable."""
+    from ..problem.callables import value_and_grad_pair
+
+    def factory(fixed):
+        user = keyword_caller(vg_fn, fixed)
+
+        def part(**kw):
+            return value_and_grad_pair(user(**kw), vg_fn)[index]
+
+        part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        return part
+
+    return factory
 
 
 def check_vjp(
@@ -326,6 +388,12 @@ def assert_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], **kw
     """:func:`check_gradient`, raising ``AssertionError`` whose message is the failure block."""
     __tracebackhide__ = True
     return _assert(check_gradient(loss, gradient, **kwargs), "assert_gradient")
+
+
+def assert_value_and_grad(f: Callable[..., Any], **kwargs: Any) -> CheckResult:
+    """:func:`check_value_and_grad`, raising ``AssertionError`` whose message is the failure block."""
+    __tracebackhide__ = True
+    return _assert(check_value_and_grad(f, **kwargs), "assert_value_and_grad")
 
 
 def assert_vjp(f: Callable[..., Any], vjp: Callable[..., Any], **kwargs: Any) -> CheckResult:

@@ -18,7 +18,7 @@ from ..expr.evaluate import evaluate, evaluate_batched
 from ..samples.draw import Sample, draw_inputs
 from ..spec.model import PythonRef, Source
 from .build import ClaimPlan, Problem
-from .callables import call_user, resolve, user_view
+from .callables import call_user, resolve, user_view, value_and_grad_pair
 
 Perturb = Callable[[np.ndarray], np.ndarray] | None
 
@@ -56,16 +56,31 @@ class Bound:
             view = user_view(x)
             if view is not x:  # a complex point: real x complex products as two real ones
                 try:
-                    return np.asarray(call_user(fn, {**kwargs, wrt: view}, copy=True, dims=self.sizes))
+                    return self._loss_value(call_user(fn, {**kwargs, wrt: view}, copy=True, dims=self.sizes))
                 except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
                     pass
-            return np.asarray(call_user(fn, kwargs, copy=True, dims=self.sizes))
+            return self._loss_value(call_user(fn, kwargs, copy=True, dims=self.sizes))
         # one point walks the graph unbatched: the batched walker on a batch of one costs twice as
         # much per evaluation at small n (measured 66 vs 30 µs for the seed loss)
         env = {**self.fixed_values(), **self.values_inputs(), wrt: x}
         for node in spec.graph:
             env[node.name] = evaluate(node.body.expr, env, self.problem.defines)
         return evaluate(spec.loss.expr, env, self.problem.defines)
+
+    def _loss_value(self, out: object) -> np.ndarray:
+        loss = self.problem.spec.loss
+        if isinstance(loss, PythonRef) and loss.value_and_grad:
+            out = value_and_grad_pair(out, resolve(loss))[0]
+        return np.asarray(out)
+
+    def returned_value(self, plan: ClaimPlan) -> float:
+        """The value a ``value_and_grad`` claim's code returns at the bound inputs (beside its gradient)."""
+        out = call_user(resolve(plan.body), self._claim_keywords(), copy=True, dims=self.sizes)
+        return float(np.real(np.asarray(value_and_grad_pair(out, resolve(plan.body))[0], dtype=np.float64)))
+
+    def _claim_keywords(self, float64: bool = False) -> dict[str, object]:
+        inputs = self.values_inputs() if float64 else self.user_inputs()
+        return {**inputs, **self.fixed_values(), **{k: self.values[k] for k in self.problem.node_shapes}}
 
     def loss_many(self, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
         """:meth:`loss_at` for each ``z[i]`` in one vectorised evaluation: the loss values, shape (k,).
@@ -144,8 +159,7 @@ class Bound:
                     k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()
                 }
             return np.asarray(evaluate(body.expr, env, self.problem.defines, perturb=perturb))
-        inputs = self.values_inputs() if float64 else self.user_inputs()
-        kwargs = {**inputs, **self.fixed_values(), **{k: self.values[k] for k in self.problem.node_shapes}}
+        kwargs = self._claim_keywords(float64)
         kwargs.update(extra)
         if perturb is not None:
             kwargs = {
@@ -157,6 +171,8 @@ class Bound:
                 for k, v in kwargs.items()
             }
         out = call_user(resolve(body), kwargs, copy=True, dims=self.sizes)
+        if body.value_and_grad:
+            out = value_and_grad_pair(out, resolve(body))[1]
         if plan.claim.kind == "gradient" and len(plan.claim.wrt) > 1:
             out = _pick(out, plan)
         elif isinstance(out, dict) and plan.wrt in out:

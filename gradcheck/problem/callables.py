@@ -256,6 +256,16 @@ def keywords_note(refs: list[PythonRef]) -> str | None:
     return "keywords received: " + ", ".join(seen) if seen else None
 
 
+def value_and_grad_pair(out: Any, fn: Callable[..., Any]) -> tuple[Any, Any]:
+    """What a value-and-gradient function returned, as ``(value, gradient)``; a TypeError naming
+    ``fn`` for anything else (the usual slip: passing the loss alone)."""
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return out[0], out[1]
+    name = getattr(user_function(fn), "__name__", None) or "the function"
+    got = f"a tuple of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
+    raise TypeError(f"{name} must return (value, gradient), as a value_and_grad function does; it returned {got}")
+
+
 _MUTATES: "weakref.WeakSet[Any]" = weakref.WeakSet()  # functions seen writing into their inputs
 
 

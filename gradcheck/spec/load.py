@@ -42,6 +42,7 @@ from .fields import (
     read_float,
     read_python_ref,
     read_size,
+    read_value_and_grad,
     register_name,
 )
 from .model import ArrayConstant, Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
@@ -168,7 +169,12 @@ class _Loader:
         defines = self.compile_defines(define_keys)
         graph = self.compile_graph()
         self.check_node_order(graph, defines)
-        loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
+        loss_value = doc.get("loss")
+        if isinstance(loss_value, Mapping) and "value_and_grad" in loss_value:  # the value of f -> (value, grad)
+            check_keys(loss_value, ("value_and_grad",), " in loss", self.path)
+            loss: Body = read_value_and_grad(loss_value, "value_and_grad", self.path)
+        else:
+            loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
         settings = self.read_settings(self.section(doc, "settings"))
         return Spec(

@@ -41,6 +41,9 @@ class PythonRef:
     function: str
     location: Location
     obj: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # the callable returns (value, gradient), as scipy.optimize's jac=True takes it: a loss entry
+    # uses the value, a claim the gradient (and its value is checked against the spec's loss)
+    value_and_grad: bool = False
 
     @property
     def target(self) -> str:
