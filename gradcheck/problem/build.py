@@ -15,7 +15,6 @@ from ..errors import ShapeError, SpecError
 from ..expr.dims import Dim, Shape, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.model import Claim, DimSpec, PythonRef, Source, Spec
-from .constants import read_arrays
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
@@ -109,7 +108,11 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         An array constant cannot be read or does not fit its shape (:mod:`.constants`).
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
-    data = read_arrays(spec) if spec.arrays else None
+    data = None
+    if spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
+        from .constants import read_arrays
+
+        data = read_arrays(spec)
     if data is not None and data.sizes:  # the data fixes the dims it names; the other inputs follow
         at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
         fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
