@@ -189,3 +189,17 @@ def test_a_value_and_grad_loss_must_name_python():
             "s.yaml",
         )
     assert info.value.message == 'value_and_grad must be {python: "module:function"}, got a string'
+
+
+def test_value_and_grad_with_fixed_data_as_minimize_args_pass_it():
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((8, 3)), (rng.random(8) > 0.5).astype(float)
+
+    def logistic(w, X, y):  # minimize(logistic, w0, args=(X, y), jac=True)
+        z = X @ w
+        p = 1 / (1 + np.exp(-z))
+        return np.sum(np.log1p(np.exp(z)) - y * z), X.T @ (p - y)
+
+    data = {"X": {"value": X, "shape": "M d"}, "y": {"value": y, "shape": "M"}}
+    result = check_value_and_grad(logistic, inputs={"w": "d"}, constants=data, wrt="w", seed=0, examples=5)
+    assert result.passed, result.failure_text()

@@ -215,6 +215,12 @@ class _ClaimReader:
                     hint="a vjp or jvp claim differentiates a node with respect to an earlier one",
                 )
             return
+        if name in getattr(loader, "arrays", {}):
+            raise self.fail(
+                f"wrt '{name}' is a constant (fixed data), which is never differentiated",
+                at,
+                hint=f"declare {name} under inputs: to check the gradient with respect to it",
+            )
         if kind == "gradient":
             message, choices = f"wrt '{name}' is not an input", loader.inputs
         else:

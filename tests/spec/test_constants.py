@@ -174,3 +174,13 @@ def test_a_declared_dim_the_data_does_not_fit(tmp_path):
     with pytest.raises(SpecError) as info:
         build_problem(load_spec(path))
     assert info.value.message == "constant 'X' binds M = 7, outside the declared dim M: [2, 5] (line 2)"
+
+
+def test_a_claim_wrt_a_constant_is_told_that_data_is_not_differentiated():
+    text = SPEC.format(X="{npy: X.npy, shape: [M, in]}", y="{npy: y.npy}").replace(
+        "name: right, wrt: w,", "name: right, wrt: X,"
+    )
+    with pytest.raises(SchemaError) as info:
+        load_spec_text(text, "specs/ridge.yaml")
+    assert info.value.message == "wrt 'X' is a constant (fixed data), which is never differentiated"
+    assert info.value.hint == "declare X under inputs: to check the gradient with respect to it"
