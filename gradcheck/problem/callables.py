@@ -182,14 +182,13 @@ def _parameters_of(fn: Callable[..., Any]) -> _Parameters:
         return _parameters(fn)
 
 
-def _accepted(fn: Callable[..., Any], available: dict[str, Any], dims: Collection[str] = ()) -> dict[str, Any]:
+def _accepted(params: _Parameters, available: dict[str, Any], dims: Collection[str] = ()) -> dict[str, Any]:
     """The keywords ``fn`` is called with: inputs, constants and nodes its signature names (all of
     them through ``**kwargs``); a dim only to a parameter that names it and has no default.
 
     A dim's size is not data: ``def grad(x, v, n=1)`` names its own ``n``, and a ``**kwargs``
     wrapper passes what it gets on to code that does not expect sizes.
     """
-    params = _parameters_of(fn)
     if params.names is None:
         return available
     return {
@@ -291,12 +290,14 @@ def call_user(
     is then repeated with fresh copies, and so is every later call of that function (any other
     exception propagates from the first call: nothing runs twice).
     """
-    dims = _DIMS.get() if dims is None else frozenset(dims)
-    if not _parameters_of(fn).forwards:
-        kwargs = _accepted(fn, available, dims)
+    if dims is None:
+        dims = _DIMS.get()
+    params = _parameters_of(fn)
+    if not params.forwards:
+        kwargs = _accepted(params, available, dims)
         _remember(fn, kwargs)
         return _call(fn, kwargs, copy)
-    token = _DIMS.set(dims)
+    token = _DIMS.set(frozenset(dims))
     try:
         return _call(fn, available, copy)
     finally:
