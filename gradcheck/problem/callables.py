@@ -143,15 +143,17 @@ def _is_python_code(fn: Any) -> bool:
     return inspect.isfunction(call) and not isinstance(fn, type)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Parameters:
     """What a signature accepts by keyword: ``names`` (None: no signature to read, so anything),
-    ``required`` the named ones without a default, ``catch_all`` a ``**kwargs``."""
+    ``required`` the named ones without a default, ``catch_all`` a ``**kwargs``; and the keyword
+    names of the function's last call (the names do not change between calls, the values do)."""
 
     names: frozenset[str] | None
     required: frozenset[str] = frozenset()
     catch_all: bool = False
     forwards: bool = False  # gradcheck's own wrapper (see FORWARDS): every keyword, the rule applied inside
+    received: tuple[str, ...] | None = None
 
 
 _NAMES: "weakref.WeakKeyDictionary[Any, _Parameters]" = weakref.WeakKeyDictionary()
@@ -206,16 +208,6 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _DIMS: ContextVar[frozenset[str]] = ContextVar("gradcheck_dims", default=frozenset())
 # the dims of the call a forwarding wrapper is inside: its own call_user applies the rule with them
 
-_RECEIVED: "weakref.WeakKeyDictionary[Any, tuple[str, ...]]" = weakref.WeakKeyDictionary()
-# fn -> the keyword names of its last call (the names do not change between calls, the values do)
-
-
-def _remember(fn: Callable[..., Any], kwargs: dict[str, Any]) -> None:
-    try:
-        _RECEIVED[fn] = tuple(kwargs)
-    except TypeError:
-        pass
-
 
 def user_function(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The user's callable behind gradcheck's forwarding wrappers."""
@@ -232,9 +224,10 @@ def received(fn: Callable[..., Any]) -> str | None:
     the same on every call), or None if it was never called."""
     user = user_function(fn)
     try:
-        seen = _RECEIVED.get(user)
-    except TypeError:
+        params = _NAMES.get(user)
+    except TypeError:  # unhashable: never remembered
         return None
+    seen = params.received if params is not None else None
     if seen is None:
         return None
     name = getattr(user, "__name__", None) or type(user).__name__
@@ -295,7 +288,7 @@ def call_user(
     params = _parameters_of(fn)
     if not params.forwards:
         kwargs = _accepted(params, available, dims)
-        _remember(fn, kwargs)
+        params.received = tuple(kwargs)
         return _call(fn, kwargs, copy)
     token = _DIMS.set(frozenset(dims))
     try:
