@@ -141,7 +141,11 @@ def _examine(
         low_precision = True
     if low_precision:
         tol = tol.for_float32()
-    if isinstance(plan.body, PythonRef) and plan.body.value_and_grad and plan.body != problem.spec.loss:
+    if (
+        isinstance(plan.body, PythonRef)
+        and plan.body.value_and_grad
+        and not _same_function(plan.body, problem.spec.loss)
+    ):
         wrong_value = _value_finding(bound, plan, x, tol)
         if wrong_value is not None:
             return wrong_value
@@ -472,6 +476,11 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
         return worst if np.isfinite(worst) else float("inf")
     except Exception:
         return 0.0
+
+
+def _same_function(ref: PythonRef, loss) -> bool:
+    """The claim's value_and_grad is the loss's own: its value is the loss by definition."""
+    return isinstance(loss, PythonRef) and loss.value_and_grad and loss.target == ref.target
 
 
 def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance) -> Finding | None:

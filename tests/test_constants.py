@@ -126,3 +126,18 @@ def test_array_constants_hold_at_fixed_points_too():
         logistic_loss, logistic_grad_summed, inputs={"w": "in"}, constants=DATA, wrt="w", at=[{"w": w}]
     )
     assert wrong.verdict.verdict == "scaled"
+
+
+def test_vjp_rules_take_array_constants_too():
+    from gradcheck import check_vjp
+
+    def f(w, X):
+        return np.tanh(X @ w)
+
+    def vjp(w, X, G):
+        return X.T @ (G * (1 - np.tanh(X @ w) ** 2))
+
+    result = check_vjp(
+        f, vjp, inputs={"w": "in"}, constants={"X": DATA["X"]}, output_shape="M", wrt="w", seed=0, examples=5
+    )
+    assert result.passed, result.failure_text()
