@@ -185,8 +185,9 @@ def _parameters_of(fn: Callable[..., Any]) -> _Parameters:
 
 
 def _accepted(params: _Parameters, available: dict[str, Any], dims: Collection[str] = ()) -> dict[str, Any]:
-    """The keywords ``fn`` is called with: inputs, constants and nodes its signature names (all of
-    them through ``**kwargs``); a dim only to a parameter that names it and has no default.
+    """The keywords a function with ``params`` is called with: inputs, constants and nodes its
+    signature names (all of them through ``**kwargs``); a dim only to a parameter that names it
+    and has no default.
 
     A dim's size is not data: ``def grad(x, v, n=1)`` names its own ``n``, and a ``**kwargs``
     wrapper passes what it gets on to code that does not expect sizes.
