@@ -6,8 +6,9 @@ Hypothesis): the names below are loaded on first use, so the pytest plugin and
 
 - :func:`check_gradient`, :func:`check_vjp`, :func:`check_jvp` return a :class:`CheckResult`
   (one :class:`Verdict` per wrt, with its evidence and ``.frame()`` of the examples);
-- :func:`assert_gradient`, :func:`assert_vjp`, :func:`assert_jvp` raise ``AssertionError``
-  with the failure block;
+- :func:`check_value_and_grad` checks ``f(x) -> (value, gradient)`` (scipy.optimize's ``jac=True``);
+- :func:`assert_gradient`, :func:`assert_vjp`, :func:`assert_jvp`, :func:`assert_value_and_grad`
+  raise ``AssertionError`` with the failure block;
 - :func:`problems` is a Hypothesis strategy of drawn :class:`Example` inputs.
 
 Spec files are checked by ``gradcheck.run.run(paths, RunOptions(...))``, as ``gradcheck check`` does
@@ -28,9 +29,11 @@ __all__ = [
     "Verdict",
     "assert_gradient",
     "assert_jvp",
+    "assert_value_and_grad",
     "assert_vjp",
     "check_gradient",
     "check_jvp",
+    "check_value_and_grad",
     "check_vjp",
     "problems",
 ]
@@ -45,6 +48,8 @@ _WHERE = {
     "check_jvp": "gradcheck.api",
     "check_vjp": "gradcheck.api",
     "problems": "gradcheck.api",
+    "check_value_and_grad": "gradcheck.api",
+    "assert_value_and_grad": "gradcheck.api",
     "GradcheckError": "gradcheck.errors",
     "SpecError": "gradcheck.errors",
     "RunOptions": "gradcheck.options",

@@ -174,6 +174,14 @@ def _constant(domain) -> bool:
     )
 
 
+def _keywords(refs: list[PythonRef]) -> tuple[str, ...]:
+    """The note naming what each Python callable received (none for expression specs)."""
+    from .problem.callables import keywords_note
+
+    note = keywords_note(refs)
+    return (note,) if note is not None else ()
+
+
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
@@ -398,7 +406,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             entries=f.entries,
             failing=record,
             records=tuple(records),
-            notes=f.notes,
+            notes=f.notes + _keywords(refs),
             seconds=seconds,
             **rejected,
         )
@@ -415,6 +423,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
                 max_rel_error=float("nan"),
                 examples=examples,
                 records=tuple(records),
+                notes=_keywords(refs),
                 seconds=seconds,
                 **rejected,
             )
@@ -427,6 +436,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             max_rel_error=float("nan"),
             examples=examples,
             records=tuple(records),
+            notes=_keywords(refs),
             seconds=seconds,
             **rejected,
         )

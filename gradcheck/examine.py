@@ -163,6 +163,14 @@ def _examine(
         low_precision = True
     if low_precision:
         tol = tol.for_float32()
+    if (
+        isinstance(plan.body, PythonRef)
+        and plan.body.value_and_grad
+        and not _same_function(plan.body, problem.spec.loss)
+    ):
+        wrong_value = _value_finding(bound, plan, x, tol)
+        if wrong_value is not None:
+            return wrong_value
     if c.shape != expected:
         if not explain:
             return Finding("shape-mismatch", PENDING, claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
@@ -527,6 +535,30 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
         return worst if np.isfinite(worst) else float("inf")
     except Exception:
         return 0.0
+
+
+def _same_function(ref: PythonRef, loss) -> bool:
+    """The claim's value_and_grad is the loss's own: its value is the loss by definition."""
+    return isinstance(loss, PythonRef) and loss.value_and_grad and loss.target == ref.target
+
+
+def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance) -> Finding | None:
+    """A ``value_and_grad`` claim's value against the spec's loss at the same inputs (None: they agree)."""
+    try:
+        value = bound.returned_value(plan)
+    except Exception as exc:
+        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
+    loss = float(np.real(bound.loss_at(plan.wrt, x.copy())))
+    if bool(tol.within(np.array([value]), np.array([loss]))[0]):
+        return None
+    ratio = f" (ratio {value / loss:.4g})" if loss != 0 else ""
+    return Finding(
+        "wrong",
+        f"the value {plan.body.function} returns is not the loss: {value:.6g} where the loss is {loss:.6g}{ratio}",
+        lines=("value_and_grad returns (value, gradient): the value must be the spec's loss at the same inputs",),
+        max_rel_error=abs(value - loss) / max(abs(value), abs(loss)),
+        oracle="",
+    )
 
 
 def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarray | None = None) -> bool:

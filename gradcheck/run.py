@@ -48,6 +48,7 @@ def refuse_python(spec) -> None:
     from .spec.model import PythonRef
 
     entries = [("loss", spec.loss)] + [(f"claim '{c.name}'", b) for c in spec.claims for b in c.bodies.values()]
+    entries += [(f"constant '{a.name}'", a.source) for a in getattr(spec, "arrays", {}).values()]
     for what, body in entries:
         if isinstance(body, PythonRef):
             raise SpecError(

@@ -49,9 +49,11 @@ __all__ = [
     "Example",
     "assert_gradient",
     "assert_jvp",
+    "assert_value_and_grad",
     "assert_vjp",
     "check_gradient",
     "check_jvp",
+    "check_value_and_grad",
     "check_vjp",
     "problems",
 ]
@@ -72,7 +74,7 @@ def check_gradient(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     examples: int | None = None,
     seed: int | None = None,
@@ -87,8 +89,9 @@ def check_gradient(
     Parameters
     ----------
     loss, gradient : callable
-        Called by keyword with every input, constant and dim their signatures accept (all of
-        them with ``**kwargs``), each call with fresh copies of the arrays. ``gradient``
+        Called by keyword with every input and constant their signatures name (all of them
+        with ``**kwargs``), and a dim's size only through a parameter that names the dim and has
+        no default (never through ``**kwargs``); arrays arrive as read-only views. ``gradient``
         returns the array for one wrt, or a dict keyed by name / a tuple in ``wrt`` order.
     wrt : str or iterable of str
         The inputs to differentiate; each gets its own verdict.
@@ -103,7 +106,10 @@ def check_gradient(
         Input name -> domain (``"positive"``, ``"spd"``, ``{"range": [a, b]}``,
         ``{"integers": [0, "k"]}``, ...): a shorthand for ``inputs[name]["domain"]``.
     constants : mapping, optional
-        Scalars passed to the callables by name.
+        Passed to the callables by name, never differentiated: numbers, and fixed data (a
+        design matrix, labels) as arrays. ``{"value": X, "shape": "M in"}`` binds the dims the
+        shape names to the data's sizes, so inputs shaped by them follow the data (a dim
+        declared in ``dims`` must admit that size).
     at : iterable of mappings, optional
         Fixed points (input name -> array): a known hard case, or an :class:`Example` drawn
         by :func:`problems` in the user's own ``@given`` test. With ``at`` and no
@@ -155,6 +161,66 @@ def check_gradient(
     )
 
 
+def check_value_and_grad(
+    f: Callable[..., Any],
+    *,
+    wrt: str | Iterable[str],
+    inputs: Inputs | None = None,
+    dims: Mapping[str, Any] | None = None,
+    domains: Mapping[str, Any] | None = None,
+    constants: Mapping[str, Any] | None = None,
+    at: Iterable[Mapping[str, Any]] = (),
+    examples: int | None = None,
+    seed: int | None = None,
+    rtol: float | None = None,
+    atol: float | None = None,
+    directions: int | None = None,
+    expect: str = "pass",
+    name: str | None = None,
+) -> CheckResult:
+    """Check ``f(...) -> (value, gradient)``: the gradient it returns must be that of the value.
+
+    The form ``scipy.optimize.minimize(f, x0, jac=True)`` takes, and most libraries expose.
+    The value is the loss the oracles differentiate; the gradient is the claim (an array for one
+    wrt, a dict keyed by name or a tuple in ``wrt`` order for several). Other parameters as
+    :func:`check_gradient`.
+    """
+    call = Call.here(name or name_of(f, "value_and_grad"), "check_value_and_grad")
+    vg_fn = callable_arg(f, "f", call.location)
+    req = _request(
+        call,
+        wrt,
+        inputs=inputs,
+        dims=dims,
+        domains=domains,
+        constants=constants,
+        at=tuple(at),
+        expect=expect,
+        examples=examples,
+        seed=seed,
+        rtol=rtol,
+        atol=atol,
+        directions=directions,
+    )
+    return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
+
+
+def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+    """The value (0) or the gradient (1) of a value-and-gradient function, as a callable."""
+    from ..problem.callables import value_and_grad_pair
+
+    def factory(fixed):
+        user = keyword_caller(vg_fn, fixed)
+
+        def part(**kw):
+            return value_and_grad_pair(user(**kw), vg_fn)[index]
+
+        part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        return part
+
+    return factory
+
+
 def check_vjp(
     f: Callable[..., Any],
     vjp: Callable[..., Any],
@@ -164,7 +230,7 @@ def check_vjp(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     cotangent: str = "G",
     examples: int | None = None,
@@ -221,7 +287,7 @@ def check_jvp(
     inputs: Inputs | None = None,
     dims: Mapping[str, Any] | None = None,
     domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, float] | None = None,
+    constants: Mapping[str, Any] | None = None,
     at: Iterable[Mapping[str, Any]] = (),
     tangent: str = "V",
     examples: int | None = None,
@@ -256,6 +322,7 @@ def check_jvp(
             grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
             return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
+        transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
         return transposed_by_columns
 
     req = _request(
@@ -292,6 +359,7 @@ def _inner_product_loss(
             w = kw.pop(name)
             return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
 
+        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
         return inner_product
 
     return loss
@@ -330,6 +398,12 @@ def assert_gradient(loss: Callable[..., Any], gradient: Callable[..., Any], **kw
     """:func:`check_gradient`, raising ``AssertionError`` whose message is the failure block."""
     __tracebackhide__ = True
     return _assert(check_gradient(loss, gradient, **kwargs), "assert_gradient")
+
+
+def assert_value_and_grad(f: Callable[..., Any], **kwargs: Any) -> CheckResult:
+    """:func:`check_value_and_grad`, raising ``AssertionError`` whose message is the failure block."""
+    __tracebackhide__ = True
+    return _assert(check_value_and_grad(f, **kwargs), "assert_value_and_grad")
 
 
 def assert_vjp(f: Callable[..., Any], vjp: Callable[..., Any], **kwargs: Any) -> CheckResult:

@@ -31,10 +31,11 @@ from ..spec.fields import (
     read_dim,
     read_domain,
     read_dtype,
+    read_float,
     read_size,
     register_name,
 )
-from ..spec.model import DimSpec, Domain, InputSpec
+from ..spec.model import ArrayConstant, DimSpec, Domain, InputSpec
 
 DEFAULT_DIM = (2, 6)  # an undeclared dim symbol is drawn from this inclusive range
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
@@ -168,6 +169,54 @@ def dim_specs(dims: Mapping[str, Any] | None, shapes: list[tuple[str | int, ...]
             if isinstance(d, str) and d not in out:
                 out[d] = DimSpec(d, *DEFAULT_DIM, at)
     return out
+
+
+CONSTANT_KEYS = ("value", "shape")
+
+
+def constant_args(
+    constants: Mapping[str, Any] | None, at: Location
+) -> tuple[dict[str, float], dict[str, ArrayConstant], dict[str, int]]:
+    """``constants=`` -> (scalars, array constants, the dims the arrays' shapes bind).
+
+    A number (or a 0-d array) is a scalar constant; an array or a list is fixed data of its own
+    sizes; ``{"value": X, "shape": "M in"}`` is fixed data whose shape binds the dims it names
+    (as ``constants: {X: {python: ..., shape: [M, in]}}`` in a spec). The data is read and checked
+    against its shape when the problem is built (:mod:`gradcheck.problem.constants`).
+    """
+    scalars: dict[str, float] = {}
+    arrays: dict[str, ArrayConstant] = {}
+    sizes: dict[str, int] = {}
+    for name, value in (constants or {}).items():
+        name = check_name(name, "constant", at)
+        shape = None
+        if isinstance(value, Mapping):
+            check_keys(value, CONSTANT_KEYS, f" in constant '{name}'", OnePlace(at))
+            if "value" not in value:
+                raise SchemaError(f"constant '{name}' needs a value", at, hint='{"value": X, "shape": "M in"}')
+            if value.get("shape") is not None:
+                shape = shape_arg(value["shape"], f"constant '{name}'", at)
+            value = value["value"]
+        elif _is_number(value):
+            scalars[name] = read_float(float(value), f"constant '{name}'", at)
+            continue
+        if isinstance(value, (str, bytes, Mapping)) or not (hasattr(value, "__len__") or hasattr(value, "__array__")):
+            raise SchemaError(
+                f'constant \'{name}\' must be a number, an array, or {{"value": array, "shape": "M in"}}, '
+                f"got {describe(value)}",
+                at,
+            )
+        arrays[name] = ArrayConstant(name, None, shape, at, value=value)
+        for d, n in zip(shape or (), np.shape(value)):
+            if isinstance(d, str):
+                sizes.setdefault(d, int(n))
+    return scalars, arrays, sizes
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float, np.number)) or (isinstance(value, np.ndarray) and value.ndim == 0)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from ..errors import Location, SchemaError
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Verdict
-from .arguments import DEFAULT_DIM, Call, dim_specs, fixed_points, input_specs, name_of
+from .arguments import DEFAULT_DIM, Call, constant_args, dim_specs, fixed_points, input_specs, name_of
 from .guard import outside_nesting
 from .result import CheckResult
 
@@ -41,7 +41,7 @@ class Request:
     inputs: Mapping[str, Any] | None
     dims: Mapping[str, Any] | None
     domains: Mapping[str, Any] | None
-    constants: Mapping[str, float] | None
+    constants: Mapping[str, Any] | None  # numbers, arrays, or {"value": array, "shape": "M in"}
     at: tuple[Mapping[str, Any], ...]
     wrt: tuple[str, ...]
     expect: str
@@ -56,7 +56,7 @@ class Request:
 
 def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> Callable[..., Any]:
     """``fn`` called by keyword with what its signature accepts; ``fixed`` is added to the inputs."""
-    from ..problem.callables import call_user
+    from ..problem.callables import FORWARDS, call_user
 
     def call(**kw):
         for k, v in fixed.items():
@@ -65,6 +65,7 @@ def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> C
 
     for attr in ("__name__", "__qualname__", "__module__"):
         setattr(call, attr, getattr(fn, attr, None) or "function")
+    setattr(call, FORWARDS, fn)
     return call
 
 
@@ -116,9 +117,16 @@ def check(
     points = list(req.at)
     if req.inputs is None and not points:
         raise SchemaError("give the inputs' shapes (inputs={...}) or fixed points (at=[...])", at)
+    scalars, arrays, data_sizes = constant_args(req.constants, at)
+    if data_sizes:  # the data's sizes, unless declared (build_problem then checks they agree)
+        req = replace(req, dims={**data_sizes, **(req.dims or {})})
     specs = input_specs(req.inputs, req.domains, at, dims=req.dims or {}) if req.inputs is not None else None
     names = list(specs) if specs is not None else list(points[0])
     _check_names(req, names, specs)
+    for c in [*scalars, *arrays]:
+        if c in names:
+            raise SchemaError(f"constant '{c}' has the name of an input: rename one", at)
+    data = (scalars, arrays)
     examples = req.examples if req.examples is not None else (0 if points else DEFAULT_EXAMPLES)
     if examples <= 0 and not points:
         raise SchemaError("nothing to check: examples=0 and no fixed points (at=[...])", at)
@@ -127,10 +135,10 @@ def check(
 
     runs: list[tuple[Spec, int, str | None]] = []
     for point in fixed_points(points, specs, at):
-        runs.append((_spec(req, point.inputs, point.dims, point.arrays, loss, claim, named), 1, point.label))
+        runs.append((_spec(req, point.inputs, point.dims, point.arrays, loss, claim, named, data), 1, point.label))
     if examples > 0:
         drawn_dims = dim_specs(req.dims, [s.shape for s in specs.values()], at)
-        runs.append((_spec(req, specs, drawn_dims, {}, loss, claim, named), examples, None))
+        runs.append((_spec(req, specs, drawn_dims, {}, loss, claim, named, data), examples, None))
 
     per_wrt: dict[str, list[Verdict]] = {w: [] for w in req.wrt}
     for spec, count, label in runs:
@@ -187,6 +195,7 @@ def _spec(
     loss: Factory,
     claim: Factory,
     named,
+    data: tuple[dict[str, float], dict[str, Any]] = ({}, {}),
 ) -> Spec:
     at = req.call.location
     if req.extra_input is not None:
@@ -218,7 +227,7 @@ def _spec(
         path=at.file,
         description="",
         dims=dims,
-        constants={str(k): float(v) for k, v in (req.constants or {}).items()},
+        constants=data[0],
         inputs=inputs,
         define={},
         graph=(),
@@ -226,6 +235,7 @@ def _spec(
         claims=(c,),
         settings=Settings(),
         location=at,
+        arrays=data[1],
     )
 
 

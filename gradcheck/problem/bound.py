@@ -18,7 +18,7 @@ from ..expr.evaluate import evaluate, evaluate_batched
 from ..samples.draw import Sample, draw_inputs
 from ..spec.model import PythonRef, Source
 from .build import ClaimPlan, Problem
-from .callables import call_user, claim_value, loss_value, resolve, user_view
+from .callables import call_user, claim_value, loss_value, resolve, user_view, value_and_grad_pair
 
 Perturb = Callable[[np.ndarray], np.ndarray] | None
 
@@ -37,9 +37,11 @@ class Bound:
     def sizes(self) -> dict[str, int]:
         return self.sample.sizes
 
-    def scalars(self) -> dict[str, object]:
+    def fixed_values(self) -> dict[str, object]:
+        """Scalar constants, dims, and the array constants (fixed data): what no oracle perturbs."""
         spec = self.problem.spec
         out: dict[str, object] = {k: float(v) for k, v in spec.constants.items()}
+        out.update(self.problem.data)
         out.update({k: v for k, v in self.sizes.items() if not keyword.iskeyword(k)})
         return out
 
@@ -50,20 +52,36 @@ class Bound:
         spec = self.problem.spec
         if isinstance(spec.loss, PythonRef):
             fn = resolve(spec.loss)
-            kwargs = {**self.user_inputs(), **self.scalars(), wrt: x}
+            kwargs = {**self.user_inputs(), **self.fixed_values(), wrt: x}
             view = user_view(x)
             if view is not x:  # a complex point: real x complex products as two real ones
                 try:
-                    return loss_value(call_user(fn, {**kwargs, wrt: view}, copy=True), spec.loss)
+                    return self._loss_value(call_user(fn, {**kwargs, wrt: view}, copy=True, dims=self.sizes))
                 except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
                     pass
-            return loss_value(call_user(fn, kwargs, copy=True), spec.loss)
+            return self._loss_value(call_user(fn, kwargs, copy=True, dims=self.sizes))
         # one point walks the graph unbatched: the batched walker on a batch of one costs twice as
         # much per evaluation at small n (measured 66 vs 30 µs for the seed loss)
-        env = {**self.scalars(), **self.values_inputs(), wrt: x}
+        env = {**self.fixed_values(), **self.values_inputs(), wrt: x}
         for node in spec.graph:
             env[node.name] = evaluate(node.body.expr, env, self.problem.defines)
         return evaluate(spec.loss.expr, env, self.problem.defines)
+
+    def _loss_value(self, out: object) -> np.ndarray:
+        """The loss's one number (the value of a value-and-gradient loss); a located usage error else."""
+        loss = self.problem.spec.loss
+        if isinstance(loss, PythonRef) and loss.value_and_grad:
+            out = value_and_grad_pair(out, resolve(loss))[0]
+        return loss_value(out, loss)
+
+    def returned_value(self, plan: ClaimPlan) -> float:
+        """The value a ``value_and_grad`` claim's code returns at the bound inputs (beside its gradient)."""
+        out = call_user(resolve(plan.body), self._claim_keywords(), copy=True, dims=self.sizes)
+        return float(np.real(np.asarray(value_and_grad_pair(out, resolve(plan.body))[0], dtype=np.float64)))
+
+    def _claim_keywords(self, float64: bool = False) -> dict[str, object]:
+        inputs = self.values_inputs() if float64 else self.user_inputs()
+        return {**inputs, **self.fixed_values(), **{k: self.values[k] for k in self.problem.node_shapes}}
 
     def loss_many(self, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
         """:meth:`loss_at` for each ``z[i]`` in one vectorised evaluation: the loss values, shape (k,).
@@ -79,7 +97,7 @@ class Bound:
             inputs = {
                 k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in inputs.items()
             }
-        env = {**self.scalars(), **inputs, wrt: z}
+        env = {**self.fixed_values(), **inputs, wrt: z}
         batched = {wrt}
         for node in spec.graph:
             env[node.name], has_axis = evaluate_batched(
@@ -142,8 +160,7 @@ class Bound:
                     k: (perturb(v) if isinstance(v, np.ndarray) and v.dtype.kind == "f" else v) for k, v in env.items()
                 }
             return np.asarray(evaluate(body.expr, env, self.problem.defines, perturb=perturb))
-        inputs = self.values_inputs() if float64 else self.user_inputs()
-        kwargs = {**inputs, **self.scalars(), **{k: self.values[k] for k in self.problem.node_shapes}}
+        kwargs = self._claim_keywords(float64)
         kwargs.update(extra)
         if perturb is not None:
             kwargs = {
@@ -154,7 +171,9 @@ class Bound:
                 )
                 for k, v in kwargs.items()
             }
-        out = call_user(resolve(body), kwargs, copy=True)
+        out = call_user(resolve(body), kwargs, copy=True, dims=self.sizes)
+        if body.value_and_grad:
+            out = value_and_grad_pair(out, resolve(body))[1]
         if plan.claim.kind == "gradient" and len(plan.claim.wrt) > 1:
             out = _pick(out, plan)
         elif isinstance(out, dict) and plan.wrt in out:
@@ -187,7 +206,7 @@ def bind(problem: Problem, sample: Sample) -> Bound:
     inputs = draw_inputs(problem.spec.inputs, shapes, sample)
     values: dict[str, object] = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
     bound = Bound(problem=problem, sample=sample, inputs=inputs, shapes=dict(shapes), values=values)
-    values.update(bound.scalars())
+    values.update(bound.fixed_values())
     for node in problem.spec.graph:
         values[node.name] = np.asarray(evaluate(node.body.expr, values, problem.defines))
         bound.shapes[node.name] = np.shape(values[node.name])

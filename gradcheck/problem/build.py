@@ -8,12 +8,13 @@ be checked at all). An ill-shaped *claim* is not an error: it becomes a static
 from __future__ import annotations
 
 import keyword
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from ..errors import ShapeError, SpecError
 from ..expr.dims import Dim, Shape, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
-from ..spec.model import Claim, PythonRef, Source, Spec
+from ..spec.model import Claim, DimSpec, PythonRef, Source, Spec
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
@@ -76,9 +77,11 @@ class Problem:
     max_elements: int
     scalars: frozenset[str] = field(default_factory=frozenset)
     branch_cuts: bool = True  # the loss's expressions call log/sqrt or a fractional power (see has_branch_cut)
+    data: dict[str, Any] = field(default_factory=dict)  # array constants: name -> read-only ndarray
+    data_shapes: dict[str, Shape] = field(default_factory=dict)
 
     def shape_of(self, name: str) -> Shape:
-        return self.input_shapes.get(name) or self.node_shapes[name]
+        return self.input_shapes.get(name) or self.data_shapes.get(name) or self.node_shapes[name]
 
     def reserved_sizes(self) -> frozenset[int]:
         """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""
@@ -101,8 +104,19 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     ShapeError
         A graph node or the loss is ill-shaped, the loss is not a scalar, or an array
         would exceed the element budget at the dims' upper bounds.
+    SpecError
+        An array constant cannot be read or does not fit its shape (:mod:`.constants`).
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
+    data = None
+    if spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
+        from .constants import read_arrays
+
+        data = read_arrays(spec)
+    if data is not None and data.sizes:  # the data fixes the dims it names; the other inputs follow
+        at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
+        fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
+        spec = replace(spec, dims={**spec.dims, **fixed})
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
     input_shapes = {name: _input_shape(inp.shape) for name, inp in spec.inputs.items()}
     for name, shape in input_shapes.items():
@@ -118,7 +132,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
 
-    arrays: dict[str, Shape] = dict(input_shapes)
+    arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
     node_shapes: dict[str, Shape] = {}
     for node in spec.graph:
         env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
@@ -160,6 +174,8 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         max_elements=budget,
         scalars=scalars,
         branch_cuts=_branch_cuts(spec),
+        data=data.values if data is not None else {},
+        data_shapes=data.shapes if data is not None else {},
     )
 
 

@@ -3,7 +3,8 @@
 Only a ``module:function`` name is ever imported — never text evaluated. The spec's folder
 and the current directory are put on ``sys.path`` first, so a helper module can sit beside
 its spec. Callables are called by keyword with the inputs and constants their signature
-accepts (all of them with ``**kwargs``), each call with fresh copies of the arrays.
+accepts (all of them with ``**kwargs``), and a dim only by a parameter that names it and has no
+default; each call with read-only views of the arrays.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ import inspect
 import os
 import sys
 import weakref
+from collections.abc import Collection
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -36,28 +40,7 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     key = (ref.module, ref.function, ref.location.file)
     if key in _cache:
         return _cache[key]
-    top = ref.module.split(".")[0]
-    if top in sys.stdlib_module_names or top == "gradcheck":
-        raise SpecError(
-            f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
-            ref.location,
-            hint="write the loss or gradient in a module of your own, beside the spec",
-        )
-    extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
-    added = [p for p in extra if p not in sys.path]
-    sys.path[:0] = added
-    try:
-        module = importlib.import_module(ref.module)
-    except Exception as exc:
-        raise SpecError(
-            f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
-            ref.location,
-            hint="install the package, or put the module beside the spec or in the current directory",
-        ) from None
-    finally:
-        for p in added:
-            if p in sys.path:
-                sys.path.remove(p)
+    module = _import(ref)
     fn = getattr(module, ref.function, None)
     if fn is not None and callable(fn) and not _is_python_code(fn):
         raise SpecError(
@@ -79,6 +62,74 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
     return fn
 
 
+def _import(ref: PythonRef) -> Any:
+    """The module ``ref`` names, imported with the spec's folder and the current directory on
+    ``sys.path`` (a located SpecError if it cannot be, or if it is the standard library)."""
+    top = ref.module.split(".")[0]
+    if top in sys.stdlib_module_names or top == "gradcheck":
+        raise SpecError(
+            f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
+    extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
+    added = [p for p in extra if p not in sys.path]
+    sys.path[:0] = added
+    try:
+        return importlib.import_module(ref.module)
+    except Exception as exc:
+        raise SpecError(
+            f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
+            ref.location,
+            hint="install the package, or put the module beside the spec or in the current directory",
+        ) from None
+    finally:
+        for p in added:
+            if p in sys.path:
+                sys.path.remove(p)
+
+
+def resolve_data(ref: PythonRef) -> Any:
+    """The value ``{python: "pkg.data:X"}`` names for an array constant: the module attribute
+    itself, or what a function of no arguments returns (e.g. a loader). Nothing else is called.
+
+    Raises
+    ------
+    SpecError
+        The module cannot be imported, has no such name, or the function raised.
+    """
+    if ref.obj is not None:
+        return ref.obj
+    module = _import(ref)
+    if not hasattr(module, ref.function):
+        names = [n for n in dir(module) if not n.startswith("_")]
+        import difflib
+
+        close = difflib.get_close_matches(ref.function, names, n=1)
+        raise SpecError(
+            f"module '{ref.module}' has no name '{ref.function}'",
+            ref.location,
+            hint=f"did you mean '{close[0]}'?" if close else None,
+        )
+    value = getattr(module, ref.function)
+    if not callable(value):
+        return value
+    if not _is_python_code(value):
+        raise SpecError(
+            f"'{ref.target}' is {type(value).__name__}, not data or a Python function",
+            ref.location,
+            hint="name an array, or a def of no arguments that returns one",
+        )
+    try:
+        return value()
+    except Exception as exc:
+        raise SpecError(
+            f"'{ref.target}()' raised {type(exc).__name__}: {exc}",
+            ref.location,
+            hint="a data function is called with no arguments and must return an array",
+        ) from None
+
+
 def _is_python_code(fn: Any) -> bool:
     """A def, a functools.partial of one, or an instance of a class with a Python ``__call__``
     (never a builtin such as os.system or a numpy ufunc)."""
@@ -92,29 +143,120 @@ def _is_python_code(fn: Any) -> bool:
     return inspect.isfunction(call) and not isinstance(fn, type)
 
 
-_NAMES: "weakref.WeakKeyDictionary[Any, frozenset[str] | None]" = weakref.WeakKeyDictionary()
-# fn -> the keyword names it accepts (None: any); weak, so user functions are not kept alive
+@dataclass
+class _Parameters:
+    """What a signature accepts by keyword: ``names`` (None: no signature to read, so anything),
+    ``required`` the named ones without a default, ``catch_all`` a ``**kwargs``; and the keyword
+    names of the function's last call (the names do not change between calls, the values do)."""
+
+    names: frozenset[str] | None
+    required: frozenset[str] = frozenset()
+    catch_all: bool = False
+    forwards: bool = False  # gradcheck's own wrapper (see FORWARDS): every keyword, the rule applied inside
+    received: tuple[str, ...] | None = None
 
 
-def _parameter_names(fn: Callable[..., Any]) -> frozenset[str] | None:
+_NAMES: "weakref.WeakKeyDictionary[Any, _Parameters]" = weakref.WeakKeyDictionary()
+# fn -> what it accepts; weak, so user functions are not kept alive
+
+
+def _parameters(fn: Callable[..., Any]) -> _Parameters:
+    code = getattr(fn, "__code__", None)
+    ours = code is not None and os.path.abspath(code.co_filename).startswith(_PACKAGE)
+    if ours or getattr(fn, FORWARDS, None) is not None:  # gradcheck's own wrapper: it applies the rule inside
+        return _Parameters(None, forwards=True)
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return None
-    params = sig.parameters.values()
-    if any(p.kind is p.VAR_KEYWORD for p in params):
-        return None
-    return frozenset(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        return _Parameters(None)
+    params = [p for p in sig.parameters.values() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    return _Parameters(
+        frozenset(p.name for p in params),
+        frozenset(p.name for p in params if p.default is p.empty),
+        any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values()),
+    )
 
 
-def _accepted(fn: Callable[..., Any], available: dict[str, Any]) -> dict[str, Any]:
+def _parameters_of(fn: Callable[..., Any]) -> _Parameters:
     try:  # inspect.signature costs ~40 µs: once per function, not once per call
-        names = _NAMES[fn] if fn in _NAMES else _NAMES.setdefault(fn, _parameter_names(fn))
+        return _NAMES[fn] if fn in _NAMES else _NAMES.setdefault(fn, _parameters(fn))
     except TypeError:  # an unhashable callable object, or one without weak references
-        names = _parameter_names(fn)
-    if names is None:
+        return _parameters(fn)
+
+
+def _accepted(params: _Parameters, available: dict[str, Any], dims: Collection[str] = ()) -> dict[str, Any]:
+    """The keywords a function with ``params`` is called with: inputs, constants and nodes its
+    signature names (all of them through ``**kwargs``); a dim only to a parameter that names it
+    and has no default.
+
+    A dim's size is not data: ``def grad(x, v, n=1)`` names its own ``n``, and a ``**kwargs``
+    wrapper passes what it gets on to code that does not expect sizes.
+    """
+    if params.names is None:
         return available
-    return {k: v for k, v in available.items() if k in names}
+    return {
+        k: v
+        for k, v in available.items()
+        if (k in params.required if k in dims else k in params.names or params.catch_all)
+    }
+
+
+FORWARDS = "__gradcheck_forwards__"
+"""Set on gradcheck's own wrappers to the user callable they call (with :func:`call_user`): they
+receive every keyword and the rule is applied to the user's function; messages name that one.
+Functions defined in the gradcheck package (the adapters' wrappers) forward without it."""
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+_DIMS: ContextVar[frozenset[str]] = ContextVar("gradcheck_dims", default=frozenset())
+# the dims of the call a forwarding wrapper is inside: its own call_user applies the rule with them
+
+
+def user_function(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The user's callable behind gradcheck's forwarding wrappers."""
+    for _ in range(8):
+        inner = getattr(fn, FORWARDS, None)
+        if inner is None:
+            break
+        fn = inner
+    return fn
+
+
+def received(fn: Callable[..., Any]) -> str | None:
+    """``name(X, w, M)``: the keywords the user's callable behind ``fn`` received (the names are
+    the same on every call), or None if it was never called."""
+    user = user_function(fn)
+    try:
+        params = _NAMES.get(user)
+    except TypeError:  # unhashable: never remembered
+        return None
+    seen = params.received if params is not None else None
+    if seen is None:
+        return None
+    name = getattr(user, "__name__", None) or type(user).__name__
+    return f"{name}({', '.join(seen)})"
+
+
+def keywords_note(refs: list[PythonRef]) -> str | None:
+    """``keywords received: loss(X, w, M), grad(X, w)`` for a failure block: what each user
+    callable got on its last call (the first thing to look at when code ignores a dim or an input)."""
+    seen = []
+    for ref in refs:
+        try:
+            text = received(resolve(ref))
+        except SpecError:
+            text = None
+        if text is not None and text not in seen:
+            seen.append(text)
+    return "keywords received: " + ", ".join(seen) if seen else None
+
+
+def value_and_grad_pair(out: Any, fn: Callable[..., Any]) -> tuple[Any, Any]:
+    """What a value-and-gradient function returned, as ``(value, gradient)``; a TypeError naming
+    ``fn`` for anything else (the usual slip: passing the loss alone)."""
+    if isinstance(out, (tuple, list)) and len(out) == 2:
+        return out[0], out[1]
+    name = getattr(user_function(fn), "__name__", None) or "the function"
+    got = f"a tuple of {len(out)}" if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
+    raise TypeError(f"{name} must return (value, gradient), as a value_and_grad function does; it returned {got}")
 
 
 _MUTATES: "weakref.WeakSet[Any]" = weakref.WeakSet()  # functions seen writing into their inputs
@@ -128,8 +270,13 @@ def _read_only(v: Any) -> Any:
     return view
 
 
-def call_user(fn: Callable[..., Any], available: dict[str, Any], *, copy: bool = True) -> Any:
+def call_user(
+    fn: Callable[..., Any], available: dict[str, Any], *, copy: bool = True, dims: Collection[str] | None = None
+) -> Any:
     """Call ``fn`` by keyword with the entries of ``available`` its signature accepts.
+
+    ``dims``: which entries are dim sizes (see :func:`_accepted` for who receives them); None:
+    those of the forwarding wrapper this call is made inside, if any.
 
     ``copy``: the caller's arrays must survive the call. They are handed over as read-only
     views (free: a copy of every input for every call cost more than the loss at n = 1e6);
@@ -137,7 +284,21 @@ def call_user(fn: Callable[..., Any], available: dict[str, Any], *, copy: bool =
     is then repeated with fresh copies, and so is every later call of that function (any other
     exception propagates from the first call: nothing runs twice).
     """
-    kwargs = _accepted(fn, available)
+    if dims is None:
+        dims = _DIMS.get()
+    params = _parameters_of(fn)
+    if not params.forwards:
+        kwargs = _accepted(params, available, dims)
+        params.received = tuple(kwargs)
+        return _call(fn, kwargs, copy)
+    token = _DIMS.set(frozenset(dims))
+    try:
+        return _call(fn, available, copy)
+    finally:
+        _DIMS.reset(token)
+
+
+def _call(fn: Callable[..., Any], kwargs: dict[str, Any], copy: bool) -> Any:
     if not copy:
         return fn(**kwargs)
     if _mutates(fn):

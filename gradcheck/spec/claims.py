@@ -7,7 +7,9 @@ A claim is one of
 * ``vjp`` of a graph ``node`` with respect to one input or earlier node, applied to the
   cotangent (default name ``G``, node-shaped);
 * ``jvp`` of a graph ``node`` with respect to one input or earlier node, applied to the
-  tangent (default name ``V``, wrt-shaped).
+  tangent (default name ``V``, wrt-shaped);
+* ``value_and_grad: {python: "mod:f"}``: a gradient claim whose code returns ``(value,
+  gradient)`` (scipy.optimize's ``jac=True``); the value must also equal the spec's loss.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SchemaError
-from .fields import NAME_KINDS, check_keys, describe, did_you_mean, is_name
+from .fields import NAME_KINDS, check_keys, describe, did_you_mean, is_name, read_value_and_grad
 from .model import Body, Claim
 
 if TYPE_CHECKING:
@@ -27,9 +29,10 @@ __all__ = ["read_claims"]
 
 CLAIM_KEYS = (
     "name", "wrt", "gradient", "vjp", "jvp", "node",
-    "cotangent", "tangent", "expect", "description",
+    "cotangent", "tangent", "expect", "description", "value_and_grad",
 )  # fmt: skip
 KINDS = ("gradient", "vjp", "jvp")
+VALUE_AND_GRAD = "value_and_grad"  # a gradient claim whose code returns (value, gradient)
 RENAMES = (("cotangent", "vjp", "G"), ("tangent", "jvp", "V"))
 
 
@@ -70,16 +73,18 @@ class _ClaimReader:
         loader, item = self.loader, self.item
         self.name = name = self.read_name()
         check_keys(item, CLAIM_KEYS, "", loader.path, claim=name)
-        kinds = [k for k in KINDS if k in item]
+        kinds = [k for k in (*KINDS, VALUE_AND_GRAD) if k in item]
         if not kinds:
             raise self.fail("needs one of gradient, vjp, jvp")
         if len(kinds) > 1:
+            one_of = "gradient, vjp, jvp" + (f", {VALUE_AND_GRAD}" if VALUE_AND_GRAD in kinds else "")
             raise self.fail(
-                f"has both {kinds[0]} and {kinds[1]}; a claim checks exactly one of gradient, vjp, jvp",
+                f"has both {kinds[0]} and {kinds[1]}; a claim checks exactly one of {one_of}",
                 loader.at_key(item, kinds[1]),
                 hint="split it into two claims",
             )
-        kind = kinds[0]
+        value_and_grad = kinds[0] == VALUE_AND_GRAD
+        kind = "gradient" if value_and_grad else kinds[0]
         node = self.read_node(kind)
         wrt, wrt_locations = self.read_wrt(kind, node)
         renames = self.read_renames(kind)
@@ -91,7 +96,11 @@ class _ClaimReader:
                 loader.at_value(item, "expect"),
                 hint=did_you_mean(expect, ("pass", "fail")),
             )
-        bodies = self.read_bodies(kind, wrt, renames)
+        if value_and_grad:
+            ref = read_value_and_grad(item, VALUE_AND_GRAD, loader.path, claim=name)
+            bodies: dict[str, Body] = {w: ref for w in wrt}
+        else:
+            bodies = self.read_bodies(kind, wrt, renames)
         return Claim(
             name=name,
             kind=kind,
@@ -206,6 +215,12 @@ class _ClaimReader:
                     hint="a vjp or jvp claim differentiates a node with respect to an earlier one",
                 )
             return
+        if name in getattr(loader, "arrays", {}):
+            raise self.fail(
+                f"wrt '{name}' is a constant (fixed data), which is never differentiated",
+                at,
+                hint=f"declare {name} under inputs: to check the gradient with respect to it",
+            )
         if kind == "gradient":
             message, choices = f"wrt '{name}' is not an input", loader.inputs
         else:

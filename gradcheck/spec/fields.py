@@ -225,6 +225,20 @@ def read_python_ref(mapping: Mapping, what: str, path: str, *, claim=None) -> Py
     return PythonRef(match.group(1), match.group(2), at)
 
 
+def read_value_and_grad(mapping: Mapping, key: str, path: str, *, claim=None) -> PythonRef:
+    """``value_and_grad: {python: "module:function"}``: a callable returning (value, gradient)."""
+    value = mapping.get(key)
+    if not isinstance(value, Mapping):
+        raise SchemaError(
+            f'value_and_grad must be {{python: "module:function"}}, got {describe(value)}',
+            value_location(mapping, key, path),
+            claim=claim,
+            hint="a function returning (value, gradient), e.g. one scipy.optimize.minimize takes with jac=True",
+        )
+    ref = read_python_ref(value, "value_and_grad", path, claim=claim)
+    return PythonRef(ref.module, ref.function, ref.location, value_and_grad=True)
+
+
 # ---- dims, shapes and inputs -------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from ..errors import ExpressionError, Location, SchemaError, SpecError
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from .claims import read_claims
+from .data import read_array_constant
 from .expressions import check_defines, compile_expression, expression_text, position
 from .fields import (
     INPUT_KEYS,
@@ -41,9 +42,10 @@ from .fields import (
     read_float,
     read_python_ref,
     read_size,
+    read_value_and_grad,
     register_name,
 )
-from .model import Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
+from .model import ArrayConstant, Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -132,6 +134,7 @@ class _Loader:
         self.names: dict[str, tuple[str, Location]] = {}
         self.dims: dict[str, DimSpec] = {}
         self.constants: dict[str, float] = {}
+        self.arrays: dict[str, ArrayConstant] = {}
         self.inputs: dict[str, InputSpec] = {}
         self.params: dict[str, tuple[str, ...]] = {}  # define helper -> parameters
         self.node_keys: list[tuple[str, Any, Location]] = []
@@ -166,7 +169,12 @@ class _Loader:
         defines = self.compile_defines(define_keys)
         graph = self.compile_graph()
         self.check_node_order(graph, defines)
-        loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
+        loss_value = doc.get("loss")
+        if isinstance(loss_value, Mapping) and "value_and_grad" in loss_value:  # the value of f -> (value, grad)
+            check_keys(loss_value, ("value_and_grad",), " in loss", self.path)
+            loss: Body = read_value_and_grad(loss_value, "value_and_grad", self.path)
+        else:
+            loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
         settings = self.read_settings(self.section(doc, "settings"))
         return Spec(
@@ -182,6 +190,7 @@ class _Loader:
             claims=claims,
             settings=settings,
             location=top_at,
+            arrays=self.arrays,
         )
 
     def section(self, doc: Mapping, key: str, *, optional: bool = True) -> Mapping:
@@ -223,7 +232,7 @@ class _Loader:
 
         ``nodes`` limits the graph nodes to the first ``nodes`` ones.
         """
-        names = set(self.inputs) | set(self.constants)
+        names = set(self.inputs) | set(self.constants) | set(self.arrays)
         names |= {d for d in self.dims if not keyword.iskeyword(d)}
         names |= {n for n, _, _ in self.node_keys[:nodes]}
         return names
@@ -264,6 +273,9 @@ class _Loader:
         for key, value in constants.items():
             name = self.register(key, "constant", self.at_key(constants, key))
             at = self.at_value(constants, name)
+            if isinstance(value, Mapping):  # fixed data: {python: ...} or {npy: ...}, see spec/data.py
+                self.arrays[name] = read_array_constant(self, name, value, self.at_key(constants, key))
+                continue
             self.constants[name] = read_float(value, f"constant '{name}'", at)
 
     def read_inputs(self, inputs: Mapping) -> None:

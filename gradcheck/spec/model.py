@@ -41,6 +41,9 @@ class PythonRef:
     function: str
     location: Location
     obj: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # the callable returns (value, gradient), as scipy.optimize's jac=True takes it: a loss entry
+    # uses the value, a claim the gradient (and its value is checked against the spec's loss)
+    value_and_grad: bool = False
 
     @property
     def target(self) -> str:
@@ -48,6 +51,24 @@ class PythonRef:
 
 
 Body = Source | PythonRef
+
+
+@dataclass(frozen=True)
+class ArrayConstant:
+    """Fixed data the loss is not differentiated against: ``constants: {X: {python: "pkg.data:X",
+    shape: [M, in]}}`` or ``{npy: data/X.npy, ...}`` (relative to the spec's folder).
+
+    ``shape`` (dim names or sizes, as an input's) binds the dims it names to the data's sizes;
+    None takes the data's own sizes. The data is read when the spec is compiled
+    (:mod:`gradcheck.problem.constants`), never by the loader. ``value`` is an array handed over
+    by the Python API (then ``source`` is None).
+    """
+
+    name: str
+    source: PythonRef | str | None  # a {python:} entry, or a .npy path as written
+    shape: tuple[str | int, ...] | None
+    location: Location
+    value: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -161,3 +182,4 @@ class Spec:
     claims: tuple[Claim, ...]
     settings: Settings
     location: Location  # the file's first line
+    arrays: dict[str, ArrayConstant] = field(default_factory=dict)  # array constants (fixed data)
