@@ -11,6 +11,12 @@ Reading goes in three passes, so that every section may refer to every other one
 
 Every error is a located :class:`~gradcheck.errors.SpecError`; nothing here imports user
 code or evaluates anything (``{python: "mod:fn"}`` is only checked for its form).
+
+Independent parts (each dim, input, helper, graph node, claim, setting) are read one by one
+and their errors collected, so that one run reports them all (as
+:class:`~gradcheck.errors.SpecErrors`, at most :data:`MAX_ERRORS`). A part that fails still
+leaves its name behind, so uses of it elsewhere are not reported again; an error that would
+make the rest meaningless (a section of the wrong type, an unknown top-level key) stops there.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExpressionError, Location, SchemaError, SpecError
+from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErrors
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from .claims import read_claims
@@ -33,6 +39,7 @@ from .fields import (
     describe,
     did_you_mean,
     is_name,
+    key_errors,
     need,
     need_shape,
     read_dim,
@@ -43,7 +50,7 @@ from .fields import (
     read_size,
     register_name,
 )
-from .model import Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
+from .model import Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -53,7 +60,9 @@ from .yaml import (
     value_location,
 )
 
-__all__ = ["load_spec", "load_spec_text"]
+__all__ = ["MAX_ERRORS", "load_spec", "load_spec_text"]
+
+MAX_ERRORS = 20  # errors reported per file; past that, fixing the first ones comes first
 
 TOP_KEYS = (
     "spec", "description", "dims", "constants", "inputs",
@@ -137,6 +146,35 @@ class _Loader:
         self.node_keys: list[tuple[str, Any, Location]] = []
         self.callables: frozenset[str] = frozenset(WHITELIST)
         self.define_mapping: Mapping = {}
+        self.errors: list[SpecError] = []
+        self.refused: set[str] = set()  # names whose registration failed (an error was kept)
+
+    # ---- errors ------------------------------------------------------------------------
+
+    def attempt(self, read, *args, **kwargs):
+        """Run one independent part; its SpecError is kept and the part gives None."""
+        try:
+            return read(*args, **kwargs)
+        except SpecErrors:
+            raise  # the cap was reached, or a checkpoint failed: nothing more to read
+        except SpecError as error:
+            self.keep(error)
+            return None
+
+    def keep(self, error: SpecError) -> None:
+        self.errors.append(error)
+        if len(self.errors) > MAX_ERRORS:
+            raise SpecErrors(self.sorted_errors()[:MAX_ERRORS], truncated=True)
+
+    def checkpoint(self) -> None:
+        """Stop if anything failed so far: what follows would build on a broken part."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise SpecErrors(self.sorted_errors())
+
+    def sorted_errors(self) -> list[SpecError]:
+        return sorted(self.errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
 
     # ---- top level ---------------------------------------------------------------------
 
@@ -146,29 +184,37 @@ class _Loader:
         if not isinstance(doc, Mapping):
             empty = " (the file is empty)" if doc is None else ""
             raise SchemaError(f"a spec must be a mapping, got {describe(doc)}{empty}", top_at)
-        check_keys(doc, TOP_KEYS, "", self.path)
+        unknown = key_errors(doc, TOP_KEYS, "", self.path)
+        for error in unknown:
+            self.keep(error)
+        hints = {error.hint for error in unknown}
         for key in ("inputs", "loss", "claims"):
-            if key not in doc:
-                raise SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section")
+            if key not in doc and f"did you mean '{key}'?" not in hints:  # a misspelt key says it already
+                self.keep(SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section"))
+        self.checkpoint()  # a misspelt section would make every name it holds unknown
 
-        name = doc.get("spec", Path(self.path).stem)
-        need(name, str, "spec must be a string (the spec's name)", self.at_value(doc, "spec"))
-        if not name.strip():
-            raise SchemaError("spec (the spec's name) must not be empty", self.at_value(doc, "spec"))
-        description = self.read_description(doc)
+        name = self.attempt(self.read_name, doc)
+        description = self.attempt(self.read_description, doc)
+        sections = {key: self.attempt(self.section, doc, key) for key in ("dims", "constants", "define", "graph")}
+        sections["inputs"] = self.attempt(self.section, doc, "inputs", optional=False)
+        self.checkpoint()  # a section that is not a mapping leaves the others without its names
 
-        self.read_dims(self.section(doc, "dims"))
-        self.read_constants(self.section(doc, "constants"))
-        self.read_inputs(self.section(doc, "inputs", optional=False))
-        define_keys = self.register_defines(self.section(doc, "define"))
-        self.register_nodes(self.section(doc, "graph"))
+        self.read_dims(sections["dims"])
+        self.read_constants(sections["constants"])
+        self.read_inputs(sections["inputs"])
+        define_keys = self.register_defines(sections["define"])
+        self.register_nodes(sections["graph"])
 
         defines = self.compile_defines(define_keys)
         graph = self.compile_graph()
-        self.check_node_order(graph, defines)
-        loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
+        known = len(self.errors)
+        self.attempt(check_defines, defines)
+        if len(self.errors) == known:  # a helper that calls itself would send the next check round forever
+            self.check_node_order(graph, defines)
+        loss = self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
-        settings = self.read_settings(self.section(doc, "settings"))
+        settings = self.attempt(self.read_settings, doc)
+        self.checkpoint()
         return Spec(
             name=str(name),
             path=self.path,
@@ -183,6 +229,13 @@ class _Loader:
             settings=settings,
             location=top_at,
         )
+
+    def read_name(self, doc: Mapping) -> str:
+        name = doc.get("spec", Path(self.path).stem)
+        need(name, str, "spec must be a string (the spec's name)", self.at_value(doc, "spec"))
+        if not name.strip():
+            raise SchemaError("spec (the spec's name) must not be empty", self.at_value(doc, "spec"))
+        return str(name)
 
     def section(self, doc: Mapping, key: str, *, optional: bool = True) -> Mapping:
         value = doc.get(key)
@@ -215,15 +268,24 @@ class _Loader:
     # ---- names -------------------------------------------------------------------------
 
     def register(self, name: Any, kind: str, at: Location) -> str:
-        """Claim a name for one section; names are unique across all sections."""
-        return register_name(self.names, name, kind, at)
+        """Claim a name for one section; names are unique across all sections.
+
+        A name refused here (not an identifier, a keyword, a leading '_') is remembered in
+        ``refused``, so that its uses are not reported as unknown names too.
+        """
+        try:
+            return register_name(self.names, name, kind, at)
+        except SpecError:
+            if isinstance(name, str):
+                self.refused.add(name)
+            raise
 
     def value_names(self, *, nodes: int | None = None) -> set[str]:
         """Names usable as values: inputs, constants, dims that are not keywords, nodes.
 
         ``nodes`` limits the graph nodes to the first ``nodes`` ones.
         """
-        names = set(self.inputs) | set(self.constants)
+        names = set(self.inputs) | set(self.constants) | self.refused
         names |= {d for d in self.dims if not keyword.iskeyword(d)}
         names |= {n for n, _, _ in self.node_keys[:nodes]}
         return names
@@ -256,35 +318,43 @@ class _Loader:
 
     def read_dims(self, dims: Mapping) -> None:
         for key, value in dims.items():
-            name = self.register(key, "dim", self.at_key(dims, key))
-            lo, hi = read_dim(name, value, self.at_value(dims, name))
-            self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
+            name = self.attempt(self.register, key, "dim", self.at_key(dims, key))
+            if name is not None:
+                lo, hi = self.attempt(read_dim, name, value, self.at_value(dims, name)) or (1, 1)
+                self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
 
     def read_constants(self, constants: Mapping) -> None:
         for key, value in constants.items():
-            name = self.register(key, "constant", self.at_key(constants, key))
-            at = self.at_value(constants, name)
-            self.constants[name] = read_float(value, f"constant '{name}'", at)
+            name = self.attempt(self.register, key, "constant", self.at_key(constants, key))
+            if name is not None:
+                at = self.at_value(constants, name)
+                self.constants[name] = self.attempt(read_float, value, f"constant '{name}'", at) or 0.0
 
     def read_inputs(self, inputs: Mapping) -> None:
         for key, spec in inputs.items():
-            name = self.register(key, "input", self.at_key(inputs, key))
-            at = self.at_value(inputs, name)
-            if isinstance(spec, list):
-                raise SchemaError(
-                    f"input '{name}' must be a mapping, got a list",
-                    at,
-                    hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
-                )
-            need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
-            check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
-            need_shape(spec, name, at)
-            shape = self.read_shape(spec, name)
-            domain = read_domain(
-                spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, self.dims
+            name = self.attempt(self.register, key, "input", self.at_key(inputs, key))
+            if name is not None:
+                placeholder = InputSpec(
+                    name, (), Domain("real"), self.at_key(inputs, name)
+                )  # never leaves: an error was kept
+                self.inputs[name] = self.attempt(self.read_input, inputs, name, spec) or placeholder
+
+    def read_input(self, inputs: Mapping, name: str, spec: Any) -> InputSpec:
+        at = self.at_value(inputs, name)
+        if isinstance(spec, list):
+            raise SchemaError(
+                f"input '{name}' must be a mapping, got a list",
+                at,
+                hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
             )
-            dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
-            self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
+        need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
+        check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
+        need_shape(spec, name, at)
+        shape = self.read_shape(spec, name)
+        dims = self.dims.keys() | self.refused
+        domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, dims)
+        dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
+        return InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
     def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:
         value = spec["shape"]
@@ -295,7 +365,7 @@ class _Loader:
         for index, entry in enumerate(value):
             where = self.item_at(value, index)
             if isinstance(entry, str):
-                if entry not in self.dims:
+                if entry not in self.dims and entry not in self.refused:
                     raise SchemaError(
                         f"unknown dim '{entry}' in the shape of input '{name}'",
                         where,
@@ -310,51 +380,57 @@ class _Loader:
         return item_location(seq, index, self.path)
 
     def register_defines(self, define: Mapping) -> list[tuple[str, Any]]:
-        keys = []
-        for key in define:
-            at = self.at_key(define, key)
-            match = DEFINE_KEY.fullmatch(key) if isinstance(key, str) else None
-            if match is None:
-                shown = f"'{key}'" if isinstance(key, str) else describe(key)
-                raise SchemaError(f"a define: key must look like 'name(x, y)', got {shown}", at)
-            name = self.register(match.group(1), "define", at)
-            if name in WHITELIST:
-                raise SchemaError(
-                    f"define '{name}' would hide the built-in function '{name}'",
-                    at,
-                    hint="choose another name",
-                )
-            params = [p.strip() for p in match.group(2).split(",")] if match.group(2).strip() else []
-            for param in params:
-                if not is_name(param) or keyword.iskeyword(param) or param.startswith("_"):
-                    message = f"parameter '{param}' of define '{name}' must be an identifier"
-                    raise SchemaError(message, at)
-            if len(set(params)) != len(params):
-                raise SchemaError(f"define '{name}' repeats a parameter", at)
-            self.params[name] = tuple(params)
-            keys.append((name, key))
+        keys = [self.attempt(self.register_define, define, key) for key in define]
         self.callables = frozenset(WHITELIST) | frozenset(self.params)
         self.define_mapping = define
-        return keys
+        return [key for key in keys if key is not None]
+
+    def register_define(self, define: Mapping, key: Any) -> tuple[str, Any]:
+        at = self.at_key(define, key)
+        match = DEFINE_KEY.fullmatch(key) if isinstance(key, str) else None
+        if match is None:
+            shown = f"'{key}'" if isinstance(key, str) else describe(key)
+            raise SchemaError(f"a define: key must look like 'name(x, y)', got {shown}", at)
+        name = self.register(match.group(1), "define", at)
+        if name in WHITELIST:
+            raise SchemaError(
+                f"define '{name}' would hide the built-in function '{name}'",
+                at,
+                hint="choose another name",
+            )
+        params = [p.strip() for p in match.group(2).split(",")] if match.group(2).strip() else []
+        self.params[name] = tuple(params)  # known even if a parameter is wrong: its calls are not errors too
+        for param in params:
+            if not is_name(param) or keyword.iskeyword(param) or param.startswith("_"):
+                message = f"parameter '{param}' of define '{name}' must be an identifier"
+                raise SchemaError(message, at)
+        if len(set(params)) != len(params):
+            raise SchemaError(f"define '{name}' repeats a parameter", at)
+        return name, key
 
     def register_nodes(self, graph: Mapping) -> None:
         for key in graph:
             at = self.at_key(graph, key)
-            name = self.register(key, "node", at)
-            self.node_keys.append((name, graph, at))
+            name = self.attempt(self.register, key, "node", at)
+            if name is not None:
+                self.node_keys.append((name, graph, at))
 
     def compile_defines(self, keys: list[tuple[str, Any]]) -> dict[str, Define]:
         defines: dict[str, Define] = {}
-        mapping = self.define_mapping
         names = self.value_names()
         for name, key in keys:
-            params = self.params[name]
-            at = self.at_value(mapping, key)
-            text, start = expression_text(mapping[key], at, f"the body of define '{name}'")
-            body = self.compile(text, start, names | set(params))
-            defines[name] = Define(name, params, body, self.at_key(mapping, key))
-        check_defines(defines)
+            define = self.attempt(self.compile_define, name, key, names)
+            if define is not None:
+                defines[name] = define
         return defines
+
+    def compile_define(self, name: str, key: Any, names: set[str]) -> Define:
+        mapping = self.define_mapping
+        params = self.params[name]
+        at = self.at_value(mapping, key)
+        text, start = expression_text(mapping[key], at, f"the body of define '{name}'")
+        body = self.compile(text, start, names | set(params))
+        return Define(name, params, body, self.at_key(mapping, key))
 
     def compile_graph(self) -> tuple[GraphNode, ...]:
         nodes = []
@@ -365,10 +441,14 @@ class _Loader:
                     f"'{later}' is defined later in graph (line {where.line}); a node may only use earlier nodes"
                 )
             value, value_at = graph[name], self.at_value(graph, name)
-            text, start = expression_text(value, value_at, f"graph node '{name}'")
-            body = self.compile(text, start, self.value_names(nodes=index), hints=hints)
-            nodes.append(GraphNode(name, body, at))
+            body = self.attempt(self.compile_node, value, value_at, name, index, hints)
+            if body is not None:
+                nodes.append(GraphNode(name, body, at))
         return tuple(nodes)
+
+    def compile_node(self, value: Any, value_at: Location, name: str, index: int, hints: dict[str, str]):
+        text, start = expression_text(value, value_at, f"graph node '{name}'")
+        return self.compile(text, start, self.value_names(nodes=index), hints=hints)
 
     def check_node_order(self, graph: tuple[GraphNode, ...], defines: dict[str, Define]) -> None:
         """A node may not reach a later node through a define: helper's body."""
@@ -392,27 +472,36 @@ class _Loader:
                     continue
                 late = sorted((n for n in nodes_of(helper) if order[n] >= order[node.name]), key=order.get)
                 if late:
-                    raise ExpressionError(
-                        f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",
-                        position(node.body.location, node.body.text, span[0]),
-                        hint="a node may only use earlier nodes, also through define: helpers",
-                        source=node.body.text,
-                        span=span,
+                    self.keep(
+                        ExpressionError(
+                            f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",
+                            position(node.body.location, node.body.text, span[0]),
+                            hint="a node may only use earlier nodes, also through define: helpers",
+                            source=node.body.text,
+                            span=span,
+                        )
                     )
+                    break  # one per node
 
-    def read_settings(self, settings: Mapping) -> Settings:
-        check_keys(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path)
+    def read_settings(self, doc: Mapping) -> Settings:
+        settings = self.section(doc, "settings")
+        for error in key_errors(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path):
+            self.keep(error)
         values: dict[str, Any] = {}
         for key, value in settings.items():
-            at = self.at_value(settings, key)
-            if key in SETTINGS_INT:
-                number = need(value, int, f"settings {key} must be an integer", at)
-                if number < 1:
-                    raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
-                values[key] = int(number)
-            else:
-                number = read_float(value, f"settings {key}", at)
-                if number < 0:
-                    raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
-                values[key] = number
+            if key in SETTINGS_INT + SETTINGS_FLOAT:
+                number = self.attempt(self.read_setting, key, value, self.at_value(settings, key))
+                if number is not None:
+                    values[key] = number
         return Settings(**values)
+
+    def read_setting(self, key: str, value: Any, at: Location) -> int | float:
+        if key in SETTINGS_INT:
+            number = need(value, int, f"settings {key} must be an integer", at)
+            if number < 1:
+                raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
+            return int(number)
+        number = read_float(value, f"settings {key}", at)
+        if number < 0:
+            raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
+        return number
