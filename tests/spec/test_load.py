@@ -186,7 +186,11 @@ NO_INPUTS = "inputs: {}\n" + TAIL
 
 CASES = {
     # YAML itself
-    "syntax": ("inputs: [\n", "2:1: invalid YAML: expected the node content, but found '<stream end>'", None),
+    "syntax": (
+        "inputs: [\n",
+        "1:9: invalid YAML: this '[' is not closed (expected ',' or ']' on line 2)",
+        "close it with ']' on the same line",
+    ),
     "duplicate-key": (HEAD + LOSS + "loss: x\n" + CLAIM, "4:1: duplicate key 'loss'", None),
     "tag": (
         "loss: !!str x\n",
