@@ -107,7 +107,7 @@ def compile_expression(
                 f"unknown name '{name}'",
                 position(start, text, span[0]),
                 claim=claim,
-                hint=hints.get(name) or did_you_mean(name, names),
+                hint=hints.get(name) or _called_as_value(name, callables) or did_you_mean(name, names),
                 source=flat,
                 span=span,
             )
@@ -128,6 +128,10 @@ def compile_expression(
                 span=span,
             )
     return Source(flat, expr, start)
+
+
+def _called_as_value(name: str, callables: Collection[str]) -> str | None:
+    return f"'{name}' is a function: call it, {name}(...)" if name in callables else None
 
 
 def _calls(expr: ir.Expr) -> Iterator[ir.Call]:

@@ -11,7 +11,6 @@ node, the Python API (:mod:`gradcheck.api.arguments`) places every part at the c
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import Location, SchemaError
+from ..expr.suggest import closest
 from .model import Domain, PythonRef
 from .yaml import key_location, value_location
 
@@ -113,10 +113,9 @@ def describe(value: Any) -> str:
 
 
 def did_you_mean(word: Any, choices: Collection[str]) -> str | None:
-    if not isinstance(word, str):
-        return None
-    close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else None
+    """``did you mean 'P'?`` for the closest choice (case first, then edits; see :func:`closest`)."""
+    close = closest(word, choices)
+    return f"did you mean '{close}'?" if close else None
 
 
 def is_name(name: Any) -> bool:

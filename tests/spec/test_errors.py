@@ -149,3 +149,18 @@ def test_errors_are_capped_per_file():
     assert str(caught.value).endswith(
         f"specs/many.yaml: gradcheck stops after {MAX_ERRORS} errors in one file; fix these and run it again"
     )
+
+
+def test_a_run_records_one_failure_per_file_that_shows_every_error(tmp_path):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("inputs: {x: {shape: [3]}}\nloss: sum(x) + p\nclaims:\n  - {name: g, wrt: xx, gradient: x}\n")
+    good = tmp_path / "good.yaml"
+    good.write_text("inputs: {x: {shape: [3]}}\nloss: sum(x)\nclaims: [{name: g, wrt: x, gradient: ones_like(x)}]\n")
+    result = run([str(bad), str(good)], RunOptions(seed=1, examples=2))
+    assert [(f.path, f.line) for f in result.failures] == [(str(bad), 2)]
+    heads = [line for line in result.failures[0].message.splitlines() if line.startswith(str(bad))]
+    assert heads == [f"{bad}:2:16: unknown name 'p'", f"{bad}:4:20: claim 'g': wrt 'xx' is not an input"]
+    assert [v.verdict for v in result.verdicts] == ["pass"]

@@ -88,8 +88,5 @@ def test_a_continuation_line_that_looks_like_a_key():
 def test_a_tab_used_for_indentation():
     text = "inputs:\n\tx: {shape: [3]}\nloss: x\n"
     assert message(text) == (
-        "specs/bad.yaml:2:1: invalid YAML: a tab cannot indent YAML\n"
-        "   x: {shape: [3]}\n"
-        "  ^\n"
-        "  indent with spaces"
+        "specs/bad.yaml:2:1: invalid YAML: a tab cannot indent YAML\n   x: {shape: [3]}\n  ^\n  indent with spaces"
     )
