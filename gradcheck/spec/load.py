@@ -24,7 +24,8 @@ from __future__ import annotations
 import keyword
 import os
 import re
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,14 @@ from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErro
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from .claims import read_claims
-from .expressions import check_defines, compile_expression, expression_text, position
+from .expressions import (
+    check_defines,
+    check_inlined,
+    check_inlining,
+    compile_expression,
+    expression_text,
+    position,
+)
 from .fields import (
     INPUT_KEYS,
     check_keys,
@@ -50,7 +58,7 @@ from .fields import (
     read_size,
     register_name,
 )
-from .model import Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Spec
+from .model import Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Source, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -148,6 +156,8 @@ class _Loader:
         self.define_mapping: Mapping = {}
         self.errors: list[SpecError] = []
         self.refused: set[str] = set()  # names whose registration failed (an error was kept)
+        self.node_order: dict[str, int] = {}  # graph node -> its position
+        self.define_hints: dict[str, str] = {}  # helper -> how to call it, for its name used as a value
 
     # ---- errors ------------------------------------------------------------------------
 
@@ -209,11 +219,15 @@ class _Loader:
         graph = self.compile_graph()
         known = len(self.errors)
         self.attempt(check_defines, defines)
-        if len(self.errors) == known:  # a helper that calls itself would send the next check round forever
+        inlined = None
+        if len(self.errors) == known:  # a helper that calls itself would send the next checks round forever
             self.check_node_order(graph, defines)
+            inlined = self.attempt(check_inlining, defines)
         loss = self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
         settings = self.attempt(self.read_settings, doc)
+        if inlined is not None:
+            self.check_inlined(inlined, graph, loss, claims)
         self.checkpoint()
         return Spec(
             name=str(name),
@@ -280,32 +294,28 @@ class _Loader:
                 self.refused.add(name)
             raise
 
-    def value_names(self, *, nodes: int | None = None) -> set[str]:
+    def value_names(self, *, nodes: int | None = None) -> "_Scope":
         """Names usable as values: inputs, constants, dims that are not keywords, nodes.
 
-        ``nodes`` limits the graph nodes to the first ``nodes`` ones.
+        ``nodes`` limits the graph nodes to the first ``nodes`` ones. The nodes are not
+        copied into each scope, so that reading n nodes stays linear in n.
         """
         names = set(self.inputs) | set(self.constants) | self.refused
         names |= {d for d in self.dims if not keyword.iskeyword(d)}
-        names |= {n for n, _, _ in self.node_keys[:nodes]}
-        return names
+        return _Scope(names, self.node_order, len(self.node_order) if nodes is None else nodes)
 
-    def name_hints(self) -> dict[str, str]:
-        hints = {f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})" for f, p in self.params.items()}
-        return hints
-
-    def compile(self, text: str, start: Location, names: set[str], *, hints=None, claim=None):
+    def compile(self, text: str, start: Location, names: Collection[str], *, hints=None, claim=None):
         return compile_expression(
             text,
             start,
             callables=self.callables,
             names=names,
             defines=self.params,
-            hints={**self.name_hints(), **(hints or {})},
+            hints=ChainMap(hints or {}, self.define_hints),
             claim=claim,
         )
 
-    def read_body(self, mapping: Mapping, key: str, what: str, names: set[str], *, claim) -> Body:
+    def read_body(self, mapping: Mapping, key: str, what: str, names: Collection[str], *, claim) -> Body:
         """An expression or ``{python: "module:function"}``."""
         value = mapping.get(key)
         if isinstance(value, Mapping):
@@ -382,6 +392,9 @@ class _Loader:
     def register_defines(self, define: Mapping) -> list[tuple[str, Any]]:
         keys = [self.attempt(self.register_define, define, key) for key in define]
         self.callables = frozenset(WHITELIST) | frozenset(self.params)
+        self.define_hints = {
+            f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})" for f, p in self.params.items()
+        }
         self.define_mapping = define
         return [key for key in keys if key is not None]
 
@@ -413,6 +426,7 @@ class _Loader:
             at = self.at_key(graph, key)
             name = self.attempt(self.register, key, "node", at)
             if name is not None:
+                self.node_order[name] = len(self.node_keys)
                 self.node_keys.append((name, graph, at))
 
     def compile_defines(self, keys: list[tuple[str, Any]]) -> dict[str, Define]:
@@ -424,7 +438,7 @@ class _Loader:
                 defines[name] = define
         return defines
 
-    def compile_define(self, name: str, key: Any, names: set[str]) -> Define:
+    def compile_define(self, name: str, key: Any, names: "_Scope") -> Define:
         mapping = self.define_mapping
         params = self.params[name]
         at = self.at_value(mapping, key)
@@ -435,18 +449,14 @@ class _Loader:
     def compile_graph(self) -> tuple[GraphNode, ...]:
         nodes = []
         for index, (name, graph, at) in enumerate(self.node_keys):
-            hints = {name: f"'{name}' is the node being defined"}
-            for later, _, where in self.node_keys[index + 1 :]:
-                hints[later] = (
-                    f"'{later}' is defined later in graph (line {where.line}); a node may only use earlier nodes"
-                )
+            hints = _NodeHints(self.node_keys, self.node_order, index)
             value, value_at = graph[name], self.at_value(graph, name)
             body = self.attempt(self.compile_node, value, value_at, name, index, hints)
             if body is not None:
                 nodes.append(GraphNode(name, body, at))
         return tuple(nodes)
 
-    def compile_node(self, value: Any, value_at: Location, name: str, index: int, hints: dict[str, str]):
+    def compile_node(self, value: Any, value_at: Location, name: str, index: int, hints: Mapping[str, str]):
         text, start = expression_text(value, value_at, f"graph node '{name}'")
         return self.compile(text, start, self.value_names(nodes=index), hints=hints)
 
@@ -483,6 +493,17 @@ class _Loader:
                     )
                     break  # one per node
 
+    def check_inlined(self, inlined: Mapping[str, tuple[int, int]], graph, loss, claims) -> None:
+        """Nodes, the loss and claims that call helpers stay within the bounds once they are inlined."""
+        for node in graph:
+            self.attempt(check_inlined, node.body, inlined, f"graph node '{node.name}'")
+        if isinstance(loss, Source):
+            self.attempt(check_inlined, loss, inlined, "the loss")
+        for claim in claims:
+            for wrt, body in claim.bodies.items():
+                if isinstance(body, Source):
+                    self.attempt(check_inlined, body, inlined, f"the {claim.kind} for '{wrt}'", claim=claim.name)
+
     def read_settings(self, doc: Mapping) -> Settings:
         settings = self.section(doc, "settings")
         for error in key_errors(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path):
@@ -505,3 +526,52 @@ class _Loader:
         if number < 0:
             raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
         return number
+
+
+class _Scope(Collection[str]):
+    """The value names of one expression: ``fixed`` ones, and the graph nodes before ``upto``.
+
+    Membership is O(1) and nothing is copied per expression; the names are listed (for a
+    did-you-mean) only when one is unknown.
+    """
+
+    def __init__(self, fixed: set[str], order: Mapping[str, int], upto: int, extra: frozenset[str] = frozenset()):
+        self.fixed, self.order, self.upto, self.extra = fixed, order, upto, extra
+
+    def __contains__(self, name: object) -> bool:
+        if name in self.fixed or name in self.extra:
+            return True
+        position = self.order.get(name)  # type: ignore[call-overload]
+        return position is not None and position < self.upto
+
+    def __iter__(self) -> Iterator[str]:
+        nodes = {n for n, i in self.order.items() if i < self.upto}
+        return iter(self.fixed | self.extra | nodes)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __or__(self, other: Collection[str]) -> "_Scope":
+        return _Scope(self.fixed, self.order, self.upto, self.extra | frozenset(other))
+
+
+class _NodeHints(Mapping[str, str]):
+    """Hints for the names of graph node ``index``'s expression: itself, and the nodes after it."""
+
+    def __init__(self, node_keys: list[tuple[str, Any, Location]], order: Mapping[str, int], index: int) -> None:
+        self.node_keys, self.order, self.index = node_keys, order, index
+
+    def __getitem__(self, name: str) -> str:
+        position = self.order.get(name)
+        if position == self.index:
+            return f"'{name}' is the node being defined"
+        if position is not None and position > self.index:
+            line = self.node_keys[position][2].line
+            return f"'{name}' is defined later in graph (line {line}); a node may only use earlier nodes"
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _, _ in self.node_keys[self.index :])
+
+    def __len__(self) -> int:
+        return len(self.node_keys) - self.index
