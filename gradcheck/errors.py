@@ -97,6 +97,11 @@ class SpecError(GradcheckError, ValueError):
         self.span = span
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # pickled with its fields, not its text: a copy keeps its location (xdist, worker processes)
+        fields = (self.message, self.location, self.claim, self.hint, self.source, self.span)
+        return _rebuild_error, (type(self), *fields)
+
     def located(self, expression_start: Location, *, claim: str | None = None) -> "SpecError":
         """Return a copy placed in a file; the column moves to the span's start."""
         offset = self.span[0] if self.span else 0
@@ -165,6 +170,9 @@ class SpecErrors(SpecError):
     def located(self, expression_start: Location, *, claim: str | None = None) -> "SpecErrors":
         return self  # every error is placed already
 
+    def __reduce__(self):
+        return _rebuild_errors, (self.errors, self.truncated)
+
     def __str__(self) -> str:
         lines = [str(error) for error in self.errors]
         if self.truncated:
@@ -173,6 +181,14 @@ class SpecErrors(SpecError):
                 f"{file}: gradcheck stops after {len(self.errors)} errors in one file; fix these and run it again"
             )
         return "\n".join(lines)
+
+
+def _rebuild_error(cls, message, location, claim, hint, source, span) -> SpecError:
+    return cls(message, location, claim=claim, hint=hint, source=source, span=span)
+
+
+def _rebuild_errors(errors: tuple[SpecError, ...], truncated: bool) -> SpecErrors:
+    return SpecErrors(errors, truncated=truncated)
 
 
 class SamplingError(GradcheckError):

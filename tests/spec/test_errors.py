@@ -164,3 +164,15 @@ def test_a_run_records_one_failure_per_file_that_shows_every_error(tmp_path):
     heads = [line for line in result.failures[0].message.splitlines() if line.startswith(str(bad))]
     assert heads == [f"{bad}:2:16: unknown name 'p'", f"{bad}:4:20: claim 'g': wrt 'xx' is not an input"]
     assert [v.verdict for v in result.verdicts] == ["pass"]
+
+
+def test_a_group_of_errors_survives_pickling():
+    # xdist workers and isolated runs send errors between processes
+    import pickle
+
+    with pytest.raises(SpecErrors) as caught:
+        load_spec_text("inputs: {x: {shape: [3]}}\nloss: sum(x) + p\nclaims: [{name: g, wrt: xx, gradient: x}]\n", PATH)
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert str(copy) == str(caught.value) and len(copy.errors) == 2 and not copy.truncated
+    assert [type(e) for e in copy.errors] == [ExpressionError, SchemaError]
+    assert copy.errors[1].location == caught.value.errors[1].location and copy.errors[1].claim == "g"
