@@ -32,6 +32,7 @@ from typing import Any
 from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErrors
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
+from ..expr.suggest import closest
 from .claims import read_claims
 from .expressions import (
     check_defines,
@@ -194,12 +195,11 @@ class _Loader:
         if not isinstance(doc, Mapping):
             empty = " (the file is empty)" if doc is None else ""
             raise SchemaError(f"a spec must be a mapping, got {describe(doc)}{empty}", top_at)
-        unknown = key_errors(doc, TOP_KEYS, "", self.path)
-        for error in unknown:
+        for error in key_errors(doc, TOP_KEYS, "", self.path):
             self.keep(error)
-        hints = {error.hint for error in unknown}
+        meant = {closest(key, TOP_KEYS) for key in doc if key not in TOP_KEYS}
         for key in ("inputs", "loss", "claims"):
-            if key not in doc and f"did you mean '{key}'?" not in hints:  # a misspelt key says it already
+            if key not in doc and key not in meant:  # a misspelt key's did-you-mean says it already
                 self.keep(SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section"))
         self.checkpoint()  # a misspelt section would make every name it holds unknown
 
