@@ -14,8 +14,8 @@ from collections.abc import Collection
 __all__ = ["FUNCTION_ALIASES", "closest", "function_hint"]
 
 #: numpy (and math) spellings that are not expression functions -> what to write instead. One
-#: entry per line, so that an entry is dropped the day its function joins the whitelist (a test
-#: checks that no entry names a whitelisted function).
+#: entry per line: when a function joins the whitelist its entry is never consulted again
+#: (only unknown functions get a hint); drop the line then.
 FUNCTION_ALIASES: dict[str, str] = {
     "max": "maximum(a, b) or a {python: ...} claim",
     "min": "minimum(a, b) or a {python: ...} claim",
