@@ -7,8 +7,13 @@
         SchemaError               unknown key, wrong type, duplicate name, YAML tag/anchor
         ExpressionError           does not parse, or uses a name outside the whitelist
         ShapeError                symbolic shapes do not agree (graph, loss), or a budget is exceeded
+        SpecErrors                several independent errors of one file; .errors holds each
       SamplingError               a domain rejected too many draws
       OracleError                 the numerical reference itself failed
+
+A spec file's independent errors (different claims, different graph nodes) are reported
+together as one :class:`SpecErrors`; it is a SpecError whose location and message are its
+first error's, so code that handles one error handles a group.
 
 A wrong *claim* is never an exception: it is a Verdict. Exceptions are for specs that
 cannot be read and for failures of gradcheck's own machinery.
@@ -20,6 +25,7 @@ the expression text and no file location; the spec layer attaches one with
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 __all__ = [
@@ -29,6 +35,7 @@ __all__ = [
     "SchemaError",
     "ExpressionError",
     "ShapeError",
+    "SpecErrors",
     "SamplingError",
     "OracleError",
 ]
@@ -90,6 +97,11 @@ class SpecError(GradcheckError, ValueError):
         self.span = span
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # pickled with its fields, not its text: a copy keeps its location (xdist, worker processes)
+        fields = (self.message, self.location, self.claim, self.hint, self.source, self.span)
+        return _rebuild_error, (type(self), *fields)
+
     def located(self, expression_start: Location, *, claim: str | None = None) -> "SpecError":
         """Return a copy placed in a file; the column moves to the span's start."""
         offset = self.span[0] if self.span else 0
@@ -127,6 +139,56 @@ class ExpressionError(SpecError):
 
 class ShapeError(SpecError):
     """Symbolic shapes do not agree, or an array would exceed the element budget."""
+
+
+class SpecErrors(SpecError):
+    """Several located errors of one spec file, in file order.
+
+    Parameters
+    ----------
+    errors : sequence of SpecError
+        At least one; each keeps its own location, claim, hint and caret.
+    truncated : bool
+        More errors were found than are carried: reading stopped at the cap.
+
+    Notes
+    -----
+    ``location``, ``message``, ``claim``, ``hint``, ``source`` and ``span`` are the first
+    error's; ``str()`` shows every error, each with its location.
+    """
+
+    def __init__(self, errors: Sequence[SpecError], *, truncated: bool = False) -> None:
+        if not errors:
+            raise ValueError("SpecErrors needs at least one error")
+        self.errors = tuple(errors)
+        self.truncated = truncated
+        first = self.errors[0]
+        super().__init__(
+            first.message, first.location, claim=first.claim, hint=first.hint, source=first.source, span=first.span
+        )
+
+    def located(self, expression_start: Location, *, claim: str | None = None) -> "SpecErrors":
+        return self  # every error is placed already
+
+    def __reduce__(self):
+        return _rebuild_errors, (self.errors, self.truncated)
+
+    def __str__(self) -> str:
+        lines = [str(error) for error in self.errors]
+        if self.truncated:
+            file = self.errors[0].location.file if self.errors[0].location else "the spec"
+            lines.append(
+                f"{file}: gradcheck stops after {len(self.errors)} errors in one file; fix these and run it again"
+            )
+        return "\n".join(lines)
+
+
+def _rebuild_error(cls, message, location, claim, hint, source, span) -> SpecError:
+    return cls(message, location, claim=claim, hint=hint, source=source, span=span)
+
+
+def _rebuild_errors(errors: tuple[SpecError, ...], truncated: bool) -> SpecErrors:
+    return SpecErrors(errors, truncated=truncated)
 
 
 class SamplingError(GradcheckError):

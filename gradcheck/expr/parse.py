@@ -18,12 +18,12 @@ shape arguments stay static; its size is checked with logarithms before it is co
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 from collections.abc import Collection
 
 from ..errors import ExpressionError
 from . import ir
+from .suggest import FUNCTION_ALIASES, function_hint
 
 __all__ = ["MAX_LENGTH", "MAX_DEPTH", "parse", "free_names", "called_functions"]
 
@@ -352,15 +352,13 @@ class _Converter:
     def call(self, node: ast.Call, span: ir.Span) -> ir.Call:
         func = node.func
         if isinstance(func, ast.Attribute):
-            raise self.fail("attribute access is not allowed", func, _ATTRIBUTE_HINT)
+            raise self.fail("attribute access is not allowed", func, self.method_hint(func.attr))
         if not isinstance(func, ast.Name):
             raise self.fail("only bare function names can be called", func)
         if func.id.startswith("_"):
             raise self.fail("names starting with '_' are not allowed", func)
         if func.id not in self.callables:
-            close = difflib.get_close_matches(func.id, sorted(self.callables), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else None
-            raise self.fail(f"unknown function '{func.id}'", func, hint)
+            raise self.fail(f"unknown function '{func.id}'", func, function_hint(func.id, self.callables))
         args = []
         for position, arg in enumerate(node.args):
             if isinstance(arg, ast.Starred):
@@ -392,6 +390,14 @@ class _Converter:
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))
+
+    def method_hint(self, name: str) -> str:
+        """For ``np.exp(x)`` or ``x.sum()``: the bare function to call, if there is one."""
+        if name in self.callables:
+            return f"write {name}(...): functions are called by their bare names"
+        if name in FUNCTION_ALIASES:
+            return function_hint(name, self.callables)  # type: ignore[return-value]
+        return _ATTRIBUTE_HINT
 
     def axis(self, node: ast.AST) -> ir.Expr:
         message = "axis= must be an integer or a tuple of integers"

@@ -13,6 +13,7 @@ or a ``kron`` blow-up is refused here and never allocated.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -86,10 +87,22 @@ def infer_shape(expr: ir.Expr, env: ShapeEnv, text: str) -> Shape:
 
 
 class _Inferrer:
-    def __init__(self, env: ShapeEnv, text: str, calling: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        env: ShapeEnv,
+        text: str,
+        calling: tuple[str, ...],
+        bound: tuple[tuple[str, Shape], ...] = (),
+        memo: dict | None = None,
+    ) -> None:
         self.env = env
         self.text = text
         self.calling = calling  # defines being expanded, to refuse recursion
+        # Helper parameters bound on the way here (their bodies see the caller's names), and
+        # one inference per (helper, bindings): a helper that calls another twice costs it
+        # once, not 2**depth times.
+        self.bound = bound
+        self.memo: dict = {} if memo is None else memo
         self.first: ShapeError | None = None
         self.lo = {s: r[0] for s, r in env.dims.items()}
         self.hi = {s: r[1] for s, r in env.dims.items()}
@@ -288,15 +301,24 @@ class _Inferrer:
                 node.span,
             )
             return ()
-        arrays = dict(self.env.arrays)
-        arrays.update(zip(params, arg_shapes))
-        scalars = self.env.scalars - set(params)
-        inner_env = ShapeEnv(arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements)
-        try:
-            return _Inferrer(inner_env, body_text, self.calling + (node.func,)).run(body)
-        except ShapeError as exc:
+        bindings = dict(zip(params, arg_shapes))
+        bound = tuple(sorted({**dict(self.bound), **bindings}.items()))
+        key = (node.func, bound)
+        if key not in self.memo:
+            arrays = ChainMap(bindings, self.env.arrays)  # not a copy of every name per call
+            scalars = self.env.scalars - set(params)
+            inner_env = ShapeEnv(arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements)
+            try:
+                self.memo[key] = (
+                    _Inferrer(inner_env, body_text, self.calling + (node.func,), bound, self.memo).run(body),
+                    None,
+                )
+            except ShapeError as exc:
+                self.memo[key] = (exc.recovered, exc)
+        shape, exc = self.memo[key]
+        if exc is not None:
             self.error(heading + exc.message, node.span, exc.hint)
-            return exc.recovered
+        return shape
 
     # -- static shape arguments ----------------------------------------------------------
 

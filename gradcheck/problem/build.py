@@ -135,7 +135,8 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
     node_shapes: dict[str, Shape] = {}
     for node in spec.graph:
-        env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+        # arrays itself, not a copy: the env lives for this node's inference only (a copy per node is quadratic)
+        env = ShapeEnv(arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
         try:
             shape = infer_shape(node.body.expr, env, node.body.text)
         except ShapeError as err:

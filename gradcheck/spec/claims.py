@@ -54,7 +54,9 @@ def read_claims(loader: "_Loader", value: Any, at: Location) -> tuple[Claim, ...
             raise SchemaError(f"claims must be a list of mappings, got {describe(item)}", item_at)
         if not item:
             raise SchemaError("a claim must not be empty", item_at)
-        claims.append(_ClaimReader(loader, item, first_seen).read())
+        claim = loader.attempt(_ClaimReader(loader, item, first_seen).read)  # claims are independent
+        if claim is not None:
+            claims.append(claim)
     return tuple(claims)
 
 
@@ -69,7 +71,8 @@ class _ClaimReader:
     def fail(self, message: str, at: Location | None = None, hint: str | None = None) -> SchemaError:
         return SchemaError(message, at or self.at, claim=self.name, hint=hint)
 
-    def read(self) -> Claim:
+    def read(self) -> Claim | None:
+        """The claim; None when an error in one of its expressions was kept by the loader."""
         loader, item = self.loader, self.item
         self.name = name = self.read_name()
         check_keys(item, CLAIM_KEYS, "", loader.path, claim=name)
@@ -101,6 +104,8 @@ class _ClaimReader:
             bodies: dict[str, Body] = {w: ref for w in wrt}
         else:
             bodies = self.read_bodies(kind, wrt, renames)
+        if any(body is None for body in bodies.values()):
+            return None
         return Claim(
             name=name,
             kind=kind,
@@ -221,6 +226,8 @@ class _ClaimReader:
                 at,
                 hint=f"declare {name} under inputs: to check the gradient with respect to it",
             )
+        if name in loader.refused:
+            return  # its own error was kept
         if kind == "gradient":
             message, choices = f"wrt '{name}' is not an input", loader.inputs
         else:
@@ -250,7 +257,7 @@ class _ClaimReader:
             renames[key] = str(name)
         return renames
 
-    def read_bodies(self, kind: str, wrt: tuple[str, ...], renames: dict[str, str]) -> dict[str, Body]:
+    def read_bodies(self, kind: str, wrt: tuple[str, ...], renames: dict[str, str]) -> dict[str, Body | None]:
         loader, item = self.loader, self.item
         names = loader.value_names() | set(renames.values())
         body = item[kind]
@@ -272,7 +279,11 @@ class _ClaimReader:
             for w in wrt:
                 if w not in body:
                     raise self.fail(f"gradient has no entry for '{w}', which is in wrt", at)
-            return {w: loader.read_body(body, w, f"the gradient for '{w}'", names, claim=self.name) for w in wrt}
+            # each wrt's expression is independent: all their errors are kept
+            return {
+                w: loader.attempt(loader.read_body, body, w, f"the gradient for '{w}'", names, claim=self.name)
+                for w in wrt
+            }
         if len(wrt) != 1:
             raise self.fail(
                 f"one gradient expression cannot cover {len(wrt)} wrt names",

@@ -18,7 +18,23 @@ from .fields import describe, did_you_mean
 from .model import Define, Source
 from .yaml import is_block, is_quoted
 
-__all__ = ["expression_text", "position", "compile_expression", "check_defines"]
+__all__ = [
+    "MAX_NESTING",
+    "MAX_EXPANSION",
+    "expression_text",
+    "position",
+    "compile_expression",
+    "check_defines",
+    "check_inlining",
+    "check_inlined",
+]
+
+#: Helper calls are expanded where they are used (shape inference and evaluation inline the
+#: helper's body), so a chain of helpers makes one deep expression, and a helper that calls
+#: another twice doubles its work. Both are bounded, so that a spec cannot exhaust the stack
+#: (a RecursionError at 200 chained helpers) or hang (2**40 expansions at 40).
+MAX_NESTING = 100  # levels of an expression with its helpers inlined (~5 stack frames each)
+MAX_EXPANSION = 10_000  # operations of an expression with its helpers inlined
 
 
 def expression_text(value: Any, value_at: Location, what: str, *, claim: str | None = None) -> tuple[str, Location]:
@@ -107,7 +123,7 @@ def compile_expression(
                 f"unknown name '{name}'",
                 position(start, text, span[0]),
                 claim=claim,
-                hint=hints.get(name) or did_you_mean(name, names),
+                hint=hints.get(name) or _called_as_value(name, callables) or did_you_mean(name, names),
                 source=flat,
                 span=span,
             )
@@ -128,6 +144,10 @@ def compile_expression(
                 span=span,
             )
     return Source(flat, expr, start)
+
+
+def _called_as_value(name: str, callables: Collection[str]) -> str | None:
+    return f"'{name}' is a function: call it, {name}(...)" if name in callables else None
 
 
 def _calls(expr: ir.Expr) -> Iterator[ir.Call]:
@@ -191,3 +211,112 @@ def _raise_cycle(cycle: list[str], defines: Mapping[str, Define], calls: Mapping
         source=body.text,
         span=span,
     )
+
+
+def _children(node: ir.Expr) -> Iterator[ir.Expr]:
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, ir.Expr):
+            yield value
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, ir.Expr):
+                    yield item
+                elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], ir.Expr):
+                    yield item[1]  # a keyword argument
+
+
+def _measure(node: ir.Expr, helpers: Mapping[str, tuple[int, int]]) -> tuple[int, int]:
+    """(depth, operations) of ``node`` with every helper call replaced by the helper's body.
+
+    Recursion is bounded by the expression's own depth (parse's MAX_DEPTH); helpers come in
+    measured. Operations are capped just past MAX_EXPANSION, so the numbers stay small.
+    """
+    depth, size = 0, 1
+    for child in _children(node):
+        d, n = _measure(child, helpers)
+        depth, size = max(depth, d), size + n
+    if isinstance(node, ir.Call) and node.func in helpers:
+        d, n = helpers[node.func]
+        depth, size = max(depth, d), size + n
+    return depth + 1, min(size, MAX_EXPANSION + 1)
+
+
+def _heaviest_call(expr: ir.Expr, helpers: Mapping[str, tuple[int, int]], which: int) -> ir.Span:
+    """The span of the helper name whose call weighs most (``which``: 0 depth, 1 operations)."""
+    calls = [(helpers[f][which], span) for f, span in called_functions(expr) if f in helpers]
+    return max(calls, key=lambda c: c[0])[1] if calls else (0, 0)
+
+
+def _inlining_error(
+    what: str, source: Source, measured: tuple[int, int], helpers, claim=None
+) -> ExpressionError | None:
+    depth, size = measured
+    if depth > MAX_NESTING:
+        span = _heaviest_call(source.expr, helpers, 0)
+        return ExpressionError(
+            f"{what} nests helpers too deeply: inlined, it is {depth} levels deep (at most {MAX_NESTING})",
+            position(source.location, source.text, span[0]),
+            claim=claim,
+            hint="every helper call nests its helper's body inside the caller; shorten the chain of helpers, "
+            "or compute intermediate values as graph nodes",
+            source=source.text,
+            span=span,
+        )
+    if size > MAX_EXPANSION:
+        span = _heaviest_call(source.expr, helpers, 1)
+        return ExpressionError(
+            f"{what} grows to more than {MAX_EXPANSION} operations once its helpers are inlined",
+            position(source.location, source.text, span[0]),
+            claim=claim,
+            hint="every call evaluates its helper's body again; compute a shared value once as a graph node "
+            "and use its name",
+            source=source.text,
+            span=span,
+        )
+    return None
+
+
+def check_inlining(defines: Mapping[str, Define]) -> dict[str, tuple[int, int]]:
+    """Measure every helper with its callees inlined; refuse the first (in file order) over a bound.
+
+    Helpers must not call themselves (:func:`check_defines` ran first). Only the first
+    offender is reported: every helper that calls it is over the bound too.
+
+    Returns
+    -------
+    dict
+        Helper -> (depth, operations) inlined, for :func:`check_inlined`.
+
+    Raises
+    ------
+    ExpressionError
+        At the call, in the offending helper's body, that weighs most.
+    """
+    measured: dict[str, tuple[int, int]] = {}
+    for root in defines:  # iterative post-order: a long chain must not recurse here either
+        stack = [root]
+        while stack:
+            name = stack[-1]
+            if name in measured:
+                stack.pop()
+                continue
+            pending = [f for f, _ in called_functions(defines[name].body.expr) if f in defines and f not in measured]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            measured[name] = _measure(defines[name].body.expr, measured)
+    for name, define in defines.items():
+        error = _inlining_error(f"define '{name}'", define.body, measured[name], measured)
+        if error is not None:
+            raise error
+    return measured
+
+
+def check_inlined(source: Source, helpers: Mapping[str, tuple[int, int]], what: str, claim=None) -> None:
+    """Refuse an expression that is over a bound once the helpers it calls are inlined."""
+    if any(f in helpers for f, _ in called_functions(source.expr)):
+        error = _inlining_error(what, source, _measure(source.expr, helpers), helpers, claim)
+        if error is not None:
+            raise error

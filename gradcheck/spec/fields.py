@@ -11,7 +11,6 @@ node, the Python API (:mod:`gradcheck.api.arguments`) places every part at the c
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import Location, SchemaError
+from ..expr.suggest import closest
 from .model import Domain, PythonRef
 from .yaml import key_location, value_location
 
@@ -36,6 +36,7 @@ __all__ = [
     "did_you_mean",
     "is_name",
     "check_keys",
+    "key_errors",
     "check_name",
     "register_name",
     "need",
@@ -112,10 +113,9 @@ def describe(value: Any) -> str:
 
 
 def did_you_mean(word: Any, choices: Collection[str]) -> str | None:
-    if not isinstance(word, str):
-        return None
-    close = difflib.get_close_matches(word, sorted(choices), n=1)
-    return f"did you mean '{close[0]}'?" if close else None
+    """``did you mean 'P'?`` for the closest choice (case first, then edits; see :func:`closest`)."""
+    close = closest(word, choices)
+    return f"did you mean '{close}'?" if close else None
 
 
 def is_name(name: Any) -> bool:
@@ -158,25 +158,30 @@ def check_keys(mapping: Mapping, allowed: tuple[str, ...], where: str, path: str
     """Every key is a string from ``allowed``; else a located error with a did-you-mean.
 
     ``path`` is the spec file, whose YAML nodes locate the keys, or the :class:`Places` of a
-    value that has no nodes.
+    value that has no nodes. Raises the first of :func:`key_errors`.
     """
+    for error in key_errors(mapping, allowed, where, path, claim=claim):
+        raise error
+
+
+def key_errors(
+    mapping: Mapping, allowed: tuple[str, ...], where: str, path: str | Places, *, claim=None
+) -> list[SchemaError]:
+    """One located error per key that is not a string from ``allowed`` (see :func:`check_keys`)."""
+    errors = []
     for key in mapping:
         at = key_location(mapping, key, path) if isinstance(path, str) else path.at_key(mapping, key)
         if not isinstance(key, str):
-            raise SchemaError(f"keys must be strings, got {describe(key)}", at, claim=claim)
-        if key not in allowed:
+            errors.append(SchemaError(f"keys must be strings, got {describe(key)}", at, claim=claim))
+        elif key not in allowed:
             hint = did_you_mean(key, allowed) or f"allowed keys: {', '.join(allowed)}"
             if any(ch in key for ch in "()[]*+@/") or " " in key.strip():
                 hint = (
                     "this looks like the rest of an expression: inside { ... } a comma ends the value, "
                     'so quote expressions that contain commas, e.g. gradient: "outer(x, y)"'
                 )
-            raise SchemaError(
-                f"unknown key '{key}'{where}",
-                at,
-                claim=claim,
-                hint=hint,
-            )
+            errors.append(SchemaError(f"unknown key '{key}'{where}", at, claim=claim, hint=hint))
+    return errors
 
 
 def need(value: Any, kind: type, what: str, at: Location, *, claim=None, article="a") -> Any:

@@ -11,6 +11,12 @@ Reading goes in three passes, so that every section may refer to every other one
 
 Every error is a located :class:`~gradcheck.errors.SpecError`; nothing here imports user
 code or evaluates anything (``{python: "mod:fn"}`` is only checked for its form).
+
+Independent parts (each dim, input, helper, graph node, claim, setting) are read one by one
+and their errors collected, so that one run reports them all (as
+:class:`~gradcheck.errors.SpecErrors`, at most :data:`MAX_ERRORS`). A part that fails still
+leaves its name behind, so uses of it elsewhere are not reported again; an error that would
+make the rest meaningless (a section of the wrong type, an unknown top-level key) stops there.
 """
 
 from __future__ import annotations
@@ -18,22 +24,32 @@ from __future__ import annotations
 import keyword
 import os
 import re
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ExpressionError, Location, SchemaError, SpecError
+from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErrors
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
+from ..expr.suggest import closest
 from .claims import read_claims
 from .data import read_array_constant
-from .expressions import check_defines, compile_expression, expression_text, position
+from .expressions import (
+    check_defines,
+    check_inlined,
+    check_inlining,
+    compile_expression,
+    expression_text,
+    position,
+)
 from .fields import (
     INPUT_KEYS,
     check_keys,
     describe,
     did_you_mean,
     is_name,
+    key_errors,
     need,
     need_shape,
     read_dim,
@@ -45,7 +61,7 @@ from .fields import (
     read_value_and_grad,
     register_name,
 )
-from .model import ArrayConstant, Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
+from .model import ArrayConstant, Body, Define, DimSpec, Domain, GraphNode, InputSpec, Settings, Source, Spec
 from .yaml import (
     MAX_BYTES,
     is_block,
@@ -55,7 +71,9 @@ from .yaml import (
     value_location,
 )
 
-__all__ = ["load_spec", "load_spec_text"]
+__all__ = ["MAX_ERRORS", "load_spec", "load_spec_text"]
+
+MAX_ERRORS = 20  # errors reported per file; past that, fixing the first ones comes first
 
 TOP_KEYS = (
     "spec", "description", "dims", "constants", "inputs",
@@ -140,6 +158,37 @@ class _Loader:
         self.node_keys: list[tuple[str, Any, Location]] = []
         self.callables: frozenset[str] = frozenset(WHITELIST)
         self.define_mapping: Mapping = {}
+        self.errors: list[SpecError] = []
+        self.refused: set[str] = set()  # names whose registration failed (an error was kept)
+        self.node_order: dict[str, int] = {}  # graph node -> its position
+        self.define_hints: dict[str, str] = {}  # helper -> how to call it, for its name used as a value
+
+    # ---- errors ------------------------------------------------------------------------
+
+    def attempt(self, read, *args, **kwargs):
+        """Run one independent part; its SpecError is kept and the part gives None."""
+        try:
+            return read(*args, **kwargs)
+        except SpecErrors:
+            raise  # the cap was reached, or a checkpoint failed: nothing more to read
+        except SpecError as error:
+            self.keep(error)
+            return None
+
+    def keep(self, error: SpecError) -> None:
+        self.errors.append(error)
+        if len(self.errors) > MAX_ERRORS:
+            raise SpecErrors(self.sorted_errors()[:MAX_ERRORS], truncated=True)
+
+    def checkpoint(self) -> None:
+        """Stop if anything failed so far: what follows would build on a broken part."""
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise SpecErrors(self.sorted_errors())
+
+    def sorted_errors(self) -> list[SpecError]:
+        return sorted(self.errors, key=lambda e: (e.location.line, e.location.col) if e.location else (0, 0))
 
     # ---- top level ---------------------------------------------------------------------
 
@@ -149,34 +198,45 @@ class _Loader:
         if not isinstance(doc, Mapping):
             empty = " (the file is empty)" if doc is None else ""
             raise SchemaError(f"a spec must be a mapping, got {describe(doc)}{empty}", top_at)
-        check_keys(doc, TOP_KEYS, "", self.path)
+        for error in key_errors(doc, TOP_KEYS, "", self.path):
+            self.keep(error)
+        meant = {closest(key, TOP_KEYS) for key in doc if key not in TOP_KEYS}
         for key in ("inputs", "loss", "claims"):
-            if key not in doc:
-                raise SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section")
+            if key not in doc and key not in meant:  # a misspelt key's did-you-mean says it already
+                self.keep(SchemaError(f"the spec needs '{key}'", top_at, hint=f"add a '{key}:' section"))
+        self.checkpoint()  # a misspelt section would make every name it holds unknown
 
-        name = doc.get("spec", Path(self.path).stem)
-        need(name, str, "spec must be a string (the spec's name)", self.at_value(doc, "spec"))
-        if not name.strip():
-            raise SchemaError("spec (the spec's name) must not be empty", self.at_value(doc, "spec"))
-        description = self.read_description(doc)
+        name = self.attempt(self.read_name, doc)
+        description = self.attempt(self.read_description, doc)
+        sections = {key: self.attempt(self.section, doc, key) for key in ("dims", "constants", "define", "graph")}
+        sections["inputs"] = self.attempt(self.section, doc, "inputs", optional=False)
+        self.checkpoint()  # a section that is not a mapping leaves the others without its names
 
-        self.read_dims(self.section(doc, "dims"))
-        self.read_constants(self.section(doc, "constants"))
-        self.read_inputs(self.section(doc, "inputs", optional=False))
-        define_keys = self.register_defines(self.section(doc, "define"))
-        self.register_nodes(self.section(doc, "graph"))
+        self.read_dims(sections["dims"])
+        self.read_constants(sections["constants"])
+        self.read_inputs(sections["inputs"])
+        define_keys = self.register_defines(sections["define"])
+        self.register_nodes(sections["graph"])
 
         defines = self.compile_defines(define_keys)
         graph = self.compile_graph()
-        self.check_node_order(graph, defines)
+        known = len(self.errors)
+        self.attempt(check_defines, defines)
+        inlined = None
+        if len(self.errors) == known:  # a helper that calls itself would send the next checks round forever
+            self.check_node_order(graph, defines)
+            inlined = self.attempt(check_inlining, defines)
         loss_value = doc.get("loss")
         if isinstance(loss_value, Mapping) and "value_and_grad" in loss_value:  # the value of f -> (value, grad)
-            check_keys(loss_value, ("value_and_grad",), " in loss", self.path)
-            loss: Body = read_value_and_grad(loss_value, "value_and_grad", self.path)
+            self.attempt(check_keys, loss_value, ("value_and_grad",), " in loss", self.path)
+            loss: Body = self.attempt(read_value_and_grad, loss_value, "value_and_grad", self.path)
         else:
-            loss = self.read_body(doc, "loss", "loss", self.value_names(), claim=None)
+            loss = self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
-        settings = self.read_settings(self.section(doc, "settings"))
+        settings = self.attempt(self.read_settings, doc)
+        if inlined is not None:
+            self.check_inlined(inlined, graph, loss, claims)
+        self.checkpoint()
         return Spec(
             name=str(name),
             path=self.path,
@@ -192,6 +252,13 @@ class _Loader:
             location=top_at,
             arrays=self.arrays,
         )
+
+    def read_name(self, doc: Mapping) -> str:
+        name = doc.get("spec", Path(self.path).stem)
+        need(name, str, "spec must be a string (the spec's name)", self.at_value(doc, "spec"))
+        if not name.strip():
+            raise SchemaError("spec (the spec's name) must not be empty", self.at_value(doc, "spec"))
+        return str(name)
 
     def section(self, doc: Mapping, key: str, *, optional: bool = True) -> Mapping:
         value = doc.get(key)
@@ -224,35 +291,40 @@ class _Loader:
     # ---- names -------------------------------------------------------------------------
 
     def register(self, name: Any, kind: str, at: Location) -> str:
-        """Claim a name for one section; names are unique across all sections."""
-        return register_name(self.names, name, kind, at)
+        """Claim a name for one section; names are unique across all sections.
 
-    def value_names(self, *, nodes: int | None = None) -> set[str]:
+        A name refused here (not an identifier, a keyword, a leading '_') is remembered in
+        ``refused``, so that its uses are not reported as unknown names too.
+        """
+        try:
+            return register_name(self.names, name, kind, at)
+        except SpecError:
+            if isinstance(name, str):
+                self.refused.add(name)
+            raise
+
+    def value_names(self, *, nodes: int | None = None) -> "_Scope":
         """Names usable as values: inputs, constants, dims that are not keywords, nodes.
 
-        ``nodes`` limits the graph nodes to the first ``nodes`` ones.
+        ``nodes`` limits the graph nodes to the first ``nodes`` ones. The nodes are not
+        copied into each scope, so that reading n nodes stays linear in n.
         """
-        names = set(self.inputs) | set(self.constants) | set(self.arrays)
+        names = set(self.inputs) | set(self.constants) | set(self.arrays) | self.refused
         names |= {d for d in self.dims if not keyword.iskeyword(d)}
-        names |= {n for n, _, _ in self.node_keys[:nodes]}
-        return names
+        return _Scope(names, self.node_order, len(self.node_order) if nodes is None else nodes)
 
-    def name_hints(self) -> dict[str, str]:
-        hints = {f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})" for f, p in self.params.items()}
-        return hints
-
-    def compile(self, text: str, start: Location, names: set[str], *, hints=None, claim=None):
+    def compile(self, text: str, start: Location, names: Collection[str], *, hints=None, claim=None):
         return compile_expression(
             text,
             start,
             callables=self.callables,
             names=names,
             defines=self.params,
-            hints={**self.name_hints(), **(hints or {})},
+            hints=ChainMap(hints or {}, self.define_hints),
             claim=claim,
         )
 
-    def read_body(self, mapping: Mapping, key: str, what: str, names: set[str], *, claim) -> Body:
+    def read_body(self, mapping: Mapping, key: str, what: str, names: Collection[str], *, claim) -> Body:
         """An expression or ``{python: "module:function"}``."""
         value = mapping.get(key)
         if isinstance(value, Mapping):
@@ -265,38 +337,51 @@ class _Loader:
 
     def read_dims(self, dims: Mapping) -> None:
         for key, value in dims.items():
-            name = self.register(key, "dim", self.at_key(dims, key))
-            lo, hi = read_dim(name, value, self.at_value(dims, name))
-            self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
+            name = self.attempt(self.register, key, "dim", self.at_key(dims, key))
+            if name is not None:
+                lo, hi = self.attempt(read_dim, name, value, self.at_value(dims, name)) or (1, 1)
+                self.dims[name] = DimSpec(name, lo, hi, self.at_key(dims, name))
 
     def read_constants(self, constants: Mapping) -> None:
         for key, value in constants.items():
-            name = self.register(key, "constant", self.at_key(constants, key))
+            name = self.attempt(self.register, key, "constant", self.at_key(constants, key))
+            if name is None:
+                continue
             at = self.at_value(constants, name)
             if isinstance(value, Mapping):  # fixed data: {python: ...} or {npy: ...}, see spec/data.py
-                self.arrays[name] = read_array_constant(self, name, value, self.at_key(constants, key))
+                try:
+                    self.arrays[name] = read_array_constant(self, name, value, self.at_key(constants, key))
+                except SpecError as error:  # the dims its data would set are unknown now: stop here
+                    self.keep(error)
+                    self.checkpoint()
                 continue
-            self.constants[name] = read_float(value, f"constant '{name}'", at)
+            self.constants[name] = self.attempt(read_float, value, f"constant '{name}'", at) or 0.0
 
     def read_inputs(self, inputs: Mapping) -> None:
         for key, spec in inputs.items():
-            name = self.register(key, "input", self.at_key(inputs, key))
-            at = self.at_value(inputs, name)
-            if isinstance(spec, list):
-                raise SchemaError(
-                    f"input '{name}' must be a mapping, got a list",
-                    at,
-                    hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
-                )
-            need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
-            check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
-            need_shape(spec, name, at)
-            shape = self.read_shape(spec, name)
-            domain = read_domain(
-                spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, self.dims
+            name = self.attempt(self.register, key, "input", self.at_key(inputs, key))
+            if name is not None:
+                placeholder = InputSpec(
+                    name, (), Domain("real"), self.at_key(inputs, name)
+                )  # never leaves: an error was kept
+                self.inputs[name] = self.attempt(self.read_input, inputs, name, spec) or placeholder
+
+    def read_input(self, inputs: Mapping, name: str, spec: Any) -> InputSpec:
+        at = self.at_value(inputs, name)
+        if isinstance(spec, list):
+            raise SchemaError(
+                f"input '{name}' must be a mapping, got a list",
+                at,
+                hint=f"write {{shape: [{', '.join(map(str, spec))}]}}",
             )
-            dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
-            self.inputs[name] = InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
+        need(spec, Mapping, f"input '{name}' must be a mapping with a shape", at)
+        check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
+        need_shape(spec, name, at)
+        shape = self.read_shape(spec, name)
+        dims = self.dims.keys() | self.refused
+        domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, dims)
+        dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
+        return InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
     def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:
         value = spec["shape"]
@@ -307,7 +392,7 @@ class _Loader:
         for index, entry in enumerate(value):
             where = self.item_at(value, index)
             if isinstance(entry, str):
-                if entry not in self.dims:
+                if entry not in self.dims and entry not in self.refused:
                     raise SchemaError(
                         f"unknown dim '{entry}' in the shape of input '{name}'",
                         where,
@@ -322,65 +407,75 @@ class _Loader:
         return item_location(seq, index, self.path)
 
     def register_defines(self, define: Mapping) -> list[tuple[str, Any]]:
-        keys = []
-        for key in define:
-            at = self.at_key(define, key)
-            match = DEFINE_KEY.fullmatch(key) if isinstance(key, str) else None
-            if match is None:
-                shown = f"'{key}'" if isinstance(key, str) else describe(key)
-                raise SchemaError(f"a define: key must look like 'name(x, y)', got {shown}", at)
-            name = self.register(match.group(1), "define", at)
-            if name in WHITELIST:
-                raise SchemaError(
-                    f"define '{name}' would hide the built-in function '{name}'",
-                    at,
-                    hint="choose another name",
-                )
-            params = [p.strip() for p in match.group(2).split(",")] if match.group(2).strip() else []
-            for param in params:
-                if not is_name(param) or keyword.iskeyword(param) or param.startswith("_"):
-                    message = f"parameter '{param}' of define '{name}' must be an identifier"
-                    raise SchemaError(message, at)
-            if len(set(params)) != len(params):
-                raise SchemaError(f"define '{name}' repeats a parameter", at)
-            self.params[name] = tuple(params)
-            keys.append((name, key))
+        keys = [self.attempt(self.register_define, define, key) for key in define]
         self.callables = frozenset(WHITELIST) | frozenset(self.params)
+        self.define_hints = {
+            f: f"'{f}' is a define: helper; call it as {f}({', '.join(p)})" for f, p in self.params.items()
+        }
         self.define_mapping = define
-        return keys
+        return [key for key in keys if key is not None]
+
+    def register_define(self, define: Mapping, key: Any) -> tuple[str, Any]:
+        at = self.at_key(define, key)
+        match = DEFINE_KEY.fullmatch(key) if isinstance(key, str) else None
+        if match is None:
+            shown = f"'{key}'" if isinstance(key, str) else describe(key)
+            raise SchemaError(f"a define: key must look like 'name(x, y)', got {shown}", at)
+        name = self.register(match.group(1), "define", at)
+        if name in WHITELIST:
+            raise SchemaError(
+                f"define '{name}' would hide the built-in function '{name}'",
+                at,
+                hint="choose another name",
+            )
+        params = [p.strip() for p in match.group(2).split(",")] if match.group(2).strip() else []
+        self.params[name] = tuple(params)  # known even if a parameter is wrong: its calls are not errors too
+        for param in params:
+            if not is_name(param) or keyword.iskeyword(param) or param.startswith("_"):
+                message = f"parameter '{param}' of define '{name}' must be an identifier"
+                raise SchemaError(message, at)
+        if len(set(params)) != len(params):
+            raise SchemaError(f"define '{name}' repeats a parameter", at)
+        return name, key
 
     def register_nodes(self, graph: Mapping) -> None:
         for key in graph:
             at = self.at_key(graph, key)
-            name = self.register(key, "node", at)
-            self.node_keys.append((name, graph, at))
+            name = self.attempt(self.register, key, "node", at)
+            if name is not None:
+                self.node_order[name] = len(self.node_keys)
+                self.node_keys.append((name, graph, at))
 
     def compile_defines(self, keys: list[tuple[str, Any]]) -> dict[str, Define]:
         defines: dict[str, Define] = {}
-        mapping = self.define_mapping
         names = self.value_names()
         for name, key in keys:
-            params = self.params[name]
-            at = self.at_value(mapping, key)
-            text, start = expression_text(mapping[key], at, f"the body of define '{name}'")
-            body = self.compile(text, start, names | set(params))
-            defines[name] = Define(name, params, body, self.at_key(mapping, key))
-        check_defines(defines)
+            define = self.attempt(self.compile_define, name, key, names)
+            if define is not None:
+                defines[name] = define
         return defines
+
+    def compile_define(self, name: str, key: Any, names: "_Scope") -> Define:
+        mapping = self.define_mapping
+        params = self.params[name]
+        at = self.at_value(mapping, key)
+        text, start = expression_text(mapping[key], at, f"the body of define '{name}'")
+        body = self.compile(text, start, names | set(params))
+        return Define(name, params, body, self.at_key(mapping, key))
 
     def compile_graph(self) -> tuple[GraphNode, ...]:
         nodes = []
         for index, (name, graph, at) in enumerate(self.node_keys):
-            hints = {name: f"'{name}' is the node being defined"}
-            for later, _, where in self.node_keys[index + 1 :]:
-                hints[later] = (
-                    f"'{later}' is defined later in graph (line {where.line}); a node may only use earlier nodes"
-                )
+            hints = _NodeHints(self.node_keys, self.node_order, index)
             value, value_at = graph[name], self.at_value(graph, name)
-            text, start = expression_text(value, value_at, f"graph node '{name}'")
-            body = self.compile(text, start, self.value_names(nodes=index), hints=hints)
-            nodes.append(GraphNode(name, body, at))
+            body = self.attempt(self.compile_node, value, value_at, name, index, hints)
+            if body is not None:
+                nodes.append(GraphNode(name, body, at))
         return tuple(nodes)
+
+    def compile_node(self, value: Any, value_at: Location, name: str, index: int, hints: Mapping[str, str]):
+        text, start = expression_text(value, value_at, f"graph node '{name}'")
+        return self.compile(text, start, self.value_names(nodes=index), hints=hints)
 
     def check_node_order(self, graph: tuple[GraphNode, ...], defines: dict[str, Define]) -> None:
         """A node may not reach a later node through a define: helper's body."""
@@ -404,27 +499,96 @@ class _Loader:
                     continue
                 late = sorted((n for n in nodes_of(helper) if order[n] >= order[node.name]), key=order.get)
                 if late:
-                    raise ExpressionError(
-                        f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",
-                        position(node.body.location, node.body.text, span[0]),
-                        hint="a node may only use earlier nodes, also through define: helpers",
-                        source=node.body.text,
-                        span=span,
+                    self.keep(
+                        ExpressionError(
+                            f"graph node '{node.name}' calls {helper}, which uses node '{late[0]}'",
+                            position(node.body.location, node.body.text, span[0]),
+                            hint="a node may only use earlier nodes, also through define: helpers",
+                            source=node.body.text,
+                            span=span,
+                        )
                     )
+                    break  # one per node
 
-    def read_settings(self, settings: Mapping) -> Settings:
-        check_keys(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path)
+    def check_inlined(self, inlined: Mapping[str, tuple[int, int]], graph, loss, claims) -> None:
+        """Nodes, the loss and claims that call helpers stay within the bounds once they are inlined."""
+        for node in graph:
+            self.attempt(check_inlined, node.body, inlined, f"graph node '{node.name}'")
+        if isinstance(loss, Source):
+            self.attempt(check_inlined, loss, inlined, "the loss")
+        for claim in claims:
+            for wrt, body in claim.bodies.items():
+                if isinstance(body, Source):
+                    self.attempt(check_inlined, body, inlined, f"the {claim.kind} for '{wrt}'", claim=claim.name)
+
+    def read_settings(self, doc: Mapping) -> Settings:
+        settings = self.section(doc, "settings")
+        for error in key_errors(settings, SETTINGS_INT + SETTINGS_FLOAT, " in settings", self.path):
+            self.keep(error)
         values: dict[str, Any] = {}
         for key, value in settings.items():
-            at = self.at_value(settings, key)
-            if key in SETTINGS_INT:
-                number = need(value, int, f"settings {key} must be an integer", at)
-                if number < 1:
-                    raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
-                values[key] = int(number)
-            else:
-                number = read_float(value, f"settings {key}", at)
-                if number < 0:
-                    raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
-                values[key] = number
+            if key in SETTINGS_INT + SETTINGS_FLOAT:
+                number = self.attempt(self.read_setting, key, value, self.at_value(settings, key))
+                if number is not None:
+                    values[key] = number
         return Settings(**values)
+
+    def read_setting(self, key: str, value: Any, at: Location) -> int | float:
+        if key in SETTINGS_INT:
+            number = need(value, int, f"settings {key} must be an integer", at)
+            if number < 1:
+                raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
+            return int(number)
+        number = read_float(value, f"settings {key}", at)
+        if number < 0:
+            raise SchemaError(f"settings {key} must be at least 0, got {value}", at)
+        return number
+
+
+class _Scope(Collection[str]):
+    """The value names of one expression: ``fixed`` ones, and the graph nodes before ``upto``.
+
+    Membership is O(1) and nothing is copied per expression; the names are listed (for a
+    did-you-mean) only when one is unknown.
+    """
+
+    def __init__(self, fixed: set[str], order: Mapping[str, int], upto: int, extra: frozenset[str] = frozenset()):
+        self.fixed, self.order, self.upto, self.extra = fixed, order, upto, extra
+
+    def __contains__(self, name: object) -> bool:
+        if name in self.fixed or name in self.extra:
+            return True
+        position = self.order.get(name)  # type: ignore[call-overload]
+        return position is not None and position < self.upto
+
+    def __iter__(self) -> Iterator[str]:
+        nodes = {n for n, i in self.order.items() if i < self.upto}
+        return iter(self.fixed | self.extra | nodes)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __or__(self, other: Collection[str]) -> "_Scope":
+        return _Scope(self.fixed, self.order, self.upto, self.extra | frozenset(other))
+
+
+class _NodeHints(Mapping[str, str]):
+    """Hints for the names of graph node ``index``'s expression: itself, and the nodes after it."""
+
+    def __init__(self, node_keys: list[tuple[str, Any, Location]], order: Mapping[str, int], index: int) -> None:
+        self.node_keys, self.order, self.index = node_keys, order, index
+
+    def __getitem__(self, name: str) -> str:
+        position = self.order.get(name)
+        if position == self.index:
+            return f"'{name}' is the node being defined"
+        if position is not None and position > self.index:
+            line = self.node_keys[position][2].line
+            return f"'{name}' is defined later in graph (line {line}); a node may only use earlier nodes"
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _, _ in self.node_keys[self.index :])
+
+    def __len__(self) -> int:
+        return len(self.node_keys) - self.index

@@ -144,14 +144,91 @@ def read_yaml(text: str, path: str) -> Any:
     except ReaderError as error:
         raise SchemaError(f"invalid YAML: {error.reason}", _offset_location(text, error.position, path)) from None
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        problem = error.problem or error.context or "malformed document"
-        raise SchemaError(f"invalid YAML: {problem}", _mark(mark, path)) from None
+        raise _syntax_error(error, text, path) from None
     except RecursionError:
         raise SchemaError("YAML nesting is too deep", Location(path, 1, 1)) from None
     except (YAMLError, ValueError, TypeError, OverflowError) as error:
         # e.g. a timestamp with month 13, an integer with more than 4300 digits
         raise SchemaError(f"invalid YAML value: {error}", Location(path, 1, 1)) from None
+
+
+def _syntax_error(error: MarkedYAMLError, text: str, path: str) -> SchemaError:
+    """A ruamel syntax error in the user's words, on the line that needs the fix, with a caret.
+
+    ruamel reports where it gave up (often the next line, or the end of the file); for an
+    unclosed bracket or quote and a key without its colon the fix is where the construct
+    started, which ruamel keeps as the error's context mark.
+    """
+    problem = error.problem or error.context or "malformed document"
+    context = error.context or ""
+    mark, started = error.problem_mark or error.context_mark, error.context_mark
+    hint = None
+    opened = _unclosed_bracket(text, mark.index) if mark is not None else None
+    if context.startswith("while parsing a flow") and opened is not None and mark.line != opened[0]:
+        closer = "]" if text[opened[2]] == "[" else "}"
+        problem = f"this '{text[opened[2]]}' is not closed (expected ',' or '{closer}' on line {mark.line + 1})"
+        at = Location(path, opened[0] + 1, opened[1] + 1)
+        source, span = _source_line(text, at)
+        hint = f"close it with '{closer}' on the same line"
+        return SchemaError(f"invalid YAML: {problem}", at, hint=hint, source=source, span=span)
+    if started is not None and context.startswith("while scanning a quoted scalar"):
+        problem, mark, hint = "this quote is not closed", started, "end the string with the same quote on this line"
+    elif started is not None and context.startswith("while scanning a simple key"):
+        problem, mark = "expected ':' after the key on this line", started
+        hint = "write key: value (a space after the colon)"
+    elif problem.startswith("expected <block end>"):
+        block = f" that starts on line {started.line + 1}" if started is not None else ""
+        problem = f"bad indentation: this line does not line up with the block{block}"
+        hint = "indent it exactly like the other keys of its block (with spaces)"
+    elif problem.startswith("mapping values are not allowed here"):
+        problem = "a ':' here starts a key, but this line continues the value above it"
+        hint = "indent this key like its siblings, or quote the value if it contains ': '"
+    elif "'\\t'" in problem or "'\t'" in problem:
+        problem, hint = "a tab cannot indent YAML", "indent with spaces"
+    at = _mark(mark, path)
+    source, span = _source_line(text, at)
+    return SchemaError(f"invalid YAML: {problem}", at, hint=hint, source=source, span=span)
+
+
+def _unclosed_bracket(text: str, end: int) -> tuple[int, int, int] | None:
+    """(line, column, offset), 0-based, of the innermost '[' or '{' still open at ``end``.
+
+    Quoted strings and comments are skipped roughly (a quote inside a plain word does not
+    count); it only places a message for an error that ruamel already raised.
+    """
+    stack: list[int] = []
+    index, quote = 0, ""
+    while index < min(end, len(text)):
+        ch = text[index]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"" and (index == 0 or text[index - 1] in " \t\n[{,:"):
+            quote = ch
+        elif ch == "#" and (index == 0 or text[index - 1] in " \t\n"):
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+            continue
+        elif ch in "[{":
+            stack.append(index)
+        elif ch in "]}" and stack:
+            stack.pop()
+        index += 1
+    if not stack:
+        return None
+    offset = stack[-1]
+    line = text.count("\n", 0, offset)
+    return line, offset - (text.rfind("\n", 0, offset) + 1), offset
+
+
+def _source_line(text: str, at: Location) -> tuple[str | None, tuple[int, int] | None]:
+    """The line ``at`` points into (tabs shown as spaces, so the caret lines up), and the caret's span."""
+    lines = text.splitlines()
+    if not 1 <= at.line <= len(lines):
+        return None, None
+    line = lines[at.line - 1].replace("\t", " ")
+    col = min(at.col - 1, len(line))
+    return line, (col, col + 1)
 
 
 def _check_flow_depth(text: str, path: str) -> None:

@@ -109,6 +109,7 @@ def test_free_names_and_called_functions_in_order():
 # -- refused constructs ----------------------------------------------------------------------
 
 ATTRIBUTE_HINT = "use bare function names: exp, log, tanh, sigmoid, ... (only `.T` is allowed)"
+BARE_HINT = "write exp(...): functions are called by their bare names"
 
 
 @pytest.mark.parametrize(
@@ -118,7 +119,20 @@ ATTRIBUTE_HINT = "use bare function names: exp, log, tanh, sigmoid, ... (only `.
         ("_x + 1", "names starting with '_' are not allowed", (0, 2), None),
         ("().__class__", "attribute access is not allowed", (0, 12), ATTRIBUTE_HINT),
         ("X.tofile('x')", "attribute access is not allowed", (0, 8), ATTRIBUTE_HINT),
-        ("np.exp(x)", "attribute access is not allowed", (0, 6), ATTRIBUTE_HINT),
+        ("np.exp(x)", "attribute access is not allowed", (0, 6), BARE_HINT),
+        (
+            "x.sum()",
+            "attribute access is not allowed",
+            (0, 5),
+            "write sum(...): functions are called by their bare names",
+        ),
+        (
+            "np.linalg.norm(x)",
+            "attribute access is not allowed",
+            (0, 14),
+            "write norm(...): functions are called by their bare names",
+        ),
+        ("np.arctan(x)", "attribute access is not allowed", (0, 9), ATTRIBUTE_HINT),
         ("10**10**10", "constant 10**10**10 is too large", (0, 10), None),
         ("1 + 0**-1", "constant 0**-1 divides by zero", (4, 9), None),
         ("(-8)**0.5", "constant (-8)**0.5 is not a real number", (0, 9), None),
@@ -210,7 +224,7 @@ def test_error_text_shows_the_caret():
         "attribute access is not allowed\n"
         "  np.exp(x)\n"
         "  ^^^^^^\n"
-        "  use bare function names: exp, log, tanh, sigmoid, ... (only `.T` is allowed)"
+        "  write exp(...): functions are called by their bare names"
     )
 
 

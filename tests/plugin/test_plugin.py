@@ -220,3 +220,27 @@ def test_no_python_ini_refuses_python_entries_at_collection(project):
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_every_error_of_a_spec_and_a_deep_helper_chain_are_located_collection_errors(project):
+    text = (project.path / "specs" / "linear.yaml").read_text()
+    bad = text.replace("[in, out]}", "[in, outt]}").replace('Theta: "X.T @ (X', 'Theta: "zz @ (X')
+    (project.path / "specs" / "broken.yaml").write_text(bad)
+    chain = "\n".join(f"  f{i}(z): f{i + 1}(z)" for i in range(200)) + "\n  f200(z): z"
+    (project.path / "specs" / "deep.yaml").write_text(
+        f"inputs: {{x: {{shape: [3]}}}}\ndefine:\n{chain}\nloss: sum(f0(x))\n"
+        "claims: [{name: g, wrt: x, gradient: ones_like(x)}]\n"
+    )
+    result = project.runpytest("specs/broken.yaml", "specs/deep.yaml", *SEED)
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting specs/broken.yaml*",
+            "specs/broken.yaml:5:23: unknown dim 'outt' in the shape of input 'Theta'",
+            "  did you mean 'out'?",
+            "specs/broken.yaml:20:56: claim 'both': unknown name 'zz'",
+            "*ERROR collecting specs/deep.yaml*",
+            "specs/deep.yaml:3:10: define 'f0' nests helpers too deeply: inlined, it is 201 levels deep (at most 100)",
+        ]
+    )
+    assert "Traceback" not in result.stdout.str() and "RecursionError" not in result.stdout.str()

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from gradcheck.errors import ExpressionError, Location, SchemaError
+from gradcheck.errors import ExpressionError, Location, SchemaError, SpecError, SpecErrors
 from gradcheck.spec.load import load_spec, load_spec_text
 from gradcheck.spec.model import Domain, PythonRef, Settings, Source
 
@@ -181,12 +181,16 @@ def test_undecodable_file(tmp_path):
 HEAD = "inputs: {x: {shape: [n]}, y: {shape: [n], domain: {integers: [0, n]}}}\ndims: {n: [2, 4]}\n"
 CLAIM = "claims: [{name: g, wrt: x, gradient: 2 * x}]\n"
 LOSS = "loss: sum(x ** 2)\n"
-TAIL = "loss: x\nclaims: [{name: g, wrt: x, gradient: 1}]\n"  # never reached: the error comes first
+TAIL = "loss: x\nclaims: [{name: g, wrt: x, gradient: 1}]\n"  # its own errors come after the case's
 NO_INPUTS = "inputs: {}\n" + TAIL
 
 CASES = {
     # YAML itself
-    "syntax": ("inputs: [\n", "2:1: invalid YAML: expected the node content, but found '<stream end>'", None),
+    "syntax": (
+        "inputs: [\n",
+        "1:9: invalid YAML: this '[' is not closed (expected ',' or ']' on line 2)",
+        "close it with ']' on the same line",
+    ),
     "duplicate-key": (HEAD + LOSS + "loss: x\n" + CLAIM, "4:1: duplicate key 'loss'", None),
     "tag": (
         "loss: !!str x\n",
@@ -518,9 +522,13 @@ def test_error(text, first_line, hint):
     if first_line is None:  # a valid spec among the cases, to keep them honest
         load_spec_text(text, PATH)
         return
-    with pytest.raises((SchemaError, ExpressionError)) as info:
+    with pytest.raises(SpecError) as info:
         load_spec_text(text, PATH)
     error = info.value
+    if isinstance(error, SpecErrors):  # the case's error is the first; later ones follow it
+        assert str(error).startswith(str(error.errors[0]) + "\n")
+        error = error.errors[0]
+    assert isinstance(error, (SchemaError, ExpressionError))
     lines = str(error).splitlines()
     assert lines[0] == f"{PATH}:{first_line}"
     assert error.hint == hint
