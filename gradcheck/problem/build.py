@@ -11,7 +11,7 @@ import keyword
 from dataclasses import dataclass, field
 
 from ..errors import ShapeError, SpecError
-from ..expr.dims import Dim, Shape, shape_str
+from ..expr.dims import Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.model import Claim, PythonRef, Source, Spec
 
@@ -85,8 +85,18 @@ class Problem:
         return frozenset(d for inp in self.spec.inputs.values() for d in inp.shape if isinstance(d, int))
 
 
-def _input_shape(shape: tuple[str | int, ...]) -> Shape:
-    return tuple(Dim.const(d) if isinstance(d, int) else Dim.of(d) for d in shape)
+def _input_shape(shape: tuple[str | int, ...], dim_ranges: dict[str, tuple[int, int]]) -> Shape:
+    """An input's symbolic shape; a derived dim (``F + 1``) keeps its text for messages."""
+    return tuple(shape_dim(d, dim_ranges) for d in shape)
+
+
+def _most(shape: Shape, dim_ranges: dict[str, tuple[int, int]]) -> tuple[int, str]:
+    """An upper bound of the element count over the whole box of dim ranges, and where a corner
+    reaches it (`` at M=1, N=20000``), or that it is an interval bound."""
+    count, corner = most_elements(shape, dim_ranges)  # type: ignore[misc]
+    if corner is None:
+        return count, " (an interval bound over the dims' ranges)"
+    return count, f" at {at_text(corner)}" if corner else ""
 
 
 def _located(err: SpecError, source: Source, claim: str | None = None) -> SpecError:
@@ -104,14 +114,13 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
-    input_shapes = {name: _input_shape(inp.shape) for name, inp in spec.inputs.items()}
+    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
     for name, shape in input_shapes.items():
-        count = 1
-        for d in shape:
-            count *= d.bind({k: hi for k, (_, hi) in dim_ranges.items()})
+        count, where = _most(shape, dim_ranges)
         if count > budget:
             raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements (budget {budget})",
+                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements{where} "
+                f"(budget {budget})",
                 spec.inputs[name].location,
                 hint="lower the dims' upper bounds, or raise settings.max_elements",
             )
@@ -178,16 +187,8 @@ EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budg
 
 
 def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int) -> None:
-    """The per-evaluation budget: every input and node alive together, at the dims' upper bounds."""
-    hi = {k: h for k, (_, h) in dim_ranges.items()}
-
-    def count(shape):
-        n = 1
-        for d in shape:
-            n *= d.bind(hi)
-        return n
-
-    sizes = {name: count(shape) for name, shape in {**input_shapes, **node_shapes}.items()}
+    """The per-evaluation budget: every input and node alive together, each at its largest over the box."""
+    sizes = {name: _most(shape, dim_ranges)[0] for name, shape in {**input_shapes, **node_shapes}.items()}
     total = sum(sizes.values())
     limit = EVALUATION_BUDGET_FACTOR * budget
     if total > limit:

@@ -45,6 +45,7 @@ __all__ = [
     "read_dtype",
     "read_float",
     "read_python_ref",
+    "read_shape_entry",
     "read_size",
 ]
 
@@ -250,6 +251,35 @@ def read_size(entry: Any, what: str, at: Location) -> int:
     if size < 1:
         raise SchemaError(f"sizes in a shape must be at least 1, got {size}", at)
     return int(size)
+
+
+def read_shape_entry(entry: Any, name: str, dims: Mapping[str, tuple[int, int]], at: Location) -> str | int:
+    """One entry of input ``name``'s shape: a size, a dim name, or a derived dim (``F + 1``).
+
+    A derived dim is kept as written (a string) once :func:`gradcheck.expr.dims.parse_dim` has
+    checked it over the dims' ranges: integer arithmetic only, an integer of at least 1 for
+    every size. Its errors point at the offending characters.
+    """
+    if not isinstance(entry, str):
+        return read_size(entry, f"shape of input '{name}' must be a list of dims or integers", at)
+    if entry in dims:
+        return str(entry)
+    from ..errors import SpecError
+    from ..expr.dims import parse_dim
+    from .yaml import is_quoted
+
+    if is_name(entry.strip()):
+        raise SchemaError(
+            f"unknown dim '{entry.strip()}' in the shape of input '{name}'",
+            at,
+            hint=did_you_mean(entry, dims) or "declare it under dims:",
+        )
+    start = at.shifted(1) if is_quoted(entry) else at
+    try:
+        parse_dim(str(entry), dims)
+    except SpecError as err:
+        raise err.located(start) from None
+    return str(entry).strip()
 
 
 def need_shape(spec: Mapping, name: str, at: Location) -> None:

@@ -31,7 +31,6 @@ from .fields import (
     INPUT_KEYS,
     check_keys,
     describe,
-    did_you_mean,
     is_name,
     need,
     need_shape,
@@ -40,7 +39,7 @@ from .fields import (
     read_dtype,
     read_float,
     read_python_ref,
-    read_size,
+    read_shape_entry,
     register_name,
 )
 from .model import Body, Define, DimSpec, GraphNode, InputSpec, Settings, Spec
@@ -292,18 +291,9 @@ class _Loader:
         what = f"shape of input '{name}' must be a list of dims or integers"
         need(value, list, what, at)
         shape: list[str | int] = []
+        ranges = {d.name: (d.lo, d.hi) for d in self.dims.values()}
         for index, entry in enumerate(value):
-            where = self.item_at(value, index)
-            if isinstance(entry, str):
-                if entry not in self.dims:
-                    raise SchemaError(
-                        f"unknown dim '{entry}' in the shape of input '{name}'",
-                        where,
-                        hint=did_you_mean(entry, self.dims) or "declare it under dims:",
-                    )
-                shape.append(str(entry))
-            else:
-                shape.append(read_size(entry, what, where))
+            shape.append(read_shape_entry(entry, name, ranges, self.item_at(value, index)))
         return tuple(shape)
 
     def item_at(self, seq: Any, index: int) -> Location:
