@@ -180,7 +180,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         )
 
     if plan.static is not None and not plan.static.transposed:
-        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed)
+        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed, problem.derived_dims())
         bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
         lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
         finding = Finding(
@@ -240,7 +240,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
         phases=phases,
-    )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes()))(inner)))
+    )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes(), problem.derived_dims()))(inner)))
 
     failing: _Failed | None = None
     unsatisfiable = False

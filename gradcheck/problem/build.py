@@ -11,7 +11,7 @@ import keyword
 from dataclasses import dataclass, field
 
 from ..errors import ShapeError, SpecError
-from ..expr.dims import Shape, at_text, most_elements, shape_dim, shape_str
+from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.model import Claim, PythonRef, Source, Spec
 
@@ -79,6 +79,13 @@ class Problem:
 
     def shape_of(self, name: str) -> Shape:
         return self.input_shapes.get(name) or self.node_shapes[name]
+
+    def derived_dims(self) -> tuple[Dim, ...]:
+        """The derived dims of the input shapes (``F + 1``): drawn sizes keep them distinct too."""
+        dims = (d for shape in self.input_shapes.values() for d in shape)
+        return tuple(
+            dict.fromkeys(d for d in dims if not d.is_const and d.terms != Dim.of(next(iter(d.symbols))).terms)
+        )
 
     def reserved_sizes(self) -> frozenset[int]:
         """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""

@@ -131,3 +131,9 @@ claims:
     assert info.value.message == (
         "input 'x' with shape ((M - N) ** 2 + 1,) would have up to 399960002 elements at M=1, N=20000 (budget 10000000)"
     )
+
+
+def test_drawn_sizes_keep_a_derived_dim_distinct_from_the_other_dims():
+    records = _verdicts(INTERCEPT, examples=30)["right"].records
+    assert len(records) == 30
+    assert all(r.sizes["M"] not in (r.sizes["F"], r.sizes["F"] + 1) for r in records), [r.sizes for r in records]
