@@ -8,12 +8,18 @@ be checked at all). An ill-shaped *claim* is not an error: it becomes a static
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..errors import ShapeError, SpecError
 from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
+from ..spec.fields import integer_domain_warning
 from ..spec.model import Claim, PythonRef, Source, Spec
+
+if TYPE_CHECKING:
+    from ..verdict.model import Verdict
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
@@ -76,6 +82,21 @@ class Problem:
     max_elements: int
     scalars: frozenset[str] = field(default_factory=frozenset)
     branch_cuts: bool = True  # the loss's expressions call log/sqrt or a fractional power (see has_branch_cut)
+    warnings: tuple[str, ...] = ()  # located spec warnings (a single-valued integer domain), for the CLI and notes
+    label_hints: tuple[str, ...] = ()  # real-valued inputs that look like labels: said beside a numeric failure
+
+    def annotate(self, verdict: "Verdict") -> "Verdict":
+        """The verdict with the spec's warnings in its notes and, for a numeric failure, the
+        label hints in its lines (real-valued labels can make a right claim for labels fail)."""
+        import dataclasses
+
+        lines = verdict.lines
+        if verdict.verdict not in _NOT_NUMERIC:
+            lines = lines + self.label_hints
+        notes = verdict.notes + tuple(w for w in self.warnings if w not in verdict.notes)
+        if lines == verdict.lines and notes == verdict.notes:
+            return verdict
+        return dataclasses.replace(verdict, lines=lines, notes=notes)
 
     def shape_of(self, name: str) -> Shape:
         return self.input_shapes.get(name) or self.node_shapes[name]
@@ -90,6 +111,82 @@ class Problem:
     def reserved_sizes(self) -> frozenset[int]:
         """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""
         return frozenset(d for inp in self.spec.inputs.values() for d in inp.shape if isinstance(d, int))
+
+
+_NOT_NUMERIC = frozenset({"pass", "inconclusive", "shape-mismatch", "error"})
+LABEL_NAMES = re.compile(r"y|t|labels?|targets?|cls|class(es|_ids?)?|y_true", re.ASCII)
+
+
+def _warnings(spec: Spec, dim_ranges: dict[str, tuple[int, int]]) -> tuple[str, ...]:
+    """Located warnings: integer domains that draw a single value."""
+    out = []
+    for name, inp in spec.inputs.items():
+        message = integer_domain_warning(name, inp.domain, dim_ranges)
+        if message is not None:
+            out.append(f"{inp.location}: {message}")
+    return tuple(out)
+
+
+def _sources(spec: Spec):
+    """Every expression of the spec with the names that are not inputs inside it (define params)."""
+    for node in spec.graph:
+        yield node.body, frozenset()
+    if isinstance(spec.loss, Source):
+        yield spec.loss, frozenset()
+    for d in spec.define.values():
+        yield d.body, frozenset(d.params)
+    for claim in spec.claims:
+        for body in claim.bodies.values():
+            if isinstance(body, Source):
+                yield body, frozenset()
+
+
+def _label_hints(spec: Spec) -> tuple[str, ...]:
+    """Real-valued inputs named like labels, compared with an integer, or one-hot encoded."""
+    from ..expr import ir
+    from ..expr.parse import walk
+
+    uses: dict[str, list[str]] = {}
+    for source, params in _sources(spec):
+        for node in walk(source.expr):
+            snippet = source.text[node.span[0] : node.span[1]]
+            if isinstance(node, ir.Compare):
+                for a, b in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(a, ir.Name) and a.id not in params and _integral(b):
+                        uses.setdefault(a.id, []).append(f"is compared with {_number(b)} (`{snippet}`)")
+            elif isinstance(node, ir.Call) and node.func == "onehot" and node.args:
+                first = node.args[0]
+                if isinstance(first, ir.Name) and first.id not in params:
+                    uses.setdefault(first.id, []).append(f"is one-hot encoded (`{snippet}`)")
+    hints = []
+    for name, inp in spec.inputs.items():
+        if inp.domain.is_integer:
+            continue
+        reasons = list(dict.fromkeys(uses.get(name, [])))[:1]
+        if LABEL_NAMES.fullmatch(name):
+            reasons.append("named like a label")
+        if reasons:
+            hints.append(
+                f"input '{name}' is drawn real-valued (domain {inp.domain.kind}) but {' and '.join(reasons)}: if it "
+                "holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
+            )
+    return tuple(hints)
+
+
+def _integral(node) -> bool:
+    from ..expr import ir
+
+    if isinstance(node, ir.Unary) and node.op == "-":
+        node = node.operand
+    return isinstance(node, ir.Number) and not isinstance(node.value, bool) and float(node.value).is_integer()
+
+
+def _number(node) -> str:
+    from ..expr import ir
+
+    sign = "-" if isinstance(node, ir.Unary) else ""
+    value = node.operand.value if isinstance(node, ir.Unary) else node.value
+    return sign + str(int(value))
 
 
 def _input_shape(shape: tuple[str | int, ...], dim_ranges: dict[str, tuple[int, int]]) -> Shape:
@@ -176,6 +273,8 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         max_elements=budget,
         scalars=scalars,
         branch_cuts=_branch_cuts(spec),
+        warnings=_warnings(spec, dim_ranges),
+        label_hints=_label_hints(spec),
     )
 
 

@@ -47,6 +47,7 @@ __all__ = [
     "read_python_ref",
     "read_shape_entry",
     "read_size",
+    "integer_domain_warning",
 ]
 
 PYTHON_REF = re.compile(r"([A-Za-z_][\w.]*):([A-Za-z_]\w*)", re.ASCII)
@@ -405,3 +406,39 @@ def _read_bounds(value: Mapping, name: str, places: Places, dims: Collection[str
             hint="write [lo, hi] with lo < hi",
         )
     return Domain("integers", lo, hi)
+
+
+def integer_domain_warning(name: str, domain: Domain, dims: Mapping[str, tuple[int, int]]) -> str | None:
+    """Why ``{integers: [lo, hi]}`` may draw a single value, or None.
+
+    The bounds are half-open, so ``[0, 1]`` draws only 0 (a classic slip for the labels 0 and
+    1); with a dim as a bound, the smallest distance over the dims' ranges counts. This is a
+    warning, not an error: a constant integer input is legal, just rarely meant.
+    """
+    if not domain.is_integer:
+        return None
+    low, high = domain.low, domain.high
+    shown = f"{{integers: [{low}, {high}]}}"
+
+    def head(value: object) -> str:
+        return f"input '{name}' has the domain {shown}, which is half-open: every draw is {value}"
+
+    if isinstance(low, int) and isinstance(high, int):
+        if high - low != 1:
+            return None
+        return head(low) + f" (for the labels {low} and {high} write {{integers: [{low}, {high + 1}]}})"
+    # a dim bound: the distance is smallest where the upper bound is smallest and the lower largest
+    bottom = {str(b): dims[b][0] for b in (low, high) if isinstance(b, str) and b in dims}
+    top = {str(b): dims[b][1] for b in (low, high) if isinstance(b, str) and b in dims}
+    lo_at = low if isinstance(low, int) else top.get(str(low))
+    hi_at = high if isinstance(high, int) else bottom.get(str(high))
+    if lo_at is None or hi_at is None or hi_at - lo_at != 1:
+        return None
+    if isinstance(high, str) and isinstance(low, int):
+        where, fix = f"{high}={hi_at}", f"start {high} at {hi_at + 1} for at least two values"
+    elif isinstance(low, str) and isinstance(high, int):
+        where, fix = f"{low}={lo_at}", f"end {low} at {lo_at - 1} for at least two values"
+    else:
+        where, fix = f"{low}={lo_at}, {high}={hi_at}", "keep the upper bound at least 2 above the lower one"
+    value = f"{lo_at}" if isinstance(low, int) else f"{low}"
+    return head(value) + f" when {where} ({fix})"

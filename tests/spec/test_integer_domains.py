@@ -1,0 +1,88 @@
+"""Integer domains and labels: a single-valued integer domain is a located warning (CLI and report
+notes); a failure that real-valued labels could explain says so."""
+
+from __future__ import annotations
+
+from gradcheck.check import check_plan
+from gradcheck.examine import CheckSettings
+from gradcheck.problem.build import build_problem
+from gradcheck.spec.load import load_spec_text
+
+ONE_VALUE = """\
+spec: one-value
+dims:
+  M: [2, 5]
+  k: [1, 3]
+inputs:
+  z: {shape: [M]}
+  y: {shape: [M], domain: {integers: [0, 1]}}
+  c: {shape: [M], domain: {integers: [0, k]}}
+  ok: {shape: [M], domain: {integers: [0, 2]}}
+loss: sum(y * z + c * z + ok * z ** 2)
+claims:
+  - {name: g, wrt: z, gradient: y + c + 2 * ok * z}
+"""
+
+
+def test_a_single_valued_integer_domain_is_a_located_warning():
+    problem = build_problem(load_spec_text(ONE_VALUE, "w.yaml"))
+    assert problem.warnings == (
+        "w.yaml:7:3: input 'y' has the domain {integers: [0, 1]}, which is half-open: every draw is 0 "
+        "(for the labels 0 and 1 write {integers: [0, 2]})",
+        "w.yaml:8:3: input 'c' has the domain {integers: [0, k]}, which is half-open: every draw is 0 when k=1 "
+        "(start k at 2 for at least two values)",
+    )
+
+
+def test_the_warning_is_printed_by_the_cli_and_kept_in_the_report_notes(tmp_path, capsys):
+    import pandas as pd
+
+    from gradcheck.cli import main
+
+    path = tmp_path / "w.yaml"
+    path.write_text(ONE_VALUE)
+    code = main(["check", str(path), "--seed", "3", "--report", str(tmp_path / "r")])
+    captured = capsys.readouterr()
+    assert code == 0
+    warning = f"warning: {path}:7:3: input 'y' has the domain {{integers: [0, 1]}}, which is half-open"
+    assert warning in captured.err + captured.out
+    summary = pd.read_csv(tmp_path / "r" / "summary.csv")
+    assert len(summary) == 1
+    shown = "".join(p.read_text(errors="ignore") for p in (tmp_path / "r").rglob("*") if p.is_file())
+    assert "which is half-open: every draw is 0" in shown  # the report's notes
+
+
+REAL_LABELS = """\
+spec: real-labels
+dims: {M: [2, 5]}
+inputs:
+  z: {shape: [M]}
+  y: {shape: [M]}
+loss: sum(where(y == 1, -log(sigmoid(z)), -log(1 - sigmoid(z))))
+claims:
+  - name: for-labels
+    wrt: z
+    gradient: sigmoid(z) - y
+"""
+
+
+def _verdict(text):
+    problem = build_problem(load_spec_text(text, "l.yaml"))
+    (plan,) = problem.plans
+    return problem.annotate(check_plan(problem, plan, CheckSettings(examples=10, seed=1)))
+
+
+def test_a_failure_that_real_labels_could_explain_says_so():
+    v = _verdict(REAL_LABELS)
+    assert v.verdict != "pass"
+    assert v.lines[-1] == (
+        "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`) and named like a "
+        "label: if it holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
+    )
+
+
+def test_integer_labels_get_no_such_hint():
+    text = REAL_LABELS.replace("  y: {shape: [M]}", "  y: {shape: [M], domain: {integers: [0, 2]}}")
+    v = _verdict(text)
+    assert v.verdict == "pass"
+    assert not any("real-valued" in line for line in v.lines + v.notes)
