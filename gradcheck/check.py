@@ -15,7 +15,7 @@ from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem
-from .samples.draw import Sample, example_sizes
+from .samples.draw import Sample, example_sizes, other_size
 from .spec.model import PythonRef
 from .verdict.model import ExampleRecord, Finding, Verdict
 
@@ -42,12 +42,10 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     sizes = failing.sample.sizes
     for name, text in dim_relations(f.factor, sizes):
         lo, hi = problem.dim_ranges[name]
-        others = {v for k, v in sizes.items() if k != name}
-        choices = [v for v in range(lo, hi + 1) if v != sizes[name] and v not in others] or [
-            v for v in range(lo, hi + 1) if v != sizes[name]
-        ]
-        if not choices:
+        other = other_size(lo, hi, sizes[name], {v for k, v in sizes.items() if k != name})
+        if other is None:
             continue
+        choices = [other]
         alt = Sample({**sizes, name: choices[0]}, failing.sample.seed)
         try:
             g = examine(problem, plan, alt, cfg, oracle)

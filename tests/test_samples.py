@@ -136,3 +136,27 @@ def test_derived_dims_are_kept_distinct_from_the_others(data):
     dims = {"M": DimSpec("M", 2, 6, LOC), "F": DimSpec("F", 1, 4, LOC)}
     sizes = data.draw(sample_strategy(dims, derived=(parse_dim("F + 1", {"F": (1, 4)}),))).sizes
     assert len({sizes["M"], sizes["F"], sizes["F"] + 1}) == 3, sizes
+
+
+def test_the_factor_refinement_never_materialises_a_dims_range():
+    """A factor 1/K re-runs the example with another K: the first free size, not a list of the range."""
+    import tracemalloc
+
+    from gradcheck.check import check_plan
+    from gradcheck.examine import CheckSettings
+    from gradcheck.problem.build import build_problem
+    from gradcheck.spec.load import load_spec_text
+
+    text = (
+        "spec: huge\ndims:\n  n: [2, 4]\n  K: [2, 2000000]\ninputs:\n  x: {shape: [n]}\n"
+        "loss: K * sum(x ** 2)\nclaims:\n  - {name: lost-K, wrt: x, gradient: 2 * x}\n"
+    )
+    problem = build_problem(load_spec_text(text, "h.yaml"))
+    tracemalloc.start()
+    try:
+        v = check_plan(problem, problem.plans[0], CheckSettings(examples=10, seed=1, database=False))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert v.verdict == "scaled" and v.lines[0].startswith("the factor is 1/K (it changes with the size of that dim)")
+    assert peak < 20_000_000, peak  # the list of K's range alone was some 80 MB

@@ -13,7 +13,7 @@ distinct where the ranges allow, so that a transposed claim cannot pass by coinc
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +23,16 @@ from ..errors import SamplingError
 from ..expr.dims import Dim
 from ..spec.model import DimSpec, Domain, InputSpec
 
-__all__ = ["Sample", "sample_strategy", "pick_sizes", "draw_sizes", "example_sizes", "draw_inputs", "draw_direction"]
+__all__ = [
+    "Sample",
+    "sample_strategy",
+    "pick_sizes",
+    "draw_sizes",
+    "example_sizes",
+    "other_size",
+    "draw_inputs",
+    "draw_direction",
+]
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,18 @@ def _derived_distinct(pending: list[Dim], sizes: Mapping[str, int], used: set[in
                 return False
             seen.add(value)
     return True
+
+
+def other_size(lo: int, hi: int, current: int, others: Collection[int]) -> int | None:
+    """The smallest size in ``[lo, hi]`` other than ``current`` and, where possible, ``others``
+    (the other dims' sizes); None if ``current`` is the only one. Never a list of the range."""
+    for avoid in ({current, *others}, {current}):
+        v = lo
+        while v in avoid:
+            v += 1
+        if v <= hi:
+            return v
+    return None
 
 
 def draw_sizes(
