@@ -208,6 +208,10 @@ def bounds(dim: Dim, ranges: Ranges) -> tuple[Coefficient, Coefficient] | None:
     """
     if not dim.symbols <= ranges.keys():
         return None
+    signs = {c > 0 for m, c in dim.terms if m}
+    if len(signs) <= 1:  # monotone: the extremes are at the two corners
+        a, b = dim.bind({s: r[0] for s, r in ranges.items()}), dim.bind({s: r[1] for s, r in ranges.items()})
+        return min(a, b), max(a, b)
     if math.prod(ranges[s][1] - ranges[s][0] + 1 for s in dim.symbols) <= MAX_CORNERS:
         values = [dim.bind(dict(zip(dim.symbols, p))) for p in _box(dim.symbols, ranges)]
         return min(values), max(values)
@@ -467,6 +471,11 @@ def most_elements(shape: Shape, ranges: Ranges) -> tuple[int, dict[str, int] | N
     count polynomial.
     """
     count = size(shape)
+    if not count.symbols <= ranges.keys():
+        return None
+    if all(c > 0 for m, c in count.terms if m):  # monotone: the most is at the upper corner
+        top = {s: ranges[s][1] for s in sorted(count.symbols)}
+        return int(count.bind(top)), top
     whole = bounds(count, ranges)
     if whole is None:
         return None

@@ -263,8 +263,8 @@ def read_shape_entry(entry: Any, name: str, dims: Mapping[str, tuple[int, int]],
     """
     if not isinstance(entry, str):
         return read_size(entry, f"shape of input '{name}' must be a list of dims or integers", at)
-    if entry in dims:
-        return str(entry)
+    if entry.strip() in dims:
+        return str(entry).strip()
     from ..errors import SpecError
     from ..expr.dims import parse_dim
     from .yaml import is_quoted

@@ -137,3 +137,8 @@ def test_drawn_sizes_keep_a_derived_dim_distinct_from_the_other_dims():
     records = _verdicts(INTERCEPT, examples=30)["right"].records
     assert len(records) == 30
     assert all(r.sizes["M"] not in (r.sizes["F"], r.sizes["F"] + 1) for r in records), [r.sizes for r in records]
+
+
+def test_a_quoted_dim_name_with_spaces_is_the_dim():
+    problem = _problem(INTERCEPT.replace("X: {shape: [M, F]}", 'X: {shape: [" M", F]}'))
+    assert shape_str(problem.input_shapes["X"]) == "(M, F)"
