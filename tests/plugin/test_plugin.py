@@ -220,3 +220,12 @@ def test_no_python_ini_refuses_python_entries_at_collection(project):
         ]
     )
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_failure_that_real_labels_could_explain_says_so_under_pytest(project):
+    from tests.spec.test_integer_domains import REAL_LABELS
+
+    (project.path / "specs" / "labels.yaml").write_text(REAL_LABELS)
+    result = project.runpytest(*SEED, "specs/labels.yaml")
+    result.assert_outcomes(failed=1)
+    assert "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`)" in result.stdout.str()
