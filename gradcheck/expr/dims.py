@@ -18,7 +18,9 @@ from __future__ import annotations
 import ast
 import difflib
 import itertools
+import keyword
 import math
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Mapping
@@ -317,6 +319,15 @@ def parse_dim(text: str, ranges: Ranges) -> Dim:
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
+        for word in re.finditer(r"[A-Za-z_]\w*", stripped):
+            if keyword.iskeyword(word.group()) and word.group() in ranges:
+                raise ExpressionError(
+                    f"shape entry `{stripped}` uses the dim '{word.group()}', a Python keyword, which only a shape "
+                    "entry of its own can name",
+                    source=text,
+                    span=(lead + word.start(), lead + word.end()),
+                    hint=f"rename the dim (e.g. n_{word.group()}) to use it in a derived dim",
+                ) from None
         at = max(0, min(len(stripped), (exc.offset or 1) - 1))
         raise ExpressionError(
             f"shape entry `{stripped}` does not parse", source=text, span=(lead + at, lead + at + 1), hint=DIM_HINT

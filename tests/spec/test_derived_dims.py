@@ -142,3 +142,16 @@ def test_drawn_sizes_keep_a_derived_dim_distinct_from_the_other_dims():
 def test_a_quoted_dim_name_with_spaces_is_the_dim():
     problem = _problem(INTERCEPT.replace("X: {shape: [M, F]}", 'X: {shape: [" M", F]}'))
     assert shape_str(problem.input_shapes["X"]) == "(M, F)"
+
+
+def test_a_keyword_dim_in_a_derived_dim_says_to_rename_it():
+    text = INTERCEPT.replace("  F: [1, 4]", "  in: [1, 4]").replace("[M, F]", "[M, in]").replace("[F + 1]", "[in + 1]")
+    with pytest.raises(ExpressionError) as info:
+        _problem(text)
+    err = info.value
+    assert (
+        err.message
+        == "shape entry `in + 1` uses the dim 'in', a Python keyword, which only a shape entry of its own can name"
+    )
+    assert err.hint == "rename the dim (e.g. n_in) to use it in a derived dim"
+    assert (err.location.line, err.location.col) == (7, 15)  # unquoted: the i of `in`
