@@ -160,3 +160,21 @@ def test_the_factor_refinement_never_materialises_a_dims_range():
         tracemalloc.stop()
     assert v.verdict == "scaled" and v.lines[0].startswith("the factor is 1/K (it changes with the size of that dim)")
     assert peak < 20_000_000, peak  # the list of K's range alone was some 80 MB
+
+
+def test_attentions_shrunk_failure_keeps_its_four_dims_distinct():
+    """specs/attention.yaml with dV doubled: the old draw shrank to n = d = 2 for every seed tried."""
+    from pathlib import Path
+
+    from gradcheck.check import check_plan
+    from gradcheck.examine import CheckSettings
+    from gradcheck.problem.build import build_problem
+    from gradcheck.spec.load import load_spec_text
+
+    text = (Path(__file__).parents[1] / "specs" / "attention.yaml").read_text()
+    text = text.replace("    gradient: P.T @ (O - T)", "    gradient: 2 * P.T @ (O - T)", 1)
+    problem = build_problem(load_spec_text(text, "attention.yaml"))
+    plan = next(p for p in problem.plans if p.claim.name == "grad-V")
+    v = check_plan(problem, plan, CheckSettings(examples=25, seed=0, database=False))
+    assert v.verdict == "scaled"
+    assert sorted(v.failing.sizes.values()) == [2, 3, 4, 5], v.failing.sizes
