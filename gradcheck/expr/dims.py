@@ -115,17 +115,7 @@ class Dim:
             return "0"
         text = ""
         for m, c in sorted(self.terms, key=lambda t: (-len(t[0]), t[0])):
-            size = abs(c)
-            if isinstance(size, Fraction):
-                term = f"{size}" if not m else f"{size}*" + "*".join(m)
-                text += (
-                    term
-                    if not text and c > 0
-                    else f"-{term}"
-                    if not text
-                    else (f" + {term}" if c > 0 else f" - {term}")
-                )
-                continue
+            size = abs(c)  # an int or a Fraction: 2*M, 1/2*n*n
             term = str(size) if not m else ("*".join(m) if size == 1 else f"{size}*" + "*".join(m))
             if not text:
                 text = term if c > 0 else f"-{term}"

@@ -286,3 +286,12 @@ def test_shape_arguments_divide_exactly_and_print_as_written():
     assert shape("ones((n + 1,)) + ones((1 + n,))", env) == "(n + 1,)"  # they agree
     err = failure("ones((n / 2,))", env)
     assert err.message == "shape argument `n / 2` is not an integer at n=3 (3/2)"
+
+
+def test_dims_with_fractional_coefficients_print_canonically():
+    n = Dim.of("n")
+    half = (n * (n - Dim.const(1))).divided(2)
+    assert str(half) == "1/2*n*n - 1/2*n"
+    assert str(Dim.const(0) - half) == "-1/2*n*n + 1/2*n"
+    assert half.bind({"n": 4}) == 6 and type(half.bind({"n": 4})) is int
+    assert n.divided(2) * Dim.const(2) == n
