@@ -195,12 +195,15 @@ def _input_shape(shape: tuple[str | int, ...], dim_ranges: dict[str, tuple[int, 
 
 
 def _most(shape: Shape, dim_ranges: dict[str, tuple[int, int]]) -> tuple[int, str]:
-    """An upper bound of the element count over the whole box of dim ranges, and where a corner
-    reaches it (`` at M=1, N=20000``), or that it is an interval bound."""
+    """An upper bound of the element count over the whole box of dim ranges, and how to say it:
+    ``would have up to N elements at M=1, N=20000`` where a corner reaches it, else ``may have
+    up to N elements for M in 1..20000`` (only interval arithmetic bounds it)."""
     count, corner = most_elements(shape, dim_ranges)  # type: ignore[misc]
     if corner is None:
-        return count, " (an interval bound over the dims' ranges)"
-    return count, f" at {at_text(corner)}" if corner else ""
+        symbols = sorted(set().union(*(d.symbols for d in shape)))
+        ranges = ", ".join(f"{s} in {dim_ranges[s][0]}..{dim_ranges[s][1]}" for s in symbols)
+        return count, f"may have up to {count} elements for {ranges}"
+    return count, f"would have up to {count} elements" + (f" at {at_text(corner)}" if corner else "")
 
 
 def _located(err: SpecError, source: Source, claim: str | None = None) -> SpecError:
@@ -220,11 +223,10 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
     input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
     for name, shape in input_shapes.items():
-        count, where = _most(shape, dim_ranges)
+        count, what = _most(shape, dim_ranges)
         if count > budget:
             raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements{where} "
-                f"(budget {budget})",
+                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
                 spec.inputs[name].location,
                 hint="lower the dims' upper bounds, or raise settings.max_elements",
             )

@@ -295,3 +295,12 @@ def test_dims_with_fractional_coefficients_print_canonically():
     assert str(Dim.const(0) - half) == "-1/2*n*n + 1/2*n"
     assert half.bind({"n": 4}) == 6 and type(half.bind({"n": 4})) is int
     assert n.divided(2) * Dim.const(2) == n
+
+
+def test_budget_with_an_interior_maximum_gives_the_interval_bound():
+    # M * (20001 - M) is 20000 at both ends of M's range and 1e8 in the middle
+    err = failure("ones((M * (20001 - M),))", BOX)
+    assert (
+        err.message
+        == "`ones((M * (20001 - M),))` may allocate up to 400000000 elements for M in 1..20000 (budget 10000000)"
+    )

@@ -155,3 +155,12 @@ def test_a_keyword_dim_in_a_derived_dim_says_to_rename_it():
     )
     assert err.hint == "rename the dim (e.g. n_in) to use it in a derived dim"
     assert (err.location.line, err.location.col) == (7, 15)  # unquoted: the i of `in`
+
+
+def test_input_budget_with_an_interior_maximum_says_it_is_an_interval_bound():
+    text = "spec: bump\ndims:\n  M: [1, 20000]\ninputs:\n  x: {shape: [M * (20001 - M)]}\nloss: sum(x ** 2)\n"
+    with pytest.raises(ShapeError) as info:
+        _problem(text + "claims:\n  - {name: g, wrt: x, gradient: 2 * x}\n")
+    assert info.value.message == (
+        "input 'x' with shape (M * (20001 - M),) may have up to 400000000 elements for M in 1..20000 (budget 10000000)"
+    )
