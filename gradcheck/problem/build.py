@@ -164,7 +164,7 @@ def _label_hints(spec: Spec) -> tuple[str, ...]:
             continue
         reasons = list(dict.fromkeys(uses.get(name, [])))[:1]
         if LABEL_NAMES.fullmatch(name):
-            reasons.append("named like a label")
+            reasons.append("is named like a label")
         if reasons:
             hints.append(
                 f"input '{name}' is drawn real-valued (domain {inp.domain.kind}) but {' and '.join(reasons)}: if it "

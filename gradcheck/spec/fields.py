@@ -440,5 +440,4 @@ def integer_domain_warning(name: str, domain: Domain, dims: Mapping[str, tuple[i
         where, fix = f"{low}={lo_at}", f"end {low} at {lo_at - 1} for at least two values"
     else:
         where, fix = f"{low}={lo_at}, {high}={hi_at}", "keep the upper bound at least 2 above the lower one"
-    value = f"{lo_at}" if isinstance(low, int) else f"{low}"
-    return head(value) + f" when {where} ({fix})"
+    return head(lo_at) + f" when {where} ({fix})"

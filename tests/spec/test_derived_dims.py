@@ -103,6 +103,7 @@ def test_derived_sizes_follow_the_drawn_dims():
         ("n ** k", ExpressionError, "the exponent `k` must be an integer from 0 to 8", 16),
         ("n + q", ExpressionError, "unknown dim 'q' in shape entry `n + q`", 20),
         ("exp(n)", ExpressionError, "`exp(n)` is not allowed in a shape entry", 16),
+        ("n / k", ExpressionError, "`n / k` must divide by a nonzero integer constant", 16),
     ],
 )
 def test_bad_derived_dims_are_located(entry, error, message, col):
@@ -164,3 +165,14 @@ def test_input_budget_with_an_interior_maximum_says_it_is_an_interval_bound():
     assert info.value.message == (
         "input 'x' with shape (M * (20001 - M),) may have up to 400000000 elements for M in 1..20000 (budget 10000000)"
     )
+
+
+def test_a_divisor_too_large_to_check_is_refused():
+    from gradcheck.expr.dims import parse_dim
+
+    with pytest.raises(ShapeError) as info:
+        parse_dim("M * N / 1000", {"M": (1, 1000), "N": (1, 1000)})
+    assert info.value.message == (
+        "shape entry `M * N / 1000` divides by too large a number to check that it is always an integer"
+    )
+    assert info.value.hint == "divide by a smaller integer"

@@ -76,7 +76,7 @@ def test_a_failure_that_real_labels_could_explain_says_so():
     v = _verdict(REAL_LABELS)
     assert v.verdict != "pass"
     assert v.lines[-1] == (
-        "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`) and named like a "
+        "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`) and is named like a "
         "label: if it holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
     )
 
@@ -86,3 +86,36 @@ def test_integer_labels_get_no_such_hint():
     v = _verdict(text)
     assert v.verdict == "pass"
     assert not any("real-valued" in line for line in v.lines + v.notes)
+
+
+def test_single_value_warnings_with_a_dim_as_the_lower_bound_or_both():
+    text = ONE_VALUE.replace("{integers: [0, 1]}", "{integers: [k, 4]}").replace("[0, k]", "[k, M]")
+    problem = build_problem(load_spec_text(text.replace("M: [2, 5]", "M: [4, 5]"), "w.yaml"))
+    assert problem.warnings == (
+        "w.yaml:7:3: input 'y' has the domain {integers: [k, 4]}, which is half-open: every draw is 3 when k=3 "
+        "(end k at 2 for at least two values)",
+        "w.yaml:8:3: input 'c' has the domain {integers: [k, M]}, which is half-open: every draw is 3 when k=3, M=4 "
+        "(keep the upper bound at least 2 above the lower one)",
+    )
+
+
+def test_label_hints_name_the_evidence():
+    text = """\
+spec: hints
+dims: {M: [2, 4], k: 3}
+inputs:
+  z: {shape: [M, k]}
+  lab: {shape: [M]}
+  targets: {shape: [M]}
+  w: {shape: [M]}
+loss: sum(onehot(lab, k) * z) + sum(where(-2 < w, z[:, 0], 0)) + sum(targets * z[:, 1])
+claims:
+  - {name: g, wrt: z, gradient: "onehot(lab, k)"}
+"""
+    problem = build_problem(load_spec_text(text, "h.yaml"))
+    tail = ": if it holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
+    assert problem.label_hints == (
+        "input 'lab' is drawn real-valued (domain real) but is one-hot encoded (`onehot(lab, k)`)" + tail,
+        "input 'targets' is drawn real-valued (domain real) but is named like a label" + tail,
+        "input 'w' is drawn real-valued (domain real) but is compared with -2 (`-2 < w`)" + tail,
+    )
