@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Mapping
 
-from ..errors import ExpressionError
+from ..errors import ExpressionError, ShapeError
 
 Monomial = tuple[str, ...]  # sorted symbol names, with repetition for powers
 Coefficient = int | Fraction
@@ -88,6 +88,10 @@ class Dim:
     @property
     def is_const(self) -> bool:
         return all(not m for m, _ in self.terms)
+
+    @property
+    def degree(self) -> int:
+        return max((len(m) for m, _ in self.terms), default=0)
 
     @property
     def value(self) -> int | None:
@@ -277,6 +281,8 @@ def non_integral(dim: Dim, ranges: Ranges) -> dict[str, int] | None:
 
 DIM_HINT = "a derived dim is an integer expression over dims: + - *, / or // by an integer, ** with an integer exponent"
 MAX_POWER = 8
+MAX_DEGREE = 16  # a product of more dims than this is no array's size, and its expansion could be huge
+MAX_TEXT = 200  # characters of a shape entry (keeps the ast shallow)
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.FloorDiv: "//", ast.Pow: "**"}
 
 
@@ -306,6 +312,13 @@ def parse_dim(text: str, ranges: Ranges) -> Dim:
     """
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
+    if len(stripped) > MAX_TEXT:
+        raise ExpressionError(
+            f"a shape entry is at most {MAX_TEXT} characters, this one has {len(stripped)}",
+            source=text,
+            span=(lead, lead + len(stripped)),
+            hint="name the size as a dim of its own",
+        )
     try:
         tree = ast.parse(stripped, mode="eval")
     except SyntaxError as exc:
@@ -328,8 +341,6 @@ def parse_dim(text: str, ranges: Ranges) -> Dim:
 
 
 def _check_derived(dim: Dim, interval: Interval, text: str, span: tuple[int, int], ranges: Ranges) -> None:
-    from ..errors import ShapeError
-
     shown = text.strip()
     try:
         where = non_integral(dim, ranges)
@@ -410,6 +421,11 @@ class _Folder:
         return result
 
 
+def _check_degree(degree: int) -> None:
+    if degree > MAX_DEGREE:
+        raise DimArithmeticError(f"`{{node}}` has degree {degree} in the dims (at most {MAX_DEGREE})")
+
+
 class DimArithmeticError(Exception):
     """A power or a division outside integer dim arithmetic; ``message`` has {node} and {right} fields."""
 
@@ -430,12 +446,14 @@ def combine(op: str, left: tuple[Dim, Interval], right: tuple[Dim, Interval]) ->
     if op == "-":
         return x - y, (a - d, b - c)
     if op == "*":
+        _check_degree(x.degree + y.degree)
         products = (a * c, a * d, b * c, b * d)
         return x * y, (min(products), max(products))
     power = y.value
     if op == "**":
         if power is None or isinstance(power, Fraction) or not 0 <= power <= MAX_POWER:
             raise DimArithmeticError(f"the exponent `{{right}}` must be an integer from 0 to {MAX_POWER}")
+        _check_degree(x.degree * power)
         result = Dim.const(1)
         for _ in range(power):
             result = result * x

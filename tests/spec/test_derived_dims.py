@@ -176,3 +176,22 @@ def test_a_divisor_too_large_to_check_is_refused():
         "shape entry `M * N / 1000` divides by too large a number to check that it is always an integer"
     )
     assert info.value.hint == "divide by a smaller integer"
+
+
+@pytest.mark.parametrize(
+    "entry, message",
+    [
+        ("((n + k + 1) ** 8) ** 8", "`((n + k + 1) ** 8) ** 8` has degree 64 in the dims (at most 16)"),
+        ("+".join(["n"] * 120), "a shape entry is at most 200 characters, this one has 239"),
+    ],
+)
+def test_hostile_derived_dims_are_refused_cheaply(entry, message):
+    import time
+
+    from gradcheck.expr.dims import parse_dim
+
+    started = time.perf_counter()
+    with pytest.raises(ExpressionError) as info:
+        parse_dim(entry, {"n": (2, 7), "k": (1, 3)})
+    assert info.value.message == message
+    assert time.perf_counter() - started < 0.5
