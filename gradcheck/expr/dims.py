@@ -90,6 +90,11 @@ class Dim:
         return all(not m for m, _ in self.terms)
 
     @property
+    def is_symbol(self) -> bool:
+        """A plain dim (``M``), not a derived one (``M + 1``)."""
+        return len(self.terms) == 1 and len(self.terms[0][0]) == 1 and self.terms[0][1] == 1
+
+    @property
     def degree(self) -> int:
         return max((len(m) for m, _ in self.terms), default=0)
 

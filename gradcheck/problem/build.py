@@ -104,9 +104,7 @@ class Problem:
     def derived_dims(self) -> tuple[Dim, ...]:
         """The derived dims of the input shapes (``F + 1``): drawn sizes keep them distinct too."""
         dims = (d for shape in self.input_shapes.values() for d in shape)
-        return tuple(
-            dict.fromkeys(d for d in dims if not d.is_const and d.terms != Dim.of(next(iter(d.symbols))).terms)
-        )
+        return tuple(dict.fromkeys(d for d in dims if not d.is_const and not d.is_symbol))
 
     def reserved_sizes(self) -> frozenset[int]:
         """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""
