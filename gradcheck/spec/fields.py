@@ -338,7 +338,7 @@ def read_domain(
             at,
         )
     shown = "[" + ", ".join(map(str, shape)) + "]"
-    if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or shape[-1] != shape[-2]):
+    if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or not _same_size(shape[-1], shape[-2], dims)):
         raise SchemaError(
             f"{domain.kind} needs a square matrix: shape {shown}",
             at,
@@ -347,6 +347,23 @@ def read_domain(
     if domain.kind == "simplex" and not shape:
         raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
     return domain
+
+
+def _same_size(a: str | int, b: str | int, dims: Collection[str] | None) -> bool:
+    """Two shape entries of one size: equal as written, or derived dims with one canonical
+    polynomial (``F + 1`` and ``1 + F``) where the dims' ranges are known."""
+    if a == b:
+        return True
+    if not (isinstance(a, str) and isinstance(b, str) and isinstance(dims, Mapping)):
+        return False
+    from ..errors import SpecError
+    from ..expr.dims import shape_dim
+
+    ranges = {name: (d.lo, d.hi) for name, d in dims.items()}
+    try:
+        return shape_dim(a, ranges) == shape_dim(b, ranges)
+    except SpecError:  # already refused, with its location, when the shape was read
+        return False
 
 
 def _read_conditioned(value: Mapping, name: str, places: Places) -> Domain:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gradcheck.check import check_plan
-from gradcheck.errors import ExpressionError, ShapeError
+from gradcheck.errors import ExpressionError, SchemaError, ShapeError
 from gradcheck.examine import CheckSettings
 from gradcheck.expr.dims import shape_str
 from gradcheck.problem.build import build_problem
@@ -195,3 +195,12 @@ def test_hostile_derived_dims_are_refused_cheaply(entry, message):
         parse_dim(entry, {"n": (2, 7), "k": (1, 3)})
     assert info.value.message == message
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_square_domain_sees_derived_dims_agree():
+    text = INTERCEPT.replace("  y: {shape: [M]}", "  y: {shape: [M]}\n  S: {shape: [F + 1, 1 + F], domain: spd}")
+    problem = _problem(text)
+    assert shape_str(problem.input_shapes["S"]) == "(F + 1, 1 + F)"
+    with pytest.raises(SchemaError) as info:
+        _problem(text.replace("[F + 1, 1 + F]", "[F + 1, F + 2]"))
+    assert info.value.message == "spd needs a square matrix: shape [F + 1, F + 2]"
