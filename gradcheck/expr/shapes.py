@@ -63,7 +63,7 @@ class ShapeEnv:
     defines : mapping of str to (params, body, body_text)
         The spec's helper functions.
     max_elements : int
-        Largest element count any node may have at the dims' upper bounds.
+        Largest element count any node may have anywhere in the dims' ranges.
     """
 
     arrays: Mapping[str, Shape]

@@ -215,7 +215,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     ------
     ShapeError
         A graph node or the loss is ill-shaped, the loss is not a scalar, or an array
-        would exceed the element budget at the dims' upper bounds.
+        may exceed the element budget somewhere in the dims' ranges.
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
@@ -226,7 +226,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
             raise ShapeError(
                 f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
                 spec.inputs[name].location,
-                hint="lower the dims' upper bounds, or raise settings.max_elements",
+                hint="narrow the dims' ranges, or raise settings.max_elements",
             )
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
@@ -304,7 +304,7 @@ def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int)
             f"one evaluation would hold up to {total} elements in its inputs and nodes (budget {limit} = "
             f"{EVALUATION_BUDGET_FACTOR} x settings.max_elements); the largest is '{biggest}' with {sizes[biggest]}",
             where,
-            hint="lower the dims' upper bounds, or raise settings.max_elements",
+            hint="narrow the dims' ranges, or raise settings.max_elements",
         )
 
 
