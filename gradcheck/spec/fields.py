@@ -20,9 +20,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import Location, SchemaError
+from ..errors import Location, SchemaError, SpecError
+from ..expr.dims import parse_dim, shape_dim
 from .model import Domain, PythonRef
-from .yaml import key_location, value_location
+from .yaml import is_quoted, key_location, value_location
 
 __all__ = [
     "DOMAINS",
@@ -265,10 +266,6 @@ def read_shape_entry(entry: Any, name: str, dims: Mapping[str, tuple[int, int]],
         return read_size(entry, f"shape of input '{name}' must be a list of dims or integers", at)
     if entry.strip() in dims:
         return str(entry).strip()
-    from ..errors import SpecError
-    from ..expr.dims import parse_dim
-    from .yaml import is_quoted
-
     if is_name(entry.strip()):
         raise SchemaError(
             f"unknown dim '{entry.strip()}' in the shape of input '{name}'",
@@ -356,9 +353,6 @@ def _same_size(a: str | int, b: str | int, dims: Collection[str] | None) -> bool
         return True
     if not (isinstance(a, str) and isinstance(b, str) and isinstance(dims, Mapping)):
         return False
-    from ..errors import SpecError
-    from ..expr.dims import shape_dim
-
     ranges = {name: (d.lo, d.hi) for name, d in dims.items()}
     try:
         return shape_dim(a, ranges) == shape_dim(b, ranges)
