@@ -112,7 +112,10 @@ class Problem:
 
 
 _NOT_NUMERIC = frozenset({"pass", "inconclusive", "shape-mismatch", "error"})
-LABEL_NAMES = re.compile(r"y|t|labels?|targets?|cls|class(es|_ids?)?|y_true", re.ASCII)
+LABEL_NAMES = re.compile(r"labels?|lbls?|cls|class(es|_ids?)?", re.ASCII)
+# y, t and targets are just as often regression targets: label-like only beside a classification function
+TARGET_NAMES = re.compile(r"y|t|targets?|y_true", re.ASCII)
+CLASSIFICATION = frozenset({"log", "log1p", "sigmoid", "softmax", "log_softmax", "logsumexp", "softplus", "onehot"})
 
 
 def _warnings(spec: Spec, dim_ranges: dict[str, tuple[int, int]]) -> tuple[str, ...]:
@@ -140,12 +143,18 @@ def _sources(spec: Spec):
 
 
 def _label_hints(spec: Spec) -> tuple[str, ...]:
-    """Real-valued inputs named like labels, compared with an integer, or one-hot encoded."""
+    """Real-valued inputs named like labels, compared with an integer, or one-hot encoded.
+
+    ``y``, ``t`` and ``targets`` count as label names only when the spec calls a function of
+    classification losses (log, sigmoid, softmax, onehot, ...): a regression's ``y`` is real.
+    """
     from ..expr import ir
-    from ..expr.parse import walk
+    from ..expr.parse import called_functions, walk
 
     uses: dict[str, list[str]] = {}
+    classifying = False
     for source, params in _sources(spec):
+        classifying = classifying or any(f in CLASSIFICATION for f, _ in called_functions(source.expr))
         for node in walk(source.expr):
             snippet = source.text[node.span[0] : node.span[1]]
             if isinstance(node, ir.Compare):
@@ -161,7 +170,7 @@ def _label_hints(spec: Spec) -> tuple[str, ...]:
         if inp.domain.is_integer:
             continue
         reasons = list(dict.fromkeys(uses.get(name, [])))[:1]
-        if LABEL_NAMES.fullmatch(name):
+        if LABEL_NAMES.fullmatch(name) or (classifying and TARGET_NAMES.fullmatch(name)):
             reasons.append("is named like a label")
         if reasons:
             hints.append(

@@ -119,3 +119,24 @@ claims:
         "input 'targets' is drawn real-valued (domain real) but is named like a label" + tail,
         "input 'w' is drawn real-valued (domain real) but is compared with -2 (`-2 < w`)" + tail,
     )
+
+
+def test_a_regression_target_named_y_gets_no_label_hint():
+    text = """\
+spec: ridge-like
+dims: {M: [2, 4], d: [2, 3]}
+inputs:
+  X: {shape: [M, d]}
+  w: {shape: [d]}
+  y: {shape: [M]}
+  labels: {shape: [M]}
+loss: 0.5 * sum((X @ w - y) ** 2) + sum(labels * (X @ w))
+claims:
+  - {name: g, wrt: w, gradient: "X.T @ (X @ w - y)"}
+"""
+    problem = build_problem(load_spec_text(text, "r.yaml"))
+    assert [h.split("'")[1] for h in problem.label_hints] == ["labels"]  # y: no log, softmax, onehot, ...
+    with_log = build_problem(
+        load_spec_text(text.replace("loss: 0.5", "loss: sum(log(sigmoid(X @ w))) + 0.5"), "r.yaml")
+    )
+    assert [h.split("'")[1] for h in with_log.label_hints] == ["y", "labels"]
