@@ -113,9 +113,9 @@ class Problem:
 
 _NOT_NUMERIC = frozenset({"pass", "inconclusive", "shape-mismatch", "error"})
 LABEL_NAMES = re.compile(r"labels?|lbls?|cls|class(es|_ids?)?", re.ASCII)
-# y, t and targets are just as often regression targets: label-like only beside a classification function
+# y, t and targets are just as often regression targets: label-like only inside a classification loss
 TARGET_NAMES = re.compile(r"y|t|targets?|y_true", re.ASCII)
-CLASSIFICATION = frozenset({"log", "log1p", "sigmoid", "softmax", "log_softmax", "logsumexp", "softplus", "onehot"})
+CLASSIFICATION = frozenset({"log", "log1p", "softmax", "log_softmax", "logsumexp", "onehot"})
 
 
 def _warnings(spec: Spec, dim_ranges: dict[str, tuple[int, int]]) -> tuple[str, ...]:
@@ -145,19 +145,21 @@ def _sources(spec: Spec):
 def _label_hints(spec: Spec) -> tuple[str, ...]:
     """Real-valued inputs named like labels, compared with an integer, or one-hot encoded.
 
-    ``y``, ``t`` and ``targets`` count as label names only when the spec calls a function of
-    classification losses (log, sigmoid, softmax, onehot, ...): a regression's ``y`` is real.
+    ``y``, ``t`` and ``targets`` count as label names only in an expression that calls a
+    function of classification losses (log, softmax, onehot, ...): a regression's ``y`` is real.
+    Only ``==`` and ``!=`` count as comparisons (``x > 0`` is a kink, not a label).
     """
     from ..expr import ir
-    from ..expr.parse import called_functions, walk
+    from ..expr.parse import called_functions, free_names, walk
 
     uses: dict[str, list[str]] = {}
-    classifying = False
+    classified: set[str] = set()  # names used in an expression that calls a classification function
     for source, params in _sources(spec):
-        classifying = classifying or any(f in CLASSIFICATION for f, _ in called_functions(source.expr))
+        if any(f in CLASSIFICATION for f, _ in called_functions(source.expr)):
+            classified |= {n for n, _ in free_names(source.expr) if n not in params}
         for node in walk(source.expr):
             snippet = source.text[node.span[0] : node.span[1]]
-            if isinstance(node, ir.Compare):
+            if isinstance(node, ir.Compare) and node.op in ("==", "!="):  # x > 0 is a kink, not a label
                 for a, b in ((node.left, node.right), (node.right, node.left)):
                     if isinstance(a, ir.Name) and a.id not in params and _integral(b):
                         uses.setdefault(a.id, []).append(f"is compared with {_number(b)} (`{snippet}`)")
@@ -170,7 +172,7 @@ def _label_hints(spec: Spec) -> tuple[str, ...]:
         if inp.domain.is_integer:
             continue
         reasons = list(dict.fromkeys(uses.get(name, [])))[:1]
-        if LABEL_NAMES.fullmatch(name) or (classifying and TARGET_NAMES.fullmatch(name)):
+        if LABEL_NAMES.fullmatch(name) or (name in classified and TARGET_NAMES.fullmatch(name)):
             reasons.append("is named like a label")
         if reasons:
             hints.append(

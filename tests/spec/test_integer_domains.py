@@ -108,7 +108,7 @@ inputs:
   lab: {shape: [M]}
   targets: {shape: [M]}
   w: {shape: [M]}
-loss: sum(onehot(lab, k) * z) + sum(where(-2 < w, z[:, 0], 0)) + sum(targets * z[:, 1])
+loss: sum(onehot(lab, k) * z) + sum(where(w != -2, z[:, 0], 0)) + sum(where(w > 0, z[:, 0], 0)) + sum(log(sum(exp(z), axis=1)) * targets)
 claims:
   - {name: g, wrt: z, gradient: "onehot(lab, k)"}
 """
@@ -117,7 +117,7 @@ claims:
     assert problem.label_hints == (
         "input 'lab' is drawn real-valued (domain real) but is one-hot encoded (`onehot(lab, k)`)" + tail,
         "input 'targets' is drawn real-valued (domain real) but is named like a label" + tail,
-        "input 'w' is drawn real-valued (domain real) but is compared with -2 (`-2 < w`)" + tail,
+        "input 'w' is drawn real-valued (domain real) but is compared with -2 (`w != -2`)" + tail,
     )
 
 
@@ -137,6 +137,6 @@ claims:
     problem = build_problem(load_spec_text(text, "r.yaml"))
     assert [h.split("'")[1] for h in problem.label_hints] == ["labels"]  # y: no log, softmax, onehot, ...
     with_log = build_problem(
-        load_spec_text(text.replace("loss: 0.5", "loss: sum(log(sigmoid(X @ w))) + 0.5"), "r.yaml")
+        load_spec_text(text.replace("loss: 0.5", "loss: sum(y * log(sigmoid(X @ w))) + 0.5"), "r.yaml")
     )
     assert [h.split("'")[1] for h in with_log.label_hints] == ["y", "labels"]
