@@ -18,7 +18,7 @@ from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem
-from .samples.draw import Sample, example_sizes
+from .samples.draw import Sample, example_sizes, other_size
 from .spec.model import PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
 
@@ -45,12 +45,10 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     sizes = failing.sample.sizes
     for name, text in dim_relations(f.factor, sizes):
         lo, hi = problem.dim_ranges[name]
-        others = {v for k, v in sizes.items() if k != name}
-        choices = [v for v in range(lo, hi + 1) if v != sizes[name] and v not in others] or [
-            v for v in range(lo, hi + 1) if v != sizes[name]
-        ]
-        if not choices:
+        other = other_size(lo, hi, sizes[name], {v for k, v in sizes.items() if k != name})
+        if other is None:
             continue
+        choices = [other]
         alt = Sample({**sizes, name: choices[0]}, failing.sample.seed)
         try:
             g = examine(problem, plan, alt, cfg, oracle)
@@ -147,7 +145,9 @@ def _fixed_examples(
         if len(records) >= cfg.examples or attempts >= budget:
             return
         attempts += 1
-        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), s) if ranged else fixed
+        sizes = (
+            example_sizes(problem.spec.dims, problem.reserved_sizes(), s, problem.derived_dims()) if ranged else fixed
+        )
         sample = Sample(dict(sizes), s)
         try:
             finding = examine(problem, plan, sample, cfg, oracle, explain=True)
@@ -254,7 +254,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         )
 
     if plan.static is not None and not plan.static.transposed:
-        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed)
+        sizes = example_sizes(problem.spec.dims, problem.reserved_sizes(), seed, problem.derived_dims())
         bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
         lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
         finding = Finding(
@@ -320,7 +320,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
         phases=phases,
-    )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes()))(inner)))
+    )(hseed(seed)(given(sample_strategy(problem.spec.dims, problem.reserved_sizes(), problem.derived_dims()))(inner)))
 
     failing: _Failed | None = None
     unsatisfiable = False

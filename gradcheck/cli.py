@@ -143,7 +143,13 @@ def _check(args: argparse.Namespace) -> int:
         progress.failure(f)
 
     try:
-        result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure)
+        result = run(
+            args.paths,
+            options,
+            on_verdict=on_verdict,
+            on_failure=on_failure,
+            on_warning=lambda w: progress.echo(f"warning: {w}"),
+        )
     finally:
         progress.close()
     out = sys.stdout

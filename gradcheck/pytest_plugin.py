@@ -203,7 +203,7 @@ class ClaimItem(pytest.Item):
 
         state = self.config.stash[STATE]
         problem = self.parent.problem
-        verdict = check_plan(problem, self.plan, _check_settings(state, problem.spec))
+        verdict = problem.annotate(check_plan(problem, self.plan, _check_settings(state, problem.spec)))
         self.verdict = verdict
         loc = verdict.location
         self.user_properties += [

@@ -77,6 +77,7 @@ def run(
     options: RunOptions = RunOptions(),
     on_verdict: Callable[[Verdict], None] | None = None,
     on_failure: Callable[[SpecFailure], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
@@ -101,7 +102,7 @@ def run(
     stop = _Stop()
     try:
         with _sigterm_as_interrupt(stop):
-            _run_files(files, options, seed, result, on_verdict, on_failure)
+            _run_files(files, options, seed, result, on_verdict, on_failure, on_warning)
     except KeyboardInterrupt:
         result.incomplete = True
     except Exception:
@@ -158,7 +159,9 @@ def check_settings(spec, options: RunOptions, seed: int):
     )
 
 
-def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure) -> None:
+def _run_files(
+    files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure, on_warning=None
+) -> None:
     from .check import check_plan
 
     for file in files:
@@ -171,12 +174,14 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
             if on_failure:
                 on_failure(failure)
             continue
+        for warning in problem.warnings if on_warning else ():
+            on_warning(warning)
         cfg = check_settings(spec, options, seed)
         for plan in problem.plans:
             if options.claim and plan.claim.name not in options.claim:
                 continue
             try:
-                verdict = check_plan(problem, plan, cfg)
+                verdict = problem.annotate(check_plan(problem, plan, cfg))
             except SpecError as err:  # a python entry that cannot be imported, found at run time
                 failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
                 result.failures.append(failure)

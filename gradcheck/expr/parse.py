@@ -176,6 +176,9 @@ def _walk(expr: ir.Expr):
         yield from _walk(expr.value)
 
 
+walk = _walk  # every node of an expression, for analyses outside this module
+
+
 def _too_deep(text: str) -> ExpressionError:
     return ExpressionError(
         f"expression is nested too deeply (more than {MAX_DEPTH} levels)",

@@ -7,8 +7,9 @@ error at the end, with ``recovered`` set to the shape inferred for the whole exp
 That lets the caller say both "this product is wrong" and "the claim would have had shape
 (M, in)".
 
-Each node's element count is also bounded at the dims' upper limits, so that ``ones(10**9)``
-or a ``kron`` blow-up is refused here and never allocated.
+Each node's element count is also bounded over the whole box of dim ranges (interval
+arithmetic, :func:`~gradcheck.expr.dims.bounds`), so that ``ones(10**9)``, a ``kron`` blow-up
+or ``ones(((M - N)**2,))`` (0 at both corners, 4e8 between) is refused here and never allocated.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from dataclasses import dataclass
 
 from ..errors import ShapeError
 from . import ir
-from .dims import Dim, Shape, broadcast, shape_str
+from .dims import (
+    Dim,
+    DimArithmeticError,
+    Shape,
+    at_text,
+    bounds,
+    broadcast,
+    combine,
+    most_elements,
+    non_integral,
+    shape_str,
+)
 from .functions import TABLE, Function, ShapeRuleError, matmul_shape
 
 __all__ = ["ShapeEnv", "infer_shape"]
@@ -31,7 +43,9 @@ _ELEMENTWISE = {
     "/": "divides {L} by {R}",
     "**": "raises {L} to the power {R}",
 }
-_STATIC_HINT = "shape arguments may use integer literals, dim names, + - * and ** with a literal exponent"
+_STATIC_HINT = (
+    "shape arguments may use integer literals, dim names, + - *, / by an integer and ** with a literal exponent"
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +64,7 @@ class ShapeEnv:
     defines : mapping of str to (params, body, body_text)
         The spec's helper functions.
     max_elements : int
-        Largest element count any node may have at the dims' upper bounds.
+        Largest element count any node may have anywhere in the dims' ranges.
     """
 
     arrays: Mapping[str, Shape]
@@ -122,10 +136,8 @@ class _Inferrer:
         return self.text[node.span[0] : node.span[1]]
 
     def range(self, dim: Dim) -> tuple[int, int] | None:
-        if not dim.symbols <= self.lo.keys():
-            return None
-        a, b = dim.bind(self.lo), dim.bind(self.hi)
-        return (min(a, b), max(a, b))
+        """Safe bounds of ``dim`` over the whole box of dim ranges (not only its two corners)."""
+        return bounds(dim, self.env.dims)
 
     # -- nodes ---------------------------------------------------------------------------
 
@@ -323,11 +335,22 @@ class _Inferrer:
     # -- static shape arguments ----------------------------------------------------------
 
     def static_dim(self, node: ir.Expr, *, allow_wild: bool = False) -> Dim:
-        dim = self.fold(node)
-        if dim is None:
+        folded = self.fold(node)
+        if folded is None:
             return Dim.const(1)
+        dim, interval = folded
         if allow_wild and dim == Dim.const(-1):
             return dim
+        if not dim.is_const:
+            dim = dim.written(self.src(node), interval)
+        try:
+            where = non_integral(dim, self.env.dims)
+        except ValueError:
+            where = {}
+        if where is not None:
+            at = f" at {at_text(where)} ({dim.bind(where)})" if where else ""
+            self.error(f"shape argument `{self.src(node)}` is not an integer{at}", node.span, _STATIC_HINT)
+            return Dim.const(1)
         bounds = self.range(dim)
         if bounds is not None and bounds[0] < 0:
             message = f"shape argument {dim} may be negative (it ranges over {bounds[0]}..{bounds[1]})"
@@ -335,34 +358,32 @@ class _Inferrer:
             return Dim.const(1)
         return dim
 
-    def fold(self, node: ir.Expr) -> Dim | None:
+    def fold(self, node: ir.Expr) -> tuple[Dim, tuple] | None:
+        """A static shape argument: its polynomial, and an interval holding it over the dims' ranges."""
         if isinstance(node, ir.Number):
             if isinstance(node.value, bool) or not isinstance(node.value, int):
                 self.error(f"shape argument {self.src(node)} is not an integer", node.span, _STATIC_HINT)
                 return None
-            return Dim.const(node.value)
+            return Dim.const(node.value), (node.value, node.value)
         if isinstance(node, ir.Name):
             if node.id in self.env.dims:
-                return Dim.of(node.id)
+                return Dim.of(node.id), self.env.dims[node.id]
             self.error(f"shape argument '{node.id}' is not a dim", node.span, _STATIC_HINT)
             return None
         if isinstance(node, ir.Unary):
             inner = self.fold(node.operand)
-            if inner is None:
-                return None
-            return Dim.const(0) - inner if node.op == "-" else inner
-        if isinstance(node, ir.Binary) and node.op in ("+", "-", "*"):
+            if inner is None or node.op != "-":
+                return inner
+            return combine("-", (Dim.const(0), (0, 0)), inner)
+        if isinstance(node, ir.Binary) and node.op in ("+", "-", "*", "/", "**"):
             left, right = self.fold(node.left), self.fold(node.right)
             if left is None or right is None:
                 return None
-            return left + right if node.op == "+" else left - right if node.op == "-" else left * right
-        if isinstance(node, ir.Binary) and node.op == "**" and isinstance(node.right, ir.Number):
-            base, power = self.fold(node.left), node.right.value
-            if base is not None and isinstance(power, int) and 0 <= power <= 8:
-                result = Dim.const(1)
-                for _ in range(power):
-                    result = result * base
-                return result
+            try:
+                return combine(node.op, left, right)
+            except DimArithmeticError as exc:
+                self.error(exc.message.format(node=self.src(node), right=self.src(node.right)), node.span, _STATIC_HINT)
+                return None
         self.error(
             f"shape argument `{self.src(node)}` is not a static integer expression",
             node.span,
@@ -446,17 +467,14 @@ class _Inferrer:
     # -- memory budget -------------------------------------------------------------------
 
     def check_budget(self, node: ir.Expr, shape: Shape) -> None:
-        count = 1
-        for dim in shape:
-            bounds = self.range(dim)
-            if bounds is None:
-                return
-            count *= max(bounds[1], 0)
-        if count <= self.env.max_elements:
+        most = most_elements(shape, self.env.dims)
+        if most is None or most[0] <= self.env.max_elements:
             return
-        symbols = sorted(set().union(*(d.symbols for d in shape)))
-        at = f" at {', '.join(f'{s}={self.hi[s]}' for s in symbols)}" if symbols else ""
-        self.error(
-            f"`{self.src(node)}` would allocate {count} elements{at} (budget {self.env.max_elements})",
-            node.span,
-        )
+        count, corner = most
+        if corner is not None:
+            what = f"would allocate {count} elements" + (f" at {at_text(corner)}" if corner else "")
+        else:  # only interval arithmetic bounds it: say so, with the ranges
+            symbols = sorted(set().union(*(d.symbols for d in shape)))
+            ranges = ", ".join(f"{s} in {self.lo[s]}..{self.hi[s]}" for s in symbols)
+            what = f"may allocate up to {count} elements for {ranges}"
+        self.error(f"`{self.src(node)}` {what} (budget {self.env.max_elements})", node.span)

@@ -8,13 +8,18 @@ be checked at all). An ill-shaped *claim* is not an error: it becomes a static
 from __future__ import annotations
 
 import keyword
+import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ShapeError, SpecError
-from ..expr.dims import Dim, Shape, shape_str
+from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
+from ..spec.fields import integer_domain_warning
 from ..spec.model import Claim, DimSpec, PythonRef, Source, Spec
+
+if TYPE_CHECKING:
+    from ..verdict.model import Verdict
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
@@ -79,17 +84,138 @@ class Problem:
     branch_cuts: bool = True  # the loss's expressions call log/sqrt or a fractional power (see has_branch_cut)
     data: dict[str, Any] = field(default_factory=dict)  # array constants: name -> read-only ndarray
     data_shapes: dict[str, Shape] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # located spec warnings (a single-valued integer domain), for the CLI and notes
+    label_hints: tuple[str, ...] = ()  # real-valued inputs that look like labels: said beside a numeric failure
+
+    def annotate(self, verdict: "Verdict") -> "Verdict":
+        """The verdict with the spec's warnings in its notes and, for a numeric failure, the
+        label hints in its lines (real-valued labels can make a right claim for labels fail)."""
+        import dataclasses
+
+        lines = verdict.lines
+        if verdict.verdict not in _NOT_NUMERIC:
+            lines = lines + self.label_hints
+        notes = verdict.notes + tuple(w for w in self.warnings if w not in verdict.notes)
+        if lines == verdict.lines and notes == verdict.notes:
+            return verdict
+        return dataclasses.replace(verdict, lines=lines, notes=notes)
 
     def shape_of(self, name: str) -> Shape:
         return self.input_shapes.get(name) or self.data_shapes.get(name) or self.node_shapes[name]
+
+    def derived_dims(self) -> tuple[Dim, ...]:
+        """The derived dims of the input shapes (``F + 1``): drawn sizes keep them distinct too."""
+        dims = (d for shape in self.input_shapes.values() for d in shape)
+        return tuple(dict.fromkeys(d for d in dims if not d.is_const and not d.is_symbol))
 
     def reserved_sizes(self) -> frozenset[int]:
         """Integer literals in input shapes: drawn dims avoid them too (a (M, 3) input with M = 3 hides a transpose)."""
         return frozenset(d for inp in self.spec.inputs.values() for d in inp.shape if isinstance(d, int))
 
 
-def _input_shape(shape: tuple[str | int, ...]) -> Shape:
-    return tuple(Dim.const(d) if isinstance(d, int) else Dim.of(d) for d in shape)
+_NOT_NUMERIC = frozenset({"pass", "inconclusive", "shape-mismatch", "error"})
+LABEL_NAMES = re.compile(r"labels?|lbls?|cls|class(es|_ids?)?", re.ASCII)
+# y, t and targets are just as often regression targets: label-like only inside a classification loss
+TARGET_NAMES = re.compile(r"y|t|targets?|y_true", re.ASCII)
+CLASSIFICATION = frozenset({"log", "log1p", "softmax", "log_softmax", "logsumexp", "onehot"})
+
+
+def _warnings(spec: Spec, dim_ranges: dict[str, tuple[int, int]]) -> tuple[str, ...]:
+    """Located warnings: integer domains that draw a single value."""
+    out = []
+    for name, inp in spec.inputs.items():
+        message = integer_domain_warning(name, inp.domain, dim_ranges)
+        if message is not None:
+            out.append(f"{inp.location}: {message}")
+    return tuple(out)
+
+
+def _sources(spec: Spec):
+    """Every expression of the spec with the names that are not inputs inside it (define params)."""
+    for node in spec.graph:
+        yield node.body, frozenset()
+    if isinstance(spec.loss, Source):
+        yield spec.loss, frozenset()
+    for d in spec.define.values():
+        yield d.body, frozenset(d.params)
+    for claim in spec.claims:
+        for body in claim.bodies.values():
+            if isinstance(body, Source):
+                yield body, frozenset()
+
+
+def _label_hints(spec: Spec) -> tuple[str, ...]:
+    """Real-valued inputs named like labels, compared with an integer, or one-hot encoded.
+
+    ``y``, ``t`` and ``targets`` count as label names only in an expression that calls a
+    function of classification losses (log, softmax, onehot, ...): a regression's ``y`` is real.
+    Only ``==`` and ``!=`` count as comparisons (``x > 0`` is a kink, not a label).
+    """
+    from ..expr import ir
+    from ..expr.parse import called_functions, free_names, walk
+
+    uses: dict[str, list[str]] = {}
+    classified: set[str] = set()  # names used in an expression that calls a classification function
+    for source, params in _sources(spec):
+        if any(f in CLASSIFICATION for f, _ in called_functions(source.expr)):
+            classified |= {n for n, _ in free_names(source.expr) if n not in params}
+        for node in walk(source.expr):
+            snippet = source.text[node.span[0] : node.span[1]]
+            if isinstance(node, ir.Compare) and node.op in ("==", "!="):  # x > 0 is a kink, not a label
+                for a, b in ((node.left, node.right), (node.right, node.left)):
+                    if isinstance(a, ir.Name) and a.id not in params and _integral(b):
+                        uses.setdefault(a.id, []).append(f"is compared with {_number(b)} (`{snippet}`)")
+            elif isinstance(node, ir.Call) and node.func == "onehot" and node.args:
+                first = node.args[0]
+                if isinstance(first, ir.Name) and first.id not in params:
+                    uses.setdefault(first.id, []).append(f"is one-hot encoded (`{snippet}`)")
+    hints = []
+    for name, inp in spec.inputs.items():
+        if inp.domain.is_integer:
+            continue
+        reasons = list(dict.fromkeys(uses.get(name, [])))[:1]
+        named = LABEL_NAMES.fullmatch(name) or (name in classified and TARGET_NAMES.fullmatch(name))
+        if named and inp.domain.kind == "real":  # a declared real domain (unit, range) is a choice: soft labels
+            reasons.append("is named like a label")
+        if reasons:
+            hints.append(
+                f"input '{name}' is drawn real-valued (domain {inp.domain.kind}) but {' and '.join(reasons)}: if it "
+                "holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
+            )
+    return tuple(hints)
+
+
+def _integral(node) -> bool:
+    from ..expr import ir
+
+    if isinstance(node, ir.Unary) and node.op == "-":
+        node = node.operand
+    return isinstance(node, ir.Number) and not isinstance(node.value, bool) and float(node.value).is_integer()
+
+
+def _number(node) -> str:
+    from ..expr import ir
+
+    sign = "-" if isinstance(node, ir.Unary) else ""
+    value = node.operand.value if isinstance(node, ir.Unary) else node.value
+    return sign + str(int(value))
+
+
+def _input_shape(shape: tuple[str | int, ...], dim_ranges: dict[str, tuple[int, int]]) -> Shape:
+    """An input's symbolic shape; a derived dim (``F + 1``) keeps its text for messages."""
+    return tuple(shape_dim(d, dim_ranges) for d in shape)
+
+
+def _most(shape: Shape, dim_ranges: dict[str, tuple[int, int]]) -> tuple[int, str]:
+    """An upper bound of the element count over the whole box of dim ranges, and how to say it:
+    ``would have up to N elements at M=1, N=20000`` where a corner reaches it, else ``may have
+    up to N elements for M in 1..20000`` (only interval arithmetic bounds it)."""
+    count, corner = most_elements(shape, dim_ranges)  # type: ignore[misc]
+    if corner is None:
+        symbols = sorted(set().union(*(d.symbols for d in shape)))
+        ranges = ", ".join(f"{s} in {dim_ranges[s][0]}..{dim_ranges[s][1]}" for s in symbols)
+        return count, f"may have up to {count} elements for {ranges}"
+    return count, f"would have up to {count} elements" + (f" at {at_text(corner)}" if corner else "")
 
 
 def _located(err: SpecError, source: Source, claim: str | None = None) -> SpecError:
@@ -103,7 +229,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     ------
     ShapeError
         A graph node or the loss is ill-shaped, the loss is not a scalar, or an array
-        would exceed the element budget at the dims' upper bounds.
+        may exceed the element budget somewhere in the dims' ranges.
     SpecError
         An array constant cannot be read or does not fit its shape (:mod:`.constants`).
     """
@@ -118,16 +244,14 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
         spec = replace(spec, dims={**spec.dims, **fixed})
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
-    input_shapes = {name: _input_shape(inp.shape) for name, inp in spec.inputs.items()}
+    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
     for name, shape in input_shapes.items():
-        count = 1
-        for d in shape:
-            count *= d.bind({k: hi for k, (_, hi) in dim_ranges.items()})
+        count, what = _most(shape, dim_ranges)
         if count > budget:
             raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} would have up to {count} elements (budget {budget})",
+                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
                 spec.inputs[name].location,
-                hint="lower the dims' upper bounds, or raise settings.max_elements",
+                hint="narrow the dims' ranges, or raise settings.max_elements",
             )
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
@@ -177,6 +301,8 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         branch_cuts=_branch_cuts(spec),
         data=data.values if data is not None else {},
         data_shapes=data.shapes if data is not None else {},
+        warnings=_warnings(spec, dim_ranges),
+        label_hints=_label_hints(spec),
     )
 
 
@@ -195,16 +321,8 @@ EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budg
 
 
 def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int) -> None:
-    """The per-evaluation budget: every input and node alive together, at the dims' upper bounds."""
-    hi = {k: h for k, (_, h) in dim_ranges.items()}
-
-    def count(shape):
-        n = 1
-        for d in shape:
-            n *= d.bind(hi)
-        return n
-
-    sizes = {name: count(shape) for name, shape in {**input_shapes, **node_shapes}.items()}
+    """The per-evaluation budget: every input and node alive together, each at its largest over the box."""
+    sizes = {name: _most(shape, dim_ranges)[0] for name, shape in {**input_shapes, **node_shapes}.items()}
     total = sum(sizes.values())
     limit = EVALUATION_BUDGET_FACTOR * budget
     if total > limit:
@@ -214,7 +332,7 @@ def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int)
             f"one evaluation would hold up to {total} elements in its inputs and nodes (budget {limit} = "
             f"{EVALUATION_BUDGET_FACTOR} x settings.max_elements); the largest is '{biggest}' with {sizes[biggest]}",
             where,
-            hint="lower the dims' upper bounds, or raise settings.max_elements",
+            hint="narrow the dims' ranges, or raise settings.max_elements",
         )
 
 

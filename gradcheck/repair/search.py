@@ -210,9 +210,14 @@ def _references(problem, plan, cfg) -> list[tuple[dict, np.ndarray, np.ndarray]]
     for attempt in range(8):
         rng = np.random.default_rng([cfg.seed, 17, attempt])
         if attempt % 2 == 0:
-            sizes = pick_sizes(lambda options: options[0], problem.spec.dims, problem.reserved_sizes())
+            sizes = pick_sizes(lambda count: 0, problem.spec.dims, problem.reserved_sizes(), problem.derived_dims())
         else:
-            sizes = pick_sizes(lambda options: int(rng.choice(options)), problem.spec.dims, problem.reserved_sizes())
+            sizes = pick_sizes(
+                lambda count: int(rng.integers(count)),
+                problem.spec.dims,
+                problem.reserved_sizes(),
+                problem.derived_dims(),
+            )
         try:
             bound = bind(problem, Sample(sizes, int(rng.integers(2**32))))
             with np.errstate(all="ignore"):

@@ -5,22 +5,34 @@ sizes, and an integer seed); numpy fills the arrays from that seed, per domain. 
 own array filler repeats one background value and shrinks toward all-zero arrays, which
 hides exactly the bugs gradcheck looks for (a transpose of a constant matrix is itself).
 
-Sizes of distinct dim symbols are drawn pairwise distinct where the ranges allow, so that a
-transposed claim cannot pass by coincidence (in == out would hide it).
+Sizes of distinct dim symbols (and of derived dims such as ``F + 1``) are drawn pairwise
+distinct where the ranges allow, so that a transposed claim cannot pass by coincidence
+(in == out would hide it); a range is never materialised.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import numpy as np
 from hypothesis import strategies as st
 
 from ..errors import SamplingError
+from ..expr.dims import Dim
 from ..spec.model import DimSpec, Domain, InputSpec
 
-__all__ = ["Sample", "sample_strategy", "pick_sizes", "draw_sizes", "example_sizes", "draw_inputs", "draw_direction"]
+__all__ = [
+    "Sample",
+    "sample_strategy",
+    "pick_sizes",
+    "draw_sizes",
+    "example_sizes",
+    "other_size",
+    "draw_inputs",
+    "draw_direction",
+]
 
 
 @dataclass(frozen=True)
@@ -35,12 +47,24 @@ class Sample:
 
 
 def pick_sizes(
-    pick: Callable[[list[int]], int], dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()
+    pick: Callable[[int], int],
+    dims: Mapping[str, DimSpec],
+    reserved: frozenset[int] = frozenset(),
+    derived: Sequence[Dim] = (),
 ) -> dict[str, int]:
     """Every dim: fixed ones first, ranged ones pairwise distinct where the ranges allow.
 
-    ``pick(options)`` chooses one size from a list: a Hypothesis draw (which shrinks toward the
-    first, smallest option) or a seeded generator's choice.
+    ``pick(count)`` chooses an index in ``range(count)``: a Hypothesis draw (which shrinks
+    toward 0, the smallest free size) or a seeded generator's choice. The index counts the
+    sizes of the dim's range not yet taken, so a range is never materialised (``K: [1, 1e12]``
+    costs what ``K: [1, 3]`` does).
+
+    A size is kept only if the dims still to draw can all get distinct sizes too (intervals
+    matched to points, earliest upper end first), so whatever the index, overlapping ranges
+    such as n: [2, 4], m: [2, 5], d: [2, 3], e: [2, 4] get four distinct sizes and the shrunk
+    example keeps them. Derived dims (``F + 1``) of the input shapes are kept distinct from
+    the dims and from each other where a few more candidates allow it; they count as taken for
+    the dims drawn after them.
     """
     sizes: dict[str, int] = {}
     used = set(reserved)
@@ -48,32 +72,124 @@ def pick_sizes(
         if d.lo == d.hi:
             sizes[name] = d.lo
             used.add(d.lo)
-    for name, d in dims.items():
-        if d.lo == d.hi:
-            continue
-        free = [v for v in range(d.lo, d.hi + 1) if v not in used] or list(range(d.lo, d.hi + 1))
-        sizes[name] = pick(free)
+    ranged = [name for name, d in dims.items() if d.lo != d.hi]
+    pending = list(dict.fromkeys(d for d in derived if not d.is_const and len(d.terms) > 0))
+    for i, name in enumerate(ranged):
+        d = dims[name]
+        rest = [(dims[r].lo, dims[r].hi) for r in ranged[i + 1 :]]
+        taken = {u for u in used if d.lo <= u <= d.hi}
+        count = d.hi - d.lo + 1 - len(taken)
+        if count <= 0:  # every size is taken: any will do
+            taken, count = set(), d.hi - d.lo + 1
+        sizes[name] = _choose(d.lo, d.hi, taken, pick(count), rest, used, pending, sizes, name)
         used.add(sizes[name])
+        for dim in [p for p in pending if p.symbols <= sizes.keys()]:
+            used.add(int(dim.bind(sizes)))
+            pending.remove(dim)
     return {name: sizes[name] for name in dims}
 
 
-def draw_sizes(draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> dict[str, int]:
+_CANDIDATES = 64  # free sizes tried after the picked one before settling for it
+
+
+def _choose(lo, hi, taken, index, rest, used, pending, sizes, name) -> int:
+    """The ``index``-th free size, or the first free size after it (wrapping around) that leaves
+    the other dims assignable and the derived dims distinct; else the first that does the former."""
+    first = _nth_free(lo, taken, index)
+    feasible = None
+    for v in itertools.islice(_free_from(first, lo, hi, taken), _CANDIDATES):
+        if not _assignable(rest, used | {v}):
+            continue
+        if feasible is None:
+            feasible = v
+        if _derived_distinct(pending, {**sizes, name: v}, used | {v}):
+            return v
+    return first if feasible is None else feasible
+
+
+def _nth_free(lo: int, taken: set[int], index: int) -> int:
+    """The ``index``-th size from ``lo`` up that is not in ``taken`` (which holds sizes >= lo)."""
+    v = lo + index
+    for t in sorted(taken):
+        if t <= v:
+            v += 1
+    return v
+
+
+def _free_from(start: int, lo: int, hi: int, taken: set[int]):
+    """Sizes not in ``taken``: ``start`` up to ``hi``, then ``lo`` up to ``start - 1``."""
+    for a, b in ((start, hi), (lo, start - 1)):
+        v = a
+        while v <= b:
+            if v not in taken:
+                yield v
+            v += 1
+
+
+def _assignable(ranges: list[tuple[int, int]], used: set[int]) -> bool:
+    """Whether every range can get its own size, distinct from ``used`` and from the others.
+
+    Greedy by earliest upper end, each range taking its smallest free size, is exact for
+    intervals (a matching of intervals to points).
+    """
+    taken = set(used)
+    for lo, hi in sorted(ranges, key=lambda r: (r[1], r[0])):
+        v = lo
+        while v in taken:
+            v += 1
+        if v > hi:
+            return False
+        taken.add(v)
+    return True
+
+
+def _derived_distinct(pending: list[Dim], sizes: Mapping[str, int], used: set[int]) -> bool:
+    """The derived dims that ``sizes`` now binds differ from ``used`` and from each other."""
+    seen = set(used)
+    for dim in pending:
+        if dim.symbols <= sizes.keys():
+            value = int(dim.bind(sizes))
+            if value in seen:
+                return False
+            seen.add(value)
+    return True
+
+
+def other_size(lo: int, hi: int, current: int, others: Collection[int]) -> int | None:
+    """The smallest size in ``[lo, hi]`` other than ``current`` and, where possible, ``others``
+    (the other dims' sizes); None if ``current`` is the only one. Never a list of the range."""
+    for avoid in ({current, *others}, {current}):
+        v = lo
+        while v in avoid:
+            v += 1
+        if v <= hi:
+            return v
+    return None
+
+
+def draw_sizes(
+    draw, dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset(), derived: Sequence[Dim] = ()
+) -> dict[str, int]:
     """:func:`pick_sizes` with Hypothesis choosing, so failures shrink to the smallest sizes."""
-    return pick_sizes(lambda options: draw(st.sampled_from(options)), dims, reserved)
+    return pick_sizes(lambda count: draw(st.integers(0, count - 1)), dims, reserved, derived)
 
 
-def example_sizes(dims: Mapping[str, DimSpec], reserved: frozenset[int], seed: int) -> dict[str, int]:
+def example_sizes(
+    dims: Mapping[str, DimSpec], reserved: frozenset[int], seed: int, derived: Sequence[Dim] = ()
+) -> dict[str, int]:
     """:func:`pick_sizes` from a seeded generator: sizes to show where no example is drawn."""
     rng = np.random.default_rng([seed, 3])
-    return pick_sizes(lambda options: int(rng.choice(options)), dims, reserved)
+    return pick_sizes(lambda count: int(rng.integers(count)), dims, reserved, derived)
 
 
-def sample_strategy(dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset()) -> st.SearchStrategy[Sample]:
+def sample_strategy(
+    dims: Mapping[str, DimSpec], reserved: frozenset[int] = frozenset(), derived: Sequence[Dim] = ()
+) -> st.SearchStrategy[Sample]:
     """A Hypothesis strategy of :class:`Sample`; it shrinks toward the smallest sizes."""
 
     @st.composite
     def samples(draw):
-        sizes = draw_sizes(draw, dims, reserved)
+        sizes = draw_sizes(draw, dims, reserved, derived)
         seed = draw(st.integers(0, 2**32 - 1))
         return Sample(sizes, seed)
 

@@ -19,10 +19,11 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import Location, SchemaError
+from ..errors import Location, SchemaError, SpecError
+from ..expr.dims import parse_dim, shape_dim
 from ..expr.suggest import closest
 from .model import Domain, PythonRef
-from .yaml import key_location, value_location
+from .yaml import is_quoted, key_location, value_location
 
 __all__ = [
     "DOMAINS",
@@ -46,7 +47,9 @@ __all__ = [
     "read_dtype",
     "read_float",
     "read_python_ref",
+    "read_shape_entry",
     "read_size",
+    "integer_domain_warning",
 ]
 
 PYTHON_REF = re.compile(r"([A-Za-z_][\w.]*):([A-Za-z_]\w*)", re.ASCII)
@@ -271,6 +274,31 @@ def read_size(entry: Any, what: str, at: Location) -> int:
     return int(size)
 
 
+def read_shape_entry(entry: Any, name: str, dims: Mapping[str, tuple[int, int]], at: Location) -> str | int:
+    """One entry of input ``name``'s shape: a size, a dim name, or a derived dim (``F + 1``).
+
+    A derived dim is kept as written (a string) once :func:`gradcheck.expr.dims.parse_dim` has
+    checked it over the dims' ranges: integer arithmetic only, an integer of at least 1 for
+    every size. Its errors point at the offending characters.
+    """
+    if not isinstance(entry, str):
+        return read_size(entry, f"shape of input '{name}' must be a list of dims or integers", at)
+    if entry.strip() in dims:
+        return str(entry).strip()
+    if is_name(entry.strip()):
+        raise SchemaError(
+            f"unknown dim '{entry.strip()}' in the shape of input '{name}'",
+            at,
+            hint=did_you_mean(entry, dims) or "declare it under dims:",
+        )
+    start = at.shifted(1) if is_quoted(entry) else at
+    try:
+        parse_dim(str(entry), dims)
+    except SpecError as err:
+        raise err.located(start) from None
+    return str(entry).strip()
+
+
 def need_shape(spec: Mapping, name: str, at: Location) -> None:
     """An input written as a mapping names its shape."""
     if "shape" not in spec:
@@ -326,7 +354,7 @@ def read_domain(
             at,
         )
     shown = "[" + ", ".join(map(str, shape)) + "]"
-    if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or shape[-1] != shape[-2]):
+    if domain.kind in MATRIX_DOMAINS and (len(shape) < 2 or not _same_size(shape[-1], shape[-2], dims)):
         raise SchemaError(
             f"{domain.kind} needs a square matrix: shape {shown}",
             at,
@@ -335,6 +363,20 @@ def read_domain(
     if domain.kind == "simplex" and not shape:
         raise SchemaError(f"simplex needs at least one axis: shape {shown}", at)
     return domain
+
+
+def _same_size(a: str | int, b: str | int, dims: Collection[str] | None) -> bool:
+    """Two shape entries of one size: equal as written, or derived dims with one canonical
+    polynomial (``F + 1`` and ``1 + F``) where the dims' ranges are known."""
+    if a == b:
+        return True
+    if not (isinstance(a, str) and isinstance(b, str) and isinstance(dims, Mapping)):
+        return False
+    ranges = {name: (d.lo, d.hi) for name, d in dims.items()}
+    try:
+        return shape_dim(a, ranges) == shape_dim(b, ranges)
+    except SpecError:  # already refused, with its location, when the shape was read
+        return False
 
 
 def _read_conditioned(value: Mapping, name: str, places: Places) -> Domain:
@@ -394,3 +436,38 @@ def _read_bounds(value: Mapping, name: str, places: Places, dims: Collection[str
             hint="write [lo, hi] with lo < hi",
         )
     return Domain("integers", lo, hi)
+
+
+def integer_domain_warning(name: str, domain: Domain, dims: Mapping[str, tuple[int, int]]) -> str | None:
+    """Why ``{integers: [lo, hi]}`` may draw a single value, or None.
+
+    The bounds are half-open, so ``[0, 1]`` draws only 0 (a classic slip for the labels 0 and
+    1); with a dim as a bound, the smallest distance over the dims' ranges counts. This is a
+    warning, not an error: a constant integer input is legal, just rarely meant.
+    """
+    if not domain.is_integer:
+        return None
+    low, high = domain.low, domain.high
+    shown = f"{{integers: [{low}, {high}]}}"
+
+    def head(value: object) -> str:
+        return f"input '{name}' has the domain {shown}, which is half-open: every draw is {value}"
+
+    if isinstance(low, int) and isinstance(high, int):
+        if high - low != 1:
+            return None
+        return head(low) + f" (for the labels {low} and {high} write {{integers: [{low}, {high + 1}]}})"
+    # a dim bound: the distance is smallest where the upper bound is smallest and the lower largest
+    bottom = {str(b): dims[b][0] for b in (low, high) if isinstance(b, str) and b in dims}
+    top = {str(b): dims[b][1] for b in (low, high) if isinstance(b, str) and b in dims}
+    lo_at = low if isinstance(low, int) else top.get(str(low))
+    hi_at = high if isinstance(high, int) else bottom.get(str(high))
+    if lo_at is None or hi_at is None or hi_at - lo_at != 1:
+        return None
+    if isinstance(high, str) and isinstance(low, int):
+        where, fix = f"{high}={hi_at}", f"start {high} at {hi_at + 1} for at least two values"
+    elif isinstance(low, str) and isinstance(high, int):
+        where, fix = f"{low}={lo_at}", f"end {low} at {lo_at - 1} for at least two values"
+    else:
+        where, fix = f"{low}={lo_at}, {high}={hi_at}", "keep the upper bound at least 2 above the lower one"
+    return head(lo_at) + f" when {where} ({fix})"

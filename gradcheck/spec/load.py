@@ -47,7 +47,6 @@ from .fields import (
     INPUT_KEYS,
     check_keys,
     describe,
-    did_you_mean,
     is_name,
     key_errors,
     need,
@@ -57,7 +56,7 @@ from .fields import (
     read_dtype,
     read_float,
     read_python_ref,
-    read_size,
+    read_shape_entry,
     read_value_and_grad,
     register_name,
 )
@@ -378,7 +377,8 @@ class _Loader:
         check_keys(spec, INPUT_KEYS, f" in input '{name}'", self.path)
         need_shape(spec, name, at)
         shape = self.read_shape(spec, name)
-        dims = self.dims.keys() | self.refused
+        # refused names count as dims here (their own error was kept): stand-ins of size 1
+        dims = {**{r: DimSpec(r, 1, 1, at) for r in self.refused}, **self.dims}
         domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, dims)
         dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
         return InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
@@ -389,18 +389,12 @@ class _Loader:
         what = f"shape of input '{name}' must be a list of dims or integers"
         need(value, list, what, at)
         shape: list[str | int] = []
+        ranges = {d.name: (d.lo, d.hi) for d in self.dims.values()}
         for index, entry in enumerate(value):
-            where = self.item_at(value, index)
-            if isinstance(entry, str):
-                if entry not in self.dims and entry not in self.refused:
-                    raise SchemaError(
-                        f"unknown dim '{entry}' in the shape of input '{name}'",
-                        where,
-                        hint=did_you_mean(entry, self.dims) or "declare it under dims:",
-                    )
-                shape.append(str(entry))
-            else:
-                shape.append(read_size(entry, what, where))
+            if isinstance(entry, str) and entry.strip() in self.refused:  # its own error was kept
+                shape.append(entry.strip())
+                continue
+            shape.append(read_shape_entry(entry, name, ranges, self.item_at(value, index)))
         return tuple(shape)
 
     def item_at(self, seq: Any, index: int) -> Location:

@@ -93,7 +93,7 @@ def failure(text, env=ENV):
         ("eye(n)", "(n, n)"),
         ("ones((M, 3))", "(M, 3)"),
         ("zeros(M)", "(M,)"),
-        ("ones((2*M + 1, M**2))", "(2*M + 1, M*M)"),
+        ("ones((2*M + 1, M**2))", "(2*M + 1, M**2)"),
         ("ones_like(X) + zeros_like(X)", "(M, p)"),
         ("transpose(X)", "(p, M)"),
         ("X.T", "(p, M)"),
@@ -261,3 +261,46 @@ def test_dims_print_negative_terms_as_subtraction():
     assert str(m - Dim.const(1)) == "M - 1"
     assert str(Dim.const(0) - m) == "-M"
     assert str(m * Dim.const(2) - Dim.const(3)) == "2*M - 3"
+
+
+# ---- derived dims and bounds over the whole box ------------------------------------------
+
+BOX = ShapeEnv({"x": (D("M"),)}, frozenset(), {"M": (1, 20000), "N": (1, 20000)}, {})
+
+
+def test_budget_bounds_a_non_monotone_shape_over_the_whole_box():
+    # 0 at both corners (M = N = 1 and M = N = 20000), 4e8 in between
+    err = failure("ones(((M - N) ** 2,))", BOX)
+    assert err.message == "`ones(((M - N) ** 2,))` would allocate 399960001 elements at M=1, N=20000 (budget 10000000)"
+
+
+def test_shape_argument_negative_somewhere_inside_the_box():
+    # M - p is 0 at the lower corner and 1 at the upper one, but -3 at M=2, p=5
+    err = failure("ones((M - p,))")
+    assert err.message == "shape argument M - p may be negative (it ranges over -3..4)"
+
+
+def test_shape_arguments_divide_exactly_and_print_as_written():
+    env = ShapeEnv({"x": (D("n"),)}, frozenset(), {"n": (2, 9)}, {})
+    assert shape("ones((n * (n - 1) / 2, 2 * n))", env) == "(n * (n - 1) / 2, 2 * n)"
+    assert shape("ones((n + 1,)) + ones((1 + n,))", env) == "(n + 1,)"  # they agree
+    err = failure("ones((n / 2,))", env)
+    assert err.message == "shape argument `n / 2` is not an integer at n=3 (3/2)"
+
+
+def test_dims_with_fractional_coefficients_print_canonically():
+    n = Dim.of("n")
+    half = (n * (n - Dim.const(1))).divided(2)
+    assert str(half) == "1/2*n*n - 1/2*n"
+    assert str(Dim.const(0) - half) == "-1/2*n*n + 1/2*n"
+    assert half.bind({"n": 4}) == 6 and type(half.bind({"n": 4})) is int
+    assert n.divided(2) * Dim.const(2) == n
+
+
+def test_budget_with_an_interior_maximum_gives_the_interval_bound():
+    # M * (20001 - M) is 20000 at both ends of M's range and 1e8 in the middle
+    err = failure("ones((M * (20001 - M),))", BOX)
+    assert (
+        err.message
+        == "`ones((M * (20001 - M),))` may allocate up to 400000000 elements for M in 1..20000 (budget 10000000)"
+    )

@@ -244,3 +244,12 @@ def test_every_error_of_a_spec_and_a_deep_helper_chain_are_located_collection_er
         ]
     )
     assert "Traceback" not in result.stdout.str() and "RecursionError" not in result.stdout.str()
+
+
+def test_a_failure_that_real_labels_could_explain_says_so_under_pytest(project):
+    from tests.spec.test_integer_domains import REAL_LABELS
+
+    (project.path / "specs" / "labels.yaml").write_text(REAL_LABELS)
+    result = project.runpytest(*SEED, "specs/labels.yaml")
+    result.assert_outcomes(failed=1)
+    assert "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`)" in result.stdout.str()
