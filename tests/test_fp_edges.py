@@ -11,6 +11,7 @@ import pytest
 
 from gradcheck import RunOptions
 from gradcheck.expr.kernels import power
+from gradcheck.oracle import complex_step
 from gradcheck.run import run
 
 
@@ -64,3 +65,89 @@ def test_x_to_the_101_at_negative_x_passes_and_a_wrong_factor_is_caught(tmp_path
     verdicts = _verdicts(tmp_path, POWER_SPEC, seeds=range(3))
     assert verdicts["ok-pow"] == ["pass"] * 3, verdicts
     assert verdicts["bug-scaled-pow"] == ["scaled"] * 3, verdicts
+
+
+# --- the complex step's imaginary part must stay in the normal range --------------------------------
+
+
+def gaussian(x):
+    return np.exp(-0.5 * np.sum(x**2))
+
+
+def gaussian_grad(x):
+    return -x * np.exp(-0.5 * np.sum(x**2))
+
+
+def tiny(x):
+    return 1e-286 * np.sum(x**2)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_complex_step_of_a_gaussian_at_n_1300_does_not_fall_into_subnormals(seed):
+    rng = np.random.default_rng(seed)
+    x, v = rng.standard_normal(1300), rng.uniform(-(3**0.5), 3**0.5, 1300)
+    exact = float(gaussian_grad(x) @ v)  # the sum of squares varies by e^±25: some seeds near 1e-300
+    est = complex_step.directional(gaussian, x, v)
+    assert abs(float(est.value) - exact) <= 1e-12 * abs(exact), (float(est.value), exact)  # exp(sum) rounds at 1e-13
+
+
+def test_the_complex_step_of_a_tiny_loss_is_exact_in_every_form():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(5)
+    dirs = [rng.uniform(-(3**0.5), 3**0.5, 5) for _ in range(3)]
+    exact = [float(2e-286 * x @ v) for v in dirs]
+    one = complex_step.directional(tiny, x, dirs[0])
+    assert float(one.value) == pytest.approx(exact[0], rel=1e-13)
+
+    from gradcheck.oracle.batch import Batchable
+
+    f = Batchable(tiny, lambda z: 1e-286 * np.sum(z**2, axis=1), 8)
+    many = complex_step.directional_many(f, x, dirs)
+    assert [float(e.value) for e in many] == pytest.approx(exact, rel=1e-13)
+    np.testing.assert_allclose(complex_step.gradient(tiny, x).value, 2e-286 * x, rtol=1e-13)
+    np.testing.assert_allclose(complex_step.gradient(f, x).value, 2e-286 * x, rtol=1e-13)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-310, 1e-318])
+def test_the_complex_step_error_bar_covers_what_subnormals_lose(scale):
+    # below ~1e-298 no admissible step lifts the imaginary part out of the subnormals: the error
+    # bar must then say how much they lose
+    rng = np.random.default_rng(1)
+    x, v = rng.uniform(0.5, 1, 4), rng.uniform(0.5, 1, 4)
+    est = complex_step.directional(lambda z: scale * np.sum(z**2), x, v)
+    exact = 2 * scale * float(x @ v)
+    assert abs(float(est.value) - exact) <= float(est.error)
+    assert float(est.error) < 0.5 * abs(exact) or scale < 1e-310
+
+
+SUBNORMAL_SPEC = """\
+spec: fp-subnormal
+dims: {n: 1300, m: [2, 6]}
+inputs:
+  x: {shape: [n]}
+  y: {shape: [m]}
+loss: exp(-0.5 * sum(x ** 2)) + 1e-286 * sum(y ** 2)
+claims:
+  - {name: ok-gauss, wrt: x, gradient: "-x * exp(-0.5 * sum(x ** 2))"}
+  - {name: ok-tiny, wrt: y, gradient: "2e-286 * y"}
+  - {name: bug-scaled-tiny-1e-8, wrt: y, gradient: "2.00000002e-286 * y", expect: fail}
+  - {name: bug-scaled-gauss-1e-8, wrt: x, gradient: "-1.00000001 * x * exp(-0.5 * sum(x ** 2))", expect: fail}
+"""
+
+
+def test_correct_claims_under_subnormal_imaginary_parts_pass_and_1e_8_errors_are_caught(tmp_path):
+    verdicts = _verdicts(tmp_path, SUBNORMAL_SPEC, seeds=range(4), examples=10)
+    assert verdicts["ok-gauss"] == ["pass"] * 4, verdicts
+    assert verdicts["ok-tiny"] == ["pass"] * 4, verdicts
+    assert verdicts["bug-scaled-tiny-1e-8"] == ["scaled"] * 4, verdicts
+    assert verdicts["bug-scaled-gauss-1e-8"] == ["scaled"] * 4, verdicts
+
+
+def test_a_factor_between_tiny_arrays_is_found_although_their_squares_underflow():
+    from gradcheck.diagnosis.compare import Names, diagnose
+    from gradcheck.verdict.tolerance import Tolerance
+
+    g = np.array([3.0, -1.0, 2.0]) * 1e-286  # sum(g * g) underflows to zero
+    names = Names(target="y", noun="the claimed gradient", axes=("m",), shape_sym="(m,)", sizes={"m": 3})
+    finding = diagnose(1.5 * g, g, Tolerance(), names)
+    assert finding.label == "scaled" and finding.factor == pytest.approx(1.5, rel=1e-12), finding
