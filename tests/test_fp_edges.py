@@ -151,3 +151,49 @@ def test_a_factor_between_tiny_arrays_is_found_although_their_squares_underflow(
     names = Names(target="y", noun="the claimed gradient", axes=("m",), shape_sym="(m,)", sizes={"m": 3})
     finding = diagnose(1.5 * g, g, Tolerance(), names)
     assert finding.label == "scaled" and finding.factor == pytest.approx(1.5, rel=1e-12), finding
+
+
+# --- finite differences: cancellation noise inside the function --------------------------------------
+
+
+def shifted_abs(x):
+    """x + 1e8 - 1e8 in effect: every value is rounded at ulp(1e8) = 1.5e-8, invisible in |f|."""
+    return np.sum(np.abs(x + 1e8) - 1e8)
+
+
+def test_the_finite_difference_error_bar_covers_cancellation_noise_inside_the_function():
+    from gradcheck.oracle import finite_diff
+
+    rng = np.random.default_rng(0)
+    missed = []
+    for _ in range(100):
+        n = int(rng.integers(2, 7))
+        x = rng.standard_normal(n) * rng.choice([0.01, 1, 10, 100])
+        v = rng.uniform(-(3**0.5), 3**0.5, n)
+        est = finite_diff.directional(shifted_abs, x, v)
+        if abs(float(est.value) - v.sum()) > float(est.error):
+            missed.append((float(est.value), v.sum(), float(est.error)))
+    assert not missed, missed
+
+
+def test_the_noise_estimate_sees_rounding_noise_and_not_smooth_variation():
+    from gradcheck.oracle import finite_diff
+
+    x, v = np.array([0.3, -1.2, 2.0]), np.array([1.0, 0.5, -0.25])
+    sigma = finite_diff.noise(shifted_abs, x, v, 0.05)
+    assert 1e-9 < float(sigma[0]) < 1e-7  # ulp(1e8) / sqrt(12) = 4.3e-9 per term, three terms
+    smooth = finite_diff.noise(lambda z: np.sum(np.exp(z)), x, v, 0.05)
+    assert float(smooth[0]) < 1e-14  # rounding only: |f| ~ 10, eps |f| ~ 2e-15
+
+
+@pytest.mark.parametrize("domain", ["real", {"range": [-300, 300]}, {"range": [-0.03, 0.03]}])
+def test_a_correct_claim_on_python_code_with_cancellation_noise_passes_and_a_factor_2_is_caught(domain):
+    from gradcheck import check_gradient
+
+    inputs = {"x": {"shape": "n", "domain": domain}}
+    for seed in range(4):
+        ok = check_gradient(shifted_abs, lambda x: np.ones_like(x), inputs=inputs, wrt="x", seed=seed).verdict
+        assert ok.verdict == "pass", (seed, ok.verdict, ok.diagnosis)
+        assert ok.oracle == "finite-difference"  # np.abs of a complex array is real: no complex step
+    bad = check_gradient(shifted_abs, lambda x: 2 * np.ones_like(x), inputs=inputs, wrt="x", seed=0).verdict
+    assert bad.verdict == "scaled" and bad.factor == pytest.approx(2, rel=1e-3), (bad.verdict, bad.diagnosis)
