@@ -197,3 +197,38 @@ def test_a_correct_claim_on_python_code_with_cancellation_noise_passes_and_a_fac
         assert ok.oracle == "finite-difference"  # np.abs of a complex array is real: no complex step
     bad = check_gradient(shifted_abs, lambda x: 2 * np.ones_like(x), inputs=inputs, wrt="x", seed=0).verdict
     assert bad.verdict == "scaled" and bad.factor == pytest.approx(2, rel=1e-3), (bad.verdict, bad.diagnosis)
+
+
+# --- np.abs drops a small term's imaginary part: the guard must see the term -------------------------
+
+
+def l1_loss(x):
+    return np.sum(np.abs(x)) + 0.5 * np.sum(x**2)
+
+
+@pytest.mark.parametrize("low, high", [(1e7, 1e8), (-1e8, -1e7)])
+def test_a_dropped_l1_term_at_large_x_is_seen_by_the_guard(low, high):
+    from gradcheck import check_gradient
+
+    inputs = {"x": {"shape": "n", "domain": {"range": [low, high]}}}
+    for seed in range(3):
+        ok = check_gradient(l1_loss, lambda x: np.sign(x) + x, inputs=inputs, wrt="x", seed=seed).verdict
+        assert ok.verdict == "pass", (seed, ok.verdict, ok.diagnosis)
+        assert ok.oracle == "finite-difference"
+        assert any(n.startswith("not complex-step safe (its complex-step derivative") for n in ok.notes), ok.notes
+        forgot = check_gradient(l1_loss, lambda x: x, inputs=inputs, wrt="x", seed=seed).verdict
+        assert forgot.verdict == "wrong", (seed, forgot.verdict, forgot.diagnosis)
+
+
+def test_the_guard_still_trusts_the_complex_step_of_smooth_python_code():
+    from gradcheck import check_gradient
+
+    def smooth(x):
+        return np.sum(np.tanh(x) ** 2 + np.exp(0.3 * x))
+
+    def smooth_grad(x):
+        return 2 * np.tanh(x) * (1 - np.tanh(x) ** 2) + 0.3 * np.exp(0.3 * x)
+
+    for seed in range(3):
+        v = check_gradient(smooth, smooth_grad, inputs={"x": "n"}, wrt="x", seed=seed).verdict
+        assert v.verdict == "pass" and v.oracle == "complex-step" and not v.notes, (v.verdict, v.oracle, v.notes)
