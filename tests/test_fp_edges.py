@@ -232,3 +232,15 @@ def test_the_guard_still_trusts_the_complex_step_of_smooth_python_code():
     for seed in range(3):
         v = check_gradient(smooth, smooth_grad, inputs={"x": "n"}, wrt="x", seed=seed).verdict
         assert v.verdict == "pass" and v.oracle == "complex-step" and not v.notes, (v.verdict, v.oracle, v.notes)
+
+
+def test_only_the_entries_near_the_subnormals_take_the_larger_step():
+    # a jvp-like vector output: entry 0 would be subnormal at h = 1e-30, entry 1 is log next to
+    # its pole, where the larger step's truncation (h/x)²/3 ~ 2e-9 would be a false verdict
+    def f(z):
+        return np.stack([1e-300 * z[0] ** 2, np.log(z[1])])
+
+    x, v = np.array([1.0, 1e-6]), np.array([1.0, 1.0])
+    est = complex_step.directional(f, x, v)
+    np.testing.assert_allclose(est.value, [2e-300, 1e6], rtol=1e-13)
+    assert est.step[1] == complex_step.STEP and est.step[0] > complex_step.STEP

@@ -107,15 +107,33 @@ def directional(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndar
     np.multiply(v, STEP, out=z.imag)
     out = _call_complex(f, z)
     size = max(np.size(x), np.size(out))
-    step, calls = STEP, 1
-    if np.any(_too_small(out.imag, size)) and _large_step(x, v) > STEP:
-        step, calls = _large_step(x, v), 2
-        np.multiply(v, step, out=z.imag)
-        out = _call_complex(f, z)
-    value = out.imag / step
+    value, step = _rescaled(out.imag, size, x, v, lambda h: _call_complex(f, _point(z, v, h)).imag)
     return Estimate(
-        value=value, error=_error(value, step, size), method="complex-step", evaluations=calls, at=out.real, step=step
+        value=value,
+        error=_error(value, step, size),
+        method="complex-step",
+        evaluations=1 + bool(np.any(step != STEP)),
+        at=out.real,
+        step=step,
     )
+
+
+def _point(z: np.ndarray, v: np.ndarray, h: float) -> np.ndarray:
+    np.multiply(v, h, out=z.imag)
+    return z
+
+
+def _rescaled(im: np.ndarray, size: int, x, v, again: Callable[[float], np.ndarray]):
+    """(Jv, h per entry): Im f / STEP, except for entries too close to the subnormals, which
+    take Im f / h from one more evaluation with the largest step h (only those entries: the
+    others keep the step whose truncation error is nil)."""
+    small = _too_small(im, size)
+    large = _large_step(x, v)
+    if not np.any(small) or large <= STEP:
+        return im / STEP, STEP
+    value = np.where(small, np.asarray(again(large)) / large, im / STEP)
+    step = np.where(small, large, STEP)
+    return value, (float(step) if np.ndim(step) == 0 else step)
 
 
 def directional_many(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, directions) -> list[Estimate]:
@@ -136,25 +154,23 @@ def directional_many(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, direc
             np.multiply(v, STEP, out=row.imag)
         values = np.asarray(_call_complex(many, z))
         size = max(np.size(x), values[0].size if len(values) else 1)
-        steps = [STEP] * len(values)
-        small = [j for j, row in enumerate(values) if np.any(_too_small(row.imag, size))]
-        small = [j for j in small if _large_step(x, directions[start + j]) > STEP]
+        large = [_large_step(x, v) for v in directions[start:stop]]
+        small = [j for j, row in enumerate(values) if np.any(_too_small(row.imag, size)) and large[j] > STEP]
+        again = {}
         if small:  # only those directions again, each with its largest step, in one call
             for j in small:
-                steps[j] = _large_step(x, directions[start + j])
-                np.multiply(directions[start + j], steps[j], out=z[j].imag)
-            values = values.copy()
-            values[small] = np.asarray(_call_complex(many, z[small]))
+                _point(z[j], directions[start + j], large[j])
+            again = dict(zip(small, np.asarray(_call_complex(many, z[small])).imag))
         for j, row in enumerate(values):
-            value = row.imag / steps[j]
+            value, step = _rescaled(row.imag, size, x, directions[start + j], lambda h, j=j: again[j])
             out.append(
                 Estimate(
                     value=value,
-                    error=_error(value, steps[j], size),
+                    error=_error(value, step, size),
                     method="complex-step",
-                    evaluations=1 + (steps[j] != STEP),
+                    evaluations=1 + (j in again),
                     at=row.real,
-                    step=steps[j],
+                    step=step,
                 )
             )
     return out
