@@ -240,7 +240,11 @@ def _examine(
         for j, v in enumerate(dirs):
             oracle_err2[j] = max(
                 oracle_err2[j],
-                float(_cs_rounding(bound, plan, claim, extra, x, v, oracle_d[j], sample, getattr(f, "chunk", RUNS))),
+                float(
+                    _cs_rounding(
+                        bound, plan, claim, extra, x, v, oracle_d[j], sample, getattr(f, "chunk", RUNS), ests[j].step
+                    )
+                ),
             )
     dot_err2 = dot_err + np.array([projected_error(claim_err, v) for v in dirs])
     excess2 = tol.excess(claimed_d, oracle_d, dot_err2, oracle_err2, typical)
@@ -512,10 +516,14 @@ def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps
         return np.zeros(c.shape)
 
 
-def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sample: Sample, chunk: int = RUNS) -> float:
+def _cs_rounding(
+    bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sample: Sample, chunk: int = RUNS, step=None
+) -> float:
     """The oracle's rounding along v: the RUNS perturbed complex-step evaluations in batches of
-    ``chunk`` (the memory budget's), each batch item drawing its own perturbation signs."""
-    z = x.astype(np.complex128) + 1j * complex_step.STEP * v
+    ``chunk`` (the memory budget's), each batch item drawing its own perturbation signs, with the
+    estimate's own step (larger than STEP where h·Jv would be subnormal)."""
+    h = step or complex_step.STEP
+    z = x.astype(np.complex128) + 1j * h * v
 
     def run(p, count):
         zs = np.broadcast_to(z, (count,) + z.shape)
@@ -525,7 +533,7 @@ def _cs_rounding(bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sampl
             u = extra[claim.cotangent]
             local = bound.node_local_many(claim.node, plan.wrt, zs, perturb=p) * u
             out = np.sum(local, axis=tuple(range(1, local.ndim)))
-        return np.asarray(out).imag / complex_step.STEP
+        return np.asarray(out).imag / h
 
     try:
         p = perturber(np.random.default_rng([sample.seed + 1, 7]), EPS64)

@@ -171,9 +171,10 @@ def diagnose(
     rel = relative_error(c, g)
     if ok.all():
         return Finding("pass", "agrees entrywise", max_rel_error=rel, claimed_shape=tuple(c.shape))
-    gg = float(np.vdot(g, g))
+    s = float(np.max(np.abs(g), initial=0.0)) or 1.0  # scaled first: at 1e-286 the squares underflow
+    gg = float(np.vdot(g / s, g / s))
     if gg > 0:
-        factor = float(np.vdot(c, g)) / gg
+        factor = float(np.vdot(c / s, g / s)) / gg
         if factor != 0 and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
             if abs(factor + 1) <= 1e-6:
                 return Finding(

@@ -46,7 +46,36 @@ def split_product(op, a, b):
     return op(a, b)
 
 
-__all__ = ["KERNELS"]
+__all__ = ["KERNELS", "power"]
+
+_MAX_INTEGER_POWER = 2**31
+
+
+def power(a, b):
+    """``a ** b``, with integer powers of complex ``a`` by repeated squaring.
+
+    numpy multiplies out integer powers of a complex base only for |b| < 100; above that it
+    computes exp(b log a), and for a negative real part the angle pi - h/|a| of the complex step
+    loses h to rounding: (-1.1 + 1e-30j) ** 101 has an imaginary part 1e14 times too large.
+    Repeated squaring is the analytic continuation to a few ulps: in every product
+    (A + iB)(C + iD) the two terms AD and BC of the imaginary part have the same sign near the
+    real axis, so nothing cancels. Real bases, fractional and array exponents go to numpy.
+    """
+    if not np.iscomplexobj(a) or np.ndim(b) != 0 or np.iscomplexobj(b):
+        return a**b
+    p = float(b)
+    if not (p.is_integer() and abs(p) <= _MAX_INTEGER_POWER):
+        return a**b
+    k = abs(int(p))
+    base = np.asarray(a)
+    out = np.ones_like(base)
+    while k:
+        if k & 1:
+            out = out * base
+        k >>= 1
+        if k:  # no square past the last bit: it could overflow where the power does not
+            base = base * base
+    return 1 / out if p < 0 else out
 
 
 def _pos(z: Any) -> np.ndarray:

@@ -28,7 +28,11 @@ class OracleChoice:
     result whose imaginary part is *not* the derivative, which no exception or warning reveals.
     """
 
-    AGREE_RTOL = 1e-6  # finite differences are good to ~1e-10 on smooth code; only a real disagreement counts
+    # Below the default rtol (1e-9): a dropped term smaller than this cannot change a verdict.
+    # Not larger: np.abs(x) beside 0.5 x² at |x| ~ 1e7 is a term 1e-7 of the derivative, and a
+    # slack relative to the whole derivative (it was 1e-6) let the claim that forgets it pass.
+    # Beyond it, only the finite-difference error bar (noise included) excuses a disagreement.
+    AGREE_RTOL = 1e-10
 
     def __init__(self, guard: bool = False) -> None:
         self.unsafe_note: str | None = None
@@ -68,8 +72,10 @@ class OracleChoice:
         # a two-point central difference settles the usual case in two evaluations; only a
         # disagreement pays for SciPy's adaptive estimate (a few dozen) before it is believed
         try:
-            c = finite_diff.central(real_f, x, v)
-            if np.all(np.abs(c - a) <= 1e-7 * np.maximum(np.abs(a), np.abs(c)) + 1e-12 * np.max(np.abs(cs.at))):
+            h = finite_diff.central_step(x, v)
+            c = finite_diff.central(real_f, x, v, h)
+            rounding = 16 * EPS64 * np.max(np.abs(cs.at)) / h  # of c: the values' rounding over 2h
+            if np.all(np.abs(c - a) <= self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(c)) + rounding):
                 return None
         except Exception:
             pass

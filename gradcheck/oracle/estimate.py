@@ -22,6 +22,7 @@ class Estimate:
     evaluations: int
     note: str = ""
     at: object = None  # the function's value at x, when the method saw it (Re f(x + ihv) for complex step)
+    step: object = None  # the complex step's h, per entry if it differs (it grows where h·Jv would be subnormal)
 
 
 class NotComplexSafe(Exception):

@@ -1,7 +1,12 @@
 """Soak the planted-bug corpus and the gallery over many seeds; print detection power and
 false-alarm figures (not a test: a measurement for notes and RESULTS).
 
-    python -m tests.corpus.soak --seeds 200 [--examples 25] [--paths specs tests/corpus]
+    python -m tests.corpus.soak --seeds 200 [--examples 25] [--paths specs tests/corpus] [--by-claim]
+
+The floating-point edges alone (tests/corpus/fp_*.yaml), with every claim's verdicts:
+
+    python -m tests.corpus.soak --seeds 100 --by-claim --paths tests/corpus/fp_subnormal.yaml \
+        tests/corpus/fp_l1.yaml tests/corpus/fp_noise.yaml
 
 A claim named ``ok-*`` (corpus) or a gallery claim without ``expect: fail`` is correct: it must
 pass on every seed. A claim named ``bug-<verdict>-*`` must get exactly that verdict; other
@@ -29,11 +34,13 @@ def main(argv=None) -> int:
     parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--examples", type=int, default=None)
     parser.add_argument("--paths", nargs="+", default=["specs", "tests/corpus"])
+    parser.add_argument("--by-claim", action="store_true", help="print every claim's verdict counts")
     args = parser.parse_args(argv)
     os.environ.setdefault("GRADCHECK_NO_DATABASE", "1")
     counts = collections.Counter()
     problems = collections.Counter()
     by_regime = collections.Counter()
+    by_claim: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
     started = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         result = run(args.paths, RunOptions(seed=seed, examples=args.examples))
@@ -44,6 +51,7 @@ def main(argv=None) -> int:
             print("spec errors:", [f.message for f in result.failures], file=sys.stderr)
             return 2
         for v in result.verdicts:
+            by_claim[(v.spec, v.claim)][v.verdict] += 1
             correct = v.expect == "pass"
             m = LABEL.match(v.claim)
             if correct:
@@ -86,6 +94,9 @@ def main(argv=None) -> int:
         print(f"  {k}: {v}")
     for k, v in problems.most_common(20):
         print(f"  problem x{v}: {k}")
+    if args.by_claim:
+        for (spec, claim), verdicts in sorted(by_claim.items()):
+            print(f"  {spec} {claim}: " + ", ".join(f"{label} {n}" for label, n in verdicts.most_common()))
     return 0 if counts["FALSE ALARMS"] == 0 and counts["WRONG MISSED"] == 0 else 1
 
 
