@@ -33,40 +33,85 @@ class _Failed(Exception):
         self.finding = finding
 
 
+VARIATIONS_PER_DIM = 2  # one size reads a dim's power off the factor; the second checks it
+
+
+def _alternative_sizes(problem: Problem, sizes: dict[str, int], name: str) -> list[int]:
+    """Up to VARIATIONS_PER_DIM other sizes of one dim, smallest first, pairwise distinct from
+    the other dims when the range allows (a transpose hides when in == out)."""
+    lo, hi = problem.dim_ranges[name]
+    others = {v for k, v in sizes.items() if k != name}
+    distinct, any_other = [], []
+    for v in range(lo, hi + 1):
+        if v == sizes[name]:
+            continue
+        (any_other if v in others else distinct).append(v)
+        if len(distinct) >= VARIATIONS_PER_DIM:
+            break
+    return (distinct or any_other)[:VARIATIONS_PER_DIM]
+
+
+def _factor_seen(finding: Finding) -> float | None:
+    """The claim's constant factor at one example: None when it is not a constant multiple there."""
+    if finding.label == "pass":
+        return 1.0
+    if finding.label in ("scaled", "sign-flipped") and finding.factor is not None:
+        return finding.factor
+    return None
+
+
 def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: CheckSettings, oracle) -> "_Failed":
-    """A factor equal to a dim's size (2 = M at the shrunk example) is ambiguous: re-run the same
-    seed with that dim changed and see whether the factor follows it (mean vs sum) or stays (a 1/2)."""
-    from .diagnosis.compare import dim_relations, factor_hint, relation_value
+    """Which dims does a factor follow? A factor of 2 at d = 4 may be a dropped 1/2 or a dropped
+    1/sqrt(d): re-run the same seed with every ranged dim changed, one at a time, fit the factor
+    as a constant times a product of dim powers (:func:`gradcheck.diagnosis.factor.fit_dim_powers`),
+    and name a cause only when the fit predicts every variation; otherwise the numbers alone."""
+    from .diagnosis.factor import (
+        Observation,
+        dim_hint,
+        factor_text,
+        fit_dim_powers,
+        hidden_dims,
+        unfitted_hint,
+    )
 
     f = failing.finding
     sizes = failing.sample.sizes
-    for name, text in dim_relations(f.factor, sizes):
-        lo, hi = problem.dim_ranges[name]
-        others = {v for k, v in sizes.items() if k != name}
-        choices = [v for v in range(lo, hi + 1) if v != sizes[name] and v not in others] or [
-            v for v in range(lo, hi + 1) if v != sizes[name]
-        ]
-        if not choices:
-            continue
-        alt = Sample({**sizes, name: choices[0]}, failing.sample.seed)
-        try:
-            g = examine(problem, plan, alt, cfg, oracle)
-        except InvalidSample:
-            continue
-        if g.label != "scaled" or g.factor is None:
-            continue
-        if abs(g.factor - relation_value(text, alt.sizes)) <= 1e-9 * abs(g.factor):
-            hint = (
-                factor_hint(f.factor, text)
-                + f" (factor {f.factor:g} at {name} = {sizes[name]}, {g.factor:g} at {name} = {choices[0]})"
+    base = Observation(dict(sizes), f.factor, f.factor_error or 1e-9 * abs(f.factor))
+    variations: list[Observation] = []
+    unvaried: dict[str, int] = {}
+    for name in sizes:
+        seen = 0
+        for value in _alternative_sizes(problem, sizes, name):
+            alt = Sample({**sizes, name: value}, failing.sample.seed)
+            try:
+                g = examine(problem, plan, alt, cfg, oracle)
+            except InvalidSample:
+                continue
+            seen += 1
+            factor = _factor_seen(g)
+            error = g.factor_error if g.factor_error is not None else 1e-9 * abs(factor or 1.0)
+            variations.append(Observation(dict(alt.sizes), factor, error))
+        if not seen:
+            unvaried[name] = sizes[name]
+    fit = fit_dim_powers(base, variations, tuple(sizes)) if variations else None
+    fields: dict = {}
+    if variations and fit is None:
+        lines = (unfitted_hint(base, variations),)
+    else:
+        hidden = hidden_dims(fit.constant if fit is not None else f.factor, unvaried)
+        if hidden:
+            what = " or ".join(f"{text} for {name} = {unvaried[name]}" for name, text in hidden)
+            lines = (
+                f"the factor {factor_text(f.factor, base.error)} is also {what}, a dim that could not be changed: "
+                "a constant and a size cannot be told apart here",
             )
-            return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (hint,) + tuple(f.lines[1:])}))
-        if abs(g.factor - f.factor) <= 1e-9 * abs(f.factor):
-            line = (
-                f.lines[0] + f" (the factor stays {f.factor:g} when {name} changes from {sizes[name]} to {choices[0]})"
-            )
-            return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (line,) + tuple(f.lines[1:])}))
-    return failing
+        elif fit is None:
+            return failing
+        else:
+            lines = (dim_hint(fit, base, variations),)
+        if fit is not None:
+            fields = {"dim_powers": tuple((k, float(p)) for k, p in fit.powers), "factor_constant": float(fit.constant)}
+    return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": lines, **fields}))
 
 
 def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, int]) -> str:

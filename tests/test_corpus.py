@@ -102,10 +102,7 @@ def test_factor_hint_follows_a_dim_only_when_the_factor_does():
     result = run([str(CORPUS.parent.parent / "specs" / "linreg_mean.yaml")], RunOptions(seed=1))
     by = {v.claim: v for v in result.verdicts}
     mean = by["bug-scaled-sum-not-mean"]
-    assert mean.lines[0].startswith(
-        "the factor is M (it changes with the size of that dim): a sum where a mean "
-        "belongs, or a forgotten or extra M? (factor "
-    )
+    assert mean.lines[0].startswith("the factor is M: a 1/M was dropped (a sum where a mean belongs?) (factor ")
     half = by["bug-scaled-forgot-2"]
     assert half.lines[0].startswith(
         "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?) (the factor stays 0.5 when "
@@ -129,4 +126,24 @@ def test_a_step_whose_node_does_not_use_its_wrt_is_a_located_spec_error(tmp_path
     assert failure.message.splitlines()[1] == (
         "  take the step wrt a variable that total uses, or claim the total derivative with gradient: "
         "(S is used directly by q, viahelper)"
+    )
+
+
+def test_factors_are_fitted_across_every_dim(corpus_run):
+    """A forgotten 1/sqrt(d) is named as such, not as a lost 1/2 (the factor was seen at two d's)."""
+    by = {v.claim: v for v in corpus_run.verdicts if v.spec == "corpus-factors"}
+    assert by["bug-scaled-forgot-sqrt-d"].lines[0].startswith("the factor is sqrt(d): a 1/sqrt(d) was dropped (factor ")
+    assert by["bug-scaled-forgot-sqrt-d"].failing.finding.dim_powers == (("d", 0.5),)
+    assert (
+        by["bug-scaled-sum-not-mean"]
+        .lines[0]
+        .startswith("the factor is M*N: a 1/(M*N) was dropped (a sum where a mean belongs?) (factor ")
+    )
+    assert by["bug-scaled-mean-over-rows-only"].lines[0].startswith("the factor is N: a 1/N was dropped")
+    assert by["bug-scaled-dropped-half"].lines[0].startswith("a 1/2 was dropped: ")
+    assert "(the factor stays 2 when n changes from " in by["bug-scaled-dropped-half"].lines[0]
+    assert (
+        by["bug-scaled-d-plus-one"]
+        .lines[0]
+        .startswith("the factor changes with the dims but fits no product of their powers (factor ")
     )

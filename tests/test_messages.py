@@ -140,3 +140,29 @@ def test_api_misuse_messages(kwargs, message):
     with pytest.raises(SchemaError) as info:
         check_gradient(lambda x: np.sum(x), lambda x: np.ones_like(x), wrt="x", **kwargs)
     assert info.value.message == message
+
+
+def test_a_tiny_factor_at_large_n_is_neither_a_half_nor_a_mean(tmp_path):
+    """The directional diagnosis rounds and hints its factor like the full-array one."""
+    path = tmp_path / "big.yaml"
+    path.write_text("""\
+spec: big
+dims: {n: 80}
+inputs:
+  S: {shape: [n, n]}
+loss: sum(S ** 3) / 3
+claims:
+  - {name: tiny, wrt: S, gradient: "1.000001 * S ** 2", expect: fail}
+  - {name: triple, wrt: S, gradient: "3 * S ** 2", expect: fail}
+""")
+    result = run([str(path)], RunOptions(seed=1, examples=2))
+    v = {x.claim: x for x in result.verdicts}
+    assert (
+        v["tiny"].diagnosis == "scaled: the claim is 1.000001 x the gradient along all 4 directions (factor 1.000001)"
+    )
+    assert v["tiny"].lines == (
+        "too close to 1 for a dropped 1/2, a 1/n or a mean against a sum: a constant typed with too few digits, "
+        "float32 arithmetic, or an epsilon or step size left in the formula? (relative error 1e-06)",
+    )
+    assert v["triple"].factor == 3.0
+    assert v["triple"].lines == ("a 1/3 was dropped (a sum where a mean over 3 entries belongs?)",)

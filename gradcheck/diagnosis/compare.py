@@ -9,13 +9,13 @@ otherwise ``wrong`` with where: which entries, and whether they line up in a row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
 from ..expr.dims import name_shape
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
+from .factor import constant_hint, factor_error, factor_text, round_factor
 
 MAX_TABLE = 5
 
@@ -41,54 +41,15 @@ def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:
     return np.abs(c - g) <= tol.allowed(c, g, ec, eg) + floor
 
 
-def nice_factor(x: float) -> str:
-    """``2``, ``0.5``, ``-1``, ``1/3`` when x is (very nearly) a small rational, else ``1.7321``."""
-    frac = Fraction(x).limit_denominator(12)
-    if abs(x) <= 64 and abs(float(frac) - x) <= 1e-9 * max(1.0, abs(x)):
-        if frac.denominator == 1:
-            return str(frac.numerator)
-        if frac.denominator in (2, 4, 5, 8):
-            return f"{float(frac):g}"
-        return f"{frac.numerator}/{frac.denominator}"
-    return f"{x:.10g}"
+def nice_factor(x: float, err: float | None = None) -> str:
+    """``2``, ``0.5``, ``-1``, ``1/3`` when x is a small rational within ``err`` (default 1e-9
+    relative), else with the digits the error bar allows (``1.7321``, ``3.141592654``)."""
+    return factor_text(x, err)
 
 
-def dim_relations(factor: float, sizes: dict[str, int]) -> list[tuple[str, str]]:
-    """Dims whose size explains ``factor``: [(name, "M"|"1/M"|"sqrt(M)"|"1/sqrt(M)"), ...]."""
-    out = []
-    for name, size in sizes.items():
-        if size < 2:
-            continue
-        for value, text in (
-            (size, name),
-            (1 / size, f"1/{name}"),
-            (np.sqrt(size), f"sqrt({name})"),
-            (1 / np.sqrt(size), f"1/sqrt({name})"),
-        ):
-            if abs(factor - value) <= 1e-9 * abs(value):
-                out.append((name, text))
-    return out
-
-
-def relation_value(text: str, sizes: dict[str, int]) -> float:
-    name = text.replace("1/", "").replace("sqrt(", "").replace(")", "")
-    v = float(sizes[name])
-    v = np.sqrt(v) if "sqrt" in text else v
-    return 1 / v if text.startswith("1/") else v
-
-
-def factor_hint(factor: float, dim_text: str | None = None) -> str:
-    """Why a claim may be off by ``factor``; ``dim_text`` when the factor was seen to track a dim."""
-    if dim_text:
-        return (
-            f"the factor is {dim_text} (it changes with the size of that dim): a sum where a mean belongs, "
-            f"or a forgotten or extra {dim_text}?"
-        )
-    if abs(factor - 2) < 1e-9:
-        return "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
-    if abs(factor - 0.5) < 1e-9:
-        return "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?)"
-    return "a constant factor is off (a 1/n, a 1/2, or the mean vs the sum?)"
+def factor_hint(factor: float, err: float | None = None) -> str | None:
+    """Why a claim may be off by the constant ``factor``; None when no common slip gives it."""
+    return constant_hint(factor, err)
 
 
 def worst_entries(
@@ -184,13 +145,16 @@ def diagnose(
                     entries=worst_entries(c, g),
                     claimed_shape=tuple(c.shape),
                 )
-            nice = nice_factor(factor)
+            bar = factor_error(c, g, factor, claim_err, oracle_err)
+            nice = nice_factor(factor, bar)
+            hint = factor_hint(factor, bar)
             return Finding(
                 "scaled",
                 f"scaled: the claim is {nice} x {names.truth} on every entry (factor {nice})",
-                lines=(factor_hint(factor),),
+                lines=(hint,) if hint else (),
                 max_rel_error=rel,
-                factor=factor,
+                factor=round_factor(factor, bar),
+                factor_error=bar,
                 entries=worst_entries(c, g),
                 claimed_shape=tuple(c.shape),
             )

@@ -13,6 +13,7 @@ from ..samples.draw import draw_direction
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, projected_error
 from .compare import factor_hint, nice_factor
+from .factor import factor_error, round_factor
 from .localize import localize
 
 __all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
@@ -74,16 +75,19 @@ def directional_diagnosis(
                     directions=m,
                     factor=-1.0,
                 )
-            nice = nice_factor(factor)
+            bar = factor_error(claimed_d, oracle_d, factor, dot_err, oracle_err)
+            nice = nice_factor(factor, bar)
+            hint = factor_hint(factor, bar)
             return Finding(
                 "scaled",
                 f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
-                lines=(factor_hint(factor),),
+                lines=(hint,) if hint else (),
                 max_rel_error=rel,
                 oracle=method,
                 evaluations=evals,
                 directions=m,
-                factor=factor,
+                factor=round_factor(factor, bar),
+                factor_error=bar,
             )
     if c.ndim == 2 and c.shape[0] == c.shape[1]:
         ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
