@@ -147,3 +147,18 @@ def test_factors_are_fitted_across_every_dim(corpus_run):
         .lines[0]
         .startswith("the factor changes with the dims but fits no product of their powers (factor ")
     )
+
+
+def test_layout_bugs_are_named(corpus_run):
+    """Swapped entries keep the verdict `wrong` and say swapped; a raveled claim says which reshape matches."""
+    by = {v.claim: v for v in corpus_run.verdicts}
+    assert by["bug-wrong-swapped-entries"].diagnosis == "wrong: entries [0] and [1] of w are swapped"
+    assert by["bug-wrong-swapped-entries"].failing.finding.swaps == (((0,), (1,)),)
+    assert by["bug-wrong-rows-swapped"].diagnosis == "wrong: rows 0 and 1 of Theta are swapped (along in)"
+    flat, flat_f = by["bug-shape-mismatch-flat"], by["bug-shape-mismatch-flat-f"]
+    assert flat.lines == (
+        "same number of entries: reshape to (in, out)?",
+        "reshaped in C order (row by row, numpy's default) the claim matches",
+    )
+    assert flat_f.lines[1] == "reshaped in F order (column by column) the claim matches: reshape with order='F'"
+    assert (flat.failing.finding.reshape_order, flat_f.failing.finding.reshape_order) == ("C", "F")

@@ -240,3 +240,65 @@ def test_a_dim_that_could_not_change_is_named_when_it_could_explain_the_constant
     assert hidden_dims(Fraction(2), {"k": 4, "n": 3}) == [("k", "sqrt(k)")]
     assert hidden_dims(Fraction(1, 3), {"k": 4, "n": 3}) == [("n", "1/n")]
     assert hidden_dims(Fraction(5), {"k": 4, "n": 3}) == []
+
+
+# --- layout bugs: entries in the wrong places, a flat claim for a matrix ----------------------
+
+W = Names(target="w", noun="claimed gradient", axes=("p",), shape_sym="(p,)", sizes={"p": 3})
+
+
+def test_two_swapped_entries_are_named():
+    g = np.array([0.3, -1.2, 2.5])
+    f = diagnose(g[[1, 0, 2]], g, TOL, W)
+    assert f.label == "wrong"
+    assert f.summary == "wrong: entries [0] and [1] of w are swapped"
+    assert f.lines == (
+        "the claim holds the right values in the wrong places: its entries are in another order than w's",
+    )
+    assert f.swaps == (((0,), (1,)),)
+
+
+def test_a_cycle_of_three_entries_is_named_with_where_each_value_went():
+    g = np.array([0.3, -1.2, 2.5, 4.0])
+    f = diagnose(g[[1, 2, 0, 3]], g, TOL, W)
+    assert f.summary == "wrong: entries [0], [1] and [2] of w are permuted"
+    assert f.lines[1] == "[0] holds the gradient's [1], [1] holds [2], [2] holds [0]"
+    assert f.swaps == (((0,), (1,), (2,)),)
+
+
+def test_swapped_rows_and_columns_are_named_as_rows_and_columns(g):
+    f = diagnose(g[[1, 0, 2], :], g, TOL, NAMES)
+    assert f.summary == "wrong: rows 0 and 1 of Theta are swapped (along in)"
+    f = diagnose(g[:, [0, 3, 2, 1]], g, TOL, NAMES)
+    assert f.summary == "wrong: columns 1 and 3 of Theta are swapped (along out)"
+
+
+def test_entries_off_without_trading_places_are_not_a_swap():
+    g = np.array([0.3, -1.2, 2.5])
+    assert diagnose(np.array([0.3, 0.3, 2.5]), g, TOL, W).summary == "wrong: 1 of 3 entries of w is off: [1]"
+    f = diagnose(g * [1.1, 1.1, 1.0], g, TOL, W)
+    assert f.summary == "wrong: 2 of 3 entries of w are off: [0], [1]" and f.swaps == ()
+
+
+@pytest.mark.parametrize(
+    "order, line",
+    [
+        ("C", "reshaped in C order (row by row, numpy's default) the claim matches"),
+        ("F", "reshaped in F order (column by column) the claim matches: reshape with order='F'"),
+    ],
+)
+def test_a_flat_claim_for_a_matrix_says_reshape_and_which_order_matches(g, order, line):
+    f = diagnose(g.ravel(order=order), g, TOL, NAMES)
+    assert f.label == "shape-mismatch"
+    assert f.summary == "claimed gradient has shape (12,) but Theta has shape (in, out) = (3, 4)"
+    assert f.lines == ("same number of entries: reshape to (in, out)?", line)
+    assert f.reshape_order == order
+
+
+def test_a_flat_claim_that_matches_in_no_order_says_so(g):
+    f = diagnose(2 * g.ravel(), g, TOL, NAMES)
+    assert f.lines == (
+        "same number of entries: reshape to (in, out)?",
+        "reshaped in C or F order it still does not match",
+    )
+    assert f.reshape_order == ""

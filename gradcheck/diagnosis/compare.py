@@ -16,6 +16,7 @@ from ..expr.dims import name_shape
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
 from .factor import constant_hint, factor_error, factor_text, round_factor
+from .permutation import MAX_PERMUTED, describe, find_cycles
 
 MAX_TABLE = 5
 
@@ -95,6 +96,41 @@ def _where(bad: np.ndarray, names: Names) -> str:
     return f"{count} of {total} entries of {names.target} are off"
 
 
+def _reshaped(c, g, tol, claim_err, oracle_err, names: Names) -> tuple[str | None, tuple[str, ...]]:
+    """A claim with the right number of entries in another shape (a raveled matrix): which
+    reshape of it, C order or F order, matches? ``(order, lines)``; order "" when neither, None
+    when the sizes differ."""
+    if c.size != g.size or c.size == 0:
+        return None, ()
+    ask = f"same number of entries: reshape to {names.shape_sym}?"
+    for order, line in (
+        ("C", "reshaped in C order (row by row, numpy's default) the claim matches"),
+        ("F", "reshaped in F order (column by column) the claim matches: reshape with order='F'"),
+    ):
+        ec = np.reshape(claim_err, g.shape, order=order) if np.size(claim_err) == c.size else claim_err
+        if np.all(_close(np.reshape(c, g.shape, order=order), g, tol, ec, oracle_err)):
+            return order, (ask, line)
+    return "", (ask, "reshaped in C or F order it still does not match")
+
+
+def _swapped(c, g, bad, tol, claim_err, oracle_err) -> tuple[tuple[tuple[int, ...], ...], ...] | None:
+    """The wrong entries as cycles of multi-indices when they are the truth's own values, moved."""
+    flat = np.flatnonzero(bad)
+    if not 2 <= flat.size <= MAX_PERMUTED:
+        return None
+    ec = np.broadcast_to(np.asarray(claim_err, dtype=np.float64), c.shape).reshape(-1)[flat]
+    eg = np.broadcast_to(np.asarray(oracle_err, dtype=np.float64), g.shape).reshape(-1)[flat]
+    floor = 8 * EPS64 * np.sqrt(max(g.size, 1)) * float(np.max(np.abs(g), initial=0.0))
+
+    def close(cv, tv):
+        return np.abs(cv - tv) <= tol.allowed(cv, tv, ec[:, None], eg[None, :]) + floor
+
+    cycles = find_cycles(c.reshape(-1)[flat], g.reshape(-1)[flat], close)
+    if cycles is None:
+        return None
+    return tuple(tuple(tuple(int(i) for i in np.unravel_index(flat[k], c.shape)) for k in cycle) for cycle in cycles)
+
+
 def diagnose(
     c: np.ndarray,
     g: np.ndarray,
@@ -122,11 +158,14 @@ def diagnose(
                 max_rel_error=relative_error(c.T, g),
                 claimed_shape=tuple(c.shape),
             )
+        order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
         return Finding(
             "shape-mismatch",
             f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+            lines=lines,
             max_rel_error=float("nan"),
             claimed_shape=tuple(c.shape),
+            reshape_order=order,
         )
     ok = _close(c, g, tol, claim_err, oracle_err)
     rel = relative_error(c, g)
@@ -167,6 +206,18 @@ def diagnose(
             claimed_shape=tuple(c.shape),
         )
     bad = ~ok
+    swapped = _swapped(c, g, bad, tol, claim_err, oracle_err)
+    if swapped is not None:
+        summary, lines = describe(swapped, names, c.shape)
+        return Finding(
+            "wrong",
+            summary,
+            lines=lines,
+            max_rel_error=rel,
+            entries=worst_entries(c, g, bad),
+            claimed_shape=tuple(c.shape),
+            swaps=swapped,
+        )
     lines = []
     sub_c, sub_g = c[bad], g[bad]
     if sub_g.size and np.all(sub_g != 0):
