@@ -166,3 +166,28 @@ claims:
     )
     assert v["triple"].factor == 3.0
     assert v["triple"].lines == ("a 1/3 was dropped (a sum where a mean over 3 entries belongs?)",)
+
+
+def test_a_float32_factor_is_rounded_within_its_error_bar(tmp_path):
+    """A float32 claim twice the gradient measures 1.999999773: inside its rounding error bar the
+    one simple rational is 2, so it reads 2, keeps the 1/2 hint, and not 'mean vs sum'."""
+    (tmp_path / "f32.py").write_text(
+        "import numpy as np\n"
+        "def grad2_f32(X, w):\n"
+        "    X32 = X.astype(np.float32)\n"
+        "    s = np.tanh(X32 @ w.astype(np.float32))\n"
+        "    return np.float32(2) * (X32.T @ (np.float32(1) - s * s))\n"
+    )
+    path = tmp_path / "f32.yaml"
+    path.write_text(
+        "dims: {M: [2, 6], n: [2, 5]}\ninputs:\n  X: {shape: [M, n]}\n  w: {shape: [n]}\n"
+        "loss: sum(tanh(X @ w))\nclaims:\n"
+        "  - {name: double32, wrt: w, gradient: {python: 'f32:grad2_f32'}, expect: fail}\n"
+    )
+    (v,) = run([str(path)], RunOptions(seed=1)).verdicts
+    assert v.diagnosis == "scaled: the claim is 2 x the gradient on every entry (factor 2)"
+    assert v.factor == 2.0
+    assert v.lines[0].startswith(
+        "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled) "
+        "(the factor stays 2 when M changes from "
+    )
