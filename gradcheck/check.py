@@ -68,9 +68,9 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     from .diagnosis.factor import (
         Observation,
         dim_hint,
-        factor_text,
         fit_dim_powers,
         hidden_dims,
+        hidden_hint,
         unfitted_hint,
     )
 
@@ -98,13 +98,10 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
     if variations and fit is None:
         lines = (unfitted_hint(base, variations),)
     else:
-        hidden = hidden_dims(fit.constant if fit is not None else f.factor, unvaried)
+        constant = fit is None or fit.constant_only  # a constant might be a fixed dim's size in disguise
+        hidden = hidden_dims(fit.constant if fit is not None else f.factor, unvaried) if constant else []
         if hidden:
-            what = " or ".join(f"{text} for {name} = {unvaried[name]}" for name, text in hidden)
-            lines = (
-                f"the factor {factor_text(f.factor, base.error)} is also {what}, a dim that could not be changed: "
-                "a constant and a size cannot be told apart here",
-            )
+            lines = (hidden_hint(f.factor, hidden, unvaried, base, variations),)
         elif fit is None:
             return failing
         else:

@@ -15,6 +15,7 @@ from gradcheck.diagnosis.factor import (
     factor_text,
     fit_dim_powers,
     hidden_dims,
+    hidden_hint,
     unfitted_hint,
 )
 from gradcheck.verdict.tolerance import Tolerance
@@ -302,3 +303,12 @@ def test_a_flat_claim_that_matches_in_no_order_says_so(g):
         "reshaped in C or F order it still does not match",
     )
     assert f.reshape_order == ""
+
+
+def test_a_constant_that_a_fixed_dim_explains_is_named_with_the_dims_that_did_change():
+    base = _obs({"n": 2, "k": 4}, 2.0)
+    seen = [_obs({"n": 3, "k": 4}, 2.0)]
+    assert hidden_hint(2.0, [("k", "sqrt(k)")], {"k": 4}, base, seen) == (
+        "a constant factor, or sqrt(k): a dim that could not be changed, so the two cannot be told apart "
+        "(factor 2 at k = 4; it stays 2 when n changes from 2 to 3)"
+    )

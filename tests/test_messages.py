@@ -191,3 +191,12 @@ def test_a_float32_factor_is_rounded_within_its_error_bar(tmp_path):
         "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled) "
         "(the factor stays 2 when M changes from "
     )
+
+
+def test_a_constant_factor_that_a_fixed_dim_could_explain_says_it_cannot_tell(tmp_path):
+    """Every dim fixed: 2 may be a dropped 1/2 or a dropped 1/sqrt(k) with k = 4; nothing can be varied."""
+    v = _verdicts(tmp_path, "0.5 * sum(x ** 2) + sum(A)", "  - {name: double, wrt: x, gradient: 2 * x, expect: fail}\n")
+    assert v["double"].lines == (
+        "a constant factor, or sqrt(k): a dim that could not be changed, so the two cannot be told apart "
+        "(factor 2 at k = 4)",
+    )

@@ -223,9 +223,8 @@ def fit_dim_powers(base: Observation, variations: list[Observation], order: tupl
             return None
     nonzero = tuple((k, powers[k]) for k in order if powers.get(k, 0) != 0)
     constant = f0 / math.prod(float(base.sizes[k]) ** float(p) for k, p in nonzero)
-    frac = simple_rational(constant, base.error / max(abs(f0), 1e-300) * abs(constant) + 1e-9 * abs(constant))
-    if abs(constant - 1) <= 1e-9 * max(1.0, base.error):
-        frac = Fraction(1)
+    bar = abs(constant) * (base.error / abs(f0) + 1e-9)  # the base factor's relative error bar, carried over
+    frac = Fraction(1) if abs(constant - 1) <= bar else simple_rational(constant, bar)
     if nonzero and frac is None:
         return None
     return DimFit(constant=frac if frac is not None else constant, powers=nonzero)
@@ -273,6 +272,24 @@ def dim_hint(fit: DimFit, base: Observation, variations: list[Observation]) -> s
     if still:
         seen += f"; unchanged when {', '.join(still)} change{'s' if len(still) == 1 else ''}"
     return f"the factor is {text}: {cause} ({seen})"
+
+
+def hidden_hint(
+    factor: float,
+    hidden: list[tuple[str, str]],
+    sizes: dict[str, int],
+    base: Observation,
+    variations: list[Observation],
+) -> str:
+    """A constant factor that a dim which could not be changed would explain as well."""
+    what = " or ".join(text for _, text in hidden)
+    dims = ", ".join(f"{name} = {sizes[name]}" for name, _ in hidden)
+    text = factor_text(factor, base.error)
+    stays = f"; it stays {text} when {_changes(base, variations)}" if variations else ""
+    return (
+        f"a constant factor, or {what}: a dim that could not be changed, so the two cannot be told apart "
+        f"(factor {text} at {dims}{stays})"
+    )
 
 
 def unfitted_hint(base: Observation, variations: list[Observation]) -> str:
