@@ -53,8 +53,6 @@ def _alternative_sizes(problem: Problem, sizes: dict[str, int], name: str) -> li
 
 def _factor_seen(finding: Finding) -> float | None:
     """The claim's constant factor at one example: None when it is not a constant multiple there."""
-    if finding.label == "pass":
-        return 1.0
     if finding.label in ("scaled", "sign-flipped") and finding.factor is not None:
         return finding.factor
     return None
@@ -87,6 +85,8 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
                 g = examine(problem, plan, alt, cfg, oracle)
             except InvalidSample:
                 continue
+            if g.label in ("pass", "inconclusive"):  # within tolerance there: the factor was not measured
+                continue
             seen += 1
             factor = _factor_seen(g)
             error = g.factor_error if g.factor_error is not None else 1e-9 * abs(factor or 1.0)
@@ -105,7 +105,7 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
         elif fit is None:
             return failing
         else:
-            lines = (dim_hint(fit, base, variations),)
+            lines = (dim_hint(fit, base, variations, problem.spec.constants),)
         if fit is not None:
             fields = {"dim_powers": tuple((k, float(p)) for k, p in fit.powers), "factor_constant": float(fit.constant)}
     return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": lines, **fields}))

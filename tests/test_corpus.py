@@ -147,6 +147,23 @@ def test_factors_are_fitted_across_every_dim(corpus_run):
         .lines[0]
         .startswith("the factor changes with the dims but fits no product of their powers (factor ")
     )
+    assert (
+        by["bug-scaled-constant-3"]
+        .lines[0]
+        .startswith("a constant 1/3 was dropped (not a mean: the factor follows no dim) (the factor stays 3 when ")
+    )
+    assert by["bug-scaled-extra-1-over-tau"].lines == ("the factor is 1/tau: an extra 1/tau (factor 4, tau = 0.25)",)
+
+
+def test_a_factor_near_1_is_not_hinted_as_a_mean_or_a_half(corpus_run):
+    """Issue 6: 1.000001 and 1.00000001 read as tiny relative errors at every seed (a variation where the
+    claim passes within the tolerance measures nothing, and is not taken as a factor of exactly 1)."""
+    by = {v.claim: v for v in corpus_run.verdicts}
+    for name in ("bug-scaled-saturated-1e-6", "bug-scaled-large-1e-8", "bug-scaled-float32-1e-4"):
+        assert by[name].lines[0].startswith("too close to 1 for a dropped 1/2, a 1/n or a mean against a sum: "), (
+            name,
+            by[name].lines,
+        )
 
 
 def test_layout_bugs_are_named(corpus_run):

@@ -97,10 +97,11 @@ def factor_text(x: float, err: float | None = None) -> str:
     return f"{x:.{digits}g}"
 
 
-def constant_hint(x: float, err: float | None = None) -> str | None:
+def constant_hint(x: float, err: float | None = None, follows_no_dim: bool = False) -> str | None:
     """Why a claim may be off by the constant ``x``, only for causes that produce such a constant.
 
-    None (just the number) for a factor no common slip explains (1.7320508...).
+    None (just the number) for a factor no common slip explains (1.7320508...). ``follows_no_dim``:
+    the factor was seen to stay put while every dim changed, so no mean or sum over a dim made it.
     """
     err = 1e-9 * max(1.0, abs(x)) if err is None else err
     frac = simple_rational(x, err)
@@ -110,6 +111,10 @@ def constant_hint(x: float, err: float | None = None) -> str | None:
             hint = "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
         elif size == Fraction(1, 2):
             hint = "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?)"
+        elif size.denominator == 1 and follows_no_dim:
+            hint = f"a constant 1/{size.numerator} was dropped (not a mean: the factor follows no dim)"
+        elif size.numerator == 1 and follows_no_dim:
+            hint = f"an extra constant 1/{size.denominator} (not a mean: the factor follows no dim)"
         elif size.denominator == 1:
             k = size.numerator
             hint = f"a 1/{k} was dropped (a sum where a mean over {k} entries belongs?)"
@@ -246,10 +251,29 @@ def hidden_dims(constant: Fraction | float, sizes: dict[str, int]) -> list[tuple
     return out
 
 
-def dim_hint(fit: DimFit, base: Observation, variations: list[Observation]) -> str:
-    """The line a scaled claim gets once its factor was seen across the dims."""
+def named_constant(x: float, err: float, constants: dict[str, float]) -> str | None:
+    """``1/tau`` when the factor is the reciprocal of the spec's constant tau (or tau, tau^2, 1/tau^2)."""
+    for name, value in constants.items():
+        if not value or value in (1, -1):
+            continue
+        for text, v in ((name, value), (f"1/{name}", 1 / value), (f"{name}^2", value**2), (f"1/{name}^2", value**-2)):
+            if abs(x - v) <= err + 1e-9 * abs(v):
+                return text
+    return None
+
+
+def dim_hint(
+    fit: DimFit, base: Observation, variations: list[Observation], constants: dict[str, float] | None = None
+) -> str:
+    """The line a scaled claim gets once its factor was seen across the dims (``constants``: the
+    spec's named constants, which a constant factor may be)."""
     if fit.constant_only:
-        hint = constant_hint(float(fit.constant), base.error)
+        named = named_constant(float(fit.constant), base.error, constants or {})
+        if named is not None:
+            value = factor_text(float(fit.constant), base.error)
+            cause = f"an extra {named}" if named.startswith("1/") else f"a 1/{named} was dropped"
+            return f"the factor is {named}: {cause} (factor {value}, {_constants_text(named, constants)})"
+        hint = constant_hint(float(fit.constant), base.error, follows_no_dim=bool(variations))
         changes = _changes(base, variations)
         stays = f"the factor stays {factor_text(float(fit.constant), base.error)} when {changes}"
         return f"{hint} ({stays})" if hint else stays
@@ -305,6 +329,11 @@ def unfitted_hint(base: Observation, variations: list[Observation]) -> str:
     if still:
         seen += f"; unchanged when {', '.join(still)} change{'s' if len(still) == 1 else ''}"
     return f"the factor changes with the dims but fits no product of their powers ({seen})"
+
+
+def _constants_text(named: str, constants: dict[str, float]) -> str:
+    name = named.removeprefix("1/").removesuffix("^2")
+    return f"{name} = {constants[name]:g}"
 
 
 def _seen(base: Observation, variations: list[Observation], only: set[str] | None = None) -> str:
