@@ -1,9 +1,11 @@
 """Diagnosis: what kind of wrong is a claim, given the true array beside it?
 
 Runs only on a failing example (the cheap directional check already failed). Hypotheses are
-tried in order of how much they explain: the shape (transposed?), a constant factor (the
-forgotten 1/2: ``scaled``; -1: ``sign-flipped``), the transpose of a square parameter, and
-otherwise ``wrong`` with where: which entries, and whether they line up in a row or column.
+tried in order of how much they explain: the shape (transposed? the same entries in another
+shape, and which reshape matches), a constant factor (the forgotten 1/2: ``scaled``; -1:
+``sign-flipped``; see :mod:`gradcheck.diagnosis.factor` for how it is rounded and hinted), the
+transpose of a square parameter, and otherwise ``wrong`` with where: entries that trade places
+(:mod:`gradcheck.diagnosis.permutation`), which entries, and whether they line up in a row or column.
 """
 
 from __future__ import annotations

@@ -290,12 +290,7 @@ def dim_hint(
         cause = f"the claim is off by {size.text()}"
     if flipped:
         cause = "the sign is flipped, and " + cause
-    moved = {k for k, _ in fit.powers}
-    seen = _seen(base, variations, only=moved)
-    still = [k for k in base.sizes if k not in moved and any(o.sizes[k] != base.sizes[k] for o in variations)]
-    if still:
-        seen += f"; unchanged when {', '.join(still)} change{'s' if len(still) == 1 else ''}"
-    return f"the factor is {text}: {cause} ({seen})"
+    return f"the factor is {text}: {cause} ({_seen(base, variations, {k for k, _ in fit.powers})})"
 
 
 def hidden_hint(
@@ -324,11 +319,7 @@ def unfitted_hint(base: Observation, variations: list[Observation]) -> str:
         for k in o.sizes
         if o.sizes[k] != base.sizes[k] and (o.factor is None or abs(o.factor - base.factor) > o.error + base.error)
     }
-    seen = _seen(base, variations, only=moved)
-    still = [k for k in base.sizes if k not in moved and any(o.sizes[k] != base.sizes[k] for o in variations)]
-    if still:
-        seen += f"; unchanged when {', '.join(still)} change{'s' if len(still) == 1 else ''}"
-    return f"the factor changes with the dims but fits no product of their powers ({seen})"
+    return f"the factor changes with the dims but fits no product of their powers ({_seen(base, variations, moved)})"
 
 
 def _constants_text(named: str, constants: dict[str, float]) -> str:
@@ -336,17 +327,25 @@ def _constants_text(named: str, constants: dict[str, float]) -> str:
     return f"{name} = {constants[name]:g}"
 
 
-def _seen(base: Observation, variations: list[Observation], only: set[str] | None = None) -> str:
+def _seen(base: Observation, variations: list[Observation], moved: set[str]) -> str:
+    """``factor 2 at d = 4, 2.236067977 at d = 5; unchanged when n, m change``: the dims in ``moved``
+    with the factor at each size tried, then the dims whose change left it alone."""
+
     def one(obs: Observation, k: str) -> str:
         value = "not a constant multiple" if obs.factor is None else factor_text(obs.factor, obs.error)
         return f"{value} at {k} = {obs.sizes[k]}"
 
-    parts = []
+    parts, still = [], []
     for k in base.sizes:
         alts = [o for o in variations if o.sizes[k] != base.sizes[k]]
-        if alts and (only is None or k in only):
+        if alts and k in moved:
             parts.append(", ".join([one(base, k)] + [one(o, k) for o in alts]))
-    return "factor " + "; ".join(parts)
+        elif alts:
+            still.append(k)
+    text = "factor " + "; ".join(parts)
+    if still:
+        text += f"; unchanged when {', '.join(still)} change{'s' if len(still) == 1 else ''}"
+    return text
 
 
 def _changes(base: Observation, variations: list[Observation]) -> str:
