@@ -200,3 +200,12 @@ def test_a_constant_factor_that_a_fixed_dim_could_explain_says_it_cannot_tell(tm
         "a constant factor, or sqrt(k): a dim that could not be changed, so the two cannot be told apart "
         "(factor 2 at k = 4)",
     )
+
+
+def test_the_entries_table_shows_a_ratio_near_1_with_the_digits_that_differ_from_1(tmp_path):
+    from gradcheck.report.text import entries_table
+
+    v = _verdicts(tmp_path, "sum(x ** 3) / 3", "  - {name: tiny, wrt: x, gradient: 1.000001 * x ** 2, expect: fail}\n")
+    table = entries_table(v["tiny"])
+    assert table[0].split("|")[-1].strip() == "ratio"
+    assert {row.split("|")[-1].strip() for row in table[1:]} == {"1.000001"}
