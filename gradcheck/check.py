@@ -18,7 +18,7 @@ from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem
-from .samples.draw import Sample, example_sizes, other_size
+from .samples.draw import Sample, example_sizes
 from .spec.model import PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
 
@@ -36,38 +36,82 @@ class _Failed(Exception):
         self.finding = finding
 
 
+VARIATIONS_PER_DIM = 2  # one size reads a dim's power off the factor; the second checks it
+
+
+def _alternative_sizes(problem: Problem, sizes: dict[str, int], name: str) -> list[int]:
+    """Up to VARIATIONS_PER_DIM other sizes of one dim, smallest first, pairwise distinct from
+    the other dims when the range allows (a transpose hides when in == out)."""
+    lo, hi = problem.dim_ranges[name]
+    others = {v for k, v in sizes.items() if k != name}
+    distinct, any_other = [], []
+    for v in range(lo, hi + 1):
+        if v == sizes[name]:
+            continue
+        (any_other if v in others else distinct).append(v)
+        if len(distinct) >= VARIATIONS_PER_DIM:
+            break
+    return (distinct or any_other)[:VARIATIONS_PER_DIM]
+
+
+def _factor_seen(finding: Finding) -> float | None:
+    """The claim's constant factor at one example: None when it is not a constant multiple there."""
+    if finding.label in ("scaled", "sign-flipped") and finding.factor is not None:
+        return finding.factor
+    return None
+
+
 def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: CheckSettings, oracle) -> "_Failed":
-    """A factor equal to a dim's size (2 = M at the shrunk example) is ambiguous: re-run the same
-    seed with that dim changed and see whether the factor follows it (mean vs sum) or stays (a 1/2)."""
-    from .diagnosis.compare import dim_relations, factor_hint, relation_value
+    """Which dims does a factor follow? A factor of 2 at d = 4 may be a dropped 1/2 or a dropped
+    1/sqrt(d): re-run the same seed with every ranged dim changed, one at a time, fit the factor
+    as a constant times a product of dim powers (:func:`gradcheck.diagnosis.factor.fit_dim_powers`),
+    and name a cause only when the fit predicts every variation; otherwise the numbers alone."""
+    from .diagnosis.factor import (
+        Observation,
+        dim_hint,
+        fit_dim_powers,
+        hidden_dims,
+        hidden_hint,
+        unfitted_hint,
+    )
 
     f = failing.finding
     sizes = failing.sample.sizes
-    for name, text in dim_relations(f.factor, sizes):
-        lo, hi = problem.dim_ranges[name]
-        other = other_size(lo, hi, sizes[name], {v for k, v in sizes.items() if k != name})
-        if other is None:
-            continue
-        choices = [other]
-        alt = Sample({**sizes, name: choices[0]}, failing.sample.seed)
-        try:
-            g = examine(problem, plan, alt, cfg, oracle)
-        except InvalidSample:
-            continue
-        if g.label != "scaled" or g.factor is None:
-            continue
-        if abs(g.factor - relation_value(text, alt.sizes)) <= 1e-9 * abs(g.factor):
-            hint = (
-                factor_hint(f.factor, text)
-                + f" (factor {f.factor:g} at {name} = {sizes[name]}, {g.factor:g} at {name} = {choices[0]})"
-            )
-            return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (hint,) + tuple(f.lines[1:])}))
-        if abs(g.factor - f.factor) <= 1e-9 * abs(f.factor):
-            line = (
-                f.lines[0] + f" (the factor stays {f.factor:g} when {name} changes from {sizes[name]} to {choices[0]})"
-            )
-            return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": (line,) + tuple(f.lines[1:])}))
-    return failing
+    base = Observation(dict(sizes), f.factor, f.factor_error or 1e-9 * abs(f.factor))
+    variations: list[Observation] = []
+    unvaried: dict[str, int] = {}
+    for name in sizes:
+        seen = 0
+        for value in _alternative_sizes(problem, sizes, name):
+            alt = Sample({**sizes, name: value}, failing.sample.seed)
+            try:
+                g = examine(problem, plan, alt, cfg, oracle)
+            except InvalidSample:
+                continue
+            if g.label in ("pass", "inconclusive"):  # within tolerance there: the factor was not measured
+                continue
+            seen += 1
+            factor = _factor_seen(g)
+            error = g.factor_error if g.factor_error is not None else 1e-9 * abs(factor or 1.0)
+            variations.append(Observation(dict(alt.sizes), factor, error))
+        if not seen:
+            unvaried[name] = sizes[name]
+    fit = fit_dim_powers(base, variations, tuple(sizes)) if variations else None
+    fields: dict = {}
+    if variations and fit is None:
+        lines = (unfitted_hint(base, variations),)
+    else:
+        constant = fit is None or fit.constant_only  # a constant might be a fixed dim's size in disguise
+        hidden = hidden_dims(fit.constant if fit is not None else f.factor, unvaried) if constant else []
+        if hidden:
+            lines = (hidden_hint(f.factor, hidden, unvaried, base, variations),)
+        elif fit is None:
+            return failing
+        else:
+            lines = (dim_hint(fit, base, variations, problem.spec.constants),)
+        if fit is not None:
+            fields = {"dim_powers": tuple((k, float(p)) for k, p in fit.powers), "factor_constant": float(fit.constant)}
+    return _Failed(failing.sample, Finding(**{**f.__dict__, "lines": lines, **fields}))
 
 
 EVERY_DRAW_HINT = (

@@ -610,7 +610,9 @@ def _not_finite(c: np.ndarray, names: Names) -> Finding:
 
 
 def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Finding:
-    if c.ndim >= 2 and c.T.shape == tuple(expected) and c.size <= FULL_GRADIENT_LIMIT and np.all(np.isfinite(c)):
+    # a transpose, or the same entries in another shape (a raveled matrix): the full gradient says which
+    same_entries = c.ndim >= 2 and c.T.shape == tuple(expected) or c.size == int(np.prod(expected))
+    if same_entries and c.size <= FULL_GRADIENT_LIMIT and np.all(np.isfinite(c)):
         g = oracle.gradient(f, x) if plan.claim.kind != "jvp" else None
         if g is not None:
             finding = diagnose(c.astype(np.float64), g.value, tol, names, 0.0, g.error)

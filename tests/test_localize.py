@@ -74,6 +74,7 @@ claims:
   - {name: entry, wrt: Theta, gradient: {python: "bigmod:grad_entry"}}
   - {name: column, wrt: Theta, gradient: {python: "bigmod:grad_column"}}
   - {name: double, wrt: Theta, gradient: {python: "bigmod:grad_double"}}
+  - {name: swap, wrt: Theta, gradient: {python: "bigmod:grad_swap"}}
 """
 BIGMOD = """
 import numpy as np
@@ -100,6 +101,11 @@ def grad_column(X, Y, Theta):
 
 def grad_double(X, Y, Theta):
     return 2 * grad(X, Y, Theta)
+
+def grad_swap(X, Y, Theta):
+    g = grad(X, Y, Theta)
+    g[3, 5], g[40, 7] = g[40, 7], g[3, 5]
+    return g
 """
 
 
@@ -126,3 +132,14 @@ def test_large_claims_are_diagnosed_without_a_full_gradient(big):
     assert big["column"].diagnosis == "wrong: column 9 of Theta is off (index 9 along out)"
     assert big["double"].verdict == "scaled" and big["double"].factor == pytest.approx(2.0, rel=1e-9)
     assert big["double"].diagnosis.startswith("scaled: the claim is 2 x the gradient along all ")
+
+
+def test_swapped_entries_at_large_n_are_named_from_the_confirmed_entries(big):
+    swap = big["swap"]
+    assert swap.verdict == "wrong"
+    assert swap.diagnosis == "wrong: entries [3, 5] and [40, 7] of Theta are swapped"
+    assert swap.lines[0] == (
+        "the claim holds the right values in the wrong places: its entries are in another order than Theta's"
+    )
+    assert swap.lines[1].startswith("localised by group testing in ")
+    assert swap.failing.finding.swaps == (((3, 5), (40, 7)),)

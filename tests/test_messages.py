@@ -140,3 +140,72 @@ def test_api_misuse_messages(kwargs, message):
     with pytest.raises(SchemaError) as info:
         check_gradient(lambda x: np.sum(x), lambda x: np.ones_like(x), wrt="x", **kwargs)
     assert info.value.message == message
+
+
+def test_a_tiny_factor_at_large_n_is_neither_a_half_nor_a_mean(tmp_path):
+    """The directional diagnosis rounds and hints its factor like the full-array one."""
+    path = tmp_path / "big.yaml"
+    path.write_text("""\
+spec: big
+dims: {n: 80}
+inputs:
+  S: {shape: [n, n]}
+loss: sum(S ** 3) / 3
+claims:
+  - {name: tiny, wrt: S, gradient: "1.000001 * S ** 2", expect: fail}
+  - {name: triple, wrt: S, gradient: "3 * S ** 2", expect: fail}
+""")
+    result = run([str(path)], RunOptions(seed=1, examples=2))
+    v = {x.claim: x for x in result.verdicts}
+    assert (
+        v["tiny"].diagnosis == "scaled: the claim is 1.000001 x the gradient along all 4 directions (factor 1.000001)"
+    )
+    assert v["tiny"].lines == (
+        "too close to 1 for a dropped 1/2, a 1/n or a mean against a sum: a constant typed with too few digits, "
+        "float32 arithmetic, or an epsilon or step size left in the formula? (relative error 1e-06)",
+    )
+    assert v["triple"].factor == 3.0
+    assert v["triple"].lines == ("a 1/3 was dropped (a sum where a mean over 3 entries belongs?)",)
+
+
+def test_a_float32_factor_is_rounded_within_its_error_bar(tmp_path):
+    """A float32 claim twice the gradient measures 1.999999773: inside its rounding error bar the
+    one simple rational is 2, so it reads 2, keeps the 1/2 hint, and not 'mean vs sum'."""
+    (tmp_path / "f32.py").write_text(
+        "import numpy as np\n"
+        "def grad2_f32(X, w):\n"
+        "    X32 = X.astype(np.float32)\n"
+        "    s = np.tanh(X32 @ w.astype(np.float32))\n"
+        "    return np.float32(2) * (X32.T @ (np.float32(1) - s * s))\n"
+    )
+    path = tmp_path / "f32.yaml"
+    path.write_text(
+        "dims: {M: [2, 6], n: [2, 5]}\ninputs:\n  X: {shape: [M, n]}\n  w: {shape: [n]}\n"
+        "loss: sum(tanh(X @ w))\nclaims:\n"
+        "  - {name: double32, wrt: w, gradient: {python: 'f32:grad2_f32'}, expect: fail}\n"
+    )
+    (v,) = run([str(path)], RunOptions(seed=1)).verdicts
+    assert v.diagnosis == "scaled: the claim is 2 x the gradient on every entry (factor 2)"
+    assert v.factor == 2.0
+    assert v.lines[0].startswith(
+        "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled) "
+        "(the factor stays 2 when M changes from "
+    )
+
+
+def test_a_constant_factor_that_a_fixed_dim_could_explain_says_it_cannot_tell(tmp_path):
+    """Every dim fixed: 2 may be a dropped 1/2 or a dropped 1/sqrt(k) with k = 4; nothing can be varied."""
+    v = _verdicts(tmp_path, "0.5 * sum(x ** 2) + sum(A)", "  - {name: double, wrt: x, gradient: 2 * x, expect: fail}\n")
+    assert v["double"].lines == (
+        "a constant factor, or sqrt(k): a dim that could not be changed, so the two cannot be told apart "
+        "(factor 2 at k = 4)",
+    )
+
+
+def test_the_entries_table_shows_a_ratio_near_1_with_the_digits_that_differ_from_1(tmp_path):
+    from gradcheck.report.text import entries_table
+
+    v = _verdicts(tmp_path, "sum(x ** 3) / 3", "  - {name: tiny, wrt: x, gradient: 1.000001 * x ** 2, expect: fail}\n")
+    table = entries_table(v["tiny"])
+    assert table[0].split("|")[-1].strip() == "ratio"
+    assert {row.split("|")[-1].strip() for row in table[1:]} == {"1.000001"}

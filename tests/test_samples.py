@@ -158,7 +158,7 @@ def test_the_factor_refinement_never_materialises_a_dims_range():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert v.verdict == "scaled" and v.lines[0].startswith("the factor is 1/K (it changes with the size of that dim)")
+    assert v.verdict == "scaled" and v.lines[0].startswith("the factor is 1/K: an extra 1/K")
     assert peak < 20_000_000, peak  # the list of K's range alone was some 80 MB
 
 

@@ -1,21 +1,24 @@
 """Diagnosis: what kind of wrong is a claim, given the true array beside it?
 
 Runs only on a failing example (the cheap directional check already failed). Hypotheses are
-tried in order of how much they explain: the shape (transposed?), a constant factor (the
-forgotten 1/2: ``scaled``; -1: ``sign-flipped``), the transpose of a square parameter, and
-otherwise ``wrong`` with where: which entries, and whether they line up in a row or column.
+tried in order of how much they explain: the shape (transposed? the same entries in another
+shape, and which reshape matches), a constant factor (the forgotten 1/2: ``scaled``; -1:
+``sign-flipped``; see :mod:`gradcheck.diagnosis.factor` for how it is rounded and hinted), the
+transpose of a square parameter, and otherwise ``wrong`` with where: entries that trade places
+(:mod:`gradcheck.diagnosis.permutation`), which entries, and whether they line up in a row or column.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 
 from ..expr.dims import name_shape
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
+from .factor import constant_hint, factor_error, factor_text, round_factor
+from .permutation import MAX_PERMUTED, describe, find_cycles
 
 MAX_TABLE = 5
 
@@ -41,54 +44,15 @@ def _close(c: np.ndarray, g: np.ndarray, tol: Tolerance, ec, eg) -> np.ndarray:
     return np.abs(c - g) <= tol.allowed(c, g, ec, eg) + floor
 
 
-def nice_factor(x: float) -> str:
-    """``2``, ``0.5``, ``-1``, ``1/3`` when x is (very nearly) a small rational, else ``1.7321``."""
-    frac = Fraction(x).limit_denominator(12)
-    if abs(x) <= 64 and abs(float(frac) - x) <= 1e-9 * max(1.0, abs(x)):
-        if frac.denominator == 1:
-            return str(frac.numerator)
-        if frac.denominator in (2, 4, 5, 8):
-            return f"{float(frac):g}"
-        return f"{frac.numerator}/{frac.denominator}"
-    return f"{x:.10g}"
+def nice_factor(x: float, err: float | None = None) -> str:
+    """``2``, ``0.5``, ``-1``, ``1/3`` when x is a small rational within ``err`` (default 1e-9
+    relative), else with the digits the error bar allows (``1.7321``, ``3.141592654``)."""
+    return factor_text(x, err)
 
 
-def dim_relations(factor: float, sizes: dict[str, int]) -> list[tuple[str, str]]:
-    """Dims whose size explains ``factor``: [(name, "M"|"1/M"|"sqrt(M)"|"1/sqrt(M)"), ...]."""
-    out = []
-    for name, size in sizes.items():
-        if size < 2:
-            continue
-        for value, text in (
-            (size, name),
-            (1 / size, f"1/{name}"),
-            (np.sqrt(size), f"sqrt({name})"),
-            (1 / np.sqrt(size), f"1/sqrt({name})"),
-        ):
-            if abs(factor - value) <= 1e-9 * abs(value):
-                out.append((name, text))
-    return out
-
-
-def relation_value(text: str, sizes: dict[str, int]) -> float:
-    name = text.replace("1/", "").replace("sqrt(", "").replace(")", "")
-    v = float(sizes[name])
-    v = np.sqrt(v) if "sqrt" in text else v
-    return 1 / v if text.startswith("1/") else v
-
-
-def factor_hint(factor: float, dim_text: str | None = None) -> str:
-    """Why a claim may be off by ``factor``; ``dim_text`` when the factor was seen to track a dim."""
-    if dim_text:
-        return (
-            f"the factor is {dim_text} (it changes with the size of that dim): a sum where a mean belongs, "
-            f"or a forgotten or extra {dim_text}?"
-        )
-    if abs(factor - 2) < 1e-9:
-        return "a 1/2 was dropped: the claim fits the loss without its 1/2 (or d(x^2) = 2x was doubled)"
-    if abs(factor - 0.5) < 1e-9:
-        return "a 1/2 was added: the claim is half the gradient (d(x^2) taken as x?)"
-    return "a constant factor is off (a 1/n, a 1/2, or the mean vs the sum?)"
+def factor_hint(factor: float, err: float | None = None) -> str | None:
+    """Why a claim may be off by the constant ``factor``; None when no common slip gives it."""
+    return constant_hint(factor, err)
 
 
 def worst_entries(
@@ -134,6 +98,41 @@ def _where(bad: np.ndarray, names: Names) -> str:
     return f"{count} of {total} entries of {names.target} are off"
 
 
+def _reshaped(c, g, tol, claim_err, oracle_err, names: Names) -> tuple[str | None, tuple[str, ...]]:
+    """A claim with the right number of entries in another shape (a raveled matrix): which
+    reshape of it, C order or F order, matches? ``(order, lines)``; order "" when neither, None
+    when the sizes differ."""
+    if c.size != g.size or c.size == 0:
+        return None, ()
+    ask = f"same number of entries: reshape to {names.shape_sym}?"
+    for order, line in (
+        ("C", "reshaped in C order (row by row, numpy's default) the claim matches"),
+        ("F", "reshaped in F order (column by column) the claim matches: reshape with order='F'"),
+    ):
+        ec = np.reshape(claim_err, g.shape, order=order) if np.size(claim_err) == c.size else claim_err
+        if np.all(_close(np.reshape(c, g.shape, order=order), g, tol, ec, oracle_err)):
+            return order, (ask, line)
+    return "", (ask, "reshaped in C or F order it still does not match")
+
+
+def _swapped(c, g, bad, tol, claim_err, oracle_err) -> tuple[tuple[tuple[int, ...], ...], ...] | None:
+    """The wrong entries as cycles of multi-indices when they are the truth's own values, moved."""
+    flat = np.flatnonzero(bad)
+    if not 2 <= flat.size <= MAX_PERMUTED:
+        return None
+    ec = np.broadcast_to(np.asarray(claim_err, dtype=np.float64), c.shape).reshape(-1)[flat]
+    eg = np.broadcast_to(np.asarray(oracle_err, dtype=np.float64), g.shape).reshape(-1)[flat]
+    floor = 8 * EPS64 * np.sqrt(max(g.size, 1)) * float(np.max(np.abs(g), initial=0.0))
+
+    def close(cv, tv):
+        return np.abs(cv - tv) <= tol.allowed(cv, tv, ec[:, None], eg[None, :]) + floor
+
+    cycles = find_cycles(c.reshape(-1)[flat], g.reshape(-1)[flat], close)
+    if cycles is None:
+        return None
+    return tuple(tuple(tuple(int(i) for i in np.unravel_index(flat[k], c.shape)) for k in cycle) for cycle in cycles)
+
+
 def diagnose(
     c: np.ndarray,
     g: np.ndarray,
@@ -161,11 +160,14 @@ def diagnose(
                 max_rel_error=relative_error(c.T, g),
                 claimed_shape=tuple(c.shape),
             )
+        order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
         return Finding(
             "shape-mismatch",
             f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+            lines=lines,
             max_rel_error=float("nan"),
             claimed_shape=tuple(c.shape),
+            reshape_order=order,
         )
     ok = _close(c, g, tol, claim_err, oracle_err)
     rel = relative_error(c, g)
@@ -185,13 +187,16 @@ def diagnose(
                     entries=worst_entries(c, g),
                     claimed_shape=tuple(c.shape),
                 )
-            nice = nice_factor(factor)
+            bar = factor_error(c, g, factor, claim_err, oracle_err)
+            nice = nice_factor(factor, bar)
+            hint = factor_hint(factor, bar)
             return Finding(
                 "scaled",
                 f"scaled: the claim is {nice} x {names.truth} on every entry (factor {nice})",
-                lines=(factor_hint(factor),),
+                lines=(hint,) if hint else (),
                 max_rel_error=rel,
-                factor=factor,
+                factor=round_factor(factor, bar),
+                factor_error=bar,
                 entries=worst_entries(c, g),
                 claimed_shape=tuple(c.shape),
             )
@@ -204,6 +209,18 @@ def diagnose(
             claimed_shape=tuple(c.shape),
         )
     bad = ~ok
+    swapped = _swapped(c, g, bad, tol, claim_err, oracle_err)
+    if swapped is not None:
+        summary, lines = describe(swapped, names, c.shape)
+        return Finding(
+            "wrong",
+            summary,
+            lines=lines,
+            max_rel_error=rel,
+            entries=worst_entries(c, g, bad),
+            claimed_shape=tuple(c.shape),
+            swaps=swapped,
+        )
     lines = []
     sub_c, sub_g = c[bad], g[bad]
     if sub_g.size and np.all(sub_g != 0):

@@ -13,7 +13,9 @@ from ..samples.draw import draw_direction
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, projected_error
 from .compare import factor_hint, nice_factor
+from .factor import factor_error, round_factor
 from .localize import localize
+from .permutation import describe, find_cycles
 
 __all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
 
@@ -74,16 +76,19 @@ def directional_diagnosis(
                     directions=m,
                     factor=-1.0,
                 )
-            nice = nice_factor(factor)
+            bar = factor_error(claimed_d, oracle_d, factor, dot_err, oracle_err)
+            nice = nice_factor(factor, bar)
+            hint = factor_hint(factor, bar)
             return Finding(
                 "scaled",
                 f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
-                lines=(factor_hint(factor),),
+                lines=(hint,) if hint else (),
                 max_rel_error=rel,
                 oracle=method,
                 evaluations=evals,
                 directions=m,
-                factor=factor,
+                factor=round_factor(factor, bar),
+                factor_error=bar,
             )
     if c.ndim == 2 and c.shape[0] == c.shape[1]:
         ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
@@ -139,17 +144,49 @@ def directional_diagnosis(
         rows=found.rows,
         evaluations=found.evaluations,
     )
+    localised = f"localised by group testing in {found.evaluations} evaluations ({n} entries, no full gradient)"
+    cycles = _swapped(entries, err_c, tol) if found.complete else None
+    if cycles is not None:  # every wrong entry is known and confirmed: the full-array test applies to them
+        summary, lines = describe(cycles, names, c.shape)
+        return Finding(
+            "wrong",
+            summary,
+            lines=lines + (localised,),
+            max_rel_error=rel,
+            oracle=method,
+            evaluations=evals,
+            directions=m,
+            entries=tuple(entries),
+            swaps=cycles,
+        )
     where = _where_from(found, c, names)
     return Finding(
         "wrong",
         f"wrong: {where}",
-        lines=(f"localised by group testing in {found.evaluations} evaluations ({n} entries, no full gradient)",),
+        lines=(localised,),
         max_rel_error=rel,
         oracle=method,
         evaluations=evals,
         directions=m,
         entries=tuple(entries),
     )
+
+
+def _swapped(entries, err_c, tol):
+    """Cycles of the confirmed wrong entries when they hold each other's true values, else None."""
+    if len(entries) < 2:
+        return None
+    claimed = np.array([e.claimed for e in entries])
+    truth = np.array([e.oracle for e in entries])
+    ec = np.array([float(err_c[e.index]) for e in entries]) + 4 * EPS64 * np.abs(claimed)
+
+    def close(cv, tv):
+        return tol.within(cv, tv, ec[:, None], 4 * EPS64 * np.abs(tv))
+
+    cycles = find_cycles(claimed, truth, close)
+    if cycles is None:
+        return None
+    return tuple(tuple(entries[k].index for k in cycle) for cycle in cycles)
 
 
 def _where_from(found, c, names) -> str:

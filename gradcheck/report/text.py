@@ -75,13 +75,21 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def _ratio(x: float) -> str:
+    """Six digits, or up to ten when six would print a ratio that is not 1 as ``1`` (a factor 1.000001)."""
+    text = _fmt(x)
+    if text == "1" and x != 1 and math.isfinite(x):
+        text = f"{x:.10g}"
+    return text
+
+
 def entries_table(v: Verdict) -> list[str]:
     if not v.entries:
         return []
     rows = [("index", "claimed", "oracle", "ratio")]
     for e in v.entries:
         idx = "[" + ", ".join(str(i) for i in e.index) + "]"
-        rows.append((idx, _fmt(e.claimed), _fmt(e.oracle), _fmt(e.ratio)))
+        rows.append((idx, _fmt(e.claimed), _fmt(e.oracle), _ratio(e.ratio)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["    " + " | ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
 

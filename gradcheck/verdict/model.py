@@ -49,6 +49,11 @@ class Finding:
     claimed_shape: tuple[int, ...] | None = None
     notes: tuple[str, ...] = ()
     evidence: "Evidence | None" = None
+    factor_error: float | None = None  # the factor's error bar (from the oracle's and the claim's)
+    dim_powers: tuple[tuple[str, float], ...] = ()  # factor = factor_constant * prod(size ** power)
+    factor_constant: float | None = None  # set when that fit held across every dim varied
+    swaps: tuple[tuple[tuple[int, ...], ...], ...] = ()  # wrong entries that trade places: cycles of indices
+    reshape_order: str | None = None  # same size, other shape: "C" or "F" if that reshape matches, "" if none
 
 
 @dataclass(frozen=True)

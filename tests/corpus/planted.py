@@ -53,3 +53,21 @@ def kinks_grad_f32(Xk, wk):
 
 def kinks_grad_f32_off(Xk, wk):
     return kinks_grad_f32(Xk, wk) * np.float32(1.0001)
+
+
+def theta_grad_flat(X, Y, Theta):
+    return theta_grad(X, Y, Theta).ravel()  # a flat vector for an (in, out) parameter
+
+
+def theta_grad_flat_f(X, Y, Theta):
+    return theta_grad(X, Y, Theta).ravel(order="F")
+
+
+def theta_grad_rows_swapped(X, Y, Theta):
+    return theta_grad(X, Y, Theta)[[1, 0, *range(2, Theta.shape[0])]]
+
+
+def w_grad_swapped(X, t, w):
+    """Two parameters returned in the other order (an intercept's and a scale's gradient exchanged)."""
+    g = 2 / X.shape[0] * X.T @ (X @ w - t)
+    return g[[1, 0, *range(2, w.shape[0])]]
