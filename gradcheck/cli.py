@@ -7,7 +7,8 @@ Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report fold
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
-could not be read, a folder holds no report, or bad usage.
+could not be read, a folder holds no report, or bad usage. A reader that leaves early
+(``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
 
 from __future__ import annotations
@@ -72,13 +73,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(sys.stdout), _ReaderMayLeave(sys.stderr)
     try:
         return _main(argv)
-    except BrokenPipeError:  # `gradcheck check specs/ | head`: the reader left; not an error of ours
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+class _ReaderMayLeave:
+    """A stream whose reader may leave early (``gradcheck check specs/ | head -1``).
+
+    The run goes on and the exit code stays the verdicts' (a closed pipe must not turn a failing
+    gate into 0): once the pipe is closed, the stream's file descriptor is pointed at the null
+    device, so later writes, and the flush at exit, go nowhere instead of raising.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._leave()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._leave()
+
+    def _leave(self) -> None:
         import os
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _main(argv: list[str] | None) -> int:
