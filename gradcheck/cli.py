@@ -7,7 +7,9 @@ Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report fold
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
-could not be read, a folder holds no report, or bad usage. A reader that leaves early
+could not be read, a folder holds no report, or bad usage; 5 nothing was checked (as pytest's
+exit 5): a folder or pattern without spec files, or a ``--claim`` name that matches no claim
+(one such name is enough, even when others match); the run is refused before it starts. A reader that leaves early
 (``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
 
@@ -18,14 +20,15 @@ import sys
 
 from .options import OPTIONS, RunOptions
 
-EXIT_OK, EXIT_FAIL, EXIT_SPEC = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_SPEC, EXIT_NOTHING = 0, 1, 2, 5
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradcheck",
         description="Verify hand-derived gradients, VJPs and JVPs written in YAML specs.",
-        epilog="exit codes: 0 all claims as expected, 1 a claim is not, 2 a spec cannot be read",
+        epilog="exit codes: 0 all claims as expected, 1 a claim is not, 2 a spec cannot be read or bad usage, "
+        "5 nothing to check (a folder or pattern without specs, a --claim that matches no claim)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser(
@@ -132,9 +135,12 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import run
+    from .run import nothing_to_check, run
 
     options = RunOptions.from_mapping(vars(args))
+    nothing = nothing_to_check(args.paths, options)
+    if nothing:
+        return _refuse(nothing)
     mode = choose_mode(sys.stderr, args.quiet)
     progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
     blocks: list[str] = []
@@ -159,6 +165,8 @@ def _check(args: argparse.Namespace) -> int:
         result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure)
     finally:
         progress.close()
+    if result.nothing:  # the files changed since they were looked at above
+        return _refuse(result.nothing)
     out = sys.stdout
     for block in blocks:
         print("", file=out)
@@ -170,6 +178,13 @@ def _check(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _refuse(reasons: list[str]) -> int:
+    """A run that would check nothing: one line per reason, exit 5 (nothing ran)."""
+    for reason in reasons:
+        print(f"gradcheck check: {reason}", file=sys.stderr)
+    return EXIT_NOTHING
+
+
 def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
@@ -178,7 +193,7 @@ def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
     from .run import discover
     from .spec.load import load_spec
 
-    files, _ = discover(paths)
+    files = discover(paths).files
     plan = []
     for file in files:
         try:

@@ -244,9 +244,28 @@ def _check_settings(state: _State, spec: Any):
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--gradcheck-claim NAME``: keep only those claims (other tests are left alone)."""
-    wanted = config.stash[STATE].options.claim
+    state = config.stash[STATE]
+    wanted = state.options.claim
     if not wanted:
         return
+    if not state.failures:  # a spec that could not be read may hold the name: its error says enough
+        from .run import unmatched_names
+
+        known = [item.plan.claim.name for item in items if isinstance(item, ClaimItem)]
+        where = "the collected spec files" if known else "any spec file: none was collected"
+        typos = unmatched_names(wanted, known, where, "--gradcheck-claim")
+        if typos:  # a typo must not pass the gate by checking nothing: pytest's own exit 5
+            if getattr(config, "workerinput", None) is None:
+                pytest.exit("; ".join(typos), returncode=pytest.ExitCode.NO_TESTS_COLLECTED)
+            # an xdist worker cannot stop the session: it runs nothing (so the controller exits 5)
+            # and says why in a warning, which xdist carries to the controller's summary
+            import warnings
+
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+            for typo in typos:
+                warnings.warn(pytest.PytestWarning(typo), stacklevel=1)
+            return
     keep, drop = [], []
     for item in items:
         (drop if isinstance(item, ClaimItem) and item.plan.claim.name not in wanted else keep).append(item)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import random
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from .errors import SpecError
 from .options import RunOptions
@@ -57,18 +58,83 @@ def refuse_python(spec) -> None:
             )
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[SpecFailure]]:
-    """Files as given; a folder means every .yaml/.yml below it, sorted."""
-    found, missing = [], []
+class Discovered(NamedTuple):
+    """The spec files under the paths, the paths that do not exist, and what matched nothing."""
+
+    files: list[str]
+    missing: list[SpecFailure]  # no such file or folder: a spec error (exit 2)
+    empty: list[str]  # a folder or a pattern with no spec file in it, one message each (exit 5)
+
+
+def discover(paths: Iterable[str]) -> Discovered:
+    """Files as given; a folder means every .yaml/.yml below it, sorted; a pattern that is not a
+    path (``'specs/**/*.yaml'``, quoted so the shell leaves it alone) every .yaml/.yml it matches."""
+    found: list[str] = []
+    missing: list[SpecFailure] = []
+    empty: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found += sorted(str(f) for f in path.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+            below = sorted(str(f) for f in path.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+            if not below:
+                empty.append(f"{p}: no .yaml or .yml file in this folder: nothing to check")
+            found += below
         elif path.is_file():
             found.append(str(path))
+        elif glob.has_magic(str(p)):
+            matched = sorted(f for f in glob.glob(str(p), recursive=True) if Path(f).suffix in SPEC_SUFFIXES)
+            if not matched:
+                empty.append(f"{p}: the pattern matches no .yaml or .yml file")
+            found += [f for f in matched if Path(f).is_file()]
         else:
             missing.append(SpecFailure(str(p), f"{p}: no such file or folder"))
-    return found, missing
+    return Discovered(found, missing, empty)
+
+
+def nothing_to_check(paths: Iterable[str], options: RunOptions = RunOptions()) -> list[str]:
+    """Why a run of ``paths`` would check nothing, one message per reason (``[]``: it would check
+    something). :func:`run` refuses such a run (exit 5); the CLI asks first, before its progress."""
+    files, _, empty = discover(paths)
+    return _nothing(files, empty, options)
+
+
+def _nothing(files: list[str], empty: list[str], options: RunOptions) -> list[str]:
+    return empty + (unmatched_claims(files, options.claim) if options.claim and files else [])
+
+
+def unmatched_claims(files: list[str], names: Iterable[str]) -> list[str]:
+    """One message per ``--claim`` name that matches no claim in any of the spec files.
+
+    A name found in one file but not in another is fine. When a file cannot be read, its claims
+    are unknown and nothing is reported here (the run reports the spec error, exit 2).
+    """
+    from .spec.load import load_spec
+
+    known: list[str] = []
+    for file in files:
+        try:
+            known += [c.name for c in load_spec(file).claims]
+        except SpecError:
+            return []
+    where = files[0] if len(files) == 1 else f"the {len(files)} spec files"
+    return unmatched_names(names, known, where, "--claim")
+
+
+def unmatched_names(names: Iterable[str], known: Iterable[str], where: str, flag: str) -> list[str]:
+    """``--claim grad-w matches no claim in spec.yaml: did you mean 'grad-W'?``, per unknown name
+    (CLI and pytest alike; without a close name, the claims there are listed instead)."""
+    from .spec.fields import did_you_mean
+
+    known = sorted(set(known))
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    out = []
+    for name in dict.fromkeys(names):
+        if name in known:
+            continue
+        hint = did_you_mean(name, known)
+        tail = f": {hint}" if hint else (f" (their claims: {shown})" if known else "")
+        out.append(f"{flag} {name} matches no claim in {where}{tail}")
+    return out
 
 
 def run(
@@ -80,13 +146,15 @@ def run(
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
+    A folder or pattern without spec files, or a ``--claim`` name that matches no claim, is
+    recorded in ``nothing`` and nothing runs (exit 5).
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else draw_seed()
     from datetime import datetime, timezone
 
     paths = list(paths)
-    files, failures = discover(paths)
+    files, failures, empty = discover(paths)
     result = RunResult(
         seed=seed,
         paths=list(files),
@@ -97,6 +165,9 @@ def run(
     for f in failures:
         if on_failure:
             on_failure(f)
+    result.nothing = _nothing(files, empty, options)
+    if result.nothing:  # a typo: refused before running, and nothing is written (exit 5)
+        return result
     stop = _Stop()
     try:
         with _sigterm_as_interrupt(stop):

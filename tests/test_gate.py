@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gradcheck.cli import main
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SPEC = ROOT / "specs" / "least_squares.yaml"
 
@@ -46,3 +48,57 @@ def test_a_reader_that_leaves_early_keeps_the_spec_error_exit_code(tmp_path):
     assert code == 2
     assert out.startswith("ERROR ")
     assert "Traceback" not in err
+
+
+# --- a run that checks nothing exits 5, as pytest does when it collects nothing -------------------
+
+ONE_CLAIM = "dims: {n: [2, 4]}\ninputs: {W: {shape: [n]}}\nloss: sum(W ** 2)\nclaims:\n  - {name: grad-W, wrt: W, gradient: 2 * W}\n"
+
+
+def test_an_empty_folder_checks_nothing_and_exits_5(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a spec")
+    assert main(["check", str(tmp_path)]) == 5
+    captured = capsys.readouterr()
+    assert captured.err == f"gradcheck check: {tmp_path}: no .yaml or .yml file in this folder: nothing to check\n"
+    assert captured.out == ""
+
+
+def test_a_quoted_glob_is_expanded_and_one_that_matches_nothing_exits_5(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(ONE_CLAIM)
+    assert main(["check", str(tmp_path / "*.yaml"), "--seed", "1"]) == 0
+    assert "1 passed" in capsys.readouterr().out
+    pattern = str(tmp_path / "*.yml")
+    assert main(["check", pattern]) == 5
+    assert capsys.readouterr().err == f"gradcheck check: {pattern}: the pattern matches no .yaml or .yml file\n"
+
+
+def test_a_claim_name_that_matches_nothing_exits_5_with_a_did_you_mean(tmp_path, capsys):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    assert main(["check", str(path), "--claim", "grad-w"]) == 5
+    captured = capsys.readouterr()
+    assert captured.err == f"gradcheck check: --claim grad-w matches no claim in {path}: did you mean 'grad-W'?\n"
+    assert captured.out == ""
+
+
+def test_one_claim_name_that_matches_nothing_is_an_error_even_when_others_match(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(ONE_CLAIM)
+    (tmp_path / "b.yaml").write_text(ONE_CLAIM.replace("grad-W", "other"))
+    assert main(["check", str(tmp_path), "--claim", "grad-W", "--claim", "zzz", "--report", str(tmp_path / "r")]) == 5
+    err = capsys.readouterr().err
+    assert err == "gradcheck check: --claim zzz matches no claim in the 2 spec files (their claims: grad-W, other)\n"
+    assert not (tmp_path / "r").exists()  # refused before running: nothing checked, nothing written
+
+
+def test_a_claim_name_found_in_one_file_only_is_fine(tmp_path, capsys):
+    (tmp_path / "a.yaml").write_text(ONE_CLAIM)
+    (tmp_path / "b.yaml").write_text(ONE_CLAIM.replace("grad-W", "other"))
+    assert main(["check", str(tmp_path), "--claim", "grad-W", "--seed", "1"]) == 0
+    assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_exit_5_is_documented_in_the_help():
+    from gradcheck import cli
+
+    assert "5 nothing to check" in cli.build_parser().epilog
+    assert "5 nothing was checked" in cli.__doc__
