@@ -51,18 +51,37 @@ class _State:
     seed: int
     patterns: tuple[str, ...]
     rows: list[dict[str, Any]] = field(default_factory=list)  # one per claim, as reports arrive
+    api_rows: list[dict[str, Any]] = field(default_factory=list)  # one per Python API verdict
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)  # spec path -> collection error
     started: float = field(default_factory=time.perf_counter)
 
 
 STATE = pytest.StashKey[_State]()
 _SEEDS: list[tuple[int, bool]] = []  # (seed, given) of the running sessions, innermost last
+_API_ROWS: list[dict[str, Any]] = []  # the Python API's verdicts in the running test, until its report
 
 
 def session_seed() -> tuple[int, bool] | None:
     """The running session's seed and whether it was given: the Python API's default seed,
     so that ``--gradcheck-seed`` also reproduces ``assert_gradient`` calls in test functions."""
     return _SEEDS[-1] if _SEEDS else None
+
+
+def api_checked(verdicts: Any) -> None:
+    """The Python API checked these (``assert_gradient`` in a test): the summary line counts them."""
+    if _SEEDS:
+        _API_ROWS.extend(_row(v) for v in verdicts)
+
+
+def _row(verdict: Any) -> dict[str, Any]:
+    """A verdict as the plain values the summary line counts (they travel to the xdist controller)."""
+    return {
+        "path": verdict.path,
+        "claim": verdict.claim,
+        "wrt": verdict.wrt,
+        "verdict": str(verdict.verdict),
+        "outcome": str(verdict.outcome),
+    }
 
 
 class ClaimFailed(Exception):
@@ -280,6 +299,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    if _API_ROWS:  # the API's checks during this phase of the test
+        report.gradcheck_api = list(_API_ROWS)
+        _API_ROWS.clear()
     verdict = getattr(item, "verdict", None) if isinstance(item, ClaimItem) else None
     if call.when == "call" and verdict is not None:
         row = {
@@ -318,6 +340,7 @@ class _Reporter:
         row = getattr(report, "gradcheck", None)
         if row is not None and report.when == "call":
             self.state.rows.append(row)
+        self.state.api_rows += getattr(report, "gradcheck_api", ())
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         failure = getattr(report, "gradcheck_failure", None)
@@ -326,10 +349,11 @@ class _Reporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.state
-        if not (state.rows or state.failures):
+        rows = state.rows + state.api_rows
+        if not (rows or state.failures):
             return
         terminalreporter.write_sep("-", "gradcheck")
-        terminalreporter.write_line(summary_line(state.rows, len(state.failures), state.seed))
+        terminalreporter.write_line(summary_line(rows, len(state.failures), state.seed))
         if state.options.report:
             terminalreporter.write_line(f"gradcheck report written to {self.report_dir()}")
 
@@ -365,11 +389,10 @@ def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str
 
     The counts are the CLI's (:func:`gradcheck.report.text.summary_counts`), laid out for pytest.
     """
-    from .report.text import summary_counts
+    from .report.text import counted, summary_counts
 
     counts, parts = summary_counts(((row["verdict"], row["outcome"]) for row in rows), spec_errors)
-    noun = "claim" if len(rows) == 1 else "claims"
-    return f"{len(rows)} {noun}: {counts} ({parts})  seed {seed}"
+    return f"{counted(len(rows), 'claim')}: {counts} ({parts})  seed {seed}"
 
 
 def _line_of(message: str) -> int:

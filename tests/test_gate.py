@@ -102,3 +102,28 @@ def test_exit_5_is_documented_in_the_help():
 
     assert "5 nothing to check" in cli.build_parser().epilog
     assert "5 nothing was checked" in cli.__doc__
+
+
+# --- plurals in the summary lines, computed in one place ------------------------------------------
+
+
+def test_the_summary_counts_say_one_in_the_singular():
+    from gradcheck.report.text import summary_counts
+
+    assert summary_counts([("scaled", "xfail"), ("pass", "xpass")], 1) == (
+        "pass 1, scaled 1",
+        "0 passed, 0 failed, 1 expected failure, 1 unexpected pass, 1 spec error",
+    )
+    assert summary_counts([("scaled", "xfail")] * 2 + [("pass", "xpass")] * 2, 2)[1] == (
+        "0 passed, 0 failed, 2 expected failures, 2 unexpected passes, 2 spec errors"
+    )
+
+
+def test_the_cli_summary_line_says_1_claim(tmp_path, capsys):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM.replace("2 * W}", "W, expect: fail}"))
+    (tmp_path / "bad.yaml").write_text("loss: [\n")
+    assert main(["check", str(tmp_path), "--seed", "1"]) == 2
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("0 passed, 0 failed, 1 expected failure, 1 spec error in ")
+    assert last.endswith("s  [1 claim: scaled 1]  seed 1")

@@ -312,7 +312,7 @@ def _assert(result: CheckResult, api: str) -> CheckResult:
 
     result = replace(result, call=api)
     if not result.passed:
-        raise AssertionError("\n" + result.failure_text())
+        raise AssertionError(result.failure_text())  # its first line is the verdict: pytest's short summary
     return result
 
 

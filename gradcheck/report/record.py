@@ -155,23 +155,24 @@ class RunRecord:
 
     def headline(self) -> str:
         """``6 passed, 0 failed, 4 expected failures`` (the terminal's summary words)."""
+        from .text import counted
+
         n = self.outcome_counts()
         parts = [f"{n['ok']} passed", f"{n['fail']} failed"]
         if n["xfail"]:
-            parts.append(f"{n['xfail']} expected failure" + ("s" if n["xfail"] != 1 else ""))
+            parts.append(counted(n["xfail"], "expected failure"))
         if n["xpass"]:
-            parts.append(f"{n['xpass']} unexpected pass" + ("es" if n["xpass"] != 1 else ""))
+            parts.append(counted(n["xpass"], "unexpected pass"))
         if self.errors:
-            parts.append(f"{len(self.errors)} spec error" + ("s" if len(self.errors) != 1 else ""))
+            parts.append(counted(len(self.errors), "spec error"))
         return ", ".join(parts) + (" (interrupted)" if self.incomplete else "")
 
     def scope(self) -> str:
         """``10 claims in 1 spec file``."""
+        from .text import counted
+
         files = len({c.file for c in self.claims} | {e.path for e in self.errors})
-        return (
-            f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
-            f"{files} spec file{'s' if files != 1 else ''}"
-        )
+        return f"{counted(len(self.claims), 'claim')} in {counted(files, 'spec file')}"
 
     def reproduce(self, most: int = 6) -> str:
         """The command that runs the same examples again (with ``SPEC...`` for more than ``most`` files)."""

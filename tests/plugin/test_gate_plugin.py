@@ -1,0 +1,52 @@
+"""The plugin's gate never passes silently: a --gradcheck-claim that matches nothing, the summary
+line that counts the API's checks too, and AssertionError messages whose first line is the verdict."""
+
+from __future__ import annotations
+
+SEED = ["--gradcheck-seed", "3", "-p", "no:cacheprovider", "-ra"]
+
+
+def test_a_claim_option_that_matches_nothing_exits_5_with_a_did_you_mean(project):
+    result = project.runpytest("specs", "tests", *SEED, "--gradcheck-claim", "Right")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(
+        ["*--gradcheck-claim Right matches no claim in the collected spec files: did you mean 'right'?*"]
+    )
+    result.assert_outcomes()  # nothing ran
+
+
+def test_one_claim_option_that_matches_nothing_is_an_error_even_when_another_matches(project):
+    result = project.runpytest("specs", *SEED, "--gradcheck-claim", "right", "--gradcheck-claim", "nope")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(
+        [
+            "*--gradcheck-claim nope matches no claim in the collected spec files (their claims: both, doubled, known-doubled, right)*"
+        ]
+    )
+
+
+def test_a_claim_option_that_matches_nothing_exits_5_under_xdist_too(project):
+    result = project.runpytest_subprocess("specs", *SEED, "-n", "2", "--gradcheck-claim", "Right")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(
+        ["*--gradcheck-claim Right matches no claim in the collected spec files: did you mean 'right'?"]
+    )
+    assert "INTERNALERROR" not in result.stdout.str()
+
+
+def test_the_summary_line_counts_the_api_checks_too(project):
+    result = project.runpytest("specs", "tests", *SEED)
+    result.assert_outcomes(passed=4, failed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["*-- gradcheck --*", "7 claims: * (4 passed, 2 failed, 1 expected failure)  seed 3"])
+
+
+def test_an_api_assertion_message_starts_with_the_verdict(project):
+    result = project.runpytest("tests", *SEED)  # the short summary line, cut to 80 columns
+    result.stdout.fnmatch_lines(["FAILED tests/test_api_use.py::test_relu_grad_no_mask - AssertionError: FAIL t*"])
+    verbose = project.runpytest("tests", *SEED, "-vv")
+    verbose.stdout.fnmatch_lines(
+        [
+            "FAILED tests/test_api_use.py::test_relu_grad_no_mask - AssertionError: "
+            "FAIL tests/test_api_use.py:28:5 claim 'relu_grad_no_mask' (d loss / d W)"
+        ]
+    )
