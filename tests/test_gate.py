@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,3 +129,69 @@ def test_the_cli_summary_line_says_1_claim(tmp_path, capsys):
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("0 passed, 0 failed, 1 expected failure, 1 spec error in ")
     assert last.endswith("s  [1 claim: scaled 1]  seed 1")
+
+
+# --- numeric options are checked when they are read: CLI, pytest and the Python API alike ---------
+
+BAD_OPTIONS = {
+    "rtol-negative": (["--rtol", "-1"], "argument --rtol: must be at least 0, got -1"),
+    "rtol-inf": (["--rtol", "inf"], "argument --rtol: must be a finite number, got inf"),
+    "atol-nan": (["--atol", "nan"], "argument --atol: must be a finite number, got nan"),
+    "memory-nan": (["--memory", "nan"], "argument --memory: must be a finite number, got nan"),
+    "memory-inf": (["--memory", "inf"], "argument --memory: must be a finite number, got inf"),
+    "memory-zero": (["--memory", "0"], "argument --memory: must be greater than 0, got 0"),
+    "examples-negative": (["--examples", "-3"], "argument --examples: must be at least 1, got -3"),
+    "examples-float": (["--examples", "2.5"], "argument --examples: must be an integer, got '2.5'"),
+    "directions-negative": (["--directions", "-1"], "argument --directions: must be at least 1, got -1"),
+    "timeout-negative": (["--timeout", "-1"], "argument --timeout: must be at least 0, got -1 (0 = no limit)"),
+    "rtol-word": (["--rtol", "tight"], "argument --rtol: must be a number, got 'tight'"),
+}
+
+
+@pytest.mark.parametrize("args, message", BAD_OPTIONS.values(), ids=BAD_OPTIONS.keys())
+def test_a_bad_numeric_option_is_a_usage_error_before_anything_runs(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["check", str(SEED_SPEC), *args])
+    assert info.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[-1] == f"gradcheck check: error: {message}"
+    assert captured.out == ""
+
+
+def test_a_bad_numeric_option_is_a_usage_error_in_pytest_too(pytester):
+    result = pytester.runpytest("--gradcheck-rtol", "-1", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*error: argument --gradcheck-rtol: must be at least 0, got -1"])
+
+
+def _loss(x, **_):
+    import numpy as np
+
+    return np.sum(x**2)
+
+
+def _grad(x, **_):
+    return 2 * x
+
+
+BAD_KEYWORDS = {
+    "rtol-negative": ({"rtol": -1}, "rtol must be at least 0, got -1"),
+    "atol-nan": ({"atol": float("nan")}, "atol must be a finite number, got nan"),
+    "rtol-inf": ({"rtol": float("inf")}, "rtol must be a finite number, got inf"),
+    "rtol-text": ({"rtol": "1e-6"}, "rtol must be a number, got '1e-6'"),
+    "directions-zero": ({"directions": 0}, "directions must be at least 1, got 0"),
+    "examples-negative": ({"examples": -3}, "examples must be at least 0, got -3"),
+    "examples-float": ({"examples": 2.5}, "examples must be an integer, got 2.5"),
+    "seed-text": ({"seed": "7"}, "seed must be an integer, got '7'"),
+}
+
+
+@pytest.mark.parametrize("kwargs, message", BAD_KEYWORDS.values(), ids=BAD_KEYWORDS.keys())
+def test_a_bad_numeric_keyword_is_the_apis_located_error(kwargs, message):
+    from gradcheck import check_gradient
+    from gradcheck.errors import SchemaError
+
+    with pytest.raises(SchemaError) as info:
+        check_gradient(_loss, _grad, wrt="x", inputs={"x": "n"}, **{"examples": 2, "seed": 1, **kwargs})
+    line = sys._getframe().f_lineno - 1
+    assert str(info.value) == f"tests/test_gate.py:{line}:9: {message}"
