@@ -135,12 +135,16 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import nothing_to_check, run
+    from .run import discover, nothing_to_check, report_problem, run
 
     options = RunOptions.from_mapping(vars(args))
     nothing = nothing_to_check(args.paths, options)
     if nothing:
         return _refuse(nothing)
+    unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
+    if unwritable:
+        print(f"gradcheck check: {unwritable}", file=sys.stderr)
+        return EXIT_SPEC
     mode = choose_mode(sys.stderr, args.quiet)
     progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
     blocks: list[str] = []

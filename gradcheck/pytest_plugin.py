@@ -129,6 +129,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from .run import draw_seed
 
         seed = draw_seed()
+    if options.report and worker is None:  # before any test runs: a typo must not cost the run
+        from .run import report_problem
+
+        where = str(config.invocation_params.dir / options.report)
+        problem = report_problem(where, "--gradcheck-report")
+        if problem:
+            raise pytest.UsageError(problem.replace(where, options.report, 1))
     patterns = tuple(config.getini("gradcheck_specs"))
     config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
     _SEEDS.append((seed, options.seed is not None))
@@ -382,6 +389,7 @@ class _Reporter:
             paths=sorted({r["path"] for r in rows} | set(state.failures)),
         )
         write_reports(result, str(self.report_dir()))
+        (self.report_dir() / "INCOMPLETE").unlink(missing_ok=True)  # an interrupted CLI run's marker
 
 
 def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str:

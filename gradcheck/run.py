@@ -137,6 +137,25 @@ def unmatched_names(names: Iterable[str], known: Iterable[str], where: str, flag
     return out
 
 
+def report_problem(directory: str, flag: str = "--report", specs: Iterable[str] = ()) -> str | None:
+    """Why the report cannot be written into ``directory`` (``None``: it can), asked before the run
+    so that a typo does not cost the whole run. Makes the folder, and writes and removes a probe."""
+    import tempfile
+
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        spec = any(path.resolve() == Path(s).resolve() for s in specs)
+        what = "this is a spec file to check" if spec else "a file is in the way"
+        return f"{flag} {directory}: {what}, not a folder: give a folder for the report (it holds several files)"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        return f"{flag} {directory}: cannot write there ({err.strerror or err}): give a folder you can write to"
+    return None
+
+
 def run(
     paths: Iterable[str],
     options: RunOptions = RunOptions(),
@@ -184,13 +203,15 @@ def run(
         from .report.frames import write_reports
 
         write_reports(result, options.report)
+        marker = Path(options.report) / "INCOMPLETE"
         if result.incomplete:
             from .report.atomic import atomic_write_text
 
             atomic_write_text(
-                Path(options.report) / "INCOMPLETE",
-                f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n",
+                marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
             )
+        else:  # an earlier interrupted run's marker would call this complete report partial
+            marker.unlink(missing_ok=True)
     return result
 
 

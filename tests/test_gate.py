@@ -195,3 +195,85 @@ def test_a_bad_numeric_keyword_is_the_apis_located_error(kwargs, message):
         check_gradient(_loss, _grad, wrt="x", inputs={"x": "n"}, **{"examples": 2, "seed": 1, **kwargs})
     line = sys._getframe().f_lineno - 1
     assert str(info.value) == f"tests/test_gate.py:{line}:9: {message}"
+
+
+# --- --report is checked before any claim runs ------------------------------------------------------
+
+
+def _no_check_ran(monkeypatch):
+    import gradcheck.check
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a claim was checked")
+
+    monkeypatch.setattr(gradcheck.check, "check_plan", refuse)
+
+
+def test_report_at_the_spec_itself_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    _no_check_ran(monkeypatch)
+    assert main(["check", str(path), "--report", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        f"gradcheck check: --report {path}: this is a spec file to check, not a folder: "
+        "give a folder for the report (it holds several files)\n"
+    )
+    assert path.read_text() == ONE_CLAIM
+
+
+def test_report_at_an_existing_file_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    (tmp_path / "notes.txt").write_text("mine")
+    _no_check_ran(monkeypatch)
+    assert main(["check", str(path), "--report", str(tmp_path / "notes.txt")]) == 2
+    assert capsys.readouterr().err == (
+        f"gradcheck check: --report {tmp_path / 'notes.txt'}: a file is in the way, not a folder: "
+        "give a folder for the report (it holds several files)\n"
+    )
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_report_where_no_folder_can_be_made_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    (tmp_path / "notes.txt").write_text("mine")
+    _no_check_ran(monkeypatch)
+    target = tmp_path / "notes.txt" / "report"
+    assert main(["check", str(path), "--report", str(target)]) == 2
+    assert capsys.readouterr().err == (
+        f"gradcheck check: --report {target}: cannot write there (Not a directory): give a folder you can write to\n"
+    )
+
+
+def test_report_in_a_read_only_place_is_refused_before_running(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    _no_check_ran(monkeypatch)
+    target = "/proc/gradcheck-report"  # not writable, even for root
+    assert main(["check", str(path), "--report", target]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gradcheck check: --report {target}: cannot write there (")
+    assert err.endswith("): give a folder you can write to\n")
+
+
+def test_report_option_in_pytest_is_checked_at_the_start(pytester):
+    (pytester.path / "notes.txt").write_text("mine")
+    result = pytester.runpytest("--gradcheck-report", "notes.txt", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        ["*--gradcheck-report notes.txt: a file is in the way, not a folder: give a folder for the report*"]
+    )
+
+
+def test_a_complete_run_removes_a_stale_incomplete_marker(tmp_path, capsys):
+    path = tmp_path / "a.yaml"
+    path.write_text(ONE_CLAIM)
+    report = tmp_path / "report"
+    report.mkdir()
+    (report / "INCOMPLETE").write_text("interrupted: 0 claims were checked before the run was stopped\n")
+    assert main(["check", str(path), "--seed", "1", "--report", str(report)]) == 0
+    assert not (report / "INCOMPLETE").exists()
+    capsys.readouterr()
+    assert main(["report", str(report)]) == 0
+    assert "interrupted" not in capsys.readouterr().out

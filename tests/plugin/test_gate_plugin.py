@@ -50,3 +50,13 @@ def test_an_api_assertion_message_starts_with_the_verdict(project):
             "FAIL tests/test_api_use.py:28:5 claim 'relu_grad_no_mask' (d loss / d W)"
         ]
     )
+
+
+def test_a_report_written_by_pytest_removes_a_stale_incomplete_marker(project):
+    report = project.path / "out"
+    report.mkdir()
+    (report / "INCOMPLETE").write_text("interrupted: 0 claims were checked before the run was stopped\n")
+    # in a subprocess: the report writer may load modules (pyarrow) that cannot be loaded twice
+    result = project.runpytest_subprocess("specs", *SEED, "--gradcheck-claim", "right", "--gradcheck-report", "out")
+    result.assert_outcomes(passed=1, deselected=4)
+    assert (report / "summary.csv").exists() and not (report / "INCOMPLETE").exists()
