@@ -277,3 +277,40 @@ def test_a_complete_run_removes_a_stale_incomplete_marker(tmp_path, capsys):
     capsys.readouterr()
     assert main(["report", str(report)]) == 0
     assert "interrupted" not in capsys.readouterr().out
+
+
+# --- claim names that a spreadsheet would run as formulas are escaped in the CSV files only ---------
+
+FORMULAS = (
+    "dims: {n: [2, 4]}\ninputs: {W: {shape: [n]}}\nloss: sum(W ** 2)\nclaims:\n"
+    '  - {name: "=SUM(1,2)", wrt: W, gradient: 2 * W}\n'
+    '  - {name: "-y", wrt: W, gradient: 3 * W, expect: fail}\n'
+    '  - {name: "@z", wrt: W, gradient: 2 * W}\n'
+    '  - {name: "\'+x", wrt: W, gradient: 2 * W}\n'
+    "  - {name: plain, wrt: W, gradient: 2 * W}\n"
+)
+NAMES = ["=SUM(1,2)", "-y", "@z", "'+x", "plain"]
+
+
+def test_formula_like_claim_names_are_escaped_in_csv_and_read_back_unchanged(tmp_path, capsys):
+    import csv
+
+    from gradcheck.report import diff, record
+
+    path = tmp_path / "formulas.yaml"
+    path.write_text(FORMULAS)
+    report = tmp_path / "r"
+    assert main(["check", str(path), "--seed", "1", "--examples", "2", "--report", str(report)]) == 0
+    for name in ("summary.csv", "results.csv"):
+        with (report / name).open(newline="") as fh:
+            claims = list(dict.fromkeys(row["claim"] for row in csv.DictReader(fh)))
+        assert claims == ["'=SUM(1,2)", "'-y", "'@z", "''+x", "plain"], name
+    assert [c.claim for c in record.load(report).claims] == NAMES
+    assert [c.claim for c in record.load(report).expected_failures] == ["-y"]
+    path.write_text(FORMULAS.replace('"=SUM(1,2)", wrt: W, gradient: 2 * W', '"=SUM(1,2)", wrt: W, gradient: 3 * W'))
+    assert main(["check", str(path), "--seed", "1", "--examples", "2", "--report", str(tmp_path / "r2")]) == 1
+    found = diff.compare(report, tmp_path / "r2")
+    assert [(c.claim, c.kind) for c in found.changes] == [("=SUM(1,2)", "regression")]
+    capsys.readouterr()
+    assert main(["report", str(report)]) == 0
+    assert "'=SUM" not in (report / "summary.md").read_text()

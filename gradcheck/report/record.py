@@ -368,15 +368,30 @@ def _int(s: str, default: int = 0) -> int:
         return default
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs such a cell as a formula
+
+
+def csv_cell(text: str) -> str:
+    """A text cell as the CSV files hold it: ``'=SUM(1,2)`` for ``=SUM(1,2)`` (OWASP's CSV
+    injection advice: a leading ``'`` makes a spreadsheet show it as text). A leading ``'`` is
+    doubled, so :func:`csv_text` gives back every name exactly."""
+    return "'" + text if text.startswith(FORMULA_STARTS + ("'",)) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text a :func:`csv_cell` stands for (cells written before the escaping read as they are)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS + ("'",)) else cell
+
+
 def read_summary(directory: str | Path) -> list[dict[str, str]]:
-    """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing)."""
+    """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing), unescaped."""
     path = Path(directory) / "summary.csv"
     if not path.is_file():
         raise ReportDirError(
             f"{directory}: no summary.csv here (write one with `gradcheck check ... --report {directory}`)"
         )
     with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: csv_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 def load(directory: str | Path) -> RunRecord:
