@@ -268,6 +268,7 @@ def _check_settings(state: _State, spec: Any):
     return check_settings(spec, state.options, state.seed)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: a claim they leave out is no typo
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--gradcheck-claim NAME``: keep only those claims (other tests are left alone)."""
     state = config.stash[STATE]

@@ -60,3 +60,22 @@ def test_a_report_written_by_pytest_removes_a_stale_incomplete_marker(project):
     result = project.runpytest_subprocess("specs", *SEED, "--gradcheck-claim", "right", "--gradcheck-report", "out")
     result.assert_outcomes(passed=1, deselected=4)
     assert (report / "summary.csv").exists() and not (report / "INCOMPLETE").exists()
+
+
+def test_a_claim_option_when_no_spec_was_collected_says_so(project):
+    result = project.runpytest("tests", *SEED, "--gradcheck-claim", "right")
+    assert result.ret == 5
+    result.stdout.fnmatch_lines(["*--gradcheck-claim right matches no claim in any spec file: none was collected*"])
+
+
+def test_a_claim_left_out_by_k_is_not_called_a_typo(project):
+    result = project.runpytest("specs", *SEED, "-k", "doubled", "--gradcheck-claim", "right")
+    assert "matches no claim" not in result.stdout.str()
+    assert result.ret == 5  # pytest's own exit: -k and the claim together leave nothing to run
+    result.assert_outcomes(deselected=5)
+
+
+def test_the_api_checks_are_counted_under_xdist_too(project):
+    result = project.runpytest_subprocess("specs", "tests", *SEED, "-n", "2")
+    result.assert_outcomes(passed=4, failed=2, xfailed=1)
+    result.stdout.fnmatch_lines(["7 claims: * (4 passed, 2 failed, 1 expected failure)  seed 3"])
