@@ -135,19 +135,20 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import discover, nothing_to_check, report_problem, run
+    from .run import discover, report_problem, run
 
     options = RunOptions.from_mapping(vars(args))
-    nothing = nothing_to_check(args.paths, options)
-    if nothing:
-        return _refuse(nothing)
     unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
     if unwritable:
         print(f"gradcheck check: {unwritable}", file=sys.stderr)
         return EXIT_SPEC
     mode = choose_mode(sys.stderr, args.quiet)
-    progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
+    progress = Progress([], "off")  # until the run starts: a refused run shows no progress
     blocks: list[str] = []
+
+    def on_start():
+        nonlocal progress
+        progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -166,11 +167,11 @@ def _check(args: argparse.Namespace) -> int:
         progress.failure(f)
 
     try:
-        result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure)
+        result = run(args.paths, options, on_verdict=on_verdict, on_failure=on_failure, on_start=on_start)
     finally:
         progress.close()
-    if result.nothing:  # the files changed since they were looked at above
-        return _refuse(result.nothing)
+    if result.nothing:
+        return _refuse(result)
     out = sys.stdout
     for block in blocks:
         print("", file=out)
@@ -182,11 +183,16 @@ def _check(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def _refuse(reasons: list[str]) -> int:
-    """A run that would check nothing: one line per reason, exit 5 (nothing ran)."""
-    for reason in reasons:
+def _refuse(result) -> int:
+    """A run refused because it would check nothing: one line per reason (and per path that does
+    not exist); exit 5, or 2 when a path does not exist."""
+    from .report.text import failure_text
+
+    for failure in result.failures:
+        print(failure_text(failure), file=sys.stderr)
+    for reason in result.nothing:
         print(f"gradcheck check: {reason}", file=sys.stderr)
-    return EXIT_NOTHING
+    return result.exit_code
 
 
 def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:

@@ -91,13 +91,6 @@ def discover(paths: Iterable[str]) -> Discovered:
     return Discovered(found, missing, empty)
 
 
-def nothing_to_check(paths: Iterable[str], options: RunOptions = RunOptions()) -> list[str]:
-    """Why a run of ``paths`` would check nothing, one message per reason (``[]``: it would check
-    something). :func:`run` refuses such a run (exit 5); the CLI asks first, before its progress."""
-    files, _, empty = discover(paths)
-    return _nothing(files, empty, options)
-
-
 def _nothing(files: list[str], empty: list[str], options: RunOptions) -> list[str]:
     return empty + (unmatched_claims(files, options.claim) if options.claim and files else [])
 
@@ -139,7 +132,8 @@ def unmatched_names(names: Iterable[str], known: Iterable[str], where: str, flag
 
 def report_problem(directory: str, flag: str = "--report", specs: Iterable[str] = ()) -> str | None:
     """Why the report cannot be written into ``directory`` (``None``: it can), asked before the run
-    so that a typo does not cost the whole run. Makes the folder, and writes and removes a probe."""
+    so that a typo does not cost the whole run. Tries: makes the folder, writes a probe file, and
+    removes both again (the run makes the folder when it writes the report)."""
     import tempfile
 
     path = Path(directory)
@@ -147,12 +141,17 @@ def report_problem(directory: str, flag: str = "--report", specs: Iterable[str] 
         spec = any(path.resolve() == Path(s).resolve() for s in specs)
         what = "this is a spec file to check" if spec else "a file is in the way"
         return f"{flag} {directory}: {what}, not a folder: give a folder for the report (it holds several files)"
+    made = [p for p in (path, *path.parents) if not p.exists()]  # deepest first
     try:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
         return f"{flag} {directory}: cannot write there ({err.strerror or err}): give a folder you can write to"
+    finally:
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return None
 
 
@@ -161,12 +160,14 @@ def run(
     options: RunOptions = RunOptions(),
     on_verdict: Callable[[Verdict], None] | None = None,
     on_failure: Callable[[SpecFailure], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
     A folder or pattern without spec files, or a ``--claim`` name that matches no claim, is
-    recorded in ``nothing`` and nothing runs (exit 5).
+    recorded in ``nothing`` and nothing runs (exit 5); ``on_start`` is called only when the
+    run starts (the CLI's progress display begins there).
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else draw_seed()
@@ -181,12 +182,14 @@ def run(
         inputs=[str(p) for p in paths],
         started_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     )
-    for f in failures:
-        if on_failure:
-            on_failure(f)
     result.nothing = _nothing(files, empty, options)
     if result.nothing:  # a typo: refused before running, and nothing is written (exit 5)
         return result
+    if on_start:
+        on_start()
+    for f in failures:
+        if on_failure:
+            on_failure(f)
     stop = _Stop()
     try:
         with _sigterm_as_interrupt(stop):

@@ -314,3 +314,13 @@ def test_formula_like_claim_names_are_escaped_in_csv_and_read_back_unchanged(tmp
     capsys.readouterr()
     assert main(["report", str(report)]) == 0
     assert "'=SUM" not in (report / "summary.md").read_text()
+
+
+def test_a_missing_path_beside_an_empty_folder_says_both_and_exits_2(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["check", str(empty), str(tmp_path / "nope.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"ERROR {tmp_path / 'nope.yaml'}: no such file or folder\n"
+        f"gradcheck check: {empty}: no .yaml or .yml file in this folder: nothing to check\n"
+    )
