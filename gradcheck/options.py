@@ -123,6 +123,14 @@ class RunOptions:
     timeout: float | None = None
     memory: float | None = None
 
+    def __post_init__(self) -> None:
+        """``RunOptions(rtol=-1)`` from Python is refused in the command line's words."""
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            problem = None if value is None else option.problem(value)
+            if problem:
+                raise ValueError(f"{option.name} {problem}")
+
     @classmethod
     def from_mapping(cls, values: dict) -> "RunOptions":
         kwargs = {o.name: values.get(o.name) for o in OPTIONS}

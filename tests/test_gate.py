@@ -324,3 +324,13 @@ def test_a_missing_path_beside_an_empty_folder_says_both_and_exits_2(tmp_path, c
         f"ERROR {tmp_path / 'nope.yaml'}: no such file or folder\n"
         f"gradcheck check: {empty}: no .yaml or .yml file in this folder: nothing to check\n"
     )
+
+
+def test_run_options_built_in_python_obey_the_same_ranges():
+    from gradcheck.options import RunOptions
+
+    with pytest.raises(ValueError, match=r"^rtol must be at least 0, got -1$"):
+        RunOptions(rtol=-1)
+    with pytest.raises(ValueError, match=r"^memory must be a finite number, got nan$"):
+        RunOptions(memory=float("nan"))
+    assert RunOptions(rtol=0.0, examples=3).rtol == 0.0
