@@ -75,17 +75,22 @@ def discover(paths: Iterable[str]) -> Discovered:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            below = sorted(str(f) for f in path.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+            below = _specs_below(path)
             if not below:
                 empty.append(f"{p}: no .yaml or .yml file in this folder: nothing to check")
             found += below
         elif path.is_file():
             found.append(str(path))
         elif glob.has_magic(str(p)):
-            matched = sorted(f for f in glob.glob(str(p), recursive=True) if Path(f).suffix in SPEC_SUFFIXES)
+            matched = []
+            for f in sorted(glob.glob(str(p), recursive=True)):
+                if Path(f).is_dir():
+                    matched += _specs_below(Path(f))
+                elif Path(f).suffix in SPEC_SUFFIXES:
+                    matched.append(f)
             if not matched:
                 empty.append(f"{p}: the pattern matches no .yaml or .yml file")
-            found += [f for f in matched if Path(f).is_file()]
+            found += dict.fromkeys(matched)  # ``specs/**`` matches a folder and the files in it
         else:
             missing.append(SpecFailure(str(p), f"{p}: no such file or folder"))
     return Discovered(found, missing, empty)
@@ -93,6 +98,10 @@ def discover(paths: Iterable[str]) -> Discovered:
 
 def _nothing(files: list[str], empty: list[str], options: RunOptions) -> list[str]:
     return empty + (unmatched_claims(files, options.claim) if options.claim and files else [])
+
+
+def _specs_below(folder: Path) -> list[str]:
+    return sorted(str(f) for f in folder.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
 
 
 def unmatched_claims(files: list[str], names: Iterable[str]) -> list[str]:

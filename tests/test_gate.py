@@ -334,3 +334,19 @@ def test_run_options_built_in_python_obey_the_same_ranges():
     with pytest.raises(ValueError, match=r"^memory must be a finite number, got nan$"):
         RunOptions(memory=float("nan"))
     assert RunOptions(rtol=0.0, examples=3).rtol == 0.0
+
+
+def test_a_quoted_glob_that_matches_folders_checks_the_specs_in_them(tmp_path, capsys):
+    (tmp_path / "team_a").mkdir()
+    (tmp_path / "team_a" / "a.yaml").write_text(ONE_CLAIM)
+    (tmp_path / "team_b").mkdir()
+    (tmp_path / "team_b" / "b.yml").write_text(ONE_CLAIM.replace("grad-W", "other"))
+    assert main(["check", str(tmp_path / "team_*"), "--seed", "1"]) == 0
+    assert "2 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_a_recursive_glob_checks_each_spec_once(tmp_path, capsys):
+    (tmp_path / "team_a").mkdir()
+    (tmp_path / "team_a" / "a.yaml").write_text(ONE_CLAIM)
+    assert main(["check", str(tmp_path / "**"), "--seed", "1"]) == 0
+    assert "1 passed, 0 failed" in capsys.readouterr().out
