@@ -79,3 +79,11 @@ def test_the_api_checks_are_counted_under_xdist_too(project):
     result = project.runpytest_subprocess("specs", "tests", *SEED, "-n", "2")
     result.assert_outcomes(passed=4, failed=2, xfailed=1)
     result.stdout.fnmatch_lines(["7 claims: * (4 passed, 2 failed, 1 expected failure)  seed 3"])
+
+
+def test_a_spec_that_cannot_be_read_is_no_claim_typo_under_xdist(project):
+    (project.path / "specs" / "broken.yaml").write_text("loss: [\n")
+    result = project.runpytest_subprocess("specs", *SEED, "-n", "2", "--gradcheck-claim", "secret")
+    assert result.ret != 0
+    assert "matches no claim" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["ERROR specs/broken.yaml*"])
