@@ -41,6 +41,29 @@ def test_a_reader_that_leaves_early_keeps_the_failing_exit_code(tmp_path):
     assert "Traceback" not in err and "BrokenPipeError" not in err
 
 
+def test_a_pipe_closed_before_the_first_line_keeps_the_failing_exit_code(tmp_path):
+    """Deterministic where ``| head -1`` races: the reader is gone before gradcheck writes at all."""
+    path = _unexpected(tmp_path)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "gradcheck.cli", "check", str(path), "--seed", "3", "--report", str(tmp_path / "r")],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            timeout=300,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr and "BrokenPipeError" not in done.stderr
+    assert (tmp_path / "r" / "summary.csv").exists()  # the run went on to the end
+
+
 def test_a_reader_that_leaves_early_keeps_the_spec_error_exit_code(tmp_path):
     bad = tmp_path / "a_bad.yaml"
     bad.write_text("loss: [\n")
