@@ -7,9 +7,11 @@ Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report fold
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
-could not be read, a folder holds no report, or bad usage; 5 nothing was checked (as pytest's
-exit 5): a folder or pattern without spec files, or a ``--claim`` name that matches no claim
-(one such name is enough, even when others match); the run is refused before it starts. A reader that leaves early
+could not be read, a folder holds no report, or bad usage (a numeric option out of range, a
+``--report`` that cannot be written: refused before the run starts); 5 nothing was checked, as
+pytest's exit 5: a folder or pattern without spec files, or a ``--claim`` name that matches no
+claim (one such name is enough, even when others match), refused before the run starts; 130
+the run was interrupted (Ctrl-C, SIGTERM). A reader that leaves early
 (``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
 

@@ -18,7 +18,11 @@ from :func:`gradcheck.check.check_plan`, text from :mod:`gradcheck.report.text`,
   handed to pytest-xdist workers), printed in the header; per-claim seeds derive from it,
   so ``pytest -n 2`` gives the same verdicts as ``pytest``;
 - verdicts travel on the test reports (plain values, pickled only for ``--gradcheck-report``),
-  so the controller counts them for the summary line and writes one merged report.
+  so the controller counts them for the summary line and writes one merged report; the summary
+  line also counts the Python API's checks (``assert_gradient`` in a test function);
+- the gate never passes by checking nothing: a ``--gradcheck-claim`` name that matches no
+  collected claim ends the session with pytest's exit 5 before any test runs (with a
+  did-you-mean); a ``--gradcheck-report`` folder that cannot be written is a usage error.
 
 Importing this module, and collecting, imports neither numpy, scipy, pandas nor Hypothesis:
 specs are read by the loader (ruamel) at collection and checked on the first run.
