@@ -373,3 +373,12 @@ def test_a_recursive_glob_checks_each_spec_once(tmp_path, capsys):
     (tmp_path / "team_a" / "a.yaml").write_text(ONE_CLAIM)
     assert main(["check", str(tmp_path / "**"), "--seed", "1"]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_an_unknown_claim_name_lists_at_most_12_claims():
+    from gradcheck.run import unmatched_names
+
+    known = [f"c{i:02d}" for i in range(13)]
+    assert unmatched_names(["zzz", "c00", "zzz"], known, "s.yaml", "--claim") == [
+        "--claim zzz matches no claim in s.yaml (their claims: " + ", ".join(known[:12]) + ", ...)"
+    ]
