@@ -19,7 +19,7 @@ from :func:`gradcheck.check.check_plan`, text from :mod:`gradcheck.report.text`,
   so ``pytest -n 2`` gives the same verdicts as ``pytest``;
 - verdicts travel on the test reports (plain values, pickled only for ``--gradcheck-report``),
   so the controller counts them for the summary line and writes one merged report; the summary
-  line also counts the Python API's checks (``assert_gradient`` in a test function);
+  line also counts the Python API's assertions (``assert_gradient`` in a test function);
 - the gate never passes by checking nothing: a ``--gradcheck-claim`` name that matches no
   collected claim ends the session with pytest's exit 5 before any test runs (with a
   did-you-mean); a ``--gradcheck-report`` folder that cannot be written is a usage error.
@@ -72,7 +72,9 @@ def session_seed() -> tuple[int, bool] | None:
 
 
 def api_checked(verdicts: Any) -> None:
-    """The Python API checked these (``assert_gradient`` in a test): the summary line counts them."""
+    """``assert_gradient`` (and ``assert_vjp``, ``assert_jvp``) in a test checked these: the summary
+    line counts them, as pytest counts the test. ``check_gradient``'s results are values the test
+    judges for itself (a test may expect a wrong claim to be caught), so they are not counted."""
     if _SEEDS:
         _API_ROWS.extend(_row(v) for v in verdicts)
 

@@ -87,3 +87,31 @@ def test_a_spec_that_cannot_be_read_is_no_claim_typo_under_xdist(project):
     assert result.ret != 0
     assert "matches no claim" not in result.stdout.str()
     result.stdout.fnmatch_lines(["ERROR specs/broken.yaml*"])
+
+
+CHECK_AS_VALUE = """
+import numpy as np
+from gradcheck import check_gradient
+
+
+def sse(X, Y, Theta):
+    return np.sum((X @ Theta - Y) ** 2)
+
+
+def sse_grad_doubled(X, Y, Theta):
+    return 4 * X.T @ (X @ Theta - Y)
+
+
+def test_the_checker_catches_a_doubled_gradient():
+    result = check_gradient(
+        sse, sse_grad_doubled, inputs={"X": "M in", "Y": "M out", "Theta": "in out"}, wrt="Theta", examples=3
+    )
+    assert not result.passed
+"""
+
+
+def test_a_check_whose_result_the_test_judges_is_not_counted(project):
+    project.path.joinpath("tests", "test_values.py").write_text(CHECK_AS_VALUE)
+    result = project.runpytest("tests/test_values.py", *SEED)
+    result.assert_outcomes(passed=1)
+    assert "failed" not in result.stdout.str().split("-- gradcheck --")[-1].split("seed 3")[0]
