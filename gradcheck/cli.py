@@ -7,7 +7,12 @@ Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report fold
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
-could not be read, a folder holds no report, or bad usage.
+could not be read, a folder holds no report, or bad usage (a numeric option out of range, a
+``--report`` that cannot be written: refused before the run starts); 5 nothing was checked, as
+pytest's exit 5: a folder or pattern without spec files, or a ``--claim`` name that matches no
+claim (one such name is enough, even when others match), refused before the run starts; 130
+the run was interrupted (Ctrl-C, SIGTERM). A reader that leaves early
+(``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
 
 from __future__ import annotations
@@ -17,14 +22,15 @@ import sys
 
 from .options import OPTIONS, RunOptions
 
-EXIT_OK, EXIT_FAIL, EXIT_SPEC = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_SPEC, EXIT_NOTHING = 0, 1, 2, 5
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gradcheck",
         description="Verify hand-derived gradients, VJPs and JVPs written in YAML specs.",
-        epilog="exit codes: 0 all claims as expected, 1 a claim is not, 2 a spec cannot be read",
+        epilog="exit codes: 0 all claims as expected, 1 a claim is not, 2 a spec cannot be read or bad usage, "
+        "5 nothing to check (a folder or pattern without specs, a --claim that matches no claim)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check = sub.add_parser(
@@ -87,13 +93,45 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayLeave(sys.stdout), _ReaderMayLeave(sys.stderr)
     try:
         return _main(argv)
-    except BrokenPipeError:  # `gradcheck check specs/ | head`: the reader left; not an error of ours
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+class _ReaderMayLeave:
+    """A stream whose reader may leave early (``gradcheck check specs/ | head -1``).
+
+    The run goes on and the exit code stays the verdicts' (a closed pipe must not turn a failing
+    gate into 0): once the pipe is closed, the stream's file descriptor is pointed at the null
+    device, so later writes, and the flush at exit, go nowhere instead of raising.
+    """
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._leave()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._leave()
+
+    def _leave(self) -> None:
         import os
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+        os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -119,12 +157,20 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import run
+    from .run import discover, report_problem, run
 
     options = RunOptions.from_mapping(vars(args))
+    unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
+    if unwritable:
+        print(f"gradcheck check: {unwritable}", file=sys.stderr)
+        return EXIT_SPEC
     mode = choose_mode(sys.stderr, args.quiet)
-    progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
+    progress = Progress([], "off")  # until the run starts: a refused run shows no progress
     blocks: list[str] = []
+
+    def on_start():
+        nonlocal progress
+        progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -149,9 +195,12 @@ def _check(args: argparse.Namespace) -> int:
             on_verdict=on_verdict,
             on_failure=on_failure,
             on_warning=lambda w: progress.echo(f"warning: {w}"),
+            on_start=on_start,
         )
     finally:
         progress.close()
+    if result.nothing:
+        return _refuse(result)
     out = sys.stdout
     for block in blocks:
         print("", file=out)
@@ -163,6 +212,18 @@ def _check(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _refuse(result) -> int:
+    """A run refused because it would check nothing: one line per reason (and per path that does
+    not exist); exit 5, or 2 when a path does not exist."""
+    from .report.text import failure_text
+
+    for failure in result.failures:
+        print(failure_text(failure), file=sys.stderr)
+    for reason in result.nothing:
+        print(f"gradcheck check: {reason}", file=sys.stderr)
+    return result.exit_code
+
+
 def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
@@ -171,7 +232,7 @@ def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
     from .run import discover
     from .spec.load import load_spec
 
-    files, _ = discover(paths)
+    files = discover(paths).files
     plan = []
     for file in files:
         try:

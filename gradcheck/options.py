@@ -1,8 +1,16 @@
 """The one table of run options, shared by the CLI (``--examples``) and the pytest plugin
-(``--gradcheck-examples``). Importing it imports nothing heavy."""
+(``--gradcheck-examples``). Importing it imports nothing heavy.
+
+Every numeric option carries its allowed range: a value outside it (``--rtol -1``, ``--memory
+nan``) is a usage error when the command line is read, with the same words for the Python API's
+keywords (:func:`Option.problem`), never a verdict computed with it.
+"""
 
 from __future__ import annotations
 
+import argparse
+import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +22,9 @@ class Option:
     help: str
     metavar: str | None = None
     action: str | None = None  # "append" or "store_true"
+    minimum: float | None = None  # the smallest value allowed (numbers only)
+    above: bool = False  # the value must be greater than ``minimum``, not equal to it
+    note: str = ""  # said after the range, e.g. "(0 = no limit)"
 
     @property
     def flag(self) -> str:
@@ -28,29 +39,75 @@ class Option:
         if self.action == "append":
             kwargs["action"] = "append"
         else:
-            kwargs["type"] = self.type
+            kwargs["type"] = self.parse
         return kwargs
+
+    def parse(self, text: str) -> Any:
+        """A command-line word as this option's value; ``argparse.ArgumentTypeError`` saying why not."""
+        if self.type is str:
+            return text
+        try:
+            value = self.type(text)
+        except ValueError:
+            kind = "an integer" if self.type is int else "a number"
+            raise argparse.ArgumentTypeError(f"must be {kind}, got {text!r}") from None
+        problem = self.problem(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+
+    def problem(self, value: Any, minimum: float | None = None) -> str | None:
+        """Why ``value`` is not allowed (``must be at least 0, got -1``), or None when it is.
+
+        ``minimum`` replaces the table's own (the Python API allows ``examples=0`` with fixed points).
+        """
+        if self.type not in (int, float):
+            return None
+        kind = numbers.Integral if self.type is int else numbers.Real  # numpy's scalars too
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return f"must be {'an integer' if self.type is int else 'a number'}, got {value!r}"
+        if not math.isfinite(value):
+            return f"must be a finite number, got {value}"
+        low = self.minimum if minimum is None else minimum
+        note = f" {self.note}" if self.note else ""
+        if low is not None and self.above and value <= low:
+            return f"must be greater than {low:g}, got {value:g}{note}"
+        if low is not None and value < low:
+            return f"must be at least {low:g}, got {value:g}{note}"
+        return None
 
 
 OPTIONS: tuple[Option, ...] = (
-    Option("examples", int, "Hypothesis examples per claim (default: the spec's settings, else 25)", "N"),
+    Option("examples", int, "Hypothesis examples per claim (default: the spec's settings, else 25)", "N", minimum=1),
     Option("seed", int, "run seed; the same seed reproduces the same examples (default: random, printed)", "S"),
-    Option("rtol", float, "relative tolerance (default: the spec's settings, else 1e-9)", "R"),
-    Option("atol", float, "absolute tolerance (default: the spec's settings, else 0)", "A"),
+    Option("rtol", float, "relative tolerance (default: the spec's settings, else 1e-9)", "R", minimum=0),
+    Option("atol", float, "absolute tolerance (default: the spec's settings, else 0)", "A", minimum=0),
     Option(
         "directions",
         int,
         "random directions per example in the cheap check (default: from the detection bound; 1 at 25 examples, 3 for one example)",
         "K",
+        minimum=1,
     ),
     Option(
         "report", str, "write the report into DIR: report.html, summary.md, junit.xml, summary.csv, results.csv", "DIR"
     ),
     Option("claim", str, "check only claims with this name (repeatable)", "NAME", action="append"),
     Option("no_python", bool, "refuse every {python: ...} entry: for specs you did not write", action="store_true"),
-    Option("timeout", float, "wall-clock limit per claim in seconds (default 60; 0 = none)", "SECONDS"),
-    Option("memory", float, "memory budget of one batched evaluation in MiB (default 512)", "MIB"),
+    Option(
+        "timeout",
+        float,
+        "wall-clock limit per claim in seconds (default 60; 0 = none)",
+        "SECONDS",
+        minimum=0,
+        note="(0 = no limit)",
+    ),
+    Option(
+        "memory", float, "memory budget of one batched evaluation in MiB (default 512)", "MIB", minimum=0, above=True
+    ),
 )
+
+OPTION = {o.name: o for o in OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -65,6 +122,14 @@ class RunOptions:
     no_python: bool = False
     timeout: float | None = None
     memory: float | None = None
+
+    def __post_init__(self) -> None:
+        """``RunOptions(rtol=-1)`` from Python is refused in the command line's words."""
+        for option in OPTIONS:
+            value = getattr(self, option.name)
+            problem = None if value is None else option.problem(value)
+            if problem:
+                raise ValueError(f"{option.name} {problem}")
 
     @classmethod
     def from_mapping(cls, values: dict) -> "RunOptions":

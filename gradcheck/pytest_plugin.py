@@ -18,7 +18,11 @@ from :func:`gradcheck.check.check_plan`, text from :mod:`gradcheck.report.text`,
   handed to pytest-xdist workers), printed in the header; per-claim seeds derive from it,
   so ``pytest -n 2`` gives the same verdicts as ``pytest``;
 - verdicts travel on the test reports (plain values, pickled only for ``--gradcheck-report``),
-  so the controller counts them for the summary line and writes one merged report.
+  so the controller counts them for the summary line and writes one merged report; the summary
+  line also counts the Python API's assertions (``assert_gradient`` in a test function);
+- the gate never passes by checking nothing: a ``--gradcheck-claim`` name that matches no
+  collected claim ends the session with pytest's exit 5 before any test runs (with a
+  did-you-mean); a ``--gradcheck-report`` folder that cannot be written is a usage error.
 
 Importing this module, and collecting, imports neither numpy, scipy, pandas nor Hypothesis:
 specs are read by the loader (ruamel) at collection and checked on the first run.
@@ -51,18 +55,39 @@ class _State:
     seed: int
     patterns: tuple[str, ...]
     rows: list[dict[str, Any]] = field(default_factory=list)  # one per claim, as reports arrive
+    api_rows: list[dict[str, Any]] = field(default_factory=list)  # one per Python API verdict
     failures: dict[str, dict[str, Any]] = field(default_factory=dict)  # spec path -> collection error
     started: float = field(default_factory=time.perf_counter)
 
 
 STATE = pytest.StashKey[_State]()
 _SEEDS: list[tuple[int, bool]] = []  # (seed, given) of the running sessions, innermost last
+_API_ROWS: list[dict[str, Any]] = []  # the Python API's verdicts in the running test, until its report
 
 
 def session_seed() -> tuple[int, bool] | None:
     """The running session's seed and whether it was given: the Python API's default seed,
     so that ``--gradcheck-seed`` also reproduces ``assert_gradient`` calls in test functions."""
     return _SEEDS[-1] if _SEEDS else None
+
+
+def api_checked(verdicts: Any) -> None:
+    """``assert_gradient`` (and ``assert_vjp``, ``assert_jvp``) in a test checked these: the summary
+    line counts them, as pytest counts the test. ``check_gradient``'s results are values the test
+    judges for itself (a test may expect a wrong claim to be caught), so they are not counted."""
+    if _SEEDS:
+        _API_ROWS.extend(_row(v) for v in verdicts)
+
+
+def _row(verdict: Any) -> dict[str, Any]:
+    """A verdict as the plain values the summary line counts (they travel to the xdist controller)."""
+    return {
+        "path": verdict.path,
+        "claim": verdict.claim,
+        "wrt": verdict.wrt,
+        "verdict": str(verdict.verdict),
+        "outcome": str(verdict.outcome),
+    }
 
 
 class ClaimFailed(Exception):
@@ -110,6 +135,13 @@ def pytest_configure(config: pytest.Config) -> None:
         from .run import draw_seed
 
         seed = draw_seed()
+    if options.report and worker is None:  # before any test runs: a typo must not cost the run
+        from .run import report_problem
+
+        where = str(config.invocation_params.dir / options.report)
+        problem = report_problem(where, "--gradcheck-report")
+        if problem:
+            raise pytest.UsageError(problem.replace(where, options.report, 1))
     patterns = tuple(config.getini("gradcheck_specs"))
     config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
     _SEEDS.append((seed, options.seed is not None))
@@ -242,11 +274,30 @@ def _check_settings(state: _State, spec: Any):
     return check_settings(spec, state.options, state.seed)
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: a claim they leave out is no typo
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     """``--gradcheck-claim NAME``: keep only those claims (other tests are left alone)."""
     wanted = config.stash[STATE].options.claim
     if not wanted:
         return
+    if not session.testsfailed:  # a spec that could not be read may hold the name: its error says enough
+        from .run import unmatched_names
+
+        known = [item.plan.claim.name for item in items if isinstance(item, ClaimItem)]
+        where = "the collected spec files" if known else "any spec file: none was collected"
+        typos = unmatched_names(wanted, known, where, "--gradcheck-claim")
+        if typos:  # a typo must not pass the gate by checking nothing: pytest's own exit 5
+            if getattr(config, "workerinput", None) is None:
+                pytest.exit("; ".join(typos), returncode=pytest.ExitCode.NO_TESTS_COLLECTED)
+            # an xdist worker cannot stop the session: it runs nothing (so the controller exits 5)
+            # and says why in a warning, which xdist carries to the controller's summary
+            import warnings
+
+            config.hook.pytest_deselected(items=list(items))
+            items[:] = []
+            for typo in typos:
+                warnings.warn(pytest.PytestWarning(typo), stacklevel=1)
+            return
     keep, drop = [], []
     for item in items:
         (drop if isinstance(item, ClaimItem) and item.plan.claim.name not in wanted else keep).append(item)
@@ -261,6 +312,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    if _API_ROWS:  # the API's checks during this phase of the test
+        report.gradcheck_api = list(_API_ROWS)
+        _API_ROWS.clear()
     verdict = getattr(item, "verdict", None) if isinstance(item, ClaimItem) else None
     if call.when == "call" and verdict is not None:
         row = {
@@ -299,6 +353,7 @@ class _Reporter:
         row = getattr(report, "gradcheck", None)
         if row is not None and report.when == "call":
             self.state.rows.append(row)
+        self.state.api_rows += getattr(report, "gradcheck_api", ())
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         failure = getattr(report, "gradcheck_failure", None)
@@ -307,10 +362,11 @@ class _Reporter:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         state = self.state
-        if not (state.rows or state.failures):
+        rows = state.rows + state.api_rows
+        if not (rows or state.failures):
             return
         terminalreporter.write_sep("-", "gradcheck")
-        terminalreporter.write_line(summary_line(state.rows, len(state.failures), state.seed))
+        terminalreporter.write_line(summary_line(rows, len(state.failures), state.seed))
         if state.options.report:
             terminalreporter.write_line(f"gradcheck report written to {self.report_dir()}")
 
@@ -339,6 +395,7 @@ class _Reporter:
             paths=sorted({r["path"] for r in rows} | set(state.failures)),
         )
         write_reports(result, str(self.report_dir()))
+        (self.report_dir() / "INCOMPLETE").unlink(missing_ok=True)  # an interrupted CLI run's marker
 
 
 def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str:
@@ -346,11 +403,10 @@ def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str
 
     The counts are the CLI's (:func:`gradcheck.report.text.summary_counts`), laid out for pytest.
     """
-    from .report.text import summary_counts
+    from .report.text import counted, summary_counts
 
     counts, parts = summary_counts(((row["verdict"], row["outcome"]) for row in rows), spec_errors)
-    noun = "claim" if len(rows) == 1 else "claims"
-    return f"{len(rows)} {noun}: {counts} ({parts})  seed {seed}"
+    return f"{counted(len(rows), 'claim')}: {counts} ({parts})  seed {seed}"
 
 
 def _line_of(message: str) -> int:

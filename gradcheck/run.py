@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import random
 import signal
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 from .errors import SpecError
 from .options import RunOptions
@@ -58,18 +59,110 @@ def refuse_python(spec) -> None:
             )
 
 
-def discover(paths: Iterable[str]) -> tuple[list[str], list[SpecFailure]]:
-    """Files as given; a folder means every .yaml/.yml below it, sorted."""
-    found, missing = [], []
+class Discovered(NamedTuple):
+    """The spec files under the paths, the paths that do not exist, and what matched nothing."""
+
+    files: list[str]
+    missing: list[SpecFailure]  # no such file or folder: a spec error (exit 2)
+    empty: list[str]  # a folder or a pattern with no spec file in it, one message each (exit 5)
+
+
+def discover(paths: Iterable[str]) -> Discovered:
+    """Files as given; a folder means every .yaml/.yml below it, sorted; a pattern that is not a
+    path (``'specs/**/*.yaml'``, quoted so the shell leaves it alone) every .yaml/.yml it matches."""
+    found: list[str] = []
+    missing: list[SpecFailure] = []
+    empty: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found += sorted(str(f) for f in path.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+            below = _specs_below(path)
+            if not below:
+                empty.append(f"{p}: no .yaml or .yml file in this folder: nothing to check")
+            found += below
         elif path.is_file():
             found.append(str(path))
+        elif glob.has_magic(str(p)):
+            matched = []
+            for f in sorted(glob.glob(str(p), recursive=True)):
+                if Path(f).is_dir():
+                    matched += _specs_below(Path(f))
+                elif Path(f).suffix in SPEC_SUFFIXES:
+                    matched.append(f)
+            if not matched:
+                empty.append(f"{p}: the pattern matches no .yaml or .yml file")
+            found += dict.fromkeys(matched)  # ``specs/**`` matches a folder and the files in it
         else:
             missing.append(SpecFailure(str(p), f"{p}: no such file or folder"))
-    return found, missing
+    return Discovered(found, missing, empty)
+
+
+def _nothing(files: list[str], empty: list[str], options: RunOptions) -> list[str]:
+    return empty + (unmatched_claims(files, options.claim) if options.claim and files else [])
+
+
+def _specs_below(folder: Path) -> list[str]:
+    return sorted(str(f) for f in folder.rglob("*") if f.suffix in SPEC_SUFFIXES and f.is_file())
+
+
+def unmatched_claims(files: list[str], names: Iterable[str]) -> list[str]:
+    """One message per ``--claim`` name that matches no claim in any of the spec files.
+
+    A name found in one file but not in another is fine. When a file cannot be read, its claims
+    are unknown and nothing is reported here (the run reports the spec error, exit 2).
+    """
+    from .spec.load import load_spec
+
+    known: list[str] = []
+    for file in files:
+        try:
+            known += [c.name for c in load_spec(file).claims]
+        except SpecError:
+            return []
+    where = files[0] if len(files) == 1 else f"the {len(files)} spec files"
+    return unmatched_names(names, known, where, "--claim")
+
+
+def unmatched_names(names: Iterable[str], known: Iterable[str], where: str, flag: str) -> list[str]:
+    """``--claim grad-w matches no claim in spec.yaml: did you mean 'grad-W'?``, per unknown name
+    (CLI and pytest alike; without a close name, the claims there are listed instead)."""
+    from .spec.fields import did_you_mean
+
+    known = sorted(set(known))
+    shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+    out = []
+    for name in dict.fromkeys(names):
+        if name in known:
+            continue
+        hint = did_you_mean(name, known)
+        tail = f": {hint}" if hint else (f" (their claims: {shown})" if known else "")
+        out.append(f"{flag} {name} matches no claim in {where}{tail}")
+    return out
+
+
+def report_problem(directory: str, flag: str = "--report", specs: Iterable[str] = ()) -> str | None:
+    """Why the report cannot be written into ``directory`` (``None``: it can), asked before the run
+    so that a typo does not cost the whole run. Tries: makes the folder, writes a probe file, and
+    removes both again (the run makes the folder when it writes the report)."""
+    import tempfile
+
+    path = Path(directory)
+    if path.exists() and not path.is_dir():
+        spec = any(path.resolve() == Path(s).resolve() for s in specs)
+        what = "this is a spec file to check" if spec else "a file is in the way"
+        return f"{flag} {directory}: {what}, not a folder: give a folder for the report (it holds several files)"
+    made = [p for p in (path, *path.parents) if not p.exists()]  # deepest first
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as err:
+        return f"{flag} {directory}: cannot write there ({err.strerror or err}): give a folder you can write to"
+    finally:
+        for folder in made:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+    return None
 
 
 def run(
@@ -78,17 +171,21 @@ def run(
     on_verdict: Callable[[Verdict], None] | None = None,
     on_failure: Callable[[SpecFailure], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
+    on_start: Callable[[], None] | None = None,
 ) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
+    A folder or pattern without spec files, or a ``--claim`` name that matches no claim, is
+    recorded in ``nothing`` and nothing runs (exit 5); ``on_start`` is called only when the
+    run starts (the CLI's progress display begins there).
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else draw_seed()
     from datetime import datetime, timezone
 
     paths = list(paths)
-    files, failures = discover(paths)
+    files, failures, empty = discover(paths)
     result = RunResult(
         seed=seed,
         paths=list(files),
@@ -96,6 +193,11 @@ def run(
         inputs=[str(p) for p in paths],
         started_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
     )
+    result.nothing = _nothing(files, empty, options)
+    if result.nothing:  # a typo: refused before running, and nothing is written (exit 5)
+        return result
+    if on_start:
+        on_start()
     for f in failures:
         if on_failure:
             on_failure(f)
@@ -115,13 +217,15 @@ def run(
         from .report.frames import write_reports
 
         write_reports(result, options.report)
+        marker = Path(options.report) / "INCOMPLETE"
         if result.incomplete:
             from .report.atomic import atomic_write_text
 
             atomic_write_text(
-                Path(options.report) / "INCOMPLETE",
-                f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n",
+                marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
             )
+        else:  # an earlier interrupted run's marker would call this complete report partial
+            marker.unlink(missing_ok=True)
     return result
 
 

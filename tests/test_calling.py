@@ -153,3 +153,24 @@ def test_spec_python_entries_follow_the_same_rule(tmp_path, monkeypatch):
     assert verdicts["nth"].passed and verdicts["wrapped"].passed, [failure_block(v) for v in result.verdicts]
     block = failure_block(verdicts["wrong"])
     assert "  note: keywords received: loss(x, n), wrong(x)" in block, block
+
+
+def test_two_specs_with_a_module_of_the_same_name_each_get_their_own(tmp_path):
+    """specs/a/gradfns.py and specs/b/gradfns.py: the second spec must not see the first's module."""
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    for folder, factor in (("a", 1), ("b", 2)):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "gradfns.py").write_text(
+            f"def loss_{folder}(x):\n    return {factor} * (x ** 2).sum()\n\n"
+            f"def grad_{folder}(x):\n    return {2 * factor} * x\n"
+        )
+        (tmp_path / folder / "s.yaml").write_text(
+            f"spec: s{folder}\ndims: {{n: [2, 4]}}\ninputs:\n  x: {{shape: [n]}}\n"
+            f'loss: {{python: "gradfns:loss_{folder}"}}\n'
+            f'claims:\n  - {{name: g, wrt: x, gradient: {{python: "gradfns:grad_{folder}"}}}}\n'
+        )
+    result = run([str(tmp_path / "a" / "s.yaml"), str(tmp_path / "b" / "s.yaml")], RunOptions(seed=1, examples=3))
+    assert not result.failures, result.failures
+    assert [v.verdict for v in result.verdicts] == ["pass", "pass"], [v.diagnosis for v in result.verdicts]

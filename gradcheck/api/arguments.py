@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import Location, SchemaError
+from ..options import OPTION
 from ..spec.fields import (
     INPUT_KEYS,
     OnePlace,
@@ -84,6 +85,15 @@ def callable_arg(fn: Any, what: str, at: Location) -> Callable[..., Any]:
     if not callable(fn):
         raise SchemaError(f"{what} must be a callable, got {type(fn).__name__}", at)
     return fn
+
+
+def number_arg(name: str, value: Any, at: Location, minimum: float | None = None) -> Any:
+    """``rtol=``, ``examples=``, ...: None (not given), or a value in the range the command line
+    allows for the same option (``rtol=-1`` is refused as ``--rtol -1`` is, in the same words)."""
+    problem = None if value is None else OPTION[name].problem(value, minimum)
+    if problem:
+        raise SchemaError(f"{name} {problem}", at)
+    return value
 
 
 def shape_arg(value: Any, what: str, at: Location) -> tuple[str | int, ...]:

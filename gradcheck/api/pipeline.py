@@ -23,7 +23,7 @@ from ..errors import Location, SchemaError
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Verdict
-from .arguments import DEFAULT_DIM, Call, constant_args, dim_specs, fixed_points, input_specs, name_of
+from .arguments import DEFAULT_DIM, Call, constant_args, dim_specs, fixed_points, input_specs, name_of, number_arg
 from .guard import outside_nesting
 from .result import CheckResult
 
@@ -114,6 +114,9 @@ def check(
     """Run the request; ``named`` are the user's (loss-side, claim-side) functions, for messages."""
     started = time.perf_counter()
     at = req.call.location
+    for name in ("seed", "rtol", "atol", "directions"):
+        number_arg(name, getattr(req, name), at)
+    number_arg("examples", req.examples, at, minimum=0)  # 0: only the fixed points
     points = list(req.at)
     if req.inputs is None and not points:
         raise SchemaError("give the inputs' shapes (inputs={...}) or fixed points (at=[...])", at)

@@ -32,11 +32,15 @@ def derive_command(paths: list[str], options, *, wrt: tuple[str, ...], steps: bo
 
     out = out or sys.stdout
     seed = options.seed if options.seed is not None else draw_seed()
-    files, missing = discover(paths)
+    found = discover(paths)
+    files = found.files
     status = 0
-    for m in missing:
+    for m in found.missing:
         print(m.message, file=sys.stderr)
         status = 2
+    for e in found.empty:
+        print(e, file=sys.stderr)
+        status = max(status, 5)  # nothing to derive, as `check` says it (exit 5)
     for file in files:
         try:
             problem = read_problem(file, options)

@@ -73,6 +73,7 @@ def _import(ref: PythonRef) -> Any:
             hint="write the loss or gradient in a module of your own, beside the spec",
         )
     extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
+    _forget_if_elsewhere(ref.module, extra[0])
     added = [p for p in extra if p not in sys.path]
     sys.path[:0] = added
     try:
@@ -87,6 +88,25 @@ def _import(ref: PythonRef) -> Any:
         for p in added:
             if p in sys.path:
                 sys.path.remove(p)
+
+
+def _forget_if_elsewhere(module: str, folder: str) -> None:
+    """A module of this name imported earlier from another folder (another spec's ``code.py``)
+    is dropped from ``sys.modules`` when the spec's own folder has one: each spec gets the code
+    beside it, also in a process that checked other specs first."""
+    top = module.split(".")[0]
+    loaded = sys.modules.get(top)
+    if loaded is None:
+        return
+    here = [os.path.join(folder, top + ".py"), os.path.join(folder, top, "__init__.py")]
+    if not any(os.path.isfile(p) for p in here):
+        return
+    origin = os.path.abspath(getattr(loaded, "__file__", None) or "")
+    if origin not in (os.path.abspath(p) for p in here):
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
+            del sys.modules[name]
+        for key in [k for k in _cache if k[0] == top or k[0].startswith(top + ".")]:
+            del _cache[key]
 
 
 def resolve_data(ref: PythonRef) -> Any:

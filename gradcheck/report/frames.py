@@ -164,7 +164,8 @@ def write_tables(result: RunResult, directory: str | Path) -> list[Path]:
     frames = {"summary": summary_frame(result), "results": results_frame(result)}
     for name, frame in frames.items():
         path = out / f"{name}.csv"
-        atomic_write_text(path, frame.to_csv(index=False, float_format="%.6g", lineterminator="\n"))
+        text = _escaped(frame).to_csv(index=False, float_format="%.6g", lineterminator="\n")
+        atomic_write_text(path, text)
         written.append(path)
     if importlib.util.find_spec("pyarrow") is not None:
         # pyarrow directly, not DataFrame.to_parquet: pandas' engine registers extension types
@@ -181,6 +182,14 @@ def write_tables(result: RunResult, directory: str | Path) -> list[Path]:
             atomic_write_bytes(path, buf.getvalue())
             written.append(path)
     return written
+
+
+def _escaped(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as formulas, escaped (CSV only; record.csv_cell)."""
+    from .record import csv_cell
+
+    text = [c for c in frame.columns if frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])]
+    return frame.assign(**{c: frame[c].map(lambda x: csv_cell(x) if isinstance(x, str) else x) for c in text})
 
 
 def write_reports(result: RunResult, directory: str) -> list[Path]:

@@ -162,23 +162,24 @@ class RunRecord:
 
     def headline(self) -> str:
         """``6 passed, 0 failed, 4 expected failures`` (the terminal's summary words)."""
+        from .text import counted
+
         n = self.outcome_counts()
         parts = [f"{n['ok']} passed", f"{n['fail']} failed"]
         if n["xfail"]:
-            parts.append(f"{n['xfail']} expected failure" + ("s" if n["xfail"] != 1 else ""))
+            parts.append(counted(n["xfail"], "expected failure"))
         if n["xpass"]:
-            parts.append(f"{n['xpass']} unexpected pass" + ("es" if n["xpass"] != 1 else ""))
+            parts.append(counted(n["xpass"], "unexpected pass"))
         if self.errors:
-            parts.append(f"{len(self.errors)} spec error" + ("s" if len(self.errors) != 1 else ""))
+            parts.append(counted(len(self.errors), "spec error"))
         return ", ".join(parts) + (" (interrupted)" if self.incomplete else "")
 
     def scope(self) -> str:
         """``10 claims in 1 spec file``."""
+        from .text import counted
+
         files = len({c.file for c in self.claims} | {e.path for e in self.errors})
-        return (
-            f"{len(self.claims)} claim{'s' if len(self.claims) != 1 else ''} in "
-            f"{files} spec file{'s' if files != 1 else ''}"
-        )
+        return f"{counted(len(self.claims), 'claim')} in {counted(files, 'spec file')}"
 
     def reproduce(self, most: int = 6) -> str:
         """The command that runs the same examples again (with ``SPEC...`` for more than ``most`` files)."""
@@ -383,15 +384,30 @@ def _int(s: str, default: int = 0) -> int:
         return default
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs such a cell as a formula
+
+
+def csv_cell(text: str) -> str:
+    """A text cell as the CSV files hold it: ``'=SUM(1,2)`` for ``=SUM(1,2)`` (OWASP's CSV
+    injection advice: a leading ``'`` makes a spreadsheet show it as text). A leading ``'`` is
+    doubled, so :func:`csv_text` gives back every name exactly."""
+    return "'" + text if text.startswith(FORMULA_STARTS + ("'",)) else text
+
+
+def csv_text(cell: str) -> str:
+    """The text a :func:`csv_cell` stands for (cells written before the escaping read as they are)."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS + ("'",)) else cell
+
+
 def read_summary(directory: str | Path) -> list[dict[str, str]]:
-    """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing)."""
+    """The rows of ``DIR/summary.csv`` as strings (stdlib csv: no type guessing), unescaped."""
     path = Path(directory) / "summary.csv"
     if not path.is_file():
         raise ReportDirError(
             f"{directory}: no summary.csv here (write one with `gradcheck check ... --report {directory}`)"
         )
     with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        return [{k: csv_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
 def load(directory: str | Path) -> RunRecord:

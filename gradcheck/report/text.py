@@ -148,6 +148,12 @@ def failure_text(f: SpecFailure) -> str:
     return f"ERROR {f.message}"
 
 
+def counted(n: int, noun: str) -> str:
+    """``1 claim``, ``2 claims``, ``1 unexpected pass``, ``2 unexpected passes``: the one place a
+    count gets its plural (the CLI's and pytest's summary lines, the report's headline)."""
+    return f"{n} {noun if n == 1 else noun + ('es' if noun.endswith('s') else 's')}"
+
+
 def summary_counts(pairs: Iterable[tuple[str, str]], spec_errors: int) -> tuple[str, str]:
     """The summary line's two counts, from one (verdict, outcome) pair per claim.
 
@@ -162,16 +168,16 @@ def summary_counts(pairs: Iterable[tuple[str, str]], spec_errors: int) -> tuple[
         outcomes[outcome] += 1
     parts = [f"{outcomes['ok']} passed", f"{outcomes['fail']} failed"]
     if outcomes["xfail"]:
-        parts.append(f"{outcomes['xfail']} expected failures")
+        parts.append(counted(outcomes["xfail"], "expected failure"))
     if outcomes["xpass"]:
-        parts.append(f"{outcomes['xpass']} unexpected passes")
+        parts.append(counted(outcomes["xpass"], "unexpected pass"))
     if spec_errors:
-        parts.append(f"{spec_errors} spec errors")
+        parts.append(counted(spec_errors, "spec error"))
     by = ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items()))
     return by or "none", ", ".join(parts)
 
 
 def summary_line(result: RunResult) -> str:
-    """``3 passed, 1 failed, 1 expected failures in 0.52s  [5 claims: pass 3, scaled 2]  seed 3``."""
+    """``3 passed, 1 failed, 1 expected failure in 0.52s  [5 claims: pass 3, scaled 2]  seed 3``."""
     by, parts = summary_counts(((v.verdict, v.outcome) for v in result.verdicts), len(result.failures))
-    return f"{parts} in {result.seconds:.2f}s  [{len(result.verdicts)} claims: {by}]  seed {result.seed}"
+    return f"{parts} in {result.seconds:.2f}s  [{counted(len(result.verdicts), 'claim')}: {by}]  seed {result.seed}"

@@ -171,6 +171,7 @@ class RunResult:
     incomplete: bool = False  # interrupted (Ctrl-C, SIGTERM): the verdicts are what finished
     inputs: list[str] = field(default_factory=list)  # the paths as the user typed them (``specs/``)
     started_at: str = ""  # ISO 8601 UTC, when the run began
+    nothing: list[str] = field(default_factory=list)  # what matched nothing (a folder, a --claim name)
 
     @property
     def exit_code(self) -> int:
@@ -178,4 +179,6 @@ class RunResult:
             return 130
         if self.failures:
             return 2
+        if self.nothing or not self.verdicts:
+            return 5  # nothing was checked, as pytest's exit 5 when it collects no test
         return 0 if all(v.as_expected for v in self.verdicts) else 1

@@ -140,3 +140,27 @@ def test_derive_command_reports_a_failing_derivation_as_a_bug(monkeypatch):
     assert code == 1
     assert "Theta: BUG in gradcheck's derivation" in out.getvalue()
     assert "derived-Theta" not in out.getvalue()
+
+
+def test_derive_from_the_command_line():
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", "derive", "specs/least_squares.yaml", "--wrt", "Theta"]
+        + ["--examples", "3", "--seed", "1", "--numpy"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        '- {name: derived-Theta, wrt: Theta, gradient: "-(X.T @ (c * dh(a)))"}   # verified on 3 examples'
+        in proc.stdout
+    )
+    assert "def backward(X, Y, Theta):" in proc.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", "derive", "no/such.yaml"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert missing.returncode == 2 and "no/such.yaml" in missing.stderr and "Traceback" not in missing.stderr

@@ -12,7 +12,7 @@ from gradcheck.report import diff
 from .conftest import ROOT, SEED_SPEC
 from .readback import code, tables
 
-CLAIMS = ["--claim", "answer", "--claim", "answerer", "--claim", "step-b-h-not-dh", "--claim", "step-c"]
+CLAIMS = ["--claim", "answer", "--claim", "answerer", "--claim", "step-b-h-not-dh"]
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,9 @@ def two_runs(tmp_path_factory):
     )
     assert planted.count("3 * X.T") == 1 and "step-c-renamed" in planted
     new_spec.write_text(planted)
-    args = ["--seed", "2", "--examples", "5", *CLAIMS, "--claim", "step-c-renamed", "-q"]
-    assert main(["check", str(old_spec), "--report", str(base / "OLD"), *args]) == 0
-    assert main(["check", str(new_spec), "--report", str(base / "NEW"), *args]) == 1
+    args = ["--seed", "2", "--examples", "5", *CLAIMS, "-q"]  # a --claim that matches no claim is exit 5
+    assert main(["check", str(old_spec), "--report", str(base / "OLD"), *args, "--claim", "step-c"]) == 0
+    assert main(["check", str(new_spec), "--report", str(base / "NEW"), *args, "--claim", "step-c-renamed"]) == 1
     return base / "OLD", base / "NEW"
 
 
