@@ -50,6 +50,12 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_python", bool, "refuse every {python: ...} entry: for specs you did not write", action="store_true"),
     Option("timeout", float, "wall-clock limit per claim in seconds (default 60; 0 = none)", "SECONDS"),
     Option("memory", float, "memory budget of one batched evaluation in MiB (default 512)", "MIB"),
+    Option(
+        "memory_limit",
+        float,
+        "address-space limit of the process that checks a claim, in MiB (default: the machine's memory; 0 = none)",
+        "MIB",
+    ),
 )
 
 
@@ -65,6 +71,7 @@ class RunOptions:
     no_python: bool = False
     timeout: float | None = None
     memory: float | None = None
+    memory_limit: float | None = None
 
     @classmethod
     def from_mapping(cls, values: dict) -> "RunOptions":

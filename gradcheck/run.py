@@ -158,30 +158,44 @@ def check_settings(spec, options: RunOptions, seed: int):
 
 
 def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure) -> None:
-    from .check import check_plan
+    """Read each spec here; check each claim in a worker process (:mod:`gradcheck.workers`).
 
-    for file in files:
-        try:
-            problem = read_problem(file, options)
-            spec = problem.spec
-        except SpecError as err:
-            failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
-            result.failures.append(failure)
-            if on_failure:
-                on_failure(failure)
-            continue
-        cfg = check_settings(spec, options, seed)
-        for plan in problem.plans:
-            if options.claim and plan.claim.name not in options.claim:
-                continue
+    This process runs no user code and no numerics: a claim that crashes, hangs in C, exits or
+    forks ends as an ``error`` verdict from its worker, and the next claim runs on.
+    """
+    import sys
+
+    from .workers import Died, Task, default_memory_limit, died_verdict, pool
+
+    limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
+    with pool(limit) as workers:
+        workers.start()  # its imports overlap the reading of the first spec
+        for file in files:
             try:
-                verdict = check_plan(problem, plan, cfg)
-            except SpecError as err:  # a python entry that cannot be imported, found at run time
+                problem = read_problem(file, options)
+                spec = problem.spec
+            except SpecError as err:
                 failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
                 result.failures.append(failure)
                 if on_failure:
                     on_failure(failure)
-                break
-            result.verdicts.append(verdict)
-            if on_verdict:
-                on_verdict(verdict)
+                continue
+            cfg = check_settings(spec, options, seed)
+            for index, plan in enumerate(problem.plans):
+                if options.claim and plan.claim.name not in options.claim:
+                    continue
+                task = Task(file, index, options.no_python, cfg, os.getcwd(), tuple(sys.path), dict(os.environ))
+                reply = workers.check(task, cfg.timeout)
+                if isinstance(reply, Died):
+                    verdict = died_verdict(problem, plan, cfg, reply)
+                elif reply[0] == "failure":  # a python entry that cannot be imported, found at run time
+                    failure = SpecFailure(file, reply[1], reply[2])
+                    result.failures.append(failure)
+                    if on_failure:
+                        on_failure(failure)
+                    break
+                else:
+                    verdict = reply[1]
+                result.verdicts.append(verdict)
+                if on_verdict:
+                    on_verdict(verdict)

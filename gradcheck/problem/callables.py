@@ -21,6 +21,7 @@ from ..errors import SpecError
 from ..spec.model import PythonRef
 
 _cache: dict[tuple[str, str, str], Callable[..., Any]] = {}
+_ENTRY_POINTS = ("gradcheck.cli", "gradcheck.__main__", "gradcheck.workers", "gradcheck.run", "gradcheck.pytest_plugin")
 
 
 def resolve(ref: PythonRef) -> Callable[..., Any]:
@@ -43,6 +44,12 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
             ref.location,
             hint="write the loss or gradient in a module of your own, beside the spec",
         )
+    if top in ("__main__", "__mp_main__"):
+        raise SpecError(
+            f'{{python: "{ref.target}"}} names the running program ({top}): python entries must name your own code',
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
     extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
     added = [p for p in extra if p not in sys.path]
     sys.path[:0] = added
@@ -59,6 +66,14 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
             if p in sys.path:
                 sys.path.remove(p)
     fn = getattr(module, ref.function, None)
+    owner = getattr(fn, "__module__", None) or ""
+    if fn is not None and owner in _ENTRY_POINTS:  # gradcheck's console script, re-exported
+        raise SpecError(
+            f"'{ref.target}' is gradcheck's own {owner}.{getattr(fn, '__qualname__', ref.function)}:"
+            " python entries must name your own code",
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
     if fn is not None and callable(fn) and not _is_python_code(fn):
         raise SpecError(
             f"'{ref.target}' is {type(fn).__name__}, not a Python function: python entries must name your own code",

@@ -1,0 +1,431 @@
+"""User code out of process: claims are checked in worker processes, and the run that owns the
+exit code and the report only schedules and collects (STYLE 12).
+
+A worker is ``python -m gradcheck.workers``: it imports the checking machinery once, then checks
+one claim per task (the spec read again, and cached, on its side) and sends the Verdict back as
+a value. Each worker runs in its own session (its forks and threads die with it), under an
+address-space limit (``RLIMIT_AS``, ``--memory-limit``), and before every task its working
+directory, search path, environment, standard streams and recursion limit are pinned to the
+supervisor's again: what one claim does to its process does not leak into the next. The
+supervisor enforces the claim's wall-clock deadline itself: the worker's own alarm (which ends
+the claim with its examples so far) first, then SIGKILL after a grace period, which no C call
+and no ignored signal outlives. A worker that dies is an ``error`` verdict about its claim; the
+run goes on in a fresh worker. Workers are reused across claims (and across runs in one
+process) and replaced only when one dies.
+
+Messages (pickled over two pipes): supervisor -> worker ``Task``; worker -> supervisor
+``("ready",)`` once, then per task ``("verdict", Verdict)``, ``("failure", message, line)`` (a
+python entry that cannot be imported) or ``("oom",)``. The supervisor unpickles only verdict
+values (:class:`_VerdictUnpickler`): a worker cannot make it run anything.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import math
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+__all__ = ["Died", "Pool", "Task", "default_memory_limit", "pool"]
+
+STARTUP_LIMIT = 300.0  # seconds a new worker may take to import numpy, scipy and Hypothesis
+
+
+def grace(timeout: float) -> float:
+    """Seconds between the worker's own alarm and SIGKILL: time to unwind and send the verdict."""
+    return max(2.0, 0.1 * timeout)
+
+
+def default_memory_limit() -> float:
+    """The physical memory of the machine in MiB (0 where unknown: no limit)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**20
+    except (ValueError, OSError, AttributeError):
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """Check ``problem.plans[index]`` of the spec ``file`` with ``cfg`` (a CheckSettings)."""
+
+    file: str
+    index: int
+    no_python: bool
+    cfg: Any
+    cwd: str
+    path: tuple[str, ...]
+    env: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Died:
+    """The worker did not return a verdict: why, in the words of the message."""
+
+    reason: str  # "signal 11", "exit status 0 before returning", "out of memory", "timed out after 1 s, killed"
+    hint: str
+
+
+# ---------------------------------------------------------------------------------------------
+# the supervisor's side
+
+
+class _VerdictUnpickler(pickle.Unpickler):
+    """Unpickles verdicts and nothing else: gradcheck's value classes, numpy arrays, a few builtins."""
+
+    _BUILTINS = {"complex", "frozenset", "set", "slice", "range", "float", "int", "bytearray"}
+    _NUMPY = {"_reconstruct", "scalar", "_frombuffer", "ndarray", "dtype"}
+
+    def find_class(self, module: str, name: str):
+        allowed = (
+            (module == "builtins" and name in self._BUILTINS)
+            or (module.startswith("gradcheck.verdict.") or module == "gradcheck.errors")
+            or ((module == "numpy" or module.startswith("numpy.")) and name in self._NUMPY)
+        )
+        if allowed:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"a worker sent {module}.{name}, which is not a verdict value")
+
+
+def _loads(data: bytes):
+    return _VerdictUnpickler(io.BytesIO(data)).load()
+
+
+class _Worker:
+    def __init__(self, memory_limit: float) -> None:
+        down_r, down_w = os.pipe()  # supervisor -> worker
+        up_r, up_w = os.pipe()  # worker -> supervisor
+        try:
+            out = sys.stderr.fileno()  # the user's prints go to stderr, never into the report on stdout
+        except (AttributeError, ValueError, OSError):
+            out = subprocess.DEVNULL
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gradcheck.workers", str(down_r), str(up_w), repr(float(memory_limit))],
+                pass_fds=(down_r, up_w),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                start_new_session=True,  # its own process group: its forks die with it; no Ctrl-C of its own
+            )
+        finally:
+            os.close(down_r)
+            os.close(up_w)
+        self.tx = Connection(down_w, readable=False)
+        self.rx = Connection(up_r, writable=False)
+        self.ready = False
+
+    def wait_ready(self) -> Died | None:
+        if self.ready:
+            return None
+        reply = self._receive(STARTUP_LIMIT)
+        if isinstance(reply, Died):
+            return reply
+        if reply is None:
+            self.kill()
+            return Died(f"it did not start within {STARTUP_LIMIT:g} s", "is the machine overloaded?")
+        self.ready = True
+        return None
+
+    def _receive(self, limit: float | None):
+        if not self.rx.poll(limit):
+            return None
+        try:
+            return _loads(self.rx.recv_bytes())
+        except (EOFError, OSError):
+            return self._died()
+        except pickle.UnpicklingError as err:
+            self.kill()
+            return Died(str(err), "the claim's code wrote into gradcheck's pipe")
+
+    def _died(self) -> Died:
+        self.kill()
+        code = self.proc.returncode
+        if code is not None and code < 0:
+            return Died(
+                f"signal {-code}",
+                "a crash in compiled code, or a signal from outside; the other claims ran on in a new process",
+            )
+        return Died(
+            f"exit status {code} before returning",
+            "the claim's code ended its process (os._exit?); the other claims ran on in a new process",
+        )
+
+    def check(self, task: Task, timeout: float):
+        """The worker's reply to ``task`` (a tuple), or :class:`Died`."""
+        died = self.wait_ready()
+        if died is not None:
+            return died
+        try:
+            self.tx.send(task)
+        except OSError:
+            return self._died()
+        limit = timeout + grace(timeout) if timeout and timeout > 0 else None
+        reply = self._receive(limit)
+        if reply is None:  # the deadline passed and the worker did not answer
+            self.kill()
+            return Died(
+                f"timed out after {timeout:g} s, killed",
+                "it ignored the deadline's alarm (a long call in C code, or code that swallows it): it was killed",
+            )
+        if isinstance(reply, tuple) and reply[:1] == ("oom",):
+            self.kill()
+            return Died("out of memory", "raise the limit with --memory-limit MIB (0 = none)")
+        return reply
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL the worker's whole process group (its forks too) and reap it."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.kill()
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        for conn in (self.tx, self.rx):
+            conn.close()
+
+
+class Pool:
+    """Worker processes for the checks of one supervisor (one worker: the claims run in order)."""
+
+    def __init__(self, memory_limit: float) -> None:
+        self.memory_limit = memory_limit
+        self._worker: _Worker | None = None
+
+    def start(self) -> None:
+        """Start a worker now, so that its imports overlap the supervisor's reading of the specs."""
+        if self._worker is None or not self._worker.alive:
+            self._worker = _Worker(self.memory_limit)
+
+    def check(self, task: Task, timeout: float):
+        """Check one claim in a worker: ``("verdict", Verdict)``, ``("failure", message, line)`` or Died."""
+        self.start()
+        worker = self._worker
+        try:
+            reply = worker.check(task, timeout)
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): the claim's worker goes with it
+            worker.kill()
+            self._worker = None
+            raise
+        if isinstance(reply, Died):
+            self._worker = None
+        return reply
+
+    def close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+
+_pools: dict[float, Pool] = {}
+_lock = threading.Lock()
+
+
+def pool(memory_limit: float):
+    """The process's pool for this memory limit, held for the caller (a context manager).
+
+    Reused by later runs in the same process; a run on another thread at the same time gets a
+    pool of its own, closed after it.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def held():
+        if _lock.acquire(blocking=False):
+            try:
+                for limit in [k for k in _pools if k != memory_limit]:
+                    _pools.pop(limit).close()
+                yield _pools.setdefault(memory_limit, Pool(memory_limit))
+            finally:
+                _lock.release()
+        else:
+            own = Pool(memory_limit)
+            try:
+                yield own
+            finally:
+                own.close()
+
+    return held()
+
+
+@atexit.register
+def _close_all() -> None:
+    for p in list(_pools.values()):
+        p.close()
+    _pools.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# the worker's side
+
+
+class _Pinned:
+    """What a claim may change in its process and the next claim must not see."""
+
+    def __init__(self) -> None:
+        self.recursion = sys.getrecursionlimit()
+        self.out_fd = os.dup(1)
+        self.err_fd = os.dup(2)
+        self.stdout = sys.stdout
+        self.stderr = sys.stderr
+
+    def restore(self, task: Task | None = None) -> None:
+        sys.setrecursionlimit(self.recursion)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for sig in (signal.SIGALRM, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor handles Ctrl-C
+        os.dup2(self.out_fd, 1)
+        os.dup2(self.err_fd, 2)
+        if sys.stdout is not self.stdout or self.stdout.closed:
+            self.stdout = sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), line_buffering=True)
+        if sys.stderr is not self.stderr or self.stderr.closed:
+            self.stderr = sys.stderr = io.TextIOWrapper(
+                io.FileIO(2, "w", closefd=False), line_buffering=True, errors="backslashreplace"
+            )
+        if task is not None:
+            os.chdir(task.cwd)
+            sys.path[:] = task.path
+            if dict(os.environ) != task.env:
+                os.environ.clear()
+                os.environ.update(task.env)
+
+
+def _serve(task: Task, problems: dict) -> tuple:
+    from .check import check_plan
+    from .errors import SpecError
+    from .limits import ClaimTimeout, deadline, user_traceback
+    from .run import read_problem
+
+    cfg = task.cfg
+    started = time.perf_counter()
+    problem = plan = None
+    try:
+        with deadline(cfg.timeout):  # everything for the claim: reading, import of user code, refinement
+            key = (task.file, task.no_python)
+            if key not in problems:
+                from .options import RunOptions
+
+                problems[key] = read_problem(task.file, RunOptions(no_python=task.no_python))
+            problem = problems[key]
+            plan = problem.plans[task.index]
+            return ("verdict", check_plan(problem, plan, cfg))
+    except SpecError as err:
+        return ("failure", str(err), err.location.line if err.location else 0)
+    except MemoryError:
+        return ("oom",)
+    except ClaimTimeout:
+        if plan is None:
+            raise
+        return (
+            "verdict",
+            error_verdict(
+                problem,
+                plan,
+                cfg,
+                f"timed out after {cfg.timeout:g} s",
+                ("raise the limit with --timeout SECONDS (0 = none)",),
+                time.perf_counter() - started,
+            ),
+        )
+    except BaseException as exc:  # SystemExit, GeneratorExit, KeyboardInterrupt from the claim's code
+        if plan is None:
+            raise
+        text = str(exc)
+        return (
+            "verdict",
+            error_verdict(
+                problem,
+                plan,
+                cfg,
+                f"the claim raised {type(exc).__name__}" + (f": {text}" if text else ""),
+                user_traceback(exc),
+                time.perf_counter() - started,
+            ),
+        )
+
+
+def error_verdict(problem, plan, cfg, diagnosis: str, lines: tuple[str, ...], seconds: float = 0.0):
+    """An ``error`` Verdict for ``plan`` that no check produced (a timeout, a process that died)."""
+    from .expr.dims import shape_str
+    from .verdict.model import Verdict
+
+    spec = problem.spec
+    return Verdict(
+        spec=spec.name,
+        path=spec.path,
+        claim=plan.claim.name,
+        wrt=plan.wrt,
+        kind=plan.kind_word,
+        node=plan.claim.node,
+        location=plan.claim.location,
+        expect=plan.claim.expect,
+        expected_shape=shape_str(plan.expected_shape),
+        claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
+        seed=cfg.seed,
+        what=plan.what,
+        verdict="error",
+        diagnosis=diagnosis,
+        lines=lines,
+        max_rel_error=math.nan,
+        examples=0,
+        seconds=seconds,
+    )
+
+
+def died_verdict(problem, plan, cfg, died: Died):
+    """``error: the claim's process died (signal 11)``, with what it means."""
+    return error_verdict(problem, plan, cfg, f"the claim's process died ({died.reason})", (died.hint,))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m gradcheck.workers READ_FD WRITE_FD MEMORY_LIMIT_MIB``: serve tasks until EOF."""
+    down, up, limit = (argv if argv is not None else sys.argv[1:])[:3]
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    mib = float(limit)
+    if mib > 0:
+        import resource
+
+        cap = int(mib * 2**20)
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+    rx = Connection(int(down), writable=False)
+    tx = Connection(int(up), readable=False)
+    me = os.getpid()
+    import gradcheck.check  # noqa: F401  (the heavy imports, once, before the first claim's clock starts)
+    import gradcheck.run  # noqa: F401
+
+    pinned = _Pinned()
+    tx.send(("ready",))
+    problems: dict = {}
+    while True:
+        try:
+            task = rx.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        pinned.restore(task)
+        reply = _serve(task, problems)
+        if os.getpid() != me:  # a fork made by the claim's code: only the worker itself answers
+            os._exit(0)
+        pinned.restore()
+        tx.send(reply)
+        if reply[0] == "oom":
+            os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""User code runs out of process: whatever a claim does to its process, the run that owns the
+exit code and the report goes on. Every test is a real CLI subprocess on a small spec and module
+in tmp_path, bounded in time (a test that would hang fails by its timeout instead)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEADER = """\
+import numpy as np
+
+def loss(x):
+    return float(np.sum(x ** 2))
+
+def good(x):
+    return 2 * x
+
+def wrong(x):
+    return 3 * x
+"""
+
+
+def make(tmp_path: Path, body: str, claims: list[tuple[str, str]], dims: str = "{n: [2, 4]}") -> Path:
+    """A module ``hostile`` (HEADER + body) and a spec whose claims name its functions, in order."""
+    (tmp_path / "hostile.py").write_text(HEADER + body)
+    lines = "".join(f'  - {{name: {name}, wrt: x, gradient: {{python: "hostile:{fn}"}}}}\n' for name, fn in claims)
+    spec = tmp_path / "hostile.yaml"
+    spec.write_text(f'dims: {dims}\ninputs: {{x: {{shape: [n]}}}}\nloss: {{python: "hostile:loss"}}\nclaims:\n{lines}')
+    return spec
+
+
+def cli(*args, cwd, timeout=90):
+    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "gradcheck.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=timeout,
+    )
+
+
+def summary(report: Path) -> dict[str, str]:
+    frame = pd.read_csv(report / "summary.csv")
+    return dict(zip(frame.claim, frame.verdict))
+
+
+def check(tmp_path, body, claims, *extra, dims="{n: [2, 4]}", timeout=90):
+    spec = make(tmp_path, body, claims, dims)
+    return cli(
+        "check", str(spec), "--seed", "1", "--examples", "3", "--report", "r", *extra, cwd=tmp_path, timeout=timeout
+    )
+
+
+EXITS = {
+    "sys-exit-0": ("import sys\n\ndef hostile(x):\n    sys.exit(0)\n", "error: the claim raised SystemExit: 0"),
+    "system-exit-text": ('def hostile(x):\n    raise SystemExit("x")\n', "error: the claim raised SystemExit: x"),
+    "generator-exit": ("def hostile(x):\n    raise GeneratorExit\n", "error: the claim raised GeneratorExit"),
+    "os-exit-0": (
+        "import os\n\ndef hostile(x):\n    os._exit(0)\n",
+        "error: the claim's process died (exit status 0 before returning)",
+    ),
+    "segfault": (
+        "import ctypes\n\ndef hostile(x):\n    ctypes.string_at(0)\n",
+        "error: the claim's process died (signal 11)",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(EXITS))
+def test_a_claim_that_ends_its_process_is_an_error_and_the_run_goes_on(tmp_path, name):
+    body, message = EXITS[name]
+    proc = check(tmp_path, body, [("first-wrong", "wrong"), ("hostile", "hostile"), ("after", "good")])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert f"hostile  (d loss / d x)  {message}" in proc.stdout, proc.stdout
+    assert "1 passed, 2 failed" in proc.stdout
+    assert summary(tmp_path / "r") == {"first-wrong": "scaled", "hostile": "error", "after": "pass"}
+
+
+def test_a_process_death_says_how_to_reproduce_it(tmp_path):
+    body, _ = EXITS["segfault"]
+    proc = check(tmp_path, body, [("hostile", "hostile")])
+    assert "a crash in compiled code, or a signal from outside; the other claims ran on in a new process" in proc.stdout
+    assert f"reproduce: gradcheck check {tmp_path / 'hostile.yaml'} --claim hostile --seed 1" in proc.stdout
+
+
+def test_a_claim_that_lowers_the_recursion_limit_spoils_nothing_after_it(tmp_path):
+    body = "import sys\n\ndef hostile(x):\n    sys.setrecursionlimit(60)\n    return 2 * x\n"
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")])
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert summary(tmp_path / "r")["after"] == "pass"
+    assert "report written to r/" in proc.stdout
+
+
+def test_a_claim_that_closes_stdout_does_not_silence_the_run(tmp_path):
+    body = "import sys\n\ndef hostile(x):\n    sys.stdout.close()\n    return 2 * x\n"
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "2 passed, 0 failed" in proc.stdout
+    assert summary(tmp_path / "r") == {"hostile": "pass", "after": "pass"}
+
+
+def test_a_claim_that_changes_directory_does_not_move_a_relative_report(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    body = f"import os\n\ndef hostile(x):\n    os.chdir({str(tmp_path / 'elsewhere')!r})\n    return 2 * x\n"
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert summary(tmp_path / "r") == {"hostile": "pass", "after": "pass"}
+    assert not (tmp_path / "elsewhere" / "r").exists()
+
+
+def test_a_claim_that_forks_gets_one_run_and_one_report(tmp_path):
+    body = "import os\n\ndef hostile(x):\n    os.fork()\n    return 2 * x\n"
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")], timeout=60)
+    assert proc.stdout.count("2 passed, 0 failed") == 1, proc.stdout
+    assert proc.stdout.count("report written to") == 1
+    assert proc.returncode == 0
+
+
+def test_a_claim_that_leaves_a_thread_running_does_not_keep_the_run_alive(tmp_path):
+    body = (
+        "import threading, time\n\ndef hostile(x):\n"
+        "    threading.Thread(target=time.sleep, args=(300,)).start()\n    return 2 * x\n"
+    )
+    started = time.monotonic()
+    proc = check(tmp_path, body, [("hostile", "hostile")], timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert time.monotonic() - started < 45
+
+
+UNSTOPPABLE = {
+    "swallows-the-alarm": (
+        "def hostile(x):\n    while True:\n        try:\n            while True:\n                pass\n"
+        "        except BaseException:\n            pass\n"
+    ),
+    "ignores-the-alarm": (
+        "import signal, time\n\ndef hostile(x):\n    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    while True:\n        time.sleep(0.01)\n"
+    ),
+    "long-c-call": "def hostile(x):\n    y = np.ones(400)\n    np.einsum('i,j,k,l->', y, y, y, y)\n    return 2 * x\n",
+}
+
+
+@pytest.mark.parametrize("name", list(UNSTOPPABLE))
+def test_a_claim_that_defeats_the_alarm_is_killed_at_its_deadline(tmp_path, name):
+    started = time.monotonic()
+    proc = check(tmp_path, UNSTOPPABLE[name], [("hostile", "hostile"), ("after", "good")], "--timeout", "3", timeout=60)
+    assert time.monotonic() - started < 40
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "hostile  (d loss / d x)  error: the claim's process died (timed out after 3 s, killed)" in proc.stdout
+    assert "it ignored the deadline's alarm (a long call in C code, or code that swallows it): it was killed" in (
+        proc.stdout
+    )
+    assert summary(tmp_path / "r") == {"hostile": "error", "after": "pass"}
+
+
+def test_sigterm_stops_the_run_even_when_the_claim_ignores_signals(tmp_path):
+    spec = make(tmp_path, UNSTOPPABLE["ignores-the-alarm"], [("first", "good"), ("hostile", "hostile")])
+    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradcheck.cli", "check", str(spec), "--seed", "1", "--timeout", "0", "--report", "r"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.stdout.readline().startswith("PASS"):
+                break
+        time.sleep(1.0)  # the hostile claim is running now, and has ignored SIGTERM and SIGALRM
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert (tmp_path / "r" / "INCOMPLETE").exists()
+    assert summary(tmp_path / "r") == {"first": "pass"}
+
+
+def test_the_deadline_covers_the_import_of_the_users_module(tmp_path):
+    (tmp_path / "slowimport.py").write_text("import time\ntime.sleep(120)\n\ndef grad(x):\n    return 2 * x\n")
+    spec = make(tmp_path, "", [("after", "good")])
+    spec.write_text(spec.read_text() + '  - {name: slow, wrt: x, gradient: {python: "slowimport:grad"}}\n')
+    started = time.monotonic()
+    proc = cli("check", str(spec), "--seed", "1", "--timeout", "3", "--report", "r", cwd=tmp_path, timeout=60)
+    assert time.monotonic() - started < 40
+    assert "slow  (d loss / d x)  error: timed out after 3 s" in proc.stdout, proc.stdout
+    assert summary(tmp_path / "r") == {"after": "pass", "slow": "error"}
+
+
+def test_the_memory_limit_bounds_the_claims_process(tmp_path):
+    body = "def hostile(x):\n    np.empty(4 * 2**30, dtype=np.uint8)\n    return 2 * x\n"
+    unlimited = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")])
+    assert summary(tmp_path / "r") == {"hostile": "pass", "after": "pass"}, unlimited.stdout
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")], "--memory-limit", "1000")
+    assert "hostile  (d loss / d x)  error: the claim raised MemoryError: Unable to allocate 4.00 GiB" in proc.stdout
+    assert summary(tmp_path / "r") == {"hostile": "error", "after": "pass"}
+
+
+def test_gradcheck_cannot_be_named_as_a_users_function(tmp_path):
+    (tmp_path / "reexport.py").write_text("from gradcheck.cli import main\n")
+    spec = make(tmp_path, "", [("main", "good")])
+    text = spec.read_text()
+    spec.write_text(
+        text.replace('gradient: {python: "hostile:good"}', 'gradient: {python: "__main__:main"}')
+        + '  - {name: console, wrt: x, gradient: {python: "reexport:main"}}\n'
+    )
+    proc = cli("check", str(spec), "--seed", "1", "--report", "r", cwd=tmp_path, timeout=60)
+    assert (
+        '{python: "__main__:main"} names the running program (__main__): python entries must name your own code'
+    ) in proc.stdout, proc.stdout
+    assert "'reexport:main' is gradcheck's own gradcheck.cli.main: python entries must name your own code" in (
+        proc.stdout
+    )
+    assert summary(tmp_path / "r") == {"main": "error", "console": "error"}
+
+
+def test_an_inner_deadline_does_not_cancel_the_outer_one():
+    from gradcheck.limits import ClaimTimeout, deadline
+
+    started = time.monotonic()
+    with pytest.raises(ClaimTimeout):
+        with deadline(0.3):
+            with deadline(60):
+                pass
+            while time.monotonic() - started < 5:
+                time.sleep(0.01)
+    assert time.monotonic() - started < 2
