@@ -240,3 +240,11 @@ def test_an_inner_deadline_does_not_cancel_the_outer_one():
             while time.monotonic() - started < 5:
                 time.sleep(0.01)
     assert time.monotonic() - started < 2
+
+
+def test_a_claims_prints_go_to_stderr_never_into_the_report_on_stdout(tmp_path):
+    body = 'def hostile(x):\n    print("chatter from the claim")\n    return 2 * x\n'
+    proc = check(tmp_path, body, [("hostile", "hostile")])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "chatter from the claim" in proc.stderr
+    assert "chatter from the claim" not in proc.stdout
