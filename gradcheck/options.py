@@ -56,6 +56,7 @@ OPTIONS: tuple[Option, ...] = (
         "address-space limit of the process that checks a claim, in MiB (default: the machine's memory; 0 = none)",
         "MIB",
     ),
+    Option("jobs", int, "claims checked at once, each in its own worker process (default 1)", "N"),
 )
 
 
@@ -72,6 +73,7 @@ class RunOptions:
     timeout: float | None = None
     memory: float | None = None
     memory_limit: float | None = None
+    jobs: int | None = None
 
     @classmethod
     def from_mapping(cls, values: dict) -> "RunOptions":

@@ -161,41 +161,56 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
     """Read each spec here; check each claim in a worker process (:mod:`gradcheck.workers`).
 
     This process runs no user code and no numerics: a claim that crashes, hangs in C, exits or
-    forks ends as an ``error`` verdict from its worker, and the next claim runs on.
+    forks ends as an ``error`` verdict from its worker, and the next claim runs on. With
+    ``--jobs N`` up to N claims run at once; verdicts still arrive in spec order.
     """
     import sys
 
     from .workers import Died, Task, default_memory_limit, died_verdict, pool
 
-    limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
-    with pool(limit) as workers:
-        workers.start()  # its imports overlap the reading of the first spec
+    broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
+
+    def entries():
         for file in files:
             try:
                 problem = read_problem(file, options)
-                spec = problem.spec
             except SpecError as err:
-                failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
-                result.failures.append(failure)
-                if on_failure:
-                    on_failure(failure)
+                yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
                 continue
-            cfg = check_settings(spec, options, seed)
+            cfg = check_settings(problem.spec, options, seed)
             for index, plan in enumerate(problem.plans):
                 if options.claim and plan.claim.name not in options.claim:
                     continue
                 task = Task(file, index, options.no_python, cfg, os.getcwd(), tuple(sys.path), dict(os.environ))
-                reply = workers.check(task, cfg.timeout)
-                if isinstance(reply, Died):
-                    verdict = died_verdict(problem, plan, cfg, reply)
-                elif reply[0] == "failure":  # a python entry that cannot be imported, found at run time
-                    failure = SpecFailure(file, reply[1], reply[2])
-                    result.failures.append(failure)
-                    if on_failure:
-                        on_failure(failure)
-                    break
-                else:
-                    verdict = reply[1]
-                result.verdicts.append(verdict)
-                if on_verdict:
-                    on_verdict(verdict)
+                yield (file, (problem, plan, cfg, task))
+
+    def work(entry):
+        _, item = entry
+        return None if isinstance(item, SpecFailure) else (item[3], item[2].timeout)
+
+    def fail(failure: SpecFailure) -> None:
+        result.failures.append(failure)
+        if on_failure:
+            on_failure(failure)
+
+    limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
+    with pool(limit, options.jobs or 1) as workers:
+        workers.start()  # their imports overlap the reading of the first spec
+        for (file, item), reply in workers.ordered(entries(), work, skip=lambda e: e[0] in broken):
+            if isinstance(item, SpecFailure):
+                fail(item)
+                continue
+            if file in broken:
+                continue
+            problem, plan, cfg, _ = item
+            if isinstance(reply, Died):
+                verdict = died_verdict(problem, plan, cfg, reply)
+            elif reply[0] == "failure":  # a python entry that cannot be imported, found at run time
+                broken.add(file)
+                fail(SpecFailure(file, reply[1], reply[2]))
+                continue
+            else:
+                verdict = reply[1]
+            result.verdicts.append(verdict)
+            if on_verdict:
+                on_verdict(verdict)

@@ -31,9 +31,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Callable, Iterable, Iterator
 
 __all__ = ["Died", "Pool", "Task", "default_memory_limit", "pool"]
 
@@ -100,6 +101,8 @@ def _loads(data: bytes):
 
 
 class _Worker:
+    """One worker process and its two pipes; ``end`` is when its current claim's time is up."""
+
     def __init__(self, memory_limit: float) -> None:
         down_r, down_w = os.pipe()  # supervisor -> worker
         up_r, up_w = os.pipe()  # worker -> supervisor
@@ -121,29 +124,51 @@ class _Worker:
         self.tx = Connection(down_w, readable=False)
         self.rx = Connection(up_r, writable=False)
         self.ready = False
+        self.timeout = 0.0  # the current claim's --timeout (0: none)
+        self.end: float | None = time.monotonic() + STARTUP_LIMIT
 
-    def wait_ready(self) -> Died | None:
+    def send(self, task: Task, timeout: float) -> Died | None:
+        """Hand over a task (the pipe holds it while the worker is still starting)."""
+        self.timeout = timeout
         if self.ready:
-            return None
-        reply = self._receive(STARTUP_LIMIT)
-        if isinstance(reply, Died):
-            return reply
-        if reply is None:
-            self.kill()
-            return Died(f"it did not start within {STARTUP_LIMIT:g} s", "is the machine overloaded?")
-        self.ready = True
+            self._arm()
+        try:
+            self.tx.send(task)
+        except OSError:
+            return self._died()
         return None
 
-    def _receive(self, limit: float | None):
-        if not self.rx.poll(limit):
-            return None
+    def _arm(self) -> None:
+        t = self.timeout
+        self.end = time.monotonic() + t + grace(t) if t and t > 0 else None
+
+    def receive(self):
+        """The next message, when ``rx`` is readable: None for "ready", else a reply or Died."""
         try:
-            return _loads(self.rx.recv_bytes())
+            reply = _loads(self.rx.recv_bytes())
         except (EOFError, OSError):
             return self._died()
         except pickle.UnpicklingError as err:
             self.kill()
             return Died(str(err), "the claim's code wrote into gradcheck's pipe")
+        if reply == ("ready",):
+            self.ready = True
+            self._arm()
+            return None
+        if reply == ("oom",):
+            self.kill()
+            return Died("out of memory", "raise the limit with --memory-limit MIB (0 = none)")
+        return reply
+
+    def overdue(self) -> Died:
+        """The deadline passed and the worker did not answer: kill it."""
+        self.kill()
+        if not self.ready:
+            return Died(f"it did not start within {STARTUP_LIMIT:g} s", "is the machine overloaded?")
+        return Died(
+            f"timed out after {self.timeout:g} s, killed",
+            "it ignored the deadline's alarm (a long call in C code, or code that swallows it): it was killed",
+        )
 
     def _died(self) -> Died:
         self.kill()
@@ -157,28 +182,6 @@ class _Worker:
             f"exit status {code} before returning",
             "the claim's code ended its process (os._exit?); the other claims ran on in a new process",
         )
-
-    def check(self, task: Task, timeout: float):
-        """The worker's reply to ``task`` (a tuple), or :class:`Died`."""
-        died = self.wait_ready()
-        if died is not None:
-            return died
-        try:
-            self.tx.send(task)
-        except OSError:
-            return self._died()
-        limit = timeout + grace(timeout) if timeout and timeout > 0 else None
-        reply = self._receive(limit)
-        if reply is None:  # the deadline passed and the worker did not answer
-            self.kill()
-            return Died(
-                f"timed out after {timeout:g} s, killed",
-                "it ignored the deadline's alarm (a long call in C code, or code that swallows it): it was killed",
-            )
-        if isinstance(reply, tuple) and reply[:1] == ("oom",):
-            self.kill()
-            return Died("out of memory", "raise the limit with --memory-limit MIB (0 = none)")
-        return reply
 
     @property
     def alive(self) -> bool:
@@ -199,61 +202,117 @@ class _Worker:
             conn.close()
 
 
-class Pool:
-    """Worker processes for the checks of one supervisor (one worker: the claims run in order)."""
+_PENDING = object()
 
-    def __init__(self, memory_limit: float) -> None:
+
+class Pool:
+    """``size`` worker processes; :meth:`ordered` runs tasks on them and yields the replies in order."""
+
+    def __init__(self, memory_limit: float, size: int = 1) -> None:
         self.memory_limit = memory_limit
-        self._worker: _Worker | None = None
+        self.size = max(1, size)
+        self._idle: list[_Worker] = []
 
     def start(self) -> None:
-        """Start a worker now, so that its imports overlap the supervisor's reading of the specs."""
-        if self._worker is None or not self._worker.alive:
-            self._worker = _Worker(self.memory_limit)
+        """Start the workers now, so that their imports overlap the supervisor's reading of the specs."""
+        self._idle = [w for w in self._idle if w.alive]
+        while len(self._idle) < self.size:
+            self._idle.append(_Worker(self.memory_limit))
 
-    def check(self, task: Task, timeout: float):
-        """Check one claim in a worker: ``("verdict", Verdict)``, ``("failure", message, line)`` or Died."""
-        self.start()
-        worker = self._worker
+    def ordered(self, entries: Iterable, work: Callable, skip: Callable) -> Iterator[tuple[Any, Any]]:
+        """Yield ``(entry, reply)`` for each of ``entries``, in their order.
+
+        ``work(entry)`` is ``(Task, timeout)``, or None for an entry with nothing to run (its reply
+        is None); ``skip(entry)``, asked just before it would run, leaves it out (reply None).
+        A reply is the worker's tuple or :class:`Died`. Up to ``size`` tasks run at once; each is
+        killed at its deadline. An interruption (Ctrl-C, SIGTERM) kills the busy workers.
+        """
+        from multiprocessing.connection import wait
+
+        window: deque[list] = deque()  # [entry, reply] in input order, reply _PENDING while it runs
+        busy: dict[Connection, tuple[_Worker, list]] = {}
+        source = iter(entries)
+        more = True
         try:
-            reply = worker.check(task, timeout)
-        except BaseException:  # interrupted (Ctrl-C, SIGTERM): the claim's worker goes with it
+            while True:
+                while more and len(busy) < self.size:
+                    entry = next(source, _PENDING)
+                    if entry is _PENDING:
+                        more = False
+                        break
+                    slot = [entry, None]
+                    window.append(slot)
+                    job = work(entry)
+                    if job is None or skip(entry):
+                        continue
+                    worker = self._take()
+                    slot[1] = worker.send(*job) or _PENDING
+                    if slot[1] is _PENDING:
+                        busy[worker.rx] = (worker, slot)
+                while window and window[0][1] is not _PENDING:
+                    yield tuple(window.popleft())
+                if not busy:
+                    if not more:
+                        return
+                    continue
+                ends = [w.end for w, _ in busy.values() if w.end is not None]
+                limit = max(0.0, min(ends) - time.monotonic()) if ends else None
+                for conn in wait(list(busy), limit):
+                    worker, slot = busy[conn]
+                    reply = worker.receive()
+                    if reply is None:  # "ready": its claim's clock starts now
+                        continue
+                    del busy[conn]
+                    slot[1] = reply
+                    if not isinstance(reply, Died):
+                        self._idle.append(worker)
+                now = time.monotonic()
+                for conn, (worker, slot) in list(busy.items()):
+                    if worker.end is not None and worker.end <= now:
+                        del busy[conn]
+                        slot[1] = worker.overdue()
+        finally:
+            for worker, _ in busy.values():  # interrupted, or the caller stopped early
+                worker.kill()
+
+    def _take(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive:
+                return worker
             worker.kill()
-            self._worker = None
-            raise
-        if isinstance(reply, Died):
-            self._worker = None
-        return reply
+        return _Worker(self.memory_limit)
 
     def close(self) -> None:
-        if self._worker is not None:
-            self._worker.kill()
-            self._worker = None
+        for worker in self._idle:
+            worker.kill()
+        self._idle = []
 
 
-_pools: dict[float, Pool] = {}
+_pools: dict[tuple[float, int], Pool] = {}
 _lock = threading.Lock()
 
 
-def pool(memory_limit: float):
-    """The process's pool for this memory limit, held for the caller (a context manager).
-
-    Reused by later runs in the same process; a run on another thread at the same time gets a
-    pool of its own, closed after it.
+def pool(memory_limit: float, size: int = 1):
+    """The process's pool of ``size`` workers under this memory limit, held for the caller (a
+    context manager). Reused by later runs in the same process; a run on another thread at the
+    same time gets a pool of its own, closed after it.
     """
     import contextlib
+
+    key = (memory_limit, max(1, size))
 
     @contextlib.contextmanager
     def held():
         if _lock.acquire(blocking=False):
             try:
-                for limit in [k for k in _pools if k != memory_limit]:
-                    _pools.pop(limit).close()
-                yield _pools.setdefault(memory_limit, Pool(memory_limit))
+                for other in [k for k in _pools if k != key]:
+                    _pools.pop(other).close()
+                yield _pools.setdefault(key, Pool(memory_limit, size))
             finally:
                 _lock.release()
         else:
-            own = Pool(memory_limit)
+            own = Pool(memory_limit, size)
             try:
                 yield own
             finally:

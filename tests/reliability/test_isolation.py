@@ -248,3 +248,42 @@ def test_a_claims_prints_go_to_stderr_never_into_the_report_on_stdout(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "chatter from the claim" in proc.stderr
     assert "chatter from the claim" not in proc.stdout
+
+
+def test_jobs_give_the_same_report_as_one_job_in_the_same_order(tmp_path):
+    body = EXITS["segfault"][0] + EXITS["sys-exit-0"][0].replace("def hostile", "def exits")
+    make(tmp_path, body, [("a", "good"), ("crash", "hostile"), ("b", "wrong"), ("exit", "exits"), ("c", "good")])
+    (tmp_path / "missing.yaml").write_text(
+        'dims: {n: [2, 4]}\ninputs: {x: {shape: [n]}}\nloss: {python: "hostile:loss"}\nclaims:\n'
+        '  - {name: gone, wrt: x, gradient: {python: "nowhere:grad"}}\n'
+        '  - {name: after, wrt: x, gradient: {python: "hostile:good"}}\n'
+    )
+    (tmp_path / "sub").mkdir()
+    for name in ("least_squares.yaml", "gallery_code.py"):
+        (tmp_path / "sub" / name).write_text((ROOT / "specs" / name).read_text())
+    runs = {}
+    for jobs in ("1", "3"):
+        proc = cli("check", ".", "--seed", "2", "--examples", "4", "--jobs", jobs, "--report", f"r{jobs}", cwd=tmp_path)
+        runs[jobs] = proc
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+    for name in ("summary.csv", "results.csv"):
+        assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r3" / name).read_bytes(), name
+    assert runs["1"].stdout.replace("r1/", "r3/").splitlines()[:-2] == runs["3"].stdout.splitlines()[:-2]
+    assert summary(tmp_path / "r3")["crash"] == "error" and summary(tmp_path / "r3")["after"] == "pass"
+
+
+def test_jobs_run_claims_at_the_same_time(tmp_path):
+    body = (
+        "import os, time\n\ndef slow(x):\n    start = time.time()\n    time.sleep(1.0)\n"
+        f"    with open({str(tmp_path / 'spans')!r}, 'a') as f:\n"
+        "        f.write(f'{os.getpid()} {start} {time.time()}\\n')\n    return 2 * x\n"
+    )
+    claims = [(f"c{i}", "slow") for i in range(4)]
+    proc = check(tmp_path, body, claims, "--jobs", "2", dims="{n: 3}", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    spans = [line.split() for line in (tmp_path / "spans").read_text().splitlines()]
+    assert len({pid for pid, _, _ in spans}) == 2
+    overlapping = any(
+        float(a[1]) < float(b[2]) and float(b[1]) < float(a[2]) for a in spans for b in spans if a[0] != b[0]
+    )
+    assert overlapping, spans
