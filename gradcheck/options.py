@@ -53,10 +53,17 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "memory_limit",
         float,
-        "address-space limit of the process that checks a claim, in MiB (default: the machine's memory; 0 = none)",
+        "address-space limit of each process that checks claims, in MiB (default: the machine's memory; 0 = none;"
+        " command line only: the pytest plugin checks in its own process)",
         "MIB",
     ),
-    Option("jobs", int, "claims checked at once, each in its own worker process (default 1)", "N"),
+    Option(
+        "jobs",
+        int,
+        "claims checked at once, each in a worker process of its own (default 1; command line only: "
+        "under pytest use pytest-xdist's -n)",
+        "N",
+    ),
 )
 
 
