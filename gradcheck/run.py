@@ -166,7 +166,7 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
     """
     import sys
 
-    from .workers import Died, Task, default_memory_limit, died_verdict, pool
+    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, pool
 
     broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
 
@@ -177,16 +177,15 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
             except SpecError as err:
                 yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
                 continue
-            cfg = check_settings(problem.spec, options, seed)
             for index, plan in enumerate(problem.plans):
                 if options.claim and plan.claim.name not in options.claim:
                     continue
-                task = Task(file, index, options.no_python, cfg, os.getcwd(), tuple(sys.path), dict(os.environ))
-                yield (file, (problem, plan, cfg, task))
+                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ))
+                yield (file, (problem, plan, task))
 
     def work(entry):
         _, item = entry
-        return None if isinstance(item, SpecFailure) else (item[3], item[2].timeout)
+        return None if isinstance(item, SpecFailure) else (item[2], claim_timeout(options))
 
     def fail(failure: SpecFailure) -> None:
         result.failures.append(failure)
@@ -202,9 +201,9 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
                 continue
             if file in broken:
                 continue
-            problem, plan, cfg, _ = item
+            problem, plan, _ = item
             if isinstance(reply, Died):
-                verdict = died_verdict(problem, plan, cfg, reply)
+                verdict = died_verdict(problem, plan, seed, reply)
             elif reply[0] == "failure":  # a python entry that cannot be imported, found at run time
                 broken.add(file)
                 fail(SpecFailure(file, reply[1], reply[2]))

@@ -56,12 +56,15 @@ def default_memory_limit() -> float:
 
 @dataclass(frozen=True)
 class Task:
-    """Check ``problem.plans[index]`` of the spec ``file`` with ``cfg`` (a CheckSettings)."""
+    """Check ``problem.plans[index]`` of the spec ``file`` under ``options`` and the run ``seed``.
+
+    The worker builds the CheckSettings itself: the supervisor need not import the numerics.
+    """
 
     file: str
     index: int
-    no_python: bool
-    cfg: Any
+    options: Any  # RunOptions
+    seed: int
     cwd: str
     path: tuple[str, ...]
     env: dict[str, str]
@@ -368,21 +371,19 @@ def _serve(task: Task, problems: dict) -> tuple:
     from .check import check_plan
     from .errors import SpecError
     from .limits import ClaimTimeout, deadline, user_traceback
-    from .run import read_problem
+    from .run import check_settings, read_problem
 
-    cfg = task.cfg
+    timeout = claim_timeout(task.options)
     started = time.perf_counter()
     problem = plan = None
     try:
-        with deadline(cfg.timeout):  # everything for the claim: reading, import of user code, refinement
-            key = (task.file, task.no_python)
+        with deadline(timeout):  # everything for the claim: reading, import of user code, refinement
+            key = (task.file, task.options.no_python)
             if key not in problems:
-                from .options import RunOptions
-
-                problems[key] = read_problem(task.file, RunOptions(no_python=task.no_python))
+                problems[key] = read_problem(task.file, task.options)
             problem = problems[key]
             plan = problem.plans[task.index]
-            return ("verdict", check_plan(problem, plan, cfg))
+            return ("verdict", check_plan(problem, plan, check_settings(problem.spec, task.options, task.seed)))
     except SpecError as err:
         return ("failure", str(err), err.location.line if err.location else 0)
     except MemoryError:
@@ -395,8 +396,8 @@ def _serve(task: Task, problems: dict) -> tuple:
             error_verdict(
                 problem,
                 plan,
-                cfg,
-                f"timed out after {cfg.timeout:g} s",
+                task.seed,
+                f"timed out after {timeout:g} s",
                 ("raise the limit with --timeout SECONDS (0 = none)",),
                 time.perf_counter() - started,
             ),
@@ -410,7 +411,7 @@ def _serve(task: Task, problems: dict) -> tuple:
             error_verdict(
                 problem,
                 plan,
-                cfg,
+                task.seed,
                 f"the claim raised {type(exc).__name__}" + (f": {text}" if text else ""),
                 user_traceback(exc),
                 time.perf_counter() - started,
@@ -418,7 +419,14 @@ def _serve(task: Task, problems: dict) -> tuple:
         )
 
 
-def error_verdict(problem, plan, cfg, diagnosis: str, lines: tuple[str, ...], seconds: float = 0.0):
+def claim_timeout(options) -> float:
+    """The claim's wall-clock limit in seconds (0: none), as :func:`gradcheck.run.check_settings` has it."""
+    from .run import DEFAULT_TIMEOUT
+
+    return options.timeout if options.timeout is not None else DEFAULT_TIMEOUT
+
+
+def error_verdict(problem, plan, seed: int, diagnosis: str, lines: tuple[str, ...], seconds: float = 0.0):
     """An ``error`` Verdict for ``plan`` that no check produced (a timeout, a process that died)."""
     from .expr.dims import shape_str
     from .verdict.model import Verdict
@@ -435,7 +443,7 @@ def error_verdict(problem, plan, cfg, diagnosis: str, lines: tuple[str, ...], se
         expect=plan.claim.expect,
         expected_shape=shape_str(plan.expected_shape),
         claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
-        seed=cfg.seed,
+        seed=seed,
         what=plan.what,
         verdict="error",
         diagnosis=diagnosis,
@@ -446,9 +454,9 @@ def error_verdict(problem, plan, cfg, diagnosis: str, lines: tuple[str, ...], se
     )
 
 
-def died_verdict(problem, plan, cfg, died: Died):
+def died_verdict(problem, plan, seed: int, died: Died):
     """``error: the claim's process died (signal 11)``, with what it means."""
-    return error_verdict(problem, plan, cfg, f"the claim's process died ({died.reason})", (died.hint,))
+    return error_verdict(problem, plan, seed, f"the claim's process died ({died.reason})", (died.hint,))
 
 
 def main(argv: list[str] | None = None) -> None:
