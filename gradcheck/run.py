@@ -166,7 +166,9 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
     """
     import sys
 
-    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, pool
+    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, new_run, pool
+
+    this_run = new_run()
 
     broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
 
@@ -180,7 +182,7 @@ def _run_files(files, options: RunOptions, seed: int, result: RunResult, on_verd
             for index, plan in enumerate(problem.plans):
                 if options.claim and plan.claim.name not in options.claim:
                     continue
-                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ))
+                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
                 yield (file, (problem, plan, task))
 
     def work(entry):

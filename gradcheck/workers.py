@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import io
+import itertools
 import math
 import os
 import pickle
@@ -36,7 +37,17 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["Died", "Pool", "Task", "default_memory_limit", "pool"]
+__all__ = [
+    "Died",
+    "Pool",
+    "Task",
+    "claim_timeout",
+    "default_memory_limit",
+    "died_verdict",
+    "error_verdict",
+    "new_run",
+    "pool",
+]
 
 STARTUP_LIMIT = 300.0  # seconds a new worker may take to import numpy, scipy and Hypothesis
 
@@ -68,6 +79,15 @@ class Task:
     cwd: str
     path: tuple[str, ...]
     env: dict[str, str]
+    run: int  # which run of this supervisor: a worker reads each spec again once per run
+
+
+_runs = itertools.count()
+
+
+def new_run() -> int:
+    """A token for one run: tasks of the same run share the worker's reading of each spec."""
+    return next(_runs)
 
 
 @dataclass(frozen=True)
@@ -378,6 +398,9 @@ def _serve(task: Task, problems: dict) -> tuple:
     problem = plan = None
     try:
         with deadline(timeout):  # everything for the claim: reading, import of user code, refinement
+            if problems.get("run") != task.run:  # a new run reads its specs again (they may have changed)
+                problems.clear()
+                problems["run"] = task.run
             key = (task.file, task.options.no_python)
             if key not in problems:
                 problems[key] = read_problem(task.file, task.options)

@@ -287,3 +287,16 @@ def test_jobs_run_claims_at_the_same_time(tmp_path):
         float(a[1]) < float(b[2]) and float(b[1]) < float(a[2]) for a in spans for b in spans if a[0] != b[0]
     )
     assert overlapping, spans
+
+
+def test_a_spec_rewritten_between_two_runs_in_one_process_is_read_again(tmp_path, monkeypatch):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    monkeypatch.chdir(tmp_path)
+    spec = make(tmp_path, "", [("a", "good"), ("b", "wrong")])
+    first = run([str(spec)], RunOptions(seed=1, examples=3))
+    make(tmp_path, "", [("b", "wrong"), ("a", "good")])  # the same file, its claims swapped
+    second = run([str(spec)], RunOptions(seed=1, examples=3))
+    assert [(v.claim, v.verdict) for v in first.verdicts] == [("a", "pass"), ("b", "scaled")]
+    assert [(v.claim, v.verdict) for v in second.verdicts] == [("b", "scaled"), ("a", "pass")]
