@@ -116,7 +116,7 @@ class _VerdictUnpickler(pickle.Unpickler):
         )
         if allowed:
             return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"a worker sent {module}.{name}, which is not a verdict value")
+        raise pickle.UnpicklingError(f"it sent {module}.{name}, which is not a verdict value")
 
 
 def _loads(data: bytes):
@@ -173,7 +173,11 @@ class _Worker:
             return self._died()
         except pickle.UnpicklingError as err:
             self.kill()
-            return Died(str(err), "the claim's code wrote into gradcheck's pipe")
+            return Died(
+                f"killed: {err}",
+                "its reply held more than plain values: an object array from the claim,"
+                " or the claim's code wrote into gradcheck's pipe",
+            )
         if reply == ("ready",):
             self.ready = True
             self._arm()

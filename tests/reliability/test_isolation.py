@@ -300,3 +300,22 @@ def test_a_spec_rewritten_between_two_runs_in_one_process_is_read_again(tmp_path
     second = run([str(spec)], RunOptions(seed=1, examples=3))
     assert [(v.claim, v.verdict) for v in first.verdicts] == [("a", "pass"), ("b", "scaled")]
     assert [(v.claim, v.verdict) for v in second.verdicts] == [("b", "scaled"), ("a", "pass")]
+
+
+def test_a_claim_that_forges_a_reply_cannot_make_the_supervisor_run_anything(tmp_path):
+    body = (
+        "import os, pickle, struct, sys, time\n\ndef hostile(x):\n"
+        "    data = pickle.dumps(('verdict', os.system))\n"
+        "    os.write(int(sys.argv[2]), struct.pack('!i', len(data)) + data)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = check(tmp_path, body, [("hostile", "hostile"), ("after", "good")], timeout=60)
+    assert (
+        "hostile  (d loss / d x)  error: the claim's process died (killed: it sent posix.system, which is not a "
+        "verdict value)"
+    ) in proc.stdout, proc.stdout
+    assert (
+        "its reply held more than plain values: an object array from the claim, or the claim's code wrote into "
+        "gradcheck's pipe"
+    ) in proc.stdout
+    assert summary(tmp_path / "r") == {"hostile": "error", "after": "pass"}
