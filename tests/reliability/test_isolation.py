@@ -319,3 +319,21 @@ def test_a_claim_that_forges_a_reply_cannot_make_the_supervisor_run_anything(tmp
         "gradcheck's pipe"
     ) in proc.stdout
     assert summary(tmp_path / "r") == {"hostile": "error", "after": "pass"}
+
+
+def test_the_deadline_covers_the_factor_refinement(tmp_path):
+    # a factor equal to a dim (n * the gradient) is refined after the examples, by re-running the
+    # loss at another n; here the loss is slow only there (found by check.py's function name)
+    body = (
+        "import inspect, time\n\ndef slow_in_refinement(x):\n"
+        "    if any(f.function == '_refine_factor' for f in inspect.stack(0)):\n"
+        "        time.sleep(30)\n    return float(np.sum(x ** 2))\n\n"
+        "def n_times(x):\n    return x.size * 2 * x\n"
+    )
+    spec = make(tmp_path, body, [("n-times", "n_times"), ("after", "good")])
+    spec.write_text(spec.read_text().replace("hostile:loss", "hostile:slow_in_refinement"))
+    started = time.monotonic()
+    proc = cli("check", str(spec), "--seed", "1", "--timeout", "3", "--report", "r", cwd=tmp_path, timeout=60)
+    assert time.monotonic() - started < 40
+    assert "n-times  (d loss / d x)  error: timed out after 3 s" in proc.stdout, proc.stdout
+    assert summary(tmp_path / "r") == {"n-times": "error", "after": "pass"}
