@@ -239,6 +239,7 @@ class Pool:
         self.memory_limit = memory_limit
         self.size = max(1, size)
         self._idle: list[_Worker] = []
+        self.owner = threading.current_thread()  # its workers die with this thread (PR_SET_PDEATHSIG)
 
     def start(self) -> None:
         """Start the workers now, so that their imports overlap the supervisor's reading of the specs."""
@@ -322,8 +323,9 @@ _lock = threading.Lock()
 
 def pool(memory_limit: float, size: int = 1):
     """The process's pool of ``size`` workers under this memory limit, held for the caller (a
-    context manager). Reused by later runs in the same process; a run on another thread at the
-    same time gets a pool of its own, closed after it.
+    context manager). Reused by later runs on the same thread (the workers die with the thread
+    that started them); a run on another thread at the same time gets a pool of its own, closed
+    after it.
     """
     import contextlib
 
@@ -333,7 +335,8 @@ def pool(memory_limit: float, size: int = 1):
     def held():
         if _lock.acquire(blocking=False):
             try:
-                for other in [k for k in _pools if k != key]:
+                here = threading.current_thread()
+                for other in [k for k, p in _pools.items() if k != key or p.owner is not here]:
                     _pools.pop(other).close()
                 yield _pools.setdefault(key, Pool(memory_limit, size))
             finally:
@@ -486,10 +489,29 @@ def died_verdict(problem, plan, seed: int, died: Died):
     return error_verdict(problem, plan, seed, f"the claim's process died ({died.reason})", (died.hint,))
 
 
+def _die_with_parent() -> None:
+    """On Linux, SIGKILL this worker when its supervisor dies, however it dies (even by SIGKILL,
+    with a claim stuck in C): ``prctl(PR_SET_PDEATHSIG)``. Elsewhere the worker ends when it
+    next reads its pipe and finds it closed."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the supervisor died before the request took effect
+        os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m gradcheck.workers READ_FD WRITE_FD MEMORY_LIMIT_MIB``: serve tasks until EOF."""
     down, up, limit = (argv if argv is not None else sys.argv[1:])[:3]
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     mib = float(limit)
     if mib > 0:
         import resource

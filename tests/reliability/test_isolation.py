@@ -337,3 +337,61 @@ def test_the_deadline_covers_the_factor_refinement(tmp_path):
     assert time.monotonic() - started < 40
     assert "n-times  (d loss / d x)  error: timed out after 3 s" in proc.stdout, proc.stdout
     assert summary(tmp_path / "r") == {"n-times": "error", "after": "pass"}
+
+
+def test_a_worker_does_not_outlive_a_supervisor_killed_outright(tmp_path):
+    body = (
+        "import os, signal, time\n\ndef hostile(x):\n"
+        f"    open({str(tmp_path / 'pid')!r}, 'w').write(str(os.getpid()))\n"
+        "    signal.signal(signal.SIGALRM, signal.SIG_IGN)\n    while True:\n        time.sleep(0.05)\n"
+    )
+    spec = make(tmp_path, body, [("hostile", "hostile")])
+    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradcheck.cli", "check", str(spec), "--seed", "1", "--timeout", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=tmp_path,
+    )
+    pid_file = tmp_path / "pid"
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        worker = int(pid_file.read_text())
+    finally:
+        proc.kill()  # SIGKILL: no handler, no atexit in the supervisor
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if not _running(worker):
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    pytest.fail("the worker outlived its supervisor")
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's zombie may wait for a reaper that a container lacks)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_runs_on_threads_that_have_ended_leave_the_next_run_working(tmp_path, monkeypatch):
+    import threading
+
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    monkeypatch.chdir(tmp_path)
+    spec = make(tmp_path, "", [("a", "good")])
+    results = []
+    for _ in range(2):  # the first thread's workers die with it; the second run must not inherit them
+        t = threading.Thread(target=lambda: results.append(run([str(spec)], RunOptions(seed=1, examples=2))))
+        t.start()
+        t.join(timeout=120)
+    assert [[v.verdict for v in r.verdicts] for r in results] == [["pass"], ["pass"]]
