@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import threading
+import time
 import traceback
 
 __all__ = ["ClaimTimeout", "deadline", "user_traceback"]
@@ -16,12 +17,17 @@ class ClaimTimeout(BaseException):
     nor Hypothesis (which stops at once on non-Exception errors, without shrinking) swallows it."""
 
 
+_ends: list[float] = []  # the monotonic end times of the deadlines in force, outermost first
+
+
 @contextlib.contextmanager
 def deadline(seconds: float):
     """Raise :class:`ClaimTimeout` in the main thread after ``seconds`` of wall time.
 
     Uses SIGALRM, so it interrupts Python code (a hung loop, a sleep) but not a single long
-    call inside a C extension; off the main thread (or on Windows) there is no limit.
+    call inside a C extension (the worker's supervisor kills those: :mod:`gradcheck.workers`);
+    off the main thread (or on Windows) there is no limit. Deadlines nest: an inner one never
+    outlasts the outer one, and leaving it re-arms the outer one's remaining time.
     """
     usable = (
         seconds
@@ -36,13 +42,19 @@ def deadline(seconds: float):
     def on_alarm(signum, frame):
         raise ClaimTimeout()
 
+    now = time.monotonic()
+    end = min([now + seconds, *_ends])
     previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, max(end - now, 1e-6))
+    _ends.append(end)
     try:
         yield
     finally:
+        _ends.pop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if _ends:  # the outer deadline goes on with the time it has left (at once if none)
+            signal.setitimer(signal.ITIMER_REAL, max(_ends[-1] - time.monotonic(), 1e-6))
 
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))

@@ -105,6 +105,23 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "memory", float, "memory budget of one batched evaluation in MiB (default 512)", "MIB", minimum=0, above=True
     ),
+    Option(
+        "memory_limit",
+        float,
+        "address-space limit of each process that checks claims, in MiB (default: the machine's memory; 0 = none;"
+        " command line only: the pytest plugin checks in its own process)",
+        "MIB",
+        minimum=0,
+        note="(0 = no limit)",
+    ),
+    Option(
+        "jobs",
+        int,
+        "claims checked at once, each in a worker process of its own (default 1; command line only: "
+        "under pytest use pytest-xdist's -n)",
+        "N",
+        minimum=1,
+    ),
 )
 
 OPTION = {o.name: o for o in OPTIONS}
@@ -122,6 +139,8 @@ class RunOptions:
     no_python: bool = False
     timeout: float | None = None
     memory: float | None = None
+    memory_limit: float | None = None
+    jobs: int | None = None
 
     def __post_init__(self) -> None:
         """``RunOptions(rtol=-1)`` from Python is refused in the command line's words."""

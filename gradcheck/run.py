@@ -266,32 +266,63 @@ def check_settings(spec, options: RunOptions, seed: int):
 def _run_files(
     files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure, on_warning=None
 ) -> None:
-    from .check import check_plan
+    """Read each spec here; check each claim in a worker process (:mod:`gradcheck.workers`).
 
-    for file in files:
-        try:
-            problem = read_problem(file, options)
-            spec = problem.spec
-        except SpecError as err:
-            failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
-            result.failures.append(failure)
-            if on_failure:
-                on_failure(failure)
-            continue
-        for warning in problem.warnings if on_warning else ():
-            on_warning(warning)
-        cfg = check_settings(spec, options, seed)
-        for plan in problem.plans:
-            if options.claim and plan.claim.name not in options.claim:
-                continue
+    This process runs no user code and no numerics: a claim that crashes, hangs in C, exits or
+    forks ends as an ``error`` verdict from its worker, and the next claim runs on. With
+    ``--jobs N`` up to N claims run at once; verdicts still arrive in spec order.
+    """
+    import sys
+
+    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, new_run, pool
+
+    this_run = new_run()
+
+    broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
+
+    def entries():
+        for file in files:
             try:
-                verdict = problem.annotate(check_plan(problem, plan, cfg))
-            except SpecError as err:  # a python entry that cannot be imported, found at run time
-                failure = SpecFailure(file, str(err), err.location.line if err.location else 0)
-                result.failures.append(failure)
-                if on_failure:
-                    on_failure(failure)
-                break
+                problem = read_problem(file, options)
+            except SpecError as err:
+                yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
+                continue
+            for warning in problem.warnings if on_warning else ():
+                on_warning(warning)
+            for index, plan in enumerate(problem.plans):
+                if options.claim and plan.claim.name not in options.claim:
+                    continue
+                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
+                yield (file, (problem, plan, task))
+
+    def work(entry):
+        _, item = entry
+        return None if isinstance(item, SpecFailure) else (item[2], claim_timeout(options))
+
+    def fail(failure: SpecFailure) -> None:
+        result.failures.append(failure)
+        if on_failure:
+            on_failure(failure)
+
+    limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
+    with pool(limit, options.jobs or 1) as workers:
+        workers.start()  # their imports overlap the reading of the first spec
+        for (file, item), reply in workers.ordered(entries(), work, skip=lambda e: e[0] in broken):
+            if isinstance(item, SpecFailure):
+                fail(item)
+                continue
+            if file in broken:
+                continue
+            problem, plan, _ = item
+            if isinstance(reply, Died):
+                verdict = died_verdict(problem, plan, seed, reply)
+            elif reply[0] == "failure":  # a python entry that cannot be imported, found at run time
+                broken.add(file)
+                fail(SpecFailure(file, reply[1], reply[2]))
+                continue
+            else:
+                verdict = reply[1]
+            verdict = problem.annotate(verdict)  # the spec's warnings and label hints: data, added here
             result.verdicts.append(verdict)
             if on_verdict:
                 on_verdict(verdict)

@@ -212,3 +212,19 @@ def test_a_tiny_memory_budget_gives_the_same_verdicts(capsys):
     spec = read_problem(str(SEED_SPEC)).spec
     cfg = check_settings(spec, RunOptions(memory=0.0001), 5)
     assert cfg.memory_mib == 0.0001 and chunk_for(100, cfg.memory_mib) == 1  # the option reaches the chunking
+
+
+def test_check_help_explains_the_process_options(capsys):
+    from gradcheck.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["check", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert (
+        "--memory-limit MIB address-space limit of each process that checks claims, in MiB (default: the machine's "
+        "memory; 0 = none; command line only: the pytest plugin checks in its own process)"
+    ) in text
+    assert (
+        "--jobs N claims checked at once, each in a worker process of its own (default 1; command line only: "
+        "under pytest use pytest-xdist's -n)"
+    ) in text

@@ -210,6 +210,13 @@ claims:
     v = {x.claim: x for x in result.verdicts}
     assert v["right"].verdict == "pass" and v["right"].oracle == "complex-step", v["right"]
     assert v["wrong"].verdict == "scaled" and v["wrong"].factor == pytest.approx(1.5)
+    # run() checks in worker processes: the record of mutating functions is read in this one
+    from gradcheck.check import check_plan
+    from gradcheck.run import check_settings, read_problem
+
+    problem = read_problem(str(tmp_path / "m.yaml"))
+    for plan in problem.plans:
+        check_plan(problem, plan, check_settings(problem.spec, RunOptions(seed=2, examples=10), 2))
     import mutating_mod
 
     assert mutating_mod.loss in callables._MUTATES and mutating_mod.grad in callables._MUTATES

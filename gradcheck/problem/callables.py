@@ -25,6 +25,7 @@ from ..errors import SchemaError, SpecError
 from ..spec.model import PythonRef
 
 _cache: dict[tuple[str, str, str], Callable[..., Any]] = {}
+_ENTRY_POINTS = ("gradcheck.cli", "gradcheck.__main__", "gradcheck.workers", "gradcheck.run", "gradcheck.pytest_plugin")
 
 
 def resolve(ref: PythonRef) -> Callable[..., Any]:
@@ -42,6 +43,14 @@ def resolve(ref: PythonRef) -> Callable[..., Any]:
         return _cache[key]
     module = _import(ref)
     fn = getattr(module, ref.function, None)
+    owner = getattr(fn, "__module__", None) or ""
+    if fn is not None and owner in _ENTRY_POINTS:  # gradcheck's console script, re-exported
+        raise SpecError(
+            f"'{ref.target}' is gradcheck's own {owner}.{getattr(fn, '__qualname__', ref.function)}:"
+            " python entries must name your own code",
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
     if fn is not None and callable(fn) and not _is_python_code(fn):
         raise SpecError(
             f"'{ref.target}' is {type(fn).__name__}, not a Python function: python entries must name your own code",
@@ -69,6 +78,12 @@ def _import(ref: PythonRef) -> Any:
     if top in sys.stdlib_module_names or top == "gradcheck":
         raise SpecError(
             f'{{python: "{ref.target}"}} names the standard library: python entries must name your own code',
+            ref.location,
+            hint="write the loss or gradient in a module of your own, beside the spec",
+        )
+    if top in ("__main__", "__mp_main__"):
+        raise SpecError(
+            f'{{python: "{ref.target}"}} names the running program ({top}): python entries must name your own code',
             ref.location,
             hint="write the loss or gradient in a module of your own, beside the spec",
         )
