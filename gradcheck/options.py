@@ -106,6 +106,14 @@ OPTIONS: tuple[Option, ...] = (
         "memory", float, "memory budget of one batched evaluation in MiB (default 512)", "MIB", minimum=0, above=True
     ),
     Option(
+        "max_elements",
+        int,
+        "element budget of one array at the dims' largest sizes (default: the spec's settings, else 10000000;"
+        " a spec may only lower it)",
+        "N",
+        minimum=1,
+    ),
+    Option(
         "memory_limit",
         float,
         "address-space limit of each process that checks claims, in MiB (default: the machine's memory; 0 = none;"
@@ -139,6 +147,7 @@ class RunOptions:
     no_python: bool = False
     timeout: float | None = None
     memory: float | None = None
+    max_elements: int | None = None
     memory_limit: float | None = None
     jobs: int | None = None
 

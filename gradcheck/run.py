@@ -242,7 +242,7 @@ def read_problem(path: str, options: RunOptions = RunOptions()):
     spec = load_spec(path)
     if options.no_python:
         refuse_python(spec)
-    return build_problem(spec)
+    return build_problem(spec, max_elements=options.max_elements)
 
 
 def check_settings(spec, options: RunOptions, seed: int):

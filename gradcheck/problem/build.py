@@ -251,7 +251,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
             raise ShapeError(
                 f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
                 spec.inputs[name].location,
-                hint="narrow the dims' ranges, or raise settings.max_elements",
+                hint="narrow the dims' ranges, or raise the budget with --max-elements N",
             )
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
@@ -332,7 +332,7 @@ def _check_total(spec: Spec, dim_ranges, input_shapes, node_shapes, budget: int)
             f"one evaluation would hold up to {total} elements in its inputs and nodes (budget {limit} = "
             f"{EVALUATION_BUDGET_FACTOR} x settings.max_elements); the largest is '{biggest}' with {sizes[biggest]}",
             where,
-            hint="narrow the dims' ranges, or raise settings.max_elements",
+            hint="narrow the dims' ranges, or raise the budget with --max-elements N",
         )
 
 

@@ -79,6 +79,10 @@ TOP_KEYS = (
     "define", "graph", "loss", "claims", "settings",
 )  # fmt: skip
 SETTINGS_INT = ("examples", "directions", "max_elements")
+# The most a spec may ask for: a spec may lower a limit, never raise it (a spec you did not write
+# could otherwise make a run allocate or loop without bound); the command line can raise them.
+SPEC_CAPS = {"max_elements": 10_000_000, "directions": 64, "examples": 10_000}
+_CAP_FLAGS = {"max_elements": "--max-elements N", "directions": "--directions K", "examples": "--examples N"}
 SETTINGS_FLOAT = ("rtol", "atol")
 DEFINE_KEY = re.compile(r"\s*([^\s(]+)\s*\((.*)\)\s*", re.DOTALL)
 
@@ -532,6 +536,15 @@ class _Loader:
             number = need(value, int, f"settings {key} must be an integer", at)
             if number < 1:
                 raise SchemaError(f"settings {key} must be at least 1, got {number}", at)
+            cap = SPEC_CAPS.get(key)
+            if cap is not None and number > cap:
+                raise SchemaError(
+                    f"settings {key} {number} is above {cap}, the most a spec may ask for: "
+                    "a spec may lower a limit, never raise it",
+                    at,
+                    hint=f"raise it from the command line ({_CAP_FLAGS[key]}, or --gradcheck-{key.replace('_', '-')} "
+                    "under pytest), where the person running the check decides",
+                )
             return int(number)
         number = read_float(value, f"settings {key}", at)
         if number < 0:
