@@ -72,6 +72,9 @@ class ShapeEnv:
     dims: Mapping[str, tuple[int, int]]
     defines: Mapping[str, tuple[tuple[str, ...], ir.Expr, str]]
     max_elements: int = 10_000_000
+    # when set, every inferred shape is appended here (helper bodies included): the problem
+    # charges the largest intermediate of an evaluation against --memory
+    record: list | None = None
 
 
 def infer_shape(expr: ir.Expr, env: ShapeEnv, text: str) -> Shape:
@@ -145,6 +148,8 @@ class _Inferrer:
         shape = self.dispatch(node)
         if not isinstance(node, (ir.Name, ir.Number)):
             self.check_budget(node, shape)
+            if self.env.record is not None:
+                self.env.record.append(shape)
         return shape
 
     def dispatch(self, node: ir.Expr) -> Shape:
@@ -319,7 +324,9 @@ class _Inferrer:
         if key not in self.memo:
             arrays = ChainMap(bindings, self.env.arrays)  # not a copy of every name per call
             scalars = self.env.scalars - set(params)
-            inner_env = ShapeEnv(arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements)
+            inner_env = ShapeEnv(
+                arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements, self.env.record
+            )
             try:
                 self.memo[key] = (
                     _Inferrer(inner_env, body_text, self.calling + (node.func,), bound, self.memo).run(body),

@@ -119,8 +119,12 @@ class Bound:
         return out if has_axis else np.broadcast_to(out, (len(z),) + out.shape)
 
     def largest(self) -> int:
-        """The element count of the largest input or node (what one evaluation's temporaries scale with)."""
-        return max((int(np.prod(shape)) for shape in self.shapes.values()), default=1)
+        """The element count of the largest array one evaluation makes: an input, a node, or any
+        intermediate of the graph and the loss (``outer(x, x)`` inside a sum), from the symbolic
+        shapes bound to this sample's sizes. ``--memory`` charges each batched point this much."""
+        counts = [int(np.prod(shape)) for shape in self.shapes.values()]
+        counts += [int(np.prod(bind_shape(shape, self.sizes))) for shape in self.problem.intermediates]
+        return max(counts, default=1)
 
     def node_local(self, node: str, wrt: str, x: np.ndarray) -> np.ndarray:
         """Node ``node``'s own expression with ``wrt`` (an input or an earlier node) set to ``x``.

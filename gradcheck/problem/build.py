@@ -80,6 +80,7 @@ class Problem:
     defines: dict[str, tuple[tuple[str, ...], object, str]]
     plans: tuple[ClaimPlan, ...]
     max_elements: int
+    intermediates: tuple[Shape, ...] = ()  # every array shape an evaluation of the graph and loss makes
     scalars: frozenset[str] = field(default_factory=frozenset)
     branch_cuts: bool = True  # the loss's expressions call log/sqrt or a fractional power (see has_branch_cut)
     data: dict[str, Any] = field(default_factory=dict)  # array constants: name -> read-only ndarray
@@ -258,9 +259,12 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
 
     arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
     node_shapes: dict[str, Shape] = {}
+    seen: list[Shape] = []  # every intermediate of the graph and the loss: what one evaluation allocates
     for node in spec.graph:
         # arrays itself, not a copy: the env lives for this node's inference only (a copy per node is quadratic)
-        env = ShapeEnv(arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+        env = ShapeEnv(
+            arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
+        )
         try:
             shape = infer_shape(node.body.expr, env, node.body.text)
         except ShapeError as err:
@@ -269,7 +273,9 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         arrays[node.name] = shape
 
     _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
-    full_env = ShapeEnv(arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+    full_env = ShapeEnv(
+        arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
+    )
     if isinstance(spec.loss, Source):
         try:
             loss_shape = infer_shape(spec.loss.expr, full_env, spec.loss.text)
@@ -297,6 +303,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         defines=defines,
         plans=tuple(plans),
         max_elements=budget,
+        intermediates=tuple(dict.fromkeys(shape for shape in seen if shape)),
         scalars=scalars,
         branch_cuts=_branch_cuts(spec),
         data=data.values if data is not None else {},
