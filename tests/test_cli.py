@@ -228,3 +228,22 @@ def test_check_help_explains_the_process_options(capsys):
         "--jobs N claims checked at once, each in a worker process of its own (default 1; command line only: "
         "under pytest use pytest-xdist's -n)"
     ) in text
+
+
+def test_the_cli_parses_each_spec_once(monkeypatch, tmp_path):
+    """The progress plan, the --claim check and the run share one parse of each file (its workers,
+    other processes, read it themselves)."""
+    from gradcheck.spec import load
+
+    calls = []
+    original = load._Loader.load
+
+    def counted(self):
+        calls.append(self.path)
+        return original(self)
+
+    monkeypatch.setattr(load._Loader, "load", counted)
+    monkeypatch.setenv("CI", "1")  # plain progress lines: the plan is read
+    code = main(["check", str(SEED_SPEC), "--seed", "2", "--examples", "2", "--claim", "answer"])
+    assert code == 0
+    assert calls == [str(SEED_SPEC)], calls

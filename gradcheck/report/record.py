@@ -410,16 +410,95 @@ def read_summary(directory: str | Path) -> list[dict[str, str]]:
         return [{k: csv_text(v) if isinstance(v, str) else v for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
+OUTCOMES = ("ok", "xfail", "xpass", "fail")
+
+# what details.json may hold: every field is checked before anything is drawn from it, so a
+# crafted file is refused with a message instead of reaching the pages (which escape text anyway)
+_RUN_FIELDS = {"seed": "integer", "seconds": "number?", "paths": "strings", "versions": "string map", "when": "string?"}
+_CLAIM_FIELDS = {
+    "file": "string",
+    "claim": "string",
+    "wrt": "string",
+    "col": "integer",
+    "what": "string",
+    "block": "string",
+    "lines": "strings",
+    "notes": "strings",
+    "seconds": "number?",
+    "fix_changes": "strings",
+    "claimed": "string",
+}
+_ERROR_FIELDS = {"path": "string", "line": "integer", "message": "string"}
+
+
+def _fits(value, kind: str) -> bool:
+    if kind.endswith("?") and value is None:
+        return True
+    kind = kind.rstrip("?")
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "strings":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+_KIND_WORDS = {
+    "integer": "an integer",
+    "number": "a number",
+    "string": "a string",
+    "strings": "a list of strings",
+    "string map": "a mapping of strings",
+}
+
+
+def _check_fields(record, fields: dict[str, str], where: str, path: Path) -> None:
+    if not isinstance(record, dict):
+        raise ReportDirError(f"{path}: details.json: {where} must be a mapping")
+    for name, kind in fields.items():
+        if name in record and not _fits(record[name], kind):
+            raise ReportDirError(
+                f"{path}: details.json: {where}.{name} must be {_KIND_WORDS[kind.rstrip('?')]}, "
+                f"got {type(record[name]).__name__}"
+            )
+
+
+def _check_details(details: dict, path: Path) -> None:
+    """Every field of details.json that the pages use has the type gradcheck writes."""
+    _check_fields(details.get("run", {}), _RUN_FIELDS, "run", path)
+    for key, fields in (("claims", _CLAIM_FIELDS), ("spec_errors", _ERROR_FIELDS)):
+        items = details.get(key, [])
+        if not isinstance(items, list):
+            raise ReportDirError(f"{path}: details.json: {key} must be a list")
+        for i, item in enumerate(items):
+            _check_fields(item, fields, f"{key}[{i}]", path)
+            missing = [f for f in (("file", "claim", "wrt") if key == "claims" else ("path", "line")) if f not in item]
+            if missing:
+                raise ReportDirError(f"{path}: details.json: {key}[{i}] lacks {', '.join(missing)}")
+
+
 def load(directory: str | Path) -> RunRecord:
     """Read an earlier run's report folder back; ``details.json`` is optional (then: text only)."""
     rows = read_summary(directory)
     details_path = Path(directory) / DETAILS
     details: dict = {}
     if details_path.is_file():
-        details = json.loads(details_path.read_text(encoding="utf-8"))
-        if details.get("format") != DETAILS_FORMAT:
+        try:
+            details = json.loads(details_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as error:
+            raise ReportDirError(f"{details_path}: details.json is not valid JSON ({error})") from None
+        if not isinstance(details, dict) or details.get("format") != DETAILS_FORMAT:
+            found = details.get("format") if isinstance(details, dict) else type(details).__name__
+            raise ReportDirError(f"{details_path}: unknown format {found!r} (expected {DETAILS_FORMAT})")
+        _check_details(details, details_path)
+    for index, row in enumerate(rows, start=2):
+        if row.get("outcome") not in OUTCOMES + ("", None):
             raise ReportDirError(
-                f"{details_path}: unknown format {details.get('format')!r} (expected {DETAILS_FORMAT})"
+                f"{Path(directory) / 'summary.csv'}: row {index}: outcome must be one of {', '.join(OUTCOMES)}, "
+                f"got {row.get('outcome')!r}"
             )
     extra = {(d["file"], d["claim"], d["wrt"]): d for d in details.get("claims", ())}
     messages = {(e["path"], e["line"]): e["message"] for e in details.get("spec_errors", ())}

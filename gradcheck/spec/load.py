@@ -120,7 +120,20 @@ def load_spec(path: str | os.PathLike) -> Spec:
             Location(name, 1, 1),
             hint="save the file as UTF-8",
         ) from None
-    return load_spec_text(text, name)
+    key = (name, text)
+    cached = _LOADED.get(key)
+    if cached is None:
+        cached = load_spec_text(text, name)
+        _LOADED[key] = cached
+        while len(_LOADED) > _LOADED_MAX:
+            del _LOADED[next(iter(_LOADED))]
+    return cached
+
+
+# Specs parsed in this process, by path and text: the CLI's progress plan, its --claim check and
+# the run share one parse (a Spec is frozen); a rewritten file is a new key, so it is read again.
+_LOADED: dict[tuple[str, str], Spec] = {}
+_LOADED_MAX = 64
 
 
 def load_spec_text(text: str, path: str) -> Spec:
