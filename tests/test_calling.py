@@ -174,3 +174,17 @@ def test_two_specs_with_a_module_of_the_same_name_each_get_their_own(tmp_path):
     result = run([str(tmp_path / "a" / "s.yaml"), str(tmp_path / "b" / "s.yaml")], RunOptions(seed=1, examples=3))
     assert not result.failures, result.failures
     assert [v.verdict for v in result.verdicts] == ["pass", "pass"], [v.diagnosis for v in result.verdicts]
+
+
+def test_a_module_beside_the_spec_that_shadows_an_installed_one_is_refused(tmp_path):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    (tmp_path / "pandas.py").write_text("def loss(x):\n    return (x ** 2).sum()\n\ndef grad(x):\n    return 2 * x\n")
+    (tmp_path / "s.yaml").write_text(
+        "dims: {n: [2, 4]}\ninputs:\n  x: {shape: [n]}\nloss: sum(x ** 2)\n"
+        'claims:\n  - {name: g, wrt: x, gradient: {python: "pandas:grad"}}\n'
+    )
+    result = run([str(tmp_path / "s.yaml")], RunOptions(seed=1, examples=2))
+    messages = [f.message for f in result.failures] + [v.diagnosis for v in result.verdicts]
+    assert any("module 'pandas' exists both beside the spec" in m and "installed" in m for m in messages), messages

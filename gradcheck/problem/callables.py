@@ -88,6 +88,7 @@ def _import(ref: PythonRef) -> Any:
             hint="write the loss or gradient in a module of your own, beside the spec",
         )
     extra = [os.path.dirname(os.path.abspath(ref.location.file)), os.getcwd()]
+    _refuse_shadowing(ref, top, extra[0])
     _forget_if_elsewhere(ref.module, extra[0])
     added = [p for p in extra if p not in sys.path]
     sys.path[:0] = added
@@ -103,6 +104,27 @@ def _import(ref: PythonRef) -> Any:
         for p in added:
             if p in sys.path:
                 sys.path.remove(p)
+
+
+def _refuse_shadowing(ref: PythonRef, top: str, folder: str) -> None:
+    """A module beside the spec with the name of an installed one is ambiguous: which one the
+    user meant cannot be known, and the spec folder's copy would silently win. Refused, located."""
+    here = [os.path.join(folder, top + ".py"), os.path.join(folder, top, "__init__.py")]
+    local = next((p for p in here if os.path.isfile(p)), None)
+    if local is None:
+        return
+    import importlib.machinery
+
+    elsewhere = [p for p in sys.path if p and os.path.abspath(p) not in (folder, os.path.abspath(os.getcwd()))]
+    found = importlib.machinery.PathFinder.find_spec(top, elsewhere)
+    if found is None or not found.origin or os.path.abspath(found.origin) in map(os.path.abspath, here):
+        return
+    raise SpecError(
+        f"module '{top}' exists both beside the spec ({local}) and installed ({found.origin}): "
+        "which one is meant is ambiguous",
+        ref.location,
+        hint=f"rename the module beside the spec (e.g. {top}_spec.py) so that it cannot shadow the installed one",
+    )
 
 
 def _forget_if_elsewhere(module: str, folder: str) -> None:
