@@ -243,6 +243,7 @@ def test_the_cli_parses_each_spec_once(monkeypatch, tmp_path):
         return original(self)
 
     monkeypatch.setattr(load._Loader, "load", counted)
+    monkeypatch.setattr(load, "_LOADED", {})  # nothing parsed before this run
     monkeypatch.setenv("CI", "1")  # plain progress lines: the plan is read
     code = main(["check", str(SEED_SPEC), "--seed", "2", "--examples", "2", "--claim", "answer"])
     assert code == 0

@@ -47,44 +47,23 @@ _PREAMBLE = {
 }
 
 
-def _calls(e: ir.Expr, out: set[str]) -> set[str]:
-    if isinstance(e, ir.Call):
-        out.add(e.func)
-    for child in (
-        [e.operand]
-        if isinstance(e, (ir.Unary, ir.Transpose))
-        else [e.left, e.right]
-        if isinstance(e, (ir.Binary, ir.Compare))
-        else list(e.args)
-        if isinstance(e, ir.Call)
-        else [e.value]
-        if isinstance(e, ir.Index)
-        else list(e.items)
-        if isinstance(e, ir.TupleExpr)
-        else []
-    ):
-        _calls(child, out)
-    return out
-
-
-def _names(e: ir.Expr, out: set[str]) -> set[str]:
-    if isinstance(e, ir.Name):
-        out.add(e.id)
-    for child in (
-        [e.operand]
-        if isinstance(e, (ir.Unary, ir.Transpose))
-        else [e.left, e.right]
-        if isinstance(e, (ir.Binary, ir.Compare))
-        else list(e.args)
-        if isinstance(e, ir.Call)
-        else [e.value]
-        if isinstance(e, ir.Index)
-        else list(e.items)
-        if isinstance(e, ir.TupleExpr)
-        else []
-    ):
-        _names(child, out)
-    return out
+def _walk(e: ir.Expr):
+    """Every node of an expression, parents first."""
+    yield e
+    if isinstance(e, (ir.Unary, ir.Transpose)):
+        children = [e.operand]
+    elif isinstance(e, (ir.Binary, ir.Compare)):
+        children = [e.left, e.right]
+    elif isinstance(e, ir.Call):
+        children = list(e.args)
+    elif isinstance(e, ir.Index):
+        children = [e.value]
+    elif isinstance(e, ir.TupleExpr):
+        children = list(e.items)
+    else:
+        children = []
+    for child in children:
+        yield from _walk(child)
 
 
 def _py(name: str) -> str:
@@ -105,8 +84,11 @@ def backward_function(problem, derivation: Derivation, wrt: tuple[str, ...] = ()
     used_funcs: set[str] = set()
     used_names: set[str] = set()
     for e in exprs:
-        _calls(e, used_funcs)
-        _names(e, used_names)
+        for node in _walk(e):
+            if isinstance(node, ir.Call):
+                used_funcs.add(node.func)
+            elif isinstance(node, ir.Name):
+                used_names.add(node.id)
     lines = ["import numpy as np", ""]
     for f in sorted(used_funcs & set(_PREAMBLE)):
         lines += [_PREAMBLE[f], ""]

@@ -132,7 +132,7 @@ claims:
     assert info.value.message == (
         "input 'x' with shape ((M - N) ** 2 + 1,) would have up to 399960002 elements at M=1, N=20000 (budget 10000000)"
     )
-    assert info.value.hint == "narrow the dims' ranges, or raise settings.max_elements"
+    assert info.value.hint == "narrow the dims' ranges, or raise the budget with --max-elements N"
 
 
 def test_drawn_sizes_keep_a_derived_dim_distinct_from_the_other_dims():
