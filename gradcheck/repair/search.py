@@ -182,7 +182,10 @@ class _Values(_Walker):
             self.inside -= 1
 
     def of(self, e: ir.Expr) -> np.ndarray:
-        return np.asarray(self.value(e, self.env), dtype=np.float64)
+        out = np.asarray(self.value(e, self.env))
+        if np.iscomplexobj(out):  # not a real gradient at a real point: no candidate
+            raise ArithmeticError("a complex result")
+        return out.astype(np.float64)
 
 
 def _matches(e: ir.Expr, references: list[tuple["_Values", np.ndarray, np.ndarray]]) -> bool:
