@@ -89,6 +89,17 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
+
+    merge = sub.add_parser(
+        "merge",
+        help="join the report folders of a sharded run (check --shard I/N --report DIR) into one",
+        description="Merge the report folders of the shards of one run into one report folder: summary.csv "
+        "and results.csv as the unsharded run writes them, and report.html, summary.md, junit.xml rendered "
+        "from them. The run seeds must agree. Exit codes as for check: 0, 1, 2 (also: the folders are not "
+        "one run).",
+    )
+    merge.add_argument("folders", nargs="+", metavar="DIR")
+    merge.add_argument("--into", required=True, metavar="OUT", help="the folder to write the merged report into")
     return parser
 
 
@@ -146,6 +157,8 @@ def _main(argv: list[str] | None) -> int:
         return _report(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "merge":
+        return _merge(args)
     if args.command == "derive":
         from .derive.command import derive_command
 
@@ -209,6 +222,11 @@ def _check(args: argparse.Namespace) -> int:
     print(text.summary_line(result), file=out)
     if options.report:
         print(_written(options.report), file=out)
+    if options.shard and result.exit_code == EXIT_NOTHING and not result.nothing:
+        # more shards than claims: this part is empty by the split, not by a typo (one run's
+        # exit 5 would fail a CI matrix that is merely wider than the specs)
+        print(f"shard {options.shard}: no claims fell to this shard (the run has fewer claims than shards)", file=out)
+        return EXIT_OK
     return result.exit_code
 
 
@@ -285,6 +303,20 @@ def _diff(args: argparse.Namespace) -> int:
     if not args.markdown:
         print(f"written to {Path(args.new) / 'diff.md'}")
     return found.exit_code
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .report import merge
+    from .report.record import ReportDirError
+
+    try:
+        merged = merge.merge(args.folders, args.into)
+    except (ReportDirError, merge.MergeError, KeyError) as err:
+        print(f"gradcheck merge: {_reason(err)}", file=sys.stderr)
+        return EXIT_SPEC
+    print(f"{merged.headline()}  seed {merged.seed}")
+    print(f"merged {len(args.folders)} report folders: {_written(args.into)}")
+    return merged.exit_code
 
 
 def _reason(err: Exception) -> str:
