@@ -90,6 +90,36 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
 
+    new = sub.add_parser(
+        "new",
+        help="write a commented spec template to NAME.yaml (it passes `gradcheck check` as written)",
+        description="Write a commented spec template to NAME.yaml: dims, inputs, helpers, a graph node, the "
+        "loss and three claims (one known wrong), each key explained. Refuses to overwrite a file.",
+    )
+    new.add_argument("name", metavar="NAME")
+    init = sub.add_parser(
+        "init",
+        help="write a spec for your loss, with its derived gradients (verified) as the claims",
+        description="Write a spec for --loss over --inputs, with the gradient of the loss wrt every input "
+        "derived by gradcheck and verified by its own check as the starting claims. Each dim gets a default "
+        "range: the k-th dim named gets [2+k, 5+k] (M: [2, 5], in: [3, 6], ...). Exit 1 if a derived gradient "
+        "fails its check (a bug of gradcheck), 2 for bad usage or a loss that does not compile.",
+    )
+    init.add_argument("--loss", required=True, metavar="EXPR", help='the loss, e.g. "0.5 * sum((X @ Theta) ** 2)"')
+    init.add_argument(
+        "--inputs",
+        required=True,
+        metavar="SPEC",
+        help='inputs and their dims, e.g. "X: M in, Theta: in out, b:" (no dims: a scalar; a domain in '
+        'parentheses last: "x: n (positive)")',
+    )
+    init.add_argument(
+        "-o", "--output", default="spec.yaml", metavar="FILE", help="the spec file to write (default spec.yaml)"
+    )
+    for opt in OPTIONS:
+        if opt.name in ("examples", "seed", "timeout", "memory"):
+            init.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+
     merge = sub.add_parser(
         "merge",
         help="join the report folders of a sharded run (check --shard I/N --report DIR) into one",
@@ -159,6 +189,8 @@ def _main(argv: list[str] | None) -> int:
         return _diff(args)
     if args.command == "merge":
         return _merge(args)
+    if args.command in ("new", "init"):
+        return _scaffold(args)
     if args.command == "derive":
         from .derive.command import derive_command
 
@@ -303,6 +335,27 @@ def _diff(args: argparse.Namespace) -> int:
     if not args.markdown:
         print(f"written to {Path(args.new) / 'diff.md'}")
     return found.exit_code
+
+
+def _scaffold(args: argparse.Namespace) -> int:
+    from . import scaffold
+    from .errors import SpecError
+
+    try:
+        if args.command == "new":
+            path = scaffold.new_spec(args.name)
+            print(f"wrote {path}: check it with `gradcheck check {path}`, then make it your own")
+            return EXIT_OK
+        path, status = scaffold.init_spec(args.output, args.loss, args.inputs, RunOptions.from_mapping(vars(args)))
+    except scaffold.InitError as err:
+        print(f"gradcheck {args.command}: {err}", file=sys.stderr)
+        return EXIT_SPEC
+    except SpecError as err:
+        print(str(err), file=sys.stderr)
+        print(f"gradcheck init: {args.output} was written as a draft: fix the loss there", file=sys.stderr)
+        return EXIT_SPEC
+    print(f"wrote {path}: check it with `gradcheck check {path}`")
+    return status
 
 
 def _merge(args: argparse.Namespace) -> int:
