@@ -202,7 +202,7 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import discover, report_problem, run
+    from .run import discover, report_problem, run, shard_plan
 
     options = RunOptions.from_mapping(vars(args))
     unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
@@ -212,10 +212,11 @@ def _check(args: argparse.Namespace) -> int:
     mode = choose_mode(sys.stderr, args.quiet)
     progress = Progress([], "off")  # until the run starts: a refused run shows no progress
     blocks: list[str] = []
+    shard = shard_plan(discover(args.paths).files, options) if options.shard else None
 
     def on_start():
         nonlocal progress
-        progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
+        progress = Progress(_plan(args.paths, options, shard) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -241,6 +242,7 @@ def _check(args: argparse.Namespace) -> int:
             on_failure=on_failure,
             on_warning=lambda w: progress.echo(f"warning: {w}"),
             on_start=on_start,
+            shard=shard,
         )
     finally:
         progress.close()
@@ -254,11 +256,22 @@ def _check(args: argparse.Namespace) -> int:
     print(text.summary_line(result), file=out)
     if options.report:
         print(_written(options.report), file=out)
-    if options.shard and result.exit_code == EXIT_NOTHING and not result.nothing:
-        # more shards than claims: this part is empty by the split, not by a typo (one run's
-        # exit 5 would fail a CI matrix that is merely wider than the specs)
-        print(f"shard {options.shard}: no claims fell to this shard (the run has fewer claims than shards)", file=out)
-        return EXIT_OK
+    if shard is not None:
+        if not shard.mine:
+            print(
+                f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)",
+                file=out,
+            )
+        else:
+            print(
+                f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
+                "join the shards' --report folders with `gradcheck merge DIR... --into OUT`",
+                file=out,
+            )
+        if result.exit_code == EXIT_NOTHING and not result.nothing:
+            # more shards than claims: this part is empty by the split, not by a typo (exit 5
+            # would fail a CI matrix that is merely wider than the specs)
+            return EXIT_OK
     return result.exit_code
 
 
@@ -274,15 +287,19 @@ def _refuse(result) -> int:
     return result.exit_code
 
 
-def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
+def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
-    An estimate: a spec that does not load counts 0 here (the run reports why).
+    An estimate: a spec that does not load counts 0 here (the run reports why). A shard counts
+    only its own claims.
     """
-    from .run import discover
+    from .run import discover, shard_plan
     from .spec.load import load_spec
 
     files = discover(paths).files
+    if options.shard:
+        mine = [file for file, _ in (shard or shard_plan(files, options)).mine]
+        return [(file, mine.count(file)) for file in files]
     plan = []
     for file in files:
         try:

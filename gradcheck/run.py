@@ -172,13 +172,15 @@ def run(
     on_failure: Callable[[SpecFailure], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    shard: ShardPlan | None = None,
 ) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
     A folder or pattern without spec files, or a ``--claim`` name that matches no claim, is
     recorded in ``nothing`` and nothing runs (exit 5); ``on_start`` is called only when the
-    run starts (the CLI's progress display begins there).
+    run starts (the CLI's progress display begins there). With ``options.shard``, only that
+    part of the claims runs: ``shard`` is its :func:`shard_plan` when the caller made it already.
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else draw_seed()
@@ -202,10 +204,10 @@ def run(
         if on_failure:
             on_failure(f)
     stop = _Stop()
-    shard = None
     try:
         with _sigterm_as_interrupt(stop):
-            shard = shard_plan(files, options) if options.shard else None
+            if options.shard and shard is None:
+                shard = shard_plan(files, options)
             _run_files(files, options, seed, result, on_verdict, on_failure, on_warning, shard)
     except KeyboardInterrupt:
         result.incomplete = True

@@ -146,3 +146,44 @@ def test_shard_json_lists_every_item_and_its_shard(specs, tmp_path):
     rows = (out / "summary.csv").read_text().splitlines()[1:]
     assert len(rows) == doc["shard_of"].count(2)
     shutil.rmtree(out)
+
+
+def test_a_shard_says_which_part_it_checked(specs, tmp_path, capsys):
+    assert main(["check", specs[1], "--seed", "3", "--examples", "3", "-q", "--shard", "1/2"]) == 0
+    out = capsys.readouterr().out
+    whole = len(_items(specs[1]))
+    assert f"shard 1/2: checked {(whole + 1) // 2} of the run's {whole} claims" in out
+    assert "join the shards' --report folders with `gradcheck merge DIR... --into OUT`" in out
+
+
+def test_a_shards_progress_counts_only_its_claims(specs):
+    from gradcheck.cli import _plan
+    from gradcheck.options import RunOptions
+
+    whole = sum(n for _, n in _plan([specs[1]], RunOptions()))
+    parts = [sum(n for _, n in _plan([specs[1]], RunOptions(shard=Shard(i, 2)))) for i in (1, 2)]
+    assert parts == [(whole + 1) // 2, whole // 2]
+
+
+def test_the_pytest_plugin_refuses_shard(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--gradcheck-shard", "1/2", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert (
+        "ERROR: --gradcheck-shard splits `gradcheck check` runs only: under pytest, split the claims over "
+        "processes with pytest-xdist's -n, or over machines with your CI's own test splitting"
+    ) in done.stderr
+
+
+def _items(spec: str) -> list:
+    from gradcheck.run import read_problem
+
+    return list(read_problem(spec).plans)
