@@ -2,15 +2,19 @@
 command runs, so ``gradcheck --help`` answers at once.
 
 Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report folder),
-``report DIR`` (redraw report.html, summary.md and junit.xml from an earlier run's folder) and
-``diff OLD NEW`` (the claims whose verdict changed between two report folders).
+``report DIR`` (redraw report.html, summary.md and junit.xml from an earlier run's folder),
+``diff OLD NEW`` (the claims whose verdict changed between two report folders),
+``new NAME`` (a commented spec template), ``init --loss EXPR --inputs "X: M in, ..."`` (a spec
+for that loss with its derived, verified gradients as claims) and ``merge DIR... --into OUT``
+(the report folders of ``check --shard I/N`` joined into the unsharded run's report).
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
 could not be read, a folder holds no report, or bad usage (a numeric option out of range, a
 ``--report`` that cannot be written: refused before the run starts); 5 nothing was checked, as
 pytest's exit 5: a folder or pattern without spec files, or a ``--claim`` name that matches no
-claim (one such name is enough, even when others match), refused before the run starts; 130
+claim (one such name is enough, even when others match), refused before the run starts (a
+``--shard`` that the split left empty exits 0: more shards than claims is not a typo); 130
 the run was interrupted (Ctrl-C, SIGTERM). A reader that leaves early
 (``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
