@@ -2,15 +2,19 @@
 command runs, so ``gradcheck --help`` answers at once.
 
 Commands: ``check PATH...`` (the checks; ``--report DIR`` writes the report folder),
-``report DIR`` (redraw report.html, summary.md and junit.xml from an earlier run's folder) and
-``diff OLD NEW`` (the claims whose verdict changed between two report folders).
+``report DIR`` (redraw report.html, summary.md and junit.xml from an earlier run's folder),
+``diff OLD NEW`` (the claims whose verdict changed between two report folders),
+``new NAME`` (a commented spec template), ``init --loss EXPR --inputs "X: M in, ..."`` (a spec
+for that loss with its derived, verified gradients as claims) and ``merge DIR... --into OUT``
+(the report folders of ``check --shard I/N`` joined into the unsharded run's report).
 
 Exit codes: 0 every claim as expected; 1 some claim is not (a wrong claim, or an
 ``expect: fail`` claim that passed), or for ``diff`` a claim that passed now fails; 2 a spec
 could not be read, a folder holds no report, or bad usage (a numeric option out of range, a
 ``--report`` that cannot be written: refused before the run starts); 5 nothing was checked, as
 pytest's exit 5: a folder or pattern without spec files, or a ``--claim`` name that matches no
-claim (one such name is enough, even when others match), refused before the run starts; 130
+claim (one such name is enough, even when others match), refused before the run starts (a
+``--shard`` that the split left empty exits 0: more shards than claims is not a typo); 130
 the run was interrupted (Ctrl-C, SIGTERM). A reader that leaves early
 (``gradcheck check specs/ | head -1``) changes none of them: the run finishes, its exit code stands.
 """
@@ -89,6 +93,47 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
+
+    new = sub.add_parser(
+        "new",
+        help="write a commented spec template to NAME.yaml (it passes `gradcheck check` as written)",
+        description="Write a commented spec template to NAME.yaml: dims, inputs, helpers, a graph node, the "
+        "loss and three claims (one known wrong), each key explained. Refuses to overwrite a file.",
+    )
+    new.add_argument("name", metavar="NAME")
+    init = sub.add_parser(
+        "init",
+        help="write a spec for your loss, with its derived gradients (verified) as the claims",
+        description="Write a spec for --loss over --inputs, with the gradient of the loss wrt every input "
+        "derived by gradcheck and verified by its own check as the starting claims. Each dim gets a default "
+        "range: the k-th dim named gets [2+k, 5+k] (M: [2, 5], in: [3, 6], ...). Exit 1 if a derived gradient "
+        "fails its check (a bug of gradcheck), 2 for bad usage or a loss that does not compile.",
+    )
+    init.add_argument("--loss", required=True, metavar="EXPR", help='the loss, e.g. "0.5 * sum((X @ Theta) ** 2)"')
+    init.add_argument(
+        "--inputs",
+        required=True,
+        metavar="SPEC",
+        help='inputs and their dims, e.g. "X: M in, Theta: in out, b:" (no dims: a scalar; a domain in '
+        'parentheses last: "x: n (positive)")',
+    )
+    init.add_argument(
+        "-o", "--output", default="spec.yaml", metavar="FILE", help="the spec file to write (default spec.yaml)"
+    )
+    for opt in OPTIONS:
+        if opt.name in ("examples", "seed", "timeout", "memory"):
+            init.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+
+    merge = sub.add_parser(
+        "merge",
+        help="join the report folders of a sharded run (check --shard I/N --report DIR) into one",
+        description="Merge the report folders of the shards of one run into one report folder: summary.csv "
+        "and results.csv as the unsharded run writes them, and report.html, summary.md, junit.xml rendered "
+        "from them. The run seeds must agree. Exit codes as for check: 0, 1, 2 (also: the folders are not "
+        "one run).",
+    )
+    merge.add_argument("folders", nargs="+", metavar="DIR")
+    merge.add_argument("--into", required=True, metavar="OUT", help="the folder to write the merged report into")
     return parser
 
 
@@ -146,6 +191,10 @@ def _main(argv: list[str] | None) -> int:
         return _report(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "merge":
+        return _merge(args)
+    if args.command in ("new", "init"):
+        return _scaffold(args)
     if args.command == "derive":
         from .derive.command import derive_command
 
@@ -157,7 +206,7 @@ def _main(argv: list[str] | None) -> int:
 def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
-    from .run import discover, report_problem, run
+    from .run import discover, report_problem, run, shard_plan
 
     options = RunOptions.from_mapping(vars(args))
     unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
@@ -167,10 +216,11 @@ def _check(args: argparse.Namespace) -> int:
     mode = choose_mode(sys.stderr, args.quiet)
     progress = Progress([], "off")  # until the run starts: a refused run shows no progress
     blocks: list[str] = []
+    shard = shard_plan(discover(args.paths).files, options) if options.shard else None
 
     def on_start():
         nonlocal progress
-        progress = Progress(_plan(args.paths, options) if mode != "off" else [], mode)
+        progress = Progress(_plan(args.paths, options, shard) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -196,6 +246,7 @@ def _check(args: argparse.Namespace) -> int:
             on_failure=on_failure,
             on_warning=lambda w: progress.echo(f"warning: {w}"),
             on_start=on_start,
+            shard=shard,
         )
     finally:
         progress.close()
@@ -209,6 +260,22 @@ def _check(args: argparse.Namespace) -> int:
     print(text.summary_line(result), file=out)
     if options.report:
         print(_written(options.report), file=out)
+    if shard is not None:
+        if not shard.mine:
+            print(
+                f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)",
+                file=out,
+            )
+        else:
+            print(
+                f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
+                "join the shards' --report folders with `gradcheck merge DIR... --into OUT`",
+                file=out,
+            )
+        if result.exit_code == EXIT_NOTHING and not result.nothing:
+            # more shards than claims: this part is empty by the split, not by a typo (exit 5
+            # would fail a CI matrix that is merely wider than the specs)
+            return EXIT_OK
     return result.exit_code
 
 
@@ -224,15 +291,19 @@ def _refuse(result) -> int:
     return result.exit_code
 
 
-def _plan(paths: list[str], options: RunOptions) -> list[tuple[str, int]]:
+def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
-    An estimate: a spec that does not load counts 0 here (the run reports why).
+    An estimate: a spec that does not load counts 0 here (the run reports why). A shard counts
+    only its own claims.
     """
-    from .run import discover
+    from .run import discover, shard_plan
     from .spec.load import load_spec
 
     files = discover(paths).files
+    if options.shard:
+        mine = [file for file, _ in (shard or shard_plan(files, options)).mine]
+        return [(file, mine.count(file)) for file in files]
     plan = []
     for file in files:
         try:
@@ -285,6 +356,41 @@ def _diff(args: argparse.Namespace) -> int:
     if not args.markdown:
         print(f"written to {Path(args.new) / 'diff.md'}")
     return found.exit_code
+
+
+def _scaffold(args: argparse.Namespace) -> int:
+    from . import scaffold
+    from .errors import SpecError
+
+    try:
+        if args.command == "new":
+            path = scaffold.new_spec(args.name)
+            print(f"wrote {path}: check it with `gradcheck check {path}`, then make it your own")
+            return EXIT_OK
+        path, status = scaffold.init_spec(args.output, args.loss, args.inputs, RunOptions.from_mapping(vars(args)))
+    except scaffold.InitError as err:
+        print(f"gradcheck {args.command}: {err}", file=sys.stderr)
+        return EXIT_SPEC
+    except SpecError as err:
+        print(str(err), file=sys.stderr)
+        print(f"gradcheck init: {args.output} was written as a draft: fix the loss there", file=sys.stderr)
+        return EXIT_SPEC
+    print(f"wrote {path}: check it with `gradcheck check {path}`")
+    return status
+
+
+def _merge(args: argparse.Namespace) -> int:
+    from .report import merge
+    from .report.record import ReportDirError
+
+    try:
+        merged = merge.merge(args.folders, args.into)
+    except (ReportDirError, merge.MergeError, KeyError) as err:
+        print(f"gradcheck merge: {_reason(err)}", file=sys.stderr)
+        return EXIT_SPEC
+    print(f"{merged.headline()}  seed {merged.seed}")
+    print(f"merged {len(args.folders)} report folders: {_written(args.into)}")
+    return merged.exit_code
 
 
 def _reason(err: Exception) -> str:

@@ -12,7 +12,7 @@ import argparse
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Option:
     minimum: float | None = None  # the smallest value allowed (numbers only)
     above: bool = False  # the value must be greater than ``minimum``, not equal to it
     note: str = ""  # said after the range, e.g. "(0 = no limit)"
+    convert: Callable[[str], Any] | None = None  # a word -> value parser raising ValueError (``--shard 2/4``)
 
     @property
     def flag(self) -> str:
@@ -44,6 +45,11 @@ class Option:
 
     def parse(self, text: str) -> Any:
         """A command-line word as this option's value; ``argparse.ArgumentTypeError`` saying why not."""
+        if self.convert is not None:
+            try:
+                return self.convert(text)
+            except ValueError as err:
+                raise argparse.ArgumentTypeError(str(err)) from None
         if self.type is str:
             return text
         try:
@@ -75,6 +81,27 @@ class Option:
         if low is not None and value < low:
             return f"must be at least {low:g}, got {value:g}{note}"
         return None
+
+
+class Shard(NamedTuple):
+    """``--shard 2/4``: the second of four parts of the run's (spec, claim) items (1-based)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        """``"2/4"`` -> ``Shard(2, 4)``; ``ValueError`` saying what is wrong otherwise."""
+        index, slash, count = text.partition("/")
+        if not slash or not index.strip().isdigit() or not count.strip().isdigit():
+            raise ValueError(f"must be I/N, this part I of N parts (e.g. 2/4), got {text!r}")
+        shard = cls(int(index), int(count))
+        if shard.count < 1 or not 1 <= shard.index <= shard.count:
+            raise ValueError(f"must be I/N with 1 <= I <= N, got {text!r}")
+        return shard
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -130,6 +157,15 @@ OPTIONS: tuple[Option, ...] = (
         "N",
         minimum=1,
     ),
+    Option(
+        "shard",
+        str,
+        "check only part I of N of the claims, split deterministically and evenly by their examples "
+        "(the same --seed on every shard; join the --report folders with `gradcheck merge`; command line "
+        "only: under pytest use pytest-xdist's -n)",
+        "I/N",
+        convert=Shard.parse,
+    ),
 )
 
 OPTION = {o.name: o for o in OPTIONS}
@@ -150,6 +186,7 @@ class RunOptions:
     max_elements: int | None = None
     memory_limit: float | None = None
     jobs: int | None = None
+    shard: Shard | None = None
 
     def __post_init__(self) -> None:
         """``RunOptions(rtol=-1)`` from Python is refused in the command line's words."""

@@ -126,6 +126,11 @@ def pytest_configure(config: pytest.Config) -> None:
     values = {o.name: config.getoption(f"gradcheck_{o.name}") for o in OPTIONS}
     values["no_python"] = bool(values.get("no_python")) or bool(config.getini("gradcheck_no_python"))
     options = RunOptions.from_mapping(values)
+    if options.shard is not None:  # the option table is shared; sharding is the command line's
+        raise pytest.UsageError(
+            "--gradcheck-shard splits `gradcheck check` runs only: under pytest, split the claims over "
+            "processes with pytest-xdist's -n, or over machines with your CI's own test splitting"
+        )
     worker = getattr(config, "workerinput", None)
     if options.seed is not None:
         seed = options.seed

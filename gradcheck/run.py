@@ -172,13 +172,15 @@ def run(
     on_failure: Callable[[SpecFailure], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     on_start: Callable[[], None] | None = None,
+    shard: ShardPlan | None = None,
 ) -> RunResult:
     """Check every claim of every spec under ``paths``.
 
     A spec that cannot be read is recorded as a :class:`SpecFailure` and the others still run.
     A folder or pattern without spec files, or a ``--claim`` name that matches no claim, is
     recorded in ``nothing`` and nothing runs (exit 5); ``on_start`` is called only when the
-    run starts (the CLI's progress display begins there).
+    run starts (the CLI's progress display begins there). With ``options.shard``, only that
+    part of the claims runs: ``shard`` is its :func:`shard_plan` when the caller made it already.
     """
     started = time.perf_counter()
     seed = options.seed if options.seed is not None else draw_seed()
@@ -204,7 +206,9 @@ def run(
     stop = _Stop()
     try:
         with _sigterm_as_interrupt(stop):
-            _run_files(files, options, seed, result, on_verdict, on_failure, on_warning)
+            if options.shard and shard is None:
+                shard = shard_plan(files, options)
+            _run_files(files, options, seed, result, on_verdict, on_failure, on_warning, shard)
     except KeyboardInterrupt:
         result.incomplete = True
     except Exception:
@@ -226,6 +230,10 @@ def run(
             )
         else:  # an earlier interrupted run's marker would call this complete report partial
             marker.unlink(missing_ok=True)
+        if shard is not None:
+            from .report.merge import write_shard
+
+            write_shard(options.report, shard, seed)
     return result
 
 
@@ -264,7 +272,7 @@ def check_settings(spec, options: RunOptions, seed: int):
 
 
 def _run_files(
-    files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure, on_warning=None
+    files, options: RunOptions, seed: int, result: RunResult, on_verdict, on_failure, on_warning=None, shard=None
 ) -> None:
     """Read each spec here; check each claim in a worker process (:mod:`gradcheck.workers`).
 
@@ -279,11 +287,13 @@ def _run_files(
     this_run = new_run()
 
     broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
+    read = shard.read if shard else _read_each(options)
+    mine = shard.mine if shard else None
 
     def entries():
         for file in files:
             try:
-                problem = read_problem(file, options)
+                problem = read(file)
             except SpecError as err:
                 yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
                 continue
@@ -291,6 +301,8 @@ def _run_files(
                 on_warning(warning)
             for index, plan in enumerate(problem.plans):
                 if options.claim and plan.claim.name not in options.claim:
+                    continue
+                if mine is not None and (file, index) not in mine:
                     continue
                 task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
                 yield (file, (problem, plan, task))
@@ -326,3 +338,86 @@ def _run_files(
             result.verdicts.append(verdict)
             if on_verdict:
                 on_verdict(verdict)
+
+
+# --- sharding (``--shard I/N``) ---------------------------------------------------------------
+
+
+def _read_each(options: RunOptions):
+    return lambda file: read_problem(file, options)
+
+
+def _read_all(files: list[str], options: RunOptions):
+    """Every spec read once, up front: a shard must know every item to know which are its own."""
+    read: dict[str, object] = {}
+    for file in files:
+        try:
+            read[file] = read_problem(file, options)
+        except SpecError as err:
+            read[file] = err
+
+    def get(file: str):
+        found = read[file]
+        if isinstance(found, SpecError):
+            raise found
+        return found
+
+    return get
+
+
+class ShardPlan(NamedTuple):
+    """Every (spec, claim, wrt) item of the whole run in run order, its expected cost and its shard,
+    and what this shard checks: ``mine``, as ``(file, plan index)``. Written as ``shard.json`` with
+    the report, for ``gradcheck merge``."""
+
+    index: int  # 1-based, as on the command line
+    count: int
+    files: list[str]
+    items: list[tuple[str, str, str]]  # (file, claim, wrt): a report row's key
+    costs: list[int]
+    shard_of: list[int]  # 1-based
+    mine: set[tuple[str, int]]
+    read: Callable
+
+
+def expected_cost(problem, options: RunOptions) -> int:
+    """What one claim of ``problem`` is expected to cost: the examples it will run (``--examples``,
+    else the spec's ``settings: examples``, else 25). Machine-independent, so every shard computes
+    the same split."""
+    return options.examples or problem.spec.settings.examples or DEFAULT_EXAMPLES
+
+
+def split_costs(costs: list[int], count: int) -> list[int]:
+    """The shard (1-based) of each item: costliest first, each to the least loaded shard (ties: the
+    earlier item, the lower shard). The loads differ by at most the largest single cost, and the
+    split depends only on the costs and their order, so every shard computes the same one."""
+    loads = [0] * count
+    shard_of = [0] * len(costs)
+    for position in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
+        target = min(range(count), key=lambda s: (loads[s], s))
+        shard_of[position] = target + 1
+        loads[target] += costs[position]
+    return shard_of
+
+
+def shard_plan(files: list[str], options: RunOptions) -> ShardPlan:
+    """Read every spec (a shard must know every item to know its own) and split the items.
+
+    A spec that cannot be read has no items: every shard reports it, and ``gradcheck merge`` keeps one.
+    """
+    read = _read_all(files, options)
+    items, costs, where = [], [], []
+    for file in files:
+        try:
+            problem = read(file)
+        except SpecError:
+            continue
+        for index, plan in enumerate(problem.plans):
+            if options.claim and plan.claim.name not in options.claim:
+                continue
+            items.append((file, plan.claim.name, plan.wrt))
+            costs.append(expected_cost(problem, options))
+            where.append((file, index))
+    shard_of = split_costs(costs, options.shard.count)
+    mine = {w for w, s in zip(where, shard_of) if s == options.shard.index}
+    return ShardPlan(options.shard.index, options.shard.count, list(files), items, costs, shard_of, mine, read)
