@@ -522,8 +522,16 @@ def main(argv: list[str] | None = None) -> None:
     rx = Connection(int(down), writable=False)
     tx = Connection(int(up), readable=False)
     me = os.getpid()
-    import gradcheck.check  # noqa: F401  (the heavy imports, once, before the first claim's clock starts)
+    # the heavy imports, once, before the first claim's clock starts: gradcheck's own start-up is
+    # not the claim's time (a replacement worker under load took seconds of a 3 s --timeout)
+    import hypothesis  # noqa: F401
+    import hypothesis.strategies  # noqa: F401
+
+    import gradcheck.check  # noqa: F401
+    import gradcheck.oracle.finite_diff  # noqa: F401  (scipy)
+    import gradcheck.repair.search  # noqa: F401
     import gradcheck.run  # noqa: F401
+    import gradcheck.samples.draw  # noqa: F401
 
     pinned = _Pinned()
     tx.send(("ready",))
