@@ -282,7 +282,8 @@ class _Inferrer:
         for key, value in node.kwargs:
             if key not in function.keywords:
                 if function.keywords:
-                    accepted = " and ".join(f"{k}=" for k in sorted(function.keywords))
+                    names = [f"{k}=" for k in sorted(function.keywords)]
+                    accepted = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
                     message = f"{node.func}() does not take {key}= (only {accepted})"
                 else:
                     message = f"{node.func}() takes no keyword arguments"
