@@ -48,6 +48,12 @@ _STATIC_HINT = (
 )
 
 
+_ELEMENTWISE_OF = {  # max(a, b) is numpy's max with axis=b: say what was probably meant
+    name: f"{name}() reduces one array (numpy's second argument is the axis); elementwise: {pair}(a, b)"
+    for name, pair in [("max", "maximum"), ("amax", "maximum"), ("min", "minimum"), ("amin", "minimum")]
+}
+
+
 @dataclass(frozen=True)
 class ShapeEnv:
     """What names mean, shape-wise.
@@ -242,6 +248,7 @@ class _Inferrer:
             self.error(
                 f"{function.signature} takes {wanted} argument{plural}, got {len(node.args)}",
                 node.span,
+                _ELEMENTWISE_OF.get(node.func),
             )
             for arg in node.args:
                 if not isinstance(arg, (ir.String, ir.TupleExpr)):

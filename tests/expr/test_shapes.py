@@ -331,3 +331,13 @@ def test_budget_with_an_interior_maximum_gives_the_interval_bound():
         err.message
         == "`ones((M * (20001 - M),))` may allocate up to 400000000 elements for M in 1..20000 (budget 10000000)"
     )
+
+
+def test_max_of_two_arrays_points_to_maximum():
+    err = failure("max(x, 0)")
+    assert err.message == "max(x) takes 1 argument, got 2"
+    assert err.hint == "max() reduces one array (numpy's second argument is the axis); elementwise: maximum(a, b)"
+    assert failure("amin(X, W)").hint == (
+        "amin() reduces one array (numpy's second argument is the axis); elementwise: minimum(a, b)"
+    )
+    assert failure("exp(x, v)").hint is None
