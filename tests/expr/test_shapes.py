@@ -341,3 +341,25 @@ def test_max_of_two_arrays_points_to_maximum():
         "amin() reduces one array (numpy's second argument is the axis); elementwise: minimum(a, b)"
     )
     assert failure("exp(x, v)").hint is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("var(x, ddof=3)", "var(): ddof=3 leaves no degrees of freedom when n = 3 (n ranges over 3..7)"),
+        ("std(X, axis=1, ddof=2)", "std(): ddof=2 leaves no degrees of freedom when p = 2 (p ranges over 2..5)"),
+        ("var(X, ddof=4)", "var(): ddof=4 leaves no degrees of freedom when M*p = 4 (M*p ranges over 4..30)"),
+        ("var(ones((2, 3)), ddof=6)", "var(): ddof=6 leaves no degrees of freedom: 6 entries"),
+    ],
+)
+def test_ddof_must_leave_degrees_of_freedom(text, message):
+    assert failure(text).message == message
+
+
+def test_ddof_error_says_what_to_do():
+    assert failure("var(x, ddof=3)").hint == "raise the lower bounds under dims: so that n > 3, or lower ddof="
+    assert failure("var(2.0, ddof=1)").message == "var(): ddof=1 leaves no degrees of freedom: 1 entry"
+
+
+def test_ddof_below_the_smallest_count_is_fine():
+    assert shape("var(x, ddof=2) + std(X, axis=0, ddof=1)[0]") == "()"
