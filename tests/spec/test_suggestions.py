@@ -90,3 +90,14 @@ def test_a_numpy_prefix_on_a_missing_function_gives_the_alias_hint():
 def test_a_function_used_as_a_value():
     text = "inputs: {x: {shape: [3]}}\nloss: sum(x) * exp\nclaims: [{name: g, wrt: x, gradient: x}]\n"
     assert first_error(text).hint == "'exp' is a function: call it, exp(...)"
+
+
+def test_spellings_of_the_new_functions_get_their_replacement():
+    for name, text in [
+        ("erfc(x)", "'erfc' is not an expression function; use 1 - erf(x)"),
+        ("log_expit(x)", "'log_expit' is not an expression function; use log_sigmoid(x)"),
+        ("silu(x)", "'silu' is not an expression function; use x * sigmoid(x)"),
+        ("ptp(x)", "'ptp' is not an expression function; use max(x) - min(x)"),
+    ]:
+        spec = f"inputs: {{x: {{shape: [3]}}}}\nloss: sum({name})\nclaims: [{{name: g, wrt: x, gradient: x}}]\n"
+        assert first_error(spec).hint == text
