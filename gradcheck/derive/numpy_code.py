@@ -23,6 +23,8 @@ _NUMPY = {
     },
     **{f: f"np.{f}" for f in "trace diag outer kron eye ones zeros ones_like zeros_like transpose reshape dot".split()},
     **{f: f"np.{f}" for f in "einsum stack concatenate".split()},
+    **{f: f"np.{f}" for f in "max min amax amin argmax argmin var std cumsum cumprod logaddexp clip sign".split()},
+    **{f: f"np.{f}" for f in "reciprocal tril triu".split()},
     "det": "np.linalg.det",
     "inv": "np.linalg.inv",
     "solve": "np.linalg.solve",
@@ -43,6 +45,16 @@ _PREAMBLE = {
     "log_softmax": "def log_softmax(x, axis=-1):\n    s = x - np.max(x, axis=axis, keepdims=True)\n"
     "    return s - np.log(np.sum(np.exp(s), axis=axis, keepdims=True))",
     "logdet": "def logdet(a):\n    return np.linalg.slogdet(a)[1]",
+    "erf": "def erf(x):\n    import math\n\n    return np.vectorize(math.erf, otypes=[float])(x)",
+    "gelu": (
+        "def gelu(x, approximate='none'):\n"
+        "    import math\n\n"
+        "    if approximate == 'tanh':\n"
+        "        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))\n"
+        "    return 0.5 * x * np.vectorize(math.erfc, otypes=[float])(-x / math.sqrt(2))"
+    ),
+    "log_sigmoid": "def log_sigmoid(x):\n    return -np.logaddexp(0, -x)",
+    "abs2": "def abs2(x):\n    return np.abs(x) ** 2",
     "onehot": "def onehot(y, k):\n    return (np.asarray(y)[..., None] == np.arange(k)).astype(float)",
 }
 

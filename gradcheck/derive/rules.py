@@ -152,6 +152,99 @@ def _norm_rule(node, i, G, ctx):
     return mul(_expand(node, G, ctx), div(x, kept))
 
 
+def _extreme_rule(node, i, G, ctx):
+    """max/min: the adjoint goes to the entries equal to the result (all of them at a tie)."""
+    x = node.args[0]
+    kept = (
+        node
+        if _kw(node, "keepdims") or _kw(node, "axis") is None
+        else call(node.func, x, **_reduce_kwargs(node, keepdims=True))
+    )
+    return mul(_expand(node, G, ctx), _where(_gt(x, kept, "=="), num(1), num(0)))
+
+
+def _centred(node: ir.Call) -> ir.Expr:
+    x = node.args[0]
+    return sub(x, call("mean", x, **_reduce_kwargs(node, keepdims=True)))
+
+
+def _dof(node: ir.Call, ctx: Context) -> ir.Expr:
+    ddof = _kw(node, "ddof")
+    return sub(_count(node, ctx), num(ddof)) if ddof else _count(node, ctx)
+
+
+def _var_rule(node, i, G, ctx):
+    return mul(_expand(node, G, ctx), div(mul(num(2), _centred(node)), _dof(node, ctx)))
+
+
+def _std_rule(node, i, G, ctx):
+    x = node.args[0]
+    kwargs = {k: v for k, v in node.kwargs if k == "ddof"}
+    kept = (
+        node
+        if _kw(node, "keepdims") or _kw(node, "axis") is None
+        else call("std", x, **_reduce_kwargs(node, keepdims=True), **kwargs)
+    )
+    return mul(_expand(node, G, ctx), div(_centred(node), mul(_dof(node, ctx), kept)))
+
+
+def _reverse_cumsum(G: ir.Expr, axis) -> ir.Expr:
+    """sum over j >= i of G[j] along ``axis``: the total minus the sum before i."""
+    return add(sub(call("sum", G, axis=axis, keepdims=True), call("cumsum", G, axis=axis)), G)
+
+
+def _cumulative_rule(node, i, G, ctx):
+    """cumsum: reverse cumulative sum of G; cumprod: that of G * y, over x (x nonzero)."""
+    x = node.args[0]
+    shape = ctx.shape(x)
+    G = ctx.full(G, node)
+    weighted = G if node.func == "cumsum" else mul(G, node)
+    axis = _kw(node, "axis")
+    out = _reverse_cumsum(weighted, 0 if axis is None else axis)
+    if axis is None and len(shape) != 1:  # numpy flattened x: fold the adjoint back
+        parts = [ctx.dim(d) for d in shape]
+        if any(p is None for p in parts):
+            raise NotDerivable(f"{node.func}() without axis= of an array whose dims cannot be named")
+        out = call("reshape", out, ir.TupleExpr((0, 0), tuple(parts)))
+    return out if node.func == "cumsum" else div(out, x)
+
+
+def _logaddexp_rule(node, i, G, ctx):
+    a, b = node.args
+    return mul(G, call("sigmoid", sub(a, b) if i == 0 else sub(b, a)))
+
+
+def _indicator(a: ir.Expr, op: str, b: ir.Expr) -> ir.Expr:
+    return _where(_gt(a, b, op), num(1), num(0))
+
+
+def _clip_rule(node, i, G, ctx):
+    """clip = minimum(maximum(x, lo), hi), with the kernels' tie conventions."""
+    x, lo, hi = node.args
+    low = call("maximum", x, lo)
+    if i == 2:
+        return mul(G, _indicator(low, ">", hi))
+    inside = _indicator(low, "<=", hi)
+    return mul(G, mul(_indicator(x, ">=" if i == 0 else "<", lo), inside))
+
+
+_SQRT_2PI = 2.5066282746310002
+
+
+def _gelu_derivative(x: ir.Expr, node: ir.Call) -> ir.Expr:
+    if _kw(node, "approximate") == "tanh":
+        c = 0.7978845608028654  # sqrt(2 / pi)
+        t = _c("tanh", mul(num(c), add(x, mul(num(0.044715), power(x, num(3))))))
+        slope = mul(num(c), add(num(1), mul(num(3 * 0.044715), power(x, num(2)))))
+        return add(mul(num(0.5), add(num(1), t)), mul(mul(num(0.5), x), mul(sub(num(1), power(t, num(2))), slope)))
+    cdf = mul(num(0.5), add(num(1), _c("erf", div(x, num(2**0.5)))))
+    return add(cdf, div(mul(x, _c("exp", div(neg(power(x, num(2))), num(2)))), num(_SQRT_2PI)))
+
+
+def _triangular_rule(node, i, G, ctx):
+    return call(node.func, ctx.full(G, node), **{k: v for k, v in node.kwargs if k == "k"})
+
+
 def _softmax_rule(node, i, G, ctx):
     y = node
     G = ctx.full(G, node)
@@ -301,6 +394,26 @@ RULES: dict[str, Rule] = {
     "prod": _prod_rule,
     "logsumexp": _logsumexp_rule,
     "norm": _norm_rule,
+    "max": _extreme_rule,
+    "min": _extreme_rule,
+    "amax": _extreme_rule,
+    "amin": _extreme_rule,
+    "argmax": _constant,
+    "argmin": _constant,
+    "var": _var_rule,
+    "std": _std_rule,
+    "cumsum": _cumulative_rule,
+    "cumprod": _cumulative_rule,
+    "logaddexp": _logaddexp_rule,
+    "clip": _clip_rule,
+    "sign": _constant,
+    "erf": _elementwise(lambda x, y: mul(num(2 / 3.141592653589793**0.5), _c("exp", neg(power(x, num(2)))))),
+    "gelu": _elementwise(_gelu_derivative),
+    "log_sigmoid": _elementwise(lambda x, y: _c("sigmoid", neg(x))),
+    "abs2": _elementwise(lambda x, y: mul(num(2), x)),
+    "reciprocal": _elementwise(lambda x, y: neg(power(y, num(2)))),
+    "tril": _triangular_rule,
+    "triu": _triangular_rule,
     "exp": _elementwise(lambda x, y: y),
     "log": lambda node, i, G, ctx: div(G, node.args[0]),
     "log1p": lambda node, i, G, ctx: div(G, add(num(1), node.args[0])),

@@ -200,9 +200,9 @@ def _looped(fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> _Batch:
 
 _ELEMENTWISE = frozenset(
     "exp log log1p expm1 sqrt square sin cos tanh sigmoid softplus relu abs ones_like zeros_like "
-    "maximum minimum where".split()
+    "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip".split()
 )
-_REDUCTIONS = frozenset("sum mean prod logsumexp norm".split())
+_REDUCTIONS = frozenset("sum mean prod logsumexp norm max min amax amin var std".split())
 _LINALG = frozenset("trace det logdet inv".split())
 
 
@@ -215,6 +215,15 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
         axis = kwargs.get("axis", -1 if name in ("softmax", "log_softmax") else None)
         axis = tuple(range(1, x.a.ndim)) if axis is None else _shift_axis(axis)
         return _Batch(fn(x.a, **{**kwargs, "axis": axis}))
+    if name in ("argmax", "argmin", "cumsum", "cumprod"):
+        (x,) = args
+        if kwargs.get("axis") is None:  # over the flattened item
+            flat = x.a.reshape(x.a.shape[0], -1)
+            out = fn(flat, axis=1, **({"keepdims": True} if kwargs.get("keepdims") else {}))
+            return _Batch(out.reshape((-1,) + (1,) * x.core) if kwargs.get("keepdims") else out)
+        return _Batch(fn(x.a, **{**kwargs, "axis": _shift_axis(kwargs["axis"])}))
+    if name in ("tril", "triu") and args[0].core >= 2:
+        return _Batch(fn(args[0].a, **kwargs))  # numpy's tril/triu act on the last two axes
     if name in _LINALG and args[0].core >= 2:
         return _Batch(fn(args[0].a))  # numpy's linalg broadcasts over leading axes
     if name == "solve":
@@ -376,6 +385,8 @@ def _index(items: tuple[ir.IndexItem, ...]) -> tuple:
 def _static_keyword(value: ir.Expr) -> Any:
     if isinstance(value, ir.TupleExpr):
         return tuple(int(item.value) for item in value.items)
+    if isinstance(value, ir.String):
+        return value.value
     return value.value if isinstance(value.value, bool) else int(value.value)
 
 

@@ -45,7 +45,8 @@ class Function:
     """One whitelisted function.
 
     ``params`` are ``(name, kind)`` pairs (see the module docstring); ``keywords`` the subset
-    of ``{"axis", "keepdims"}`` it accepts; ``rule(name, args, axis, keepdims)`` maps the
+    of ``{"axis", "keepdims", "ddof", "k", "approximate"}`` it accepts (static literals; only
+    axis= and keepdims= change the shape); ``rule(name, args, axis, keepdims)`` maps the
     processed arguments (shapes, folded dims, strings) to the result shape.
     """
 
@@ -111,6 +112,33 @@ def _reduction(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     if keepdims:
         return tuple(one if i in axes else d for i, d in enumerate(shape))
     return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _arg_reduction(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    if isinstance(axis, tuple):
+        message = f"{name}() takes one axis= (an integer), not a tuple"
+        raise ShapeRuleError(message, args[0] if keepdims else ())
+    return _reduction(name, args, axis, keepdims)
+
+
+def _cumulative(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape = args[0]
+    if axis is None:  # numpy flattens
+        return shape if len(shape) == 1 else (size(shape),)
+    if isinstance(axis, tuple):
+        raise ShapeRuleError(f"{name}() takes one axis= (an integer), not a tuple", shape)
+    try:
+        _axes(name, shape, axis)
+    except ShapeRuleError as exc:
+        exc.recovered = shape
+        raise
+    return shape
+
+
+def _triangular(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    if len(args[0]) < 2:
+        raise ShapeRuleError(f"{name}() needs an array with at least 2 axes, got {shape_str(args[0])}", args[0])
+    return args[0]
 
 
 def _softmax(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
@@ -385,7 +413,16 @@ def _table(*rows: tuple) -> dict[str, Function]:
 
 TABLE: dict[str, Function] = _table(
     ("sum mean prod logsumexp norm", "x", _reduction, _REDUCE),
+    ("max min amax amin", "x", _reduction, _REDUCE),
+    ("argmax argmin", "x", _arg_reduction, _REDUCE),
+    ("var std", "x", _reduction, _REDUCE | {"ddof"}),
+    ("cumsum cumprod", "x", _cumulative, {"axis"}),
     ("exp log log1p expm1 sqrt square sin cos tanh sigmoid softplus relu abs", "x", _same),
+    ("sign erf log_sigmoid abs2 reciprocal", "x", _same),
+    ("gelu", "x", _same, {"approximate"}),
+    ("logaddexp", "a, b", _broadcast_all),
+    ("clip", "x, lo, hi", _broadcast_all),
+    ("tril triu", "x", _triangular, {"k"}),
     ("ones_like zeros_like", "x", _same),
     ("maximum minimum", "a, b", _broadcast_all),
     ("where", "condition, a, b", _broadcast_all),

@@ -25,7 +25,7 @@ class Number(Expr):
 
 @dataclass(frozen=True)
 class String(Expr):
-    value: str  # only allowed as einsum's first argument
+    value: str  # einsum's first argument, or gelu's approximate=
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class TupleExpr(Expr):
 class Call(Expr):
     func: str  # a whitelisted function or a `define:` helper
     args: tuple[Expr, ...]
-    kwargs: tuple[tuple[str, Expr], ...]  # only axis= and keepdims=
+    kwargs: tuple[tuple[str, Expr], ...]  # axis=, keepdims=, ddof=, k=, approximate= (static literals)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,13 @@ of the real function. Concretely:
 * branches (abs, relu, maximum, where, the stable forms of sigmoid/softplus) are chosen on
   real parts, never on complex magnitudes;
 * nothing conjugates (``.T``, norm, dot, outer use the plain bilinear forms);
-* max-shifts for logsumexp/softmax use the real part, so the shift is a constant.
+* max-shifts for logsumexp/softmax use the real part, so the shift is a constant;
+* max/min/argmax/argmin/clip/sign pick entries by their real parts (like maximum), so on real
+  data plus a complex step they pass the step of the picked entry through;
+* erf, gelu and erfc-based pieces have no numpy complex kernel: they are continued to first
+  order, f(a + ib) = f(a) + i b f'(a), which is exact in double precision whenever
+  |b| <= 1e-8 |a|-scale (the complex step uses h = 1e-30, or 1e-10 of the point's scale);
+* abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet).
 
 The kernels also accept float32/float64 arrays and Python or numpy scalars.
 
@@ -21,6 +27,7 @@ approximation. ACM TOMS 29(3).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -118,6 +125,102 @@ def where(condition, a, b):
     return np.where(condition.astype(bool), a, b)
 
 
+def _moved(z: np.ndarray, axis) -> tuple[np.ndarray, tuple[int, ...]]:
+    """``z`` with the reduced axes moved last and flattened into one; and those axes."""
+    axes = tuple(range(z.ndim)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    axes = tuple(sorted(a % z.ndim for a in axes)) if z.ndim else ()
+    kept = [a for a in range(z.ndim) if a not in axes]
+    moved = np.transpose(z, kept + list(axes)).reshape([z.shape[a] for a in kept] + [-1])
+    return moved, axes
+
+
+def _extreme(pick: Callable, numpy_fn: Callable) -> Callable:
+    """max/min: the entry whose real part is largest (smallest), with its imaginary part."""
+
+    def reduce(z, axis=None, keepdims=False):
+        z = np.asarray(z)
+        if not np.iscomplexobj(z):
+            return numpy_fn(z, axis=axis, keepdims=keepdims)
+        moved, axes = _moved(z, axis)
+        out = np.take_along_axis(moved, pick(np.real(moved), axis=-1)[..., None], axis=-1)[..., 0]
+        return np.expand_dims(out, axes) if keepdims else out
+
+    return reduce
+
+
+def _arg(pick: Callable) -> Callable:
+    def reduce(z, axis=None, keepdims=False):
+        return pick(np.real(np.asarray(z)), axis=axis, keepdims=keepdims)
+
+    return reduce
+
+
+def var(z, axis=None, keepdims=False, ddof=0):
+    """Variance without conjugation (np.var would take |z - mean|^2: not analytic)."""
+    z = np.asarray(z)
+    d = z - np.mean(z, axis=axis, keepdims=True)
+    count = math.prod(z.shape[a] for a in _moved(z, axis)[1])
+    return np.sum(d * d, axis=axis, keepdims=keepdims) / (count - ddof)
+
+
+def std(z, axis=None, keepdims=False, ddof=0):
+    return np.sqrt(var(z, axis=axis, keepdims=keepdims, ddof=ddof))
+
+
+def logaddexp(a, b):
+    a, b = np.asarray(a), np.asarray(b)
+    d = a - b
+    up = np.real(d) >= 0
+    return np.where(up, a, b) + np.log1p(np.exp(np.where(up, -d, d)))  # exp(-|a - b|): never overflows
+
+
+def clip(x, lo, hi):
+    return minimum(maximum(x, lo), hi)
+
+
+def sign(z):
+    return np.sign(np.real(z))
+
+
+def _continued(value: Callable[[float], float], derivative: Callable) -> Callable:
+    """A real function of math's, on arrays, continued to first order off the real axis."""
+    ufunc = np.frompyfunc(value, 1, 1)
+
+    def kernel(z):
+        z = np.asarray(z)
+        a = np.real(z)
+        out = np.asarray(ufunc(a), dtype=a.dtype if a.dtype.kind == "f" else np.float64)
+        if np.iscomplexobj(z):
+            return out + 1j * np.imag(z) * derivative(a)
+        return out
+
+    return kernel
+
+
+erf = _continued(math.erf, lambda a: 2 / math.sqrt(math.pi) * np.exp(-a * a))
+_normal_cdf = _continued(
+    lambda a: 0.5 * math.erfc(-a / math.sqrt(2)),  # erfc: no cancellation in the left tail
+    lambda a: np.exp(-a * a / 2) / math.sqrt(2 * math.pi),
+)
+_GELU_TANH = math.sqrt(2 / math.pi)
+
+
+def gelu(z, approximate="none"):
+    """x Phi(x) (torch's default); ``approximate="tanh"``: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    z = np.asarray(z)
+    if approximate == "tanh":
+        return 0.5 * z * (1 + np.tanh(_GELU_TANH * (z + 0.044715 * z * z * z)))
+    return z * _normal_cdf(z)
+
+
+def log_sigmoid(z):
+    return -softplus(-np.asarray(z))
+
+
+def reciprocal(z):
+    return 1.0 / np.asarray(z)  # np.reciprocal would divide integers as integers
+
+
 def _real_max(z, axis, keepdims=True):
     m = np.max(np.real(z), axis=axis, keepdims=keepdims)
     return np.where(np.isfinite(m), m, 0)
@@ -202,6 +305,26 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "sum": _reduce(np.sum),
     "mean": _reduce(np.mean),
     "prod": _reduce(np.prod),
+    "max": _extreme(np.argmax, np.max),
+    "min": _extreme(np.argmin, np.min),
+    "amax": _extreme(np.argmax, np.max),
+    "amin": _extreme(np.argmin, np.min),
+    "argmax": _arg(np.argmax),
+    "argmin": _arg(np.argmin),
+    "var": var,
+    "std": std,
+    "cumsum": lambda z, axis=None: np.cumsum(z, axis=axis),
+    "cumprod": lambda z, axis=None: np.cumprod(z, axis=axis),
+    "logaddexp": logaddexp,
+    "clip": clip,
+    "sign": sign,
+    "erf": erf,
+    "gelu": gelu,
+    "log_sigmoid": log_sigmoid,
+    "abs2": square,
+    "reciprocal": reciprocal,
+    "tril": lambda x, k=0: np.tril(x, k),
+    "triu": lambda x, k=0: np.triu(x, k),
     "exp": np.exp,
     "log": np.log,
     "log1p": np.log1p,

@@ -6,8 +6,9 @@ construct and pointing at its characters. What is allowed:
 
 * int and float literals (ints up to 2**53), names not starting with ``_``;
 * ``+ - * / ** @``, unary ``-``/``+``, and ``.T``;
-* calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables``; tuples and lists
-  only as call arguments; a string only as einsum's first argument;
+* calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables`` (also ``ddof=``
+  and ``k=``, integer literals, and ``approximate=`` 'none' or 'tanh'); tuples and lists only as
+  call arguments; a string only as einsum's first argument or as approximate=;
 * one comparison, only as the condition of ``where()``;
 * subscripts made of integer literals, slices with integer-literal bounds, and ``None``.
 
@@ -70,6 +71,7 @@ _REFUSED = {
 }
 _ATTRIBUTE_HINT = "use bare function names: exp, log, tanh, sigmoid, ... (only `.T` is allowed)"
 _INDEX_MESSAGE = "indices must be integer literals, slices with integer-literal bounds, or None"
+_APPROXIMATE = ("none", "tanh")  # gelu(x, approximate=...)
 _TUPLE_MESSAGE = "tuples and lists are only allowed as function arguments (shapes, axis=, stack)"
 _NOT_COUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
@@ -387,9 +389,17 @@ class _Converter:
                 if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
                     raise self.fail("keepdims= must be True or False", value)
                 kwargs.append(("keepdims", ir.Number(self.span(value), value.value)))
+            elif keyword.arg in ("ddof", "k"):
+                kwargs.append((keyword.arg, self.axis_item(keyword.value, f"{keyword.arg}= must be an integer")))
+            elif keyword.arg == "approximate":
+                value = keyword.value
+                if not (isinstance(value, ast.Constant) and value.value in _APPROXIMATE):
+                    raise self.fail("approximate= must be 'none' or 'tanh'", value)
+                kwargs.append(("approximate", ir.String(self.span(value), value.value)))
             else:
                 raise self.fail(
-                    f"keyword argument '{keyword.arg}' is not allowed (only axis= and keepdims=)",
+                    f"keyword argument '{keyword.arg}' is not allowed "
+                    "(only axis=, keepdims=, ddof=, k= and approximate=)",
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))

@@ -31,6 +31,7 @@ from .dims import (
     most_elements,
     non_integral,
     shape_str,
+    size,
 )
 from .functions import TABLE, Function, ShapeRuleError, matmul_shape
 
@@ -46,6 +47,12 @@ _ELEMENTWISE = {
 _STATIC_HINT = (
     "shape arguments may use integer literals, dim names, + - *, / by an integer and ** with a literal exponent"
 )
+
+
+_ELEMENTWISE_OF = {  # max(a, b) is numpy's max with axis=b: say what was probably meant
+    name: f"{name}() reduces one array (numpy's second argument is the axis); elementwise: {pair}(a, b)"
+    for name, pair in [("max", "maximum"), ("amax", "maximum"), ("min", "minimum"), ("amin", "minimum")]
+}
 
 
 @dataclass(frozen=True)
@@ -233,10 +240,30 @@ class _Inferrer:
             return ()
         axis, keepdims = self.keywords(node, function)
         try:
-            return function.rule(node.func, args, axis, keepdims)
+            result = function.rule(node.func, args, axis, keepdims)
         except ShapeRuleError as exc:
             self.error(exc.message, node.span)
             return exc.recovered
+        ddof = next((v.value for k, v in node.kwargs if k == "ddof" and isinstance(v, ir.Number)), 0)
+        if ddof > 0 and "ddof" in function.keywords:
+            self.degrees_of_freedom(node, args[0], axis, int(ddof))
+        return result
+
+    def degrees_of_freedom(self, node: ir.Call, shape: Shape, axis, ddof: int) -> None:
+        """var/std divide by (entries - ddof): refuse a ddof that some drawn dims reach."""
+        axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+        count = size(tuple(shape[a % len(shape)] for a in axes)) if shape else Dim.const(1)
+        head = f"{node.func}(): ddof={ddof} leaves no degrees of freedom"
+        if count.is_const:
+            if count.value <= ddof:
+                self.error(f"{head}: {count} entr{'y' if count.value == 1 else 'ies'}", node.span)
+            return
+        span = self.range(count)
+        if span is not None and span[0] <= ddof:
+            message = f"{head} when {count} = {span[0]} ({count} ranges over {span[0]}..{span[1]})"
+            self.error(
+                message, node.span, f"raise the lower bounds under dims: so that {count} > {ddof}, or lower ddof="
+            )
 
     def arguments(self, node: ir.Call, function: Function) -> list | None:
         params = function.params
@@ -247,6 +274,7 @@ class _Inferrer:
             self.error(
                 f"{function.signature} takes {wanted} argument{plural}, got {len(node.args)}",
                 node.span,
+                _ELEMENTWISE_OF.get(node.func),
             )
             for arg in node.args:
                 if not isinstance(arg, (ir.String, ir.TupleExpr)):
@@ -287,7 +315,8 @@ class _Inferrer:
         for key, value in node.kwargs:
             if key not in function.keywords:
                 if function.keywords:
-                    accepted = " and ".join(f"{k}=" for k in sorted(function.keywords))
+                    names = [f"{k}=" for k in sorted(function.keywords)]
+                    accepted = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
                     message = f"{node.func}() does not take {key}= (only {accepted})"
                 else:
                     message = f"{node.func}() takes no keyword arguments"

@@ -1,5 +1,7 @@
 """Evaluation: values against numpy for every whitelisted function, and complex-step safety."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -36,11 +38,32 @@ def _softmax(a, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 
 
+def _erf(a):
+    return np.array([math.erf(v) for v in a])
+
+
+def _gelu(a):
+    return a * 0.5 * (1 + _erf(a / math.sqrt(2)))
+
+
+def _gelu_tanh(a):
+    return 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)))
+
+
 VALUES = [
     ("sum(X)", lambda: X.sum()),
     ("sum(X, axis=0, keepdims=True) / M", lambda: X.sum(axis=0, keepdims=True) / 4),
     ("mean(X, axis=(0, 1))", lambda: X.mean()),
     ("prod(X, axis=1)", lambda: X.prod(axis=1)),
+    ("max(X, axis=0) - min(X, axis=1, keepdims=True)", lambda: X.max(axis=0) - X.min(axis=1, keepdims=True)),
+    ("amax(X) - amin(X, axis=(0, 1))", lambda: X.max() - X.min()),
+    ("argmax(X, axis=1) + argmin(X)", lambda: X.argmax(axis=1) + X.argmin()),
+    ("var(X, axis=0, ddof=1) + std(X)", lambda: X.var(axis=0, ddof=1) + X.std()),
+    ("cumsum(X, axis=1) * cumprod(X, axis=0)", lambda: np.cumsum(X, axis=1) * np.cumprod(X, axis=0)),
+    ("logaddexp(X, x) + clip(X, -0.5, x)", lambda: np.logaddexp(X, x) + np.clip(X, -0.5, x)),
+    ("sign(x) + erf(x) + reciprocal(p) + abs2(x)", lambda: np.sign(x) + _erf(x) + 1 / p + x**2),
+    ("gelu(x) + gelu(x, approximate='tanh') - log_sigmoid(x)", lambda: _gelu(x) + _gelu_tanh(x) + np.logaddexp(0, -x)),
+    ("tril(S, k=1) - triu(T3)", lambda: np.tril(S, 1) - np.triu(ENV["T3"])),
     ("exp(x) + log(p) + log1p(p) + expm1(x)", lambda: np.exp(x) + np.log(p) + np.log1p(p) + np.expm1(x)),
     ("sqrt(p) + square(x)", lambda: np.sqrt(p) + x**2),
     ("sin(x) * cos(x) * tanh(x)", lambda: np.sin(x) * np.cos(x) * np.tanh(x)),
@@ -165,6 +188,14 @@ CASES = [
     "maximum(x, w)",
     "minimum(x, w)",
     "where(x > 0, x, 0.01 * x)",
+    "max(X, axis=0) + amin(X, axis=1, keepdims=True)",
+    "var(X, axis=1, ddof=1) + std(X, axis=1)",
+    "cumsum(X) + cumprod(X)",
+    "logaddexp(30 * X, x)",
+    "clip(X, -0.5, w) + sign(X)",
+    "erf(x) + gelu(3 * x) + gelu(x, approximate='tanh')",
+    "log_sigmoid(-30 * x) + abs2(x) + reciprocal(p)",
+    "tril(S, k=-1) + triu(S)",
     "softmax(X)",
     "log_softmax(X, axis=0)",
     "logsumexp(X, axis=1)",
@@ -218,6 +249,11 @@ def test_kinked_functions_follow_the_real_branch():
     np.testing.assert_allclose(np.imag(ev("maximum(z, 0)", {"z": z})) / H, [0.0, 1.0])
     np.testing.assert_allclose(np.imag(ev("minimum(z, 0)", {"z": z})) / H, [1.0, 0.0])
     np.testing.assert_allclose(np.imag(ev("norm(z)", {"z": z})) / H, (-2.0 + 3.0) / np.sqrt(13))
+    np.testing.assert_allclose(np.imag(ev("max(z) + 10 * min(z)", {"z": z})) / H, 11.0)
+    np.testing.assert_allclose(np.imag(ev("clip(z, -1, 1)", {"z": z})) / H, [0.0, 0.0])
+    np.testing.assert_allclose(np.imag(ev("clip(z, -3, 4)", {"z": z})) / H, [1.0, 1.0])
+    np.testing.assert_allclose(ev("sign(z)", {"z": z}), [-1.0, 1.0])
+    assert ev("argmax(z)", {"z": z}) == 1
 
 
 def test_sigmoid_is_complex_safe_for_large_arguments():

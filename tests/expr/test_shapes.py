@@ -66,6 +66,24 @@ def failure(text, env=ENV):
         ("sum(X, axis=(0, 1))", "()"),
         ("mean(X, axis=-1)", "(M,)"),
         ("prod(X, axis=0)", "(p,)"),
+        ("max(X)", "()"),
+        ("min(X, axis=0)", "(p,)"),
+        ("amax(T3, axis=(1, 2), keepdims=True)", "(M, 1, 1)"),
+        ("amin(X, axis=-1)", "(M,)"),
+        ("argmax(X, axis=1)", "(M,)"),
+        ("argmin(X)", "()"),
+        ("argmax(X, axis=0, keepdims=True)", "(1, p)"),
+        ("var(X, axis=0, ddof=1)", "(p,)"),
+        ("std(X, keepdims=True)", "(1, 1)"),
+        ("cumsum(X, axis=1)", "(M, p)"),
+        ("cumprod(x)", "(n,)"),
+        ("cumsum(X)", "(M*p,)"),
+        ("logaddexp(X, 0)", "(M, p)"),
+        ("clip(c, 0, a[0])", "(M, out)"),
+        ("sign(x) + erf(x) + gelu(x) + gelu(x, approximate='tanh')", "(n,)"),
+        ("log_sigmoid(X) + abs2(X) + reciprocal(X)", "(M, p)"),
+        ("tril(X, k=-1) + triu(X)", "(M, p)"),
+        ("triu(T3, k=1)", "(M, n, n)"),
         ("logsumexp(X, axis=1, keepdims=True)", "(M, 1)"),
         ("norm(X)", "()"),
         ("0.5 * sum(c ** 2) + lr", "()"),
@@ -201,6 +219,15 @@ def test_first_error_is_raised_and_inference_continues():
         ("exp(x, v)", "exp(x) takes 1 argument, got 2", "()"),
         ("exp(x, axis=0)", "exp() takes no keyword arguments", "(n,)"),
         ("softmax(X, keepdims=True)", "softmax() does not take keepdims= (only axis=)", "(M, p)"),
+        ("sum(X, ddof=1)", "sum() does not take ddof= (only axis= and keepdims=)", "()"),
+        ("var(X, k=1)", "var() does not take k= (only axis=, ddof= and keepdims=)", "()"),
+        ("gelu(x, k=1)", "gelu() does not take k= (only approximate=)", "(n,)"),
+        ("argmax(X, axis=(0, 1))", "argmax() takes one axis= (an integer), not a tuple", "()"),
+        ("cumsum(X, axis=(0, 1))", "cumsum() takes one axis= (an integer), not a tuple", "(M, p)"),
+        ("cumsum(X, axis=2)", "cumsum(): axis 2 is out of range for shape (M, p)", "(M, p)"),
+        ("max(X, axis=2)", "max(): axis 2 is out of range for shape (M, p)", "()"),
+        ("tril(x)", "tril() needs an array with at least 2 axes, got (n,)", "(n,)"),
+        ("clip(x, y, 1)", "clip() arguments (n,), (M,) and () do not broadcast", "(M,)"),
         ("stack(x)", "stack() needs a list of arrays: stack([a, b])", "(1, n)"),
         ("ones(lr)", "shape argument 'lr' is not a dim", "(1,)"),
         ("ones(2.5)", "shape argument 2.5 is not an integer", "(1,)"),
@@ -304,3 +331,35 @@ def test_budget_with_an_interior_maximum_gives_the_interval_bound():
         err.message
         == "`ones((M * (20001 - M),))` may allocate up to 400000000 elements for M in 1..20000 (budget 10000000)"
     )
+
+
+def test_max_of_two_arrays_points_to_maximum():
+    err = failure("max(x, 0)")
+    assert err.message == "max(x) takes 1 argument, got 2"
+    assert err.hint == "max() reduces one array (numpy's second argument is the axis); elementwise: maximum(a, b)"
+    assert failure("amin(X, W)").hint == (
+        "amin() reduces one array (numpy's second argument is the axis); elementwise: minimum(a, b)"
+    )
+    assert failure("exp(x, v)").hint is None
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("var(x, ddof=3)", "var(): ddof=3 leaves no degrees of freedom when n = 3 (n ranges over 3..7)"),
+        ("std(X, axis=1, ddof=2)", "std(): ddof=2 leaves no degrees of freedom when p = 2 (p ranges over 2..5)"),
+        ("var(X, ddof=4)", "var(): ddof=4 leaves no degrees of freedom when M*p = 4 (M*p ranges over 4..30)"),
+        ("var(ones((2, 3)), ddof=6)", "var(): ddof=6 leaves no degrees of freedom: 6 entries"),
+    ],
+)
+def test_ddof_must_leave_degrees_of_freedom(text, message):
+    assert failure(text).message == message
+
+
+def test_ddof_error_says_what_to_do():
+    assert failure("var(x, ddof=3)").hint == "raise the lower bounds under dims: so that n > 3, or lower ddof="
+    assert failure("var(2.0, ddof=1)").message == "var(): ddof=1 leaves no degrees of freedom: 1 entry"
+
+
+def test_ddof_below_the_smallest_count_is_fine():
+    assert shape("var(x, ddof=2) + std(X, axis=0, ddof=1)[0]") == "()"
