@@ -89,6 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
+
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
+        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
+    )
     return parser
 
 
@@ -146,6 +152,11 @@ def _main(argv: list[str] | None) -> int:
         return _report(args)
     if args.command == "diff":
         return _diff(args)
+    if args.command == "schema":
+        from .schema import schema_text
+
+        sys.stdout.write(schema_text())
+        return EXIT_OK
     if args.command == "derive":
         from .derive.command import derive_command
 
