@@ -22,7 +22,7 @@ import json
 import keyword
 from typing import Any
 
-from .spec.fields import DOMAINS, DTYPES
+from .spec.fields import DOMAINS, DTYPES, MATRIX_DOMAINS
 from .spec.load import SETTINGS_FLOAT, SETTINGS_INT
 
 __all__ = ["SCHEMA_ID", "spec_schema", "schema_text"]
@@ -175,11 +175,27 @@ def _input() -> dict[str, Any]:
             enum=list(DTYPES),
         ),
     }
+    matrix = {
+        "anyOf": [
+            {"enum": sorted(MATRIX_DOMAINS)},
+            {"type": "object", "anyOf": [{"required": ["spd"]}, {"required": ["invertible"]}]},
+        ]
+    }
     return _doc(
         "input",
         "an array the loss depends on: {shape: [...], domain: ..., dtype: ...}",
         type="object",
         required=["shape"],
+        allOf=[  # a matrix domain needs two axes (that they are equal needs the loader), simplex one
+            {
+                "if": {"required": ["domain"], "properties": {"domain": matrix}},
+                "then": {"properties": {"shape": {"minItems": 2}}},
+            },
+            {
+                "if": {"required": ["domain"], "properties": {"domain": {"const": "simplex"}}},
+                "then": {"properties": {"shape": {"minItems": 1}}},
+            },
+        ],
         additionalProperties=False,
         properties=properties,
     )
@@ -267,6 +283,8 @@ def _claim() -> dict[str, Any]:
             "a function returning (value, gradient): the gradient is checked, and the value against the loss"
         ),
     }
+    python = {"const": "python"}
+    code = {k: v for k, v in _python_ref("the claimed gradient").items() if k not in ("title", "description")}
     single = _doc(
         "one wrt",
         "vjp and jvp claims take exactly one wrt",
@@ -288,6 +306,19 @@ def _claim() -> dict[str, Any]:
                 "then": {"not": {"required": ["node"]}},
             },
             {"if": {"required": ["cotangent"]}, "then": {"required": ["vjp"]}},
+            # one expression cannot cover several wrt names
+            {
+                "if": {"required": ["wrt", "gradient"], "properties": {"wrt": {"type": "array", "minItems": 2}}},
+                "then": {"properties": {"gradient": {"type": "object"}}},
+            },
+            # {python: ...} is code, unless an input named python is differentiated
+            {
+                "if": {
+                    "required": ["wrt"],
+                    "properties": {"wrt": {"not": {"anyOf": [python, {"type": "array", "contains": python}]}}},
+                },
+                "then": {"properties": {"gradient": {"if": {"type": "object", "required": ["python"]}, "then": code}}},
+            },
             {"if": {"required": ["tangent"]}, "then": {"required": ["jvp"]}},
         ],
     )

@@ -123,7 +123,7 @@ def test_the_check_step_takes_several_paths_and_reports_a_missing_report(tmp_pat
     assert "2 passed" in check.stdout
     (tmp_path / "step_summary.md").write_text("")
     (tmp_path / "taken").write_text("a file where the report folder goes")
-    check = run_step("gradcheck check", tmp_path, {"paths": "a", "report": "taken"})
+    run_step("gradcheck check", tmp_path, {"paths": "a", "report": "taken"})
     assert (tmp_path / "github_output").read_text() == "exit-code=0\nexit-code=2\n"
     assert (tmp_path / "step_summary.md").read_text() == "gradcheck wrote no report (exit code 2): see the step's log\n"
 

@@ -5,7 +5,11 @@ checked to stay loader-only, so that the list stays true)."""
 
 from __future__ import annotations
 
+import copy
+import io
 import json
+import random
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +41,7 @@ BASE = """\
 dims: {n: [2, 4]}
 inputs:
   x: {shape: [n]}
+  y: {shape: [3]}
 loss: sum(x ** 2)
 claims:
   - {name: g, wrt: x, gradient: 2 * x}
@@ -84,6 +89,9 @@ def test_the_schema_lists_the_loaders_keys_and_enums():
     assert list(top["settings"]["properties"]) == list(SETTINGS_INT + SETTINGS_FLOAT)
 
 
+CONSTRAINTS = ("allOf", "if", "then", "not")  # conditions between keys: they declare no key of their own
+
+
 def _keyed_schemas(node, path="$"):
     """Every schema an editor shows on hover: each property, and each section's value schema."""
     if isinstance(node, dict):
@@ -93,7 +101,8 @@ def _keyed_schemas(node, path="$"):
             if isinstance(node.get(key), dict) and node[key].get("type") != "array":
                 yield f"{path}[{key}]", node[key]
         for key, value in node.items():
-            yield from _keyed_schemas(value, f"{path}/{key}")
+            if key not in CONSTRAINTS:
+                yield from _keyed_schemas(value, f"{path}/{key}")
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _keyed_schemas(value, f"{path}[{index}]")
@@ -121,7 +130,7 @@ def test_the_specs_found_are_the_gallery_and_the_corpus():
 SCHEMA_REFUSALS = {
     "unknown top-level key": ("loss: sum(x ** 2)", "loss: sum(x ** 2)\nlosss: 1", "unknown key 'losss'"),
     "no claims": ("claims:\n  - {name: g, wrt: x, gradient: 2 * x}\n", "", "the spec needs 'claims'"),
-    "no inputs": ("inputs:\n  x: {shape: [n]}\n", "", "the spec needs 'inputs'"),
+    "no inputs": ("inputs:\n  x: {shape: [n]}\n  y: {shape: [3]}\n", "", "the spec needs 'inputs'"),
     "empty claims": ("  - {name: g, wrt: x, gradient: 2 * x}\n", "  []\n", "claims must not be empty"),
     "claims a mapping": ("  - {name: g, wrt: x, gradient: 2 * x}\n", "  {name: g}\n", "claims must be a list"),
     "input without shape": ("{shape: [n]}", "{domain: real}", "input 'x' needs a shape"),
@@ -131,6 +140,8 @@ SCHEMA_REFUSALS = {
     "range of three": ("{shape: [n]}", "{shape: [n], domain: {range: [0, 1, 2]}}", "must be a list [low, high]"),
     "integers bound a float": ("{shape: [n]}", "{shape: [n], domain: {integers: [0, 2.5]}}", "must be integers"),
     "condition number 0": ("{shape: [n]}", "{shape: [n, n], domain: {spd: {cond: 0.5}}}", "must be in [1, 1e15]"),
+    "a matrix domain on one axis": ("{shape: [n]}", "{shape: [n], domain: spd}", "spd needs a square matrix"),
+    "simplex on a scalar": ("{shape: [n]}", "{shape: [], domain: simplex}", "simplex needs at least one axis"),
     "dtype float16": ("{shape: [n]}", "{shape: [n], dtype: float16}", "dtype of input 'x' must be float64"),
     "size 0 in a shape": ("{shape: [n]}", "{shape: [0]}", "sizes in a shape must be at least 1"),
     "shape not a list": ("{shape: [n]}", "{shape: n}", "shape of input 'x' must be a list"),
@@ -147,6 +158,8 @@ SCHEMA_REFUSALS = {
     "claim without wrt": ("wrt: x, ", "", "needs wrt"),
     "wrt empty": ("wrt: x,", "wrt: [],", "wrt must not be empty"),
     "wrt twice": ("wrt: x,", "wrt: [x, x],", "wrt lists 'x' twice"),
+    "one gradient for two wrt": ("wrt: x,", "wrt: [x, y],", "one gradient expression cannot cover 2 wrt names"),
+    "gradient python not a ref": ("gradient: 2 * x}", "gradient: {python: abc}}", "python must be 'module:function'"),
     "claim without derivative": ("gradient: 2 * x}", "expect: pass}", "needs one of gradient, vjp, jvp"),
     "gradient and vjp": ("gradient: 2 * x}", "gradient: 2 * x, vjp: x}", "has both gradient and vjp"),
     "expect maybe": ("gradient: 2 * x}", "gradient: 2 * x, expect: maybe}", "expect must be pass or fail"),
@@ -174,11 +187,11 @@ LOADER_ONLY = {
     "a dim range with lo > hi": ("{n: [2, 4]}", "{n: [4, 2]}", "has an empty range [4, 2]"),
     "a range with low >= high": ("{shape: [n]}", "{shape: [n], domain: {range: [1, 0]}}", "is empty"),
     "integers with lo >= hi": ("{shape: [n]}", "{shape: [n], domain: {integers: [2, 2]}}", "is empty"),
-    "a matrix domain on a non-square shape": ("{shape: [n]}", "{shape: [n], domain: spd}", "needs a square matrix"),
+    "a matrix domain on a non-square shape": ("{shape: [n]}", "{shape: [n, 3], domain: spd}", "needs a square matrix"),
     "a derived dim below 1": ("{shape: [n]}", "{shape: [n - 2]}", "must be at least 1"),
-    "a wrt that is not an input": ("wrt: x,", "wrt: y,", "wrt 'y' is not an input"),
+    "a wrt that is not an input": ("wrt: x,", "wrt: z,", "wrt 'z' is not an input"),
     "duplicate claim names": ("2 * x}\n", "2 * x}\n  - {name: g, wrt: x, gradient: x}\n", "duplicate claim name"),
-    "gradient entries that differ from wrt": ("gradient: 2 * x}", "gradient: {y: x}}", "not in wrt"),
+    "gradient entries that differ from wrt": ("gradient: 2 * x}", "gradient: {z: x}}", "not in wrt"),
     "a node that is not in graph": ("gradient: 2 * x}", "vjp: x, node: a}", "unknown graph node 'a'"),
     "an expression that does not parse": ("sum(x ** 2)", "sum(x ** 2", "sum("),
     "a function outside the whitelist": ("sum(x ** 2)", "max(x)", "max"),
@@ -228,3 +241,58 @@ def test_check_jsonschema_validates_specs_with_the_copy(tmp_path):
     run = subprocess.run([tool, "--schemafile", str(COPY), str(bad)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 1
     assert "postive" in run.stdout
+
+
+# What the loader alone can refuse, as the mutation test below meets it (see LOADER_ONLY).
+CROSS_REFERENCES = re.compile(
+    r"unknown dim '.*' in the shape|wrt '.*' is (not an input|neither an input nor a graph node)"
+    r"|unknown graph node|gradient has (an|no) entry for|needs a square matrix"
+)
+ODD_VALUES = [None, True, 0, -1, 1.5, "", "abc", [], [1], [1, 2, 3], {}, {"a": 1}, "x y", "_z", "lambda", "1e-3"]
+
+
+def _mutants(count: int, seed: int):
+    """Gallery and corpus specs with one value replaced, one key renamed or dropped, or one added."""
+    rnd = random.Random(seed)
+    yaml = YAML(typ="safe")
+    yaml.default_flow_style = False
+    texts = [p.read_text(encoding="utf-8") for p in SPECS]
+    while count:
+        doc = yaml.load(rnd.choice(texts))
+        paths, stack = [], [((), doc)]
+        while stack:
+            path, node = stack.pop()
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for key, value in items:
+                paths.append((node, key))
+                stack.append(((*path, key), value))
+        parent, key = rnd.choice(paths)
+        how = rnd.randrange(4)
+        if how == 0 or not isinstance(parent, dict):
+            parent[key] = copy.deepcopy(rnd.choice(ODD_VALUES))
+        elif how == 1:
+            parent[f"{key}x"] = parent.pop(key)
+        elif how == 2:
+            del parent[key]
+        else:
+            parent["zz"] = 1
+        out = io.StringIO()
+        yaml.dump(doc, out)
+        count -= 1
+        yield out.getvalue()
+
+
+def test_mutated_specs_the_loader_refuses_for_a_schema_reason_fail_the_schema_unless_cross_referenced():
+    refused = 0
+    for text in _mutants(150, seed=20261206):
+        try:
+            load_spec_text(text, "mutant.yaml")
+            continue
+        except SpecError as error:
+            errors = list(error.errors) if isinstance(error, SpecErrors) else [error]
+        if not all(type(e) is SchemaError for e in errors):
+            continue  # an expression or shape error: the schema does not parse expressions
+        refused += 1
+        if not schema_errors(text):
+            assert any(CROSS_REFERENCES.search(e.message) for e in errors), (str(errors[0]), text)
+    assert refused > 60
