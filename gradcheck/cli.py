@@ -134,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", metavar="DIR")
     merge.add_argument("--into", required=True, metavar="OUT", help="the folder to write the merged report into")
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
+        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
+    )
     return parser
 
 
@@ -195,6 +200,11 @@ def _main(argv: list[str] | None) -> int:
         return _merge(args)
     if args.command in ("new", "init"):
         return _scaffold(args)
+    if args.command == "schema":
+        from .schema import schema_text
+
+        sys.stdout.write(schema_text())
+        return EXIT_OK
     if args.command == "derive":
         from .derive.command import derive_command
 
