@@ -17,7 +17,7 @@ from .examine import PENDING, CheckSettings, InvalidSample, examine
 from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
-from .problem.build import ClaimPlan, Problem
+from .problem.build import ClaimPlan, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
 from .spec.model import PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
@@ -265,20 +265,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     started = time.perf_counter()
     spec = problem.spec
     seed = claim_seed(cfg.seed, spec.name, plan)
-    common = dict(
-        spec=spec.name,
-        path=spec.path,
-        claim=plan.claim.name,
-        wrt=plan.wrt,
-        kind=plan.kind_word,
-        node=plan.claim.node,
-        location=plan.claim.location,
-        expect=plan.claim.expect,
-        expected_shape=shape_str(plan.expected_shape),
-        claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
-        seed=cfg.seed,
-        what=plan.what,
-    )
+    common = claim_fields(problem, plan, cfg.seed)
 
     from .problem.callables import resolve
 

@@ -458,23 +458,11 @@ def claim_timeout(options) -> float:
 
 def error_verdict(problem, plan, seed: int, diagnosis: str, lines: tuple[str, ...], seconds: float = 0.0):
     """An ``error`` Verdict for ``plan`` that no check produced (a timeout, a process that died)."""
-    from .expr.dims import shape_str
+    from .problem.build import claim_fields
     from .verdict.model import Verdict
 
-    spec = problem.spec
     return Verdict(
-        spec=spec.name,
-        path=spec.path,
-        claim=plan.claim.name,
-        wrt=plan.wrt,
-        kind=plan.kind_word,
-        node=plan.claim.node,
-        location=plan.claim.location,
-        expect=plan.claim.expect,
-        expected_shape=shape_str(plan.expected_shape),
-        claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
-        seed=seed,
-        what=plan.what,
+        **claim_fields(problem, plan, seed),
         verdict="error",
         diagnosis=diagnosis,
         lines=lines,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
-__all__ = ["Problem", "ClaimPlan", "StaticMismatch", "build_problem"]
+__all__ = ["Problem", "ClaimPlan", "StaticMismatch", "build_problem", "claim_fields"]
 
 
 @dataclass(frozen=True)
@@ -418,3 +418,23 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
     transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
     line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
     return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)})
+
+
+def claim_fields(problem: "Problem", plan: ClaimPlan, seed: int) -> dict:
+    """What every Verdict of ``plan`` says about its claim, whatever the outcome (the worker's
+    timeout and died verdicts too)."""
+    spec = problem.spec
+    return dict(
+        spec=spec.name,
+        path=spec.path,
+        claim=plan.claim.name,
+        wrt=plan.wrt,
+        kind=plan.kind_word,
+        node=plan.claim.node,
+        location=plan.claim.location,
+        expect=plan.claim.expect,
+        expected_shape=shape_str(plan.expected_shape),
+        claimed_shape=shape_str(plan.claimed_shape) if plan.claimed_shape is not None else "",
+        seed=seed,
+        what=plan.what,
+    )
