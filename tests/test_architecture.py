@@ -1,0 +1,27 @@
+"""docs/architecture.md stays true: every package and module it names exists, and every package
+and top-level module of gradcheck/ is named there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = ROOT / "docs" / "architecture.md"
+
+
+def _named() -> set[str]:
+    block = PAGE.read_text(encoding="utf-8").split("```", 2)[1]  # the layout block
+    return set(re.findall(r"^  ([a-z_]+(?:/|\.py))\s", block, flags=re.M))
+
+
+def test_every_name_in_the_layout_exists():
+    missing = [n for n in _named() if not (ROOT / "gradcheck" / n.rstrip("/")).exists()]
+    assert not missing, f"docs/architecture.md names what gradcheck/ does not have: {missing}"
+
+
+def test_every_package_and_module_is_in_the_layout():
+    present = {p.name + "/" for p in (ROOT / "gradcheck").iterdir() if (p / "__init__.py").is_file()}
+    present |= {p.name for p in (ROOT / "gradcheck").glob("*.py")}
+    unnamed = sorted(present - _named())
+    assert not unnamed, f"docs/architecture.md does not describe: {unnamed}"
