@@ -209,3 +209,52 @@ def test_the_entries_table_shows_a_ratio_near_1_with_the_digits_that_differ_from
     table = entries_table(v["tiny"])
     assert table[0].split("|")[-1].strip() == "ratio"
     assert {row.split("|")[-1].strip() for row in table[1:]} == {"1.000001"}
+
+
+# -- the repair line under a failing expression claim (gradcheck.repair): every form pinned --------
+
+
+def _repaired(**repair):
+    from dataclasses import replace
+
+    from gradcheck.verdict.model import Repair
+
+    v = check_gradient(lambda x: np.sum(x**2), lambda x: 4 * x, inputs={"x": "n"}, wrt="x", seed=1, examples=2)
+    return replace(v.verdict, repair=Repair(**repair))
+
+
+@pytest.mark.parametrize(
+    "repair, line",
+    [
+        (
+            dict(fix="X.T @ R", edits=1, changes=('"R.T @ X" -> "X.T @ R"',), examples=25),
+            'fix: X.T @ R   (1 edit: "R.T @ X" -> "X.T @ R"; verified on 25 examples)',
+        ),
+        (
+            dict(fix="X.T @ R", edits=2, changes=('"2 * X.T" -> "X.T"', '"R.T" -> "R"'), examples=1),
+            'fix: X.T @ R   (2 edits: "2 * X.T" -> "X.T"; "R.T" -> "R"; verified on 1 example)',
+        ),
+        (
+            dict(derived="H.T @ dO", derived_examples=20),
+            "a correct gradient: H.T @ dO   (derived; verified on 20 examples; "
+            "no edit of the claim within 2 steps passes)",
+        ),
+        (
+            dict(derived="H.T @ dO", derived_examples=20, exhausted="600 candidates"),
+            "a correct gradient: H.T @ dO   (derived; verified on 20 examples; "
+            "no edit found before the search's bound (600 candidates))",
+        ),
+        (dict(), "no fix: no edit of the claim within 2 steps passes, and no derived gradient to show"),
+        (
+            dict(internal_error="TypeError: boom"),
+            "no fix: the repair search failed (TypeError: boom); this is a bug of gradcheck, please report it",
+        ),
+    ],
+)
+def test_the_repair_line_in_every_form(repair, line):
+    from gradcheck.report.text import detail_lines, failure_block, repair_lines
+
+    v = _repaired(**repair)
+    assert repair_lines(v) == [line]
+    assert f"        {line}" in detail_lines(v)
+    assert f"\n  {line}\n" in failure_block(v)
