@@ -312,3 +312,12 @@ def test_a_constant_that_a_fixed_dim_explains_is_named_with_the_dims_that_did_ch
         "a constant factor, or sqrt(k): a dim that could not be changed, so the two cannot be told apart "
         "(factor 2 at k = 4; it stays 2 when n changes from 2 to 3)"
     )
+
+
+def test_the_fitted_factor_survives_magnitudes_whose_squares_underflow():
+    from gradcheck.diagnosis.factor import fitted_factor
+
+    g = np.array([1.0, -2.0, 3.0]) * 1e-286
+    assert float(np.dot(g, g)) == 0.0  # the unscaled <g, g> the directional diagnosis used to divide by
+    assert fitted_factor(2 * g, g) == pytest.approx(2.0, rel=1e-12)
+    assert fitted_factor(g, np.zeros(3)) is None

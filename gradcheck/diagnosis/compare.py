@@ -17,7 +17,7 @@ import numpy as np
 from ..expr.dims import name_shape
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
-from .factor import constant_hint, factor_error, factor_text, round_factor
+from .factor import constant_hint, factor_error, factor_text, fitted_factor, multiple_finding
 from .permutation import MAX_PERMUTED, describe, find_cycles
 
 MAX_TABLE = 5
@@ -173,33 +173,18 @@ def diagnose(
     rel = relative_error(c, g)
     if ok.all():
         return Finding("pass", "agrees entrywise", max_rel_error=rel, claimed_shape=tuple(c.shape))
-    s = float(np.max(np.abs(g), initial=0.0)) or 1.0  # scaled first: at 1e-286 the squares underflow
-    gg = float(np.vdot(g / s, g / s))
-    if gg > 0:
-        factor = float(np.vdot(c / s, g / s)) / gg
-        if factor != 0 and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
-            if abs(factor + 1) <= 1e-6:
-                return Finding(
-                    "sign-flipped",
-                    f"sign-flipped: the claim is -1 x {names.truth} on every entry",
-                    max_rel_error=rel,
-                    factor=-1.0,
-                    entries=worst_entries(c, g),
-                    claimed_shape=tuple(c.shape),
-                )
-            bar = factor_error(c, g, factor, claim_err, oracle_err)
-            nice = nice_factor(factor, bar)
-            hint = factor_hint(factor, bar)
-            return Finding(
-                "scaled",
-                f"scaled: the claim is {nice} x {names.truth} on every entry (factor {nice})",
-                lines=(hint,) if hint else (),
-                max_rel_error=rel,
-                factor=round_factor(factor, bar),
-                factor_error=bar,
-                entries=worst_entries(c, g),
-                claimed_shape=tuple(c.shape),
-            )
+    factor = fitted_factor(c, g)
+    if factor and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
+        bar = factor_error(c, g, factor, claim_err, oracle_err)
+        return multiple_finding(
+            factor,
+            bar,
+            names.truth,
+            "on every entry",
+            max_rel_error=rel,
+            entries=worst_entries(c, g),
+            claimed_shape=tuple(c.shape),
+        )
     if c.ndim == 2 and c.shape[0] == c.shape[1] and np.all(_close(c.T, g, tol, claim_err, oracle_err)):
         return Finding(
             "transposed",

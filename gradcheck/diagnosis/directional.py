@@ -12,8 +12,7 @@ import numpy as np
 from ..samples.draw import draw_direction
 from ..verdict.model import Entry, Finding
 from ..verdict.tolerance import EPS64, projected_error
-from .compare import factor_hint, nice_factor
-from .factor import factor_error, round_factor
+from .factor import factor_error, fitted_factor, multiple_finding
 from .localize import localize
 from .permutation import describe, find_cycles
 
@@ -62,34 +61,19 @@ def directional_diagnosis(
         oracle_err = np.concatenate([oracle_err, [float(e.error) for e in ests]])
         dot_err = np.concatenate([dot_err, [dot_error(v) for v in more]])
     m = len(dirs)
-    denom = float(np.dot(oracle_d, oracle_d))
-    if denom > 0:
-        factor = float(np.dot(claimed_d, oracle_d)) / denom
-        if np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
-            if abs(factor + 1) < 1e-6:
-                return Finding(
-                    "sign-flipped",
-                    f"sign-flipped: the claim is -1 x {names.truth} along all {m} directions",
-                    max_rel_error=rel,
-                    oracle=method,
-                    evaluations=evals,
-                    directions=m,
-                    factor=-1.0,
-                )
-            bar = factor_error(claimed_d, oracle_d, factor, dot_err, oracle_err)
-            nice = nice_factor(factor, bar)
-            hint = factor_hint(factor, bar)
-            return Finding(
-                "scaled",
-                f"scaled: the claim is {nice} x {names.truth} along all {m} directions (factor {nice})",
-                lines=(hint,) if hint else (),
-                max_rel_error=rel,
-                oracle=method,
-                evaluations=evals,
-                directions=m,
-                factor=round_factor(factor, bar),
-                factor_error=bar,
-            )
+    factor = fitted_factor(claimed_d, oracle_d)
+    if factor is not None and np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
+        bar = factor_error(claimed_d, oracle_d, factor, dot_err, oracle_err)
+        return multiple_finding(
+            factor,
+            bar,
+            names.truth,
+            f"along all {m} directions",
+            max_rel_error=rel,
+            oracle=method,
+            evaluations=evals,
+            directions=m,
+        )
     if c.ndim == 2 and c.shape[0] == c.shape[1]:
         ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
         if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):

@@ -360,3 +360,35 @@ def _changes(base: Observation, variations: list[Observation]) -> str:
         if alts:
             parts.append(f"{k} changes from {base.sizes[k]} to {' or '.join(alts)}")
     return ", ".join(parts)
+
+
+def fitted_factor(c, g) -> float | None:
+    """The least-squares factor <c, g> / <g, g>, computed on arrays scaled by max |g| (at 1e-286
+    the squares underflow to 0); None when g is 0. Entrywise and directional diagnoses alike."""
+    g = np.asarray(g, dtype=np.float64)
+    s = float(np.max(np.abs(g), initial=0.0))
+    if not s > 0 or not math.isfinite(s):
+        return None
+    gs = g / s
+    gg = float(np.vdot(gs, gs))
+    return float(np.vdot(np.asarray(c, dtype=np.float64) / s, gs)) / gg if gg > 0 else None
+
+
+def multiple_finding(factor: float, bar: float, truth: str, where: str, **fields):
+    """``sign-flipped`` for -1, else ``scaled`` with the factor as its error bar allows and the
+    hint for the causes that give it: the one Finding both diagnoses build for claim = factor x truth.
+    ``where`` is ``on every entry`` or ``along all 5 directions``."""
+    from ..verdict.model import Finding
+
+    if abs(factor + 1) <= 1e-6:
+        return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {truth} {where}", factor=-1.0, **fields)
+    nice = factor_text(factor, bar)
+    hint = constant_hint(factor, bar)
+    return Finding(
+        "scaled",
+        f"scaled: the claim is {nice} x {truth} {where} (factor {nice})",
+        lines=(hint,) if hint else (),
+        factor=round_factor(factor, bar),
+        factor_error=bar,
+        **fields,
+    )
