@@ -229,6 +229,7 @@ def _keywords(refs: list[PythonRef]) -> tuple[str, ...]:
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
+    begun = time.monotonic()
     verdict = _verdict(problem, plan, cfg)
     if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
         return verdict
@@ -238,9 +239,14 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     from .verdict.model import Repair
 
     started = time.perf_counter()
+    # one --timeout for the claim: the search gets what the check left of it (the checks inside
+    # the search run under this deadline, not deadlines of their own)
+    left = cfg.timeout - (time.monotonic() - begun) if cfg.timeout else 0.0
     try:
-        with deadline(cfg.timeout):
-            found = repair(problem, plan, replace(cfg, timeout=0))  # inner checks must not reset the alarm
+        if cfg.timeout and left <= 0:
+            raise ClaimTimeout()
+        with deadline(left):
+            found = repair(problem, plan, replace(cfg, timeout=0))
     except ClaimTimeout:
         found = Repair(exhausted=f"the --timeout of {cfg.timeout:g} s")
     except Exception as exc:  # noqa: BLE001  a bug in the repair search must not cost the claim its verdict: shown, not hidden
