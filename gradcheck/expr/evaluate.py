@@ -26,7 +26,7 @@ from . import ir
 from .functions import TABLE
 from .kernels import KERNELS, power, split_product
 
-__all__ = ["evaluate", "evaluate_batched"]
+__all__ = ["SubtreeValues", "evaluate", "evaluate_batched"]
 
 Defines = Mapping[str, tuple[tuple[str, ...], ir.Expr, str]]
 
@@ -407,3 +407,36 @@ def _static_int(node: ir.Expr, env: Mapping[str, Any]) -> int:
             return left - right
         return left * right if node.op == "*" else left**right
     raise ExpressionError("shape arguments must be static integer expressions", span=node.span)
+
+
+class SubtreeValues(_Walker):
+    """The walker for many expressions that share subtrees, at one fixed environment: every
+    subtree's value is remembered by identity (not inside a helper's body, where the same nodes
+    take other values), so an edited expression costs the path to its edit."""
+
+    def __init__(self, defines: Defines, env: Mapping[str, Any]) -> None:
+        super().__init__(defines, None)
+        self.env = env
+        self.memo: dict[int, tuple[ir.Expr, object]] = {}
+        self.inside = 0  # inside a helper's body the same nodes take other values: no memo
+
+    def value(self, node: ir.Expr, env):
+        if self.inside or isinstance(node, (ir.Number, ir.Name)):
+            return super().value(node, env)
+        hit = self.memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            return hit[1]
+        out = super().value(node, env)
+        self.memo[id(node)] = (node, out)
+        return out
+
+    def define(self, node: ir.Call, env):
+        self.inside += 1
+        try:
+            return super().define(node, env)
+        finally:
+            self.inside -= 1
+
+    def of(self, e: ir.Expr) -> np.ndarray:
+        """``e``'s value in this walker's environment."""
+        return np.asarray(self.value(e, self.env))

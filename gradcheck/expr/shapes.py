@@ -18,7 +18,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import ShapeError
+from ..errors import GradcheckError, ShapeError
 from . import ir
 from .dims import (
     Dim,
@@ -35,7 +35,7 @@ from .dims import (
 )
 from .functions import TABLE, Function, ShapeRuleError, matmul_shape
 
-__all__ = ["ShapeEnv", "infer_shape"]
+__all__ = ["ShapeEnv", "SubtreeShapes", "infer_shape"]
 
 _ELEMENTWISE = {
     "+": "adds {L} and {R}",
@@ -514,3 +514,36 @@ class _Inferrer:
             ranges = ", ".join(f"{s} in {self.lo[s]}..{self.hi[s]}" for s in symbols)
             what = f"may allocate up to {count} elements for {ranges}"
         self.error(f"`{self.src(node)}` {what} (budget {self.env.max_elements})", node.span)
+
+
+class SubtreeShapes(_Inferrer):
+    """Shape inference over many expressions that share subtrees (the repair search's candidates),
+    remembering every subtree it has seen by identity: an edited candidate rebuilds only the path
+    from its root to the edit, so inferring it costs that path. ``ok(e, shape)``: well-shaped and
+    of that shape (errors are counted, not raised)."""
+
+    def __init__(self, env: ShapeEnv) -> None:
+        super().__init__(env, "", ())
+        self.memo: dict[int, tuple[ir.Expr, object, bool]] = {}
+        self.errors = 0
+
+    def error(self, message: str, span: ir.Span, hint: str | None = None) -> None:
+        self.errors += 1
+
+    def infer(self, node: ir.Expr) -> Shape:
+        hit = self.memo.get(id(node))
+        if hit is not None and hit[0] is node:
+            self.errors += hit[2]
+            return hit[1]
+        before = self.errors
+        shape = super().infer(node)
+        self.memo[id(node)] = (node, shape, self.errors > before)
+        return shape
+
+    def ok(self, e: ir.Expr, expected) -> bool:
+        self.errors = 0
+        try:
+            shape = self.infer(e)
+        except GradcheckError:
+            return False
+        return self.errors == 0 and shape == tuple(expected)

@@ -23,10 +23,10 @@ from ..derive.algebra import key
 from ..derive.printer import to_text
 from ..errors import GradcheckError
 from ..expr import ir
-from ..expr.evaluate import _Walker
+from ..expr.evaluate import SubtreeValues
 from ..expr.functions import WHITELIST
 from ..expr.parse import parse
-from ..expr.shapes import ShapeEnv, _Inferrer
+from ..expr.shapes import ShapeEnv, SubtreeShapes
 from ..spec.model import Source
 from ..verdict.model import Repair
 from .edits import Change, Context, edits, tidy
@@ -67,8 +67,8 @@ def repair(problem, plan, cfg, *, max_seconds: float = MAX_SECONDS, max_candidat
     if not references:
         return Repair(**_verified(problem, plan, derivation, cfg), exhausted="no valid example to compare with")
     callables = WHITELIST | set(problem.spec.define)
-    shapes = _Shapes(_env(problem, plan))
-    walkers = [(_Values(problem.defines, values), ref, err) for values, ref, err in references]
+    shapes = SubtreeShapes(_env(problem, plan))
+    walkers = [(SubtreeValues(problem.defines, values), ref, err) for values, ref, err in references]
     dims = tuple(d for d in problem.spec.dims if d in problem.scalars)
     ctx = Context(dims=dims, helpers={h: len(d.params) for h, d in problem.spec.define.items()}, terms=terms)
     started = time.perf_counter()
@@ -124,75 +124,14 @@ def _env(problem, plan) -> ShapeEnv:
     )
 
 
-class _Shapes(_Inferrer):
-    """Shape inference that remembers every subtree it has seen (by identity): an edit rebuilds
-    only the path from the root to the changed node, so a candidate costs that path."""
-
-    def __init__(self, env: ShapeEnv) -> None:
-        super().__init__(env, "", ())
-        self.memo: dict[int, tuple[ir.Expr, object, bool]] = {}
-        self.errors = 0
-
-    def error(self, message: str, span: ir.Span, hint: str | None = None) -> None:
-        self.errors += 1
-
-    def infer(self, node: ir.Expr):
-        hit = self.memo.get(id(node))
-        if hit is not None and hit[0] is node:
-            self.errors += hit[2]
-            return hit[1]
-        before = self.errors
-        shape = super().infer(node)
-        self.memo[id(node)] = (node, shape, self.errors > before)
-        return shape
-
-    def ok(self, e: ir.Expr, expected) -> bool:
-        self.errors = 0
-        try:
-            shape = self.infer(e)
-        except GradcheckError:
-            return False
-        return self.errors == 0 and shape == tuple(expected)
-
-
-class _Values(_Walker):
-    """The expression walker, remembering subtree values (by identity) at one example."""
-
-    def __init__(self, defines, env: dict) -> None:
-        super().__init__(defines, None)
-        self.env = env
-        self.memo: dict[int, tuple[ir.Expr, object]] = {}
-        self.inside = 0  # inside a helper's body the same nodes take other values: no memo
-
-    def value(self, node: ir.Expr, env):
-        if self.inside or isinstance(node, (ir.Number, ir.Name)):
-            return super().value(node, env)
-        hit = self.memo.get(id(node))
-        if hit is not None and hit[0] is node:
-            return hit[1]
-        out = super().value(node, env)
-        self.memo[id(node)] = (node, out)
-        return out
-
-    def define(self, node: ir.Call, env):
-        self.inside += 1
-        try:
-            return super().define(node, env)
-        finally:
-            self.inside -= 1
-
-    def of(self, e: ir.Expr) -> np.ndarray:
-        out = np.asarray(self.value(e, self.env))
-        if np.iscomplexobj(out):  # not a real gradient at a real point: no candidate
-            raise ArithmeticError("a complex result")
-        return out.astype(np.float64)
-
-
-def _matches(e: ir.Expr, references: list[tuple["_Values", np.ndarray, np.ndarray]]) -> bool:
+def _matches(e: ir.Expr, references: list[tuple["SubtreeValues", np.ndarray, np.ndarray]]) -> bool:
     for walker, ref, err in references:
         try:
             with np.errstate(all="ignore"):
                 c = walker.of(e)
+            if np.iscomplexobj(c):  # not a real gradient at a real point: no candidate
+                return False
+            c = c.astype(np.float64)
         except (ArithmeticError, ValueError, np.linalg.LinAlgError, GradcheckError):
             return False
         scale = max(float(np.max(np.abs(ref))) if ref.size else 0.0, 1e-300)
