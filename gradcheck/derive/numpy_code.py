@@ -11,6 +11,7 @@ overflow-safe kernels gradcheck evaluates with).
 from __future__ import annotations
 
 from ..expr import ir
+from ..expr.parse import walk
 from .printer import to_text
 from .reverse import Derivation
 
@@ -59,25 +60,6 @@ _PREAMBLE = {
 }
 
 
-def _walk(e: ir.Expr):
-    """Every node of an expression, parents first."""
-    yield e
-    if isinstance(e, (ir.Unary, ir.Transpose)):
-        children = [e.operand]
-    elif isinstance(e, (ir.Binary, ir.Compare)):
-        children = [e.left, e.right]
-    elif isinstance(e, ir.Call):
-        children = list(e.args)
-    elif isinstance(e, ir.Index):
-        children = [e.value]
-    elif isinstance(e, ir.TupleExpr):
-        children = list(e.items)
-    else:
-        children = []
-    for child in children:
-        yield from _walk(child)
-
-
 def _py(name: str) -> str:
     import keyword
 
@@ -96,7 +78,7 @@ def backward_function(problem, derivation: Derivation, wrt: tuple[str, ...] = ()
     used_funcs: set[str] = set()
     used_names: set[str] = set()
     for e in exprs:
-        for node in _walk(e):
+        for node in walk(e):
             if isinstance(node, ir.Call):
                 used_funcs.add(node.func)
             elif isinstance(node, ir.Name):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from ..expr import ir
 from ..expr.dims import Dim, Shape, broadcast, shape_str
+from ..expr.parse import free_names
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.model import Source
 from .algebra import T, add, call, div, mul, name, neg, num, power, rebuild, sub
@@ -201,7 +202,7 @@ class _Reverse:
         stack = [body] if body is not None else []
         while stack:
             e = stack.pop()
-            for n in _names(inline(e, self.helpers)):
+            for n in {used for used, _ in free_names(inline(e, self.helpers))}:
                 if n not in seen:
                     seen.add(n)
                     if n in self.nodes:
@@ -287,28 +288,3 @@ class _Reverse:
         if ones:
             c = call("sum", c, axis=ones[0] if len(ones) == 1 else ones, keepdims=True)
         return c
-
-
-def _names(e: ir.Expr) -> set[str]:
-    if isinstance(e, ir.Name):
-        return {e.id}
-    out: set[str] = set()
-    for child in _children(e):
-        out |= _names(child)
-    return out
-
-
-def _children(e: ir.Expr) -> tuple:
-    if isinstance(e, ir.Unary):
-        return (e.operand,)
-    if isinstance(e, (ir.Binary, ir.Compare)):
-        return (e.left, e.right)
-    if isinstance(e, ir.Transpose):
-        return (e.operand,)
-    if isinstance(e, ir.Call):
-        return e.args
-    if isinstance(e, ir.Index):
-        return (e.value,)
-    if isinstance(e, ir.TupleExpr):
-        return e.items
-    return ()
