@@ -252,28 +252,33 @@ def _inlining_error(
     what: str, source: Source, measured: tuple[int, int], helpers, claim=None
 ) -> ExpressionError | None:
     depth, size = measured
-    if depth > MAX_NESTING:
-        span = _heaviest_call(source.expr, helpers, 0)
-        return ExpressionError(
+    bounds = (
+        (
+            depth > MAX_NESTING,
+            0,
             f"{what} nests helpers too deeply: inlined, it is {depth} levels deep (at most {MAX_NESTING})",
-            position(source.location, source.text, span[0]),
-            claim=claim,
-            hint="every helper call nests its helper's body inside the caller; shorten the chain of helpers, "
+            "every helper call nests its helper's body inside the caller; shorten the chain of helpers, "
             "or compute intermediate values as graph nodes",
-            source=source.text,
-            span=span,
-        )
-    if size > MAX_EXPANSION:
-        span = _heaviest_call(source.expr, helpers, 1)
-        return ExpressionError(
+        ),
+        (
+            size > MAX_EXPANSION,
+            1,
             f"{what} grows to more than {MAX_EXPANSION} operations once its helpers are inlined",
-            position(source.location, source.text, span[0]),
-            claim=claim,
-            hint="every call evaluates its helper's body again; compute a shared value once as a graph node "
+            "every call evaluates its helper's body again; compute a shared value once as a graph node "
             "and use its name",
-            source=source.text,
-            span=span,
-        )
+        ),
+    )
+    for exceeded, measure, message, hint in bounds:
+        if exceeded:
+            span = _heaviest_call(source.expr, helpers, measure)
+            return ExpressionError(
+                message,
+                position(source.location, source.text, span[0]),
+                claim=claim,
+                hint=hint,
+                source=source.text,
+                span=span,
+            )
     return None
 
 
