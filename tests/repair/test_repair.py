@@ -149,3 +149,27 @@ def test_the_search_budget_is_reported_when_it_runs_out():
     r = repair(problem, plan, CFG, max_candidates=5)
     assert r.fix == "" and r.exhausted == "5 candidates"
     assert r.derived == "sum(R * dh(A), axis=0)"  # the derived gradient is shown instead
+
+
+def test_the_fix_columns_of_summary_csv_and_their_read_back(tmp_path):
+    import csv
+
+    from gradcheck.cli import main
+    from gradcheck.report import record
+    from gradcheck.report.frames import SUMMARY_COLUMNS
+
+    out = tmp_path / "rep"
+    spec = Path(__file__).resolve().parents[2] / "specs" / "least_squares.yaml"
+    assert main(["check", str(spec), "--seed", "1", "--examples", "5", "--report", str(out), "-q"]) == 0
+    assert SUMMARY_COLUMNS[-5:] == ["rejected", "rejected_reason", "fix", "fix_edits", "derived"]
+    rows = {r["claim"]: r for r in csv.DictReader((out / "summary.csv").open())}
+    assert (rows["asker"]["fix"], rows["asker"]["fix_edits"], rows["asker"]["derived"]) == (
+        "X.T @ (c * -dh(a))",
+        "1",
+        "",
+    )
+    assert (rows["answer"]["fix"], rows["answer"]["fix_edits"], rows["answer"]["derived"]) == ("", "0", "")
+    back = {c.claim: c for c in record.load(out).claims}
+    assert back["asker"].fix == "X.T @ (c * -dh(a))" and back["asker"].fix_edits == 1
+    assert back["asker"].claimed == "c * -dh(a) * X"
+    assert back["step-b-h-not-dh"].fix_changes == ('"h(a)" -> "dh(a)"',)
