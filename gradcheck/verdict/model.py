@@ -3,20 +3,39 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..errors import Location
 
-VERDICTS = (
-    "pass",
-    "shape-mismatch",
-    "transposed",
-    "scaled",
-    "sign-flipped",
-    "wrong",
-    "not-finite",
-    "error",
-    "inconclusive",
-)
+
+class Label(StrEnum):
+    """What was found for one (claim, wrt): the ``verdict`` column. Values are the report contract."""
+
+    PASS = "pass"
+    SHAPE_MISMATCH = "shape-mismatch"
+    TRANSPOSED = "transposed"
+    SCALED = "scaled"
+    SIGN_FLIPPED = "sign-flipped"
+    WRONG = "wrong"
+    NOT_FINITE = "not-finite"
+    ERROR = "error"
+    INCONCLUSIVE = "inconclusive"
+
+
+class Outcome(StrEnum):
+    """The label against the spec's ``expect:``: the ``outcome`` column. Values are the report contract."""
+
+    OK = "ok"  # passed, as expected
+    XFAIL = "xfail"  # failed, as expected
+    XPASS = "xpass"  # passed, although expected to fail
+    FAIL = "fail"  # failed, unexpectedly
+
+    @property
+    def as_expected(self) -> bool:
+        return self in (Outcome.OK, Outcome.XFAIL)
+
+
+VERDICTS = tuple(label.value for label in Label)
 
 
 @dataclass(frozen=True)
