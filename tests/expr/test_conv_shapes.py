@@ -101,10 +101,12 @@ def test_a_kernel_larger_than_the_padded_input_is_refused_with_a_witness():
 
 
 def test_a_transposed_convolution_with_too_much_padding_is_refused():
-    assert error_of("conv_transpose2d(X, Kt, padding=3)").message == (
+    error = error_of("conv_transpose2d(X, Kt, padding=3)")
+    assert error.message == (
         "conv_transpose2d(): along axis 2 the padding (6 in all) can remove the whole output "
         "(H + kh - 1): the output size H + kh - 7 is 0 at H=5, kh=2"
     )
+    assert error.hint == "use less padding= or narrow the dims' ranges"
 
 
 @pytest.mark.parametrize(
