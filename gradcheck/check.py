@@ -20,7 +20,7 @@ from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
 from .spec.model import PythonRef, Source
-from .verdict.model import ExampleRecord, Finding, Verdict
+from .verdict.model import ExampleRecord, Finding, Label, Verdict
 
 
 def claim_seed(run_seed: int, spec: str, plan: ClaimPlan) -> int:
@@ -56,7 +56,7 @@ def _alternative_sizes(problem: Problem, sizes: dict[str, int], name: str) -> li
 
 def _factor_seen(finding: Finding) -> float | None:
     """The claim's constant factor at one example: None when it is not a constant multiple there."""
-    if finding.label in ("scaled", "sign-flipped") and finding.factor is not None:
+    if finding.label in (Label.SCALED, Label.SIGN_FLIPPED) and finding.factor is not None:
         return finding.factor
     return None
 
@@ -88,7 +88,7 @@ def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: C
                 g = examine(problem, plan, alt, cfg, oracle)
             except InvalidSample:
                 continue
-            if g.label in ("pass", "inconclusive"):  # within tolerance there: the factor was not measured
+            if g.label in (Label.PASS, Label.INCONCLUSIVE):  # within tolerance there: the factor was not measured
                 continue
             seen += 1
             factor = _factor_seen(g)
@@ -199,7 +199,7 @@ def _fixed_examples(
             invalid.append(exc)
             continue
         records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
-        if finding.label not in ("pass", "inconclusive"):
+        if finding.label not in (Label.PASS, Label.INCONCLUSIVE):
             if db is not None:
                 db.save(key, s.to_bytes(8, "little"))
             raise _Failed(sample, finding)
@@ -256,7 +256,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
 
 
 # verdicts a different formula can fix (not errors, NaNs or inconclusive examples)
-REPAIRABLE = ("shape-mismatch", "transposed", "scaled", "sign-flipped", "wrong")
+REPAIRABLE = (Label.SHAPE_MISMATCH, Label.TRANSPOSED, Label.SCALED, Label.SIGN_FLIPPED, Label.WRONG)
 
 
 def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
@@ -282,7 +282,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     except SpecError as err:
         return Verdict(
             **common,
-            verdict="error",
+            verdict=Label.ERROR,
             diagnosis=err.message,
             lines=(str(err),) if err.hint is None else (str(err.location), err.hint),
             max_rel_error=float("nan"),
@@ -295,12 +295,12 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         bound_text = ", ".join(f"{k}={v}" for k, v in sizes.items())
         lines = tuple(plan.static.lines) + (f"[{bound_text}]",)
         finding = Finding(
-            "shape-mismatch", plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle=""
+            Label.SHAPE_MISMATCH, plan.static.lines[0], lines=lines[1:], max_rel_error=float("nan"), oracle=""
         )
         record = ExampleRecord(0, sizes, 0, finding, shrunk=True)
         return Verdict(
             **common,
-            verdict="shape-mismatch",
+            verdict=Label.SHAPE_MISMATCH,
             diagnosis=plan.static.lines[0],
             lines=lines[1:],
             max_rel_error=float("nan"),
@@ -323,7 +323,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     def inner(sample: Sample) -> None:
         key = (tuple(sample.sizes.items()), sample.seed)
         if misuse:  # shrinking a misuse explains nothing: every later call fails at once
-            raise _Failed(sample, Finding("error", misuse[0].message))
+            raise _Failed(sample, Finding(Label.ERROR, misuse[0].message))
         finding = failed.get(key)
         if finding is None:
             try:
@@ -333,9 +333,9 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
                 reject()
             except SpecError as err:
                 misuse.append(err)
-                raise _Failed(sample, Finding("error", err.message)) from None
+                raise _Failed(sample, Finding(Label.ERROR, err.message)) from None
             records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
-        if finding.label not in ("pass", "inconclusive"):
+        if finding.label not in (Label.PASS, Label.INCONCLUSIVE):
             failed[key] = finding
             raise _Failed(sample, finding)  # one raise site: Hypothesis tells bugs apart by it
 
@@ -370,7 +370,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     except ClaimTimeout:
         return Verdict(
             **common,
-            verdict="error",
+            verdict=Label.ERROR,
             diagnosis=f"timed out after {cfg.timeout:g} s",
             lines=(
                 f"{len(records)} examples finished before the limit; a hung or very slow claim?",
@@ -401,7 +401,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         err = misuse[0]
         return Verdict(
             **common,
-            verdict="error",
+            verdict=Label.ERROR,
             diagnosis=err.message,
             lines=(str(err.location),) + ((err.hint,) if err.hint else ()),
             max_rel_error=float("nan"),
@@ -415,14 +415,14 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         try:
             final = examine(problem, plan, failing.sample, cfg, oracle, explain=True)
         except InvalidSample as exc:  # cannot happen for a sample that just failed, but never crash
-            final = Finding("inconclusive", f"the failing example could not be re-checked: {exc}")
+            final = Finding(Label.INCONCLUSIVE, f"the failing example could not be re-checked: {exc}")
         failing = _Failed(failing.sample, final)
-        if final.label in ("pass", "inconclusive"):
+        if final.label in (Label.PASS, Label.INCONCLUSIVE):
             records.append(
                 ExampleRecord(len(records), dict(failing.sample.sizes), failing.sample.seed, final, shrunk=True)
             )
             failing = None
-    if failing is not None and failing.finding.label == "scaled" and failing.finding.factor is not None:
+    if failing is not None and failing.finding.label == Label.SCALED and failing.finding.factor is not None:
         failing = _refine_factor(problem, plan, failing, cfg, oracle)
     if failing is not None:
         f = failing.finding
@@ -454,7 +454,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             n = len(invalid)
             return Verdict(
                 **common,
-                verdict="error",
+                verdict=Label.ERROR,
                 diagnosis=f"{top.who} raised on every draw ({n} of {n}): {top.error}",
                 lines=top.lines + (EVERY_DRAW_HINT,),
                 max_rel_error=float("nan"),
@@ -467,7 +467,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         reason = top.reason if top is not None else "no valid example could be drawn"
         return Verdict(
             **common,
-            verdict="inconclusive",
+            verdict=Label.INCONCLUSIVE,
             diagnosis=f"no valid example: {reason} (declare a domain for the inputs?)",
             lines=(),
             max_rel_error=float("nan"),
@@ -477,8 +477,8 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             seconds=seconds,
             **rejected,
         )
-    passes = [r for r in records if r.finding.label == "pass"]
-    unsure = [r for r in records if r.finding.label == "inconclusive"]
+    passes = [r for r in records if r.finding.label == Label.PASS]
+    unsure = [r for r in records if r.finding.label == Label.INCONCLUSIVE]
     notes = sorted({n for r in records for n in r.finding.notes})
     rel = max((r.finding.max_rel_error for r in passes), default=float("nan"))
     oracle_used = ", ".join(sorted({r.finding.oracle for r in records if r.finding.oracle}))
@@ -486,7 +486,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         f = unsure[0].finding
         return Verdict(
             **common,
-            verdict="inconclusive",
+            verdict=Label.INCONCLUSIVE,
             diagnosis=f.summary,
             lines=f.lines + (f"{len(unsure)} of {len(records)} examples inconclusive",),
             max_rel_error=rel,
@@ -502,7 +502,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
     return Verdict(
         **common,
-        verdict="pass",
+        verdict=Label.PASS,
         diagnosis=f"agrees on {len(passes)} examples",
         lines=(),
         max_rel_error=rel,

@@ -35,7 +35,8 @@ from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
 from .spec.model import PythonRef, Source
-from .verdict.model import Evidence, Finding
+from .verdict.methods import Oracle
+from .verdict.model import Evidence, Finding, Label
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
 
 FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
@@ -158,7 +159,9 @@ def _examine(
     except GradcheckError:  # a misused callable (it returned a tuple): the caller reports it, located
         raise
     except Exception as exc:
-        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
+        return Finding(
+            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
+        )
     if c.dtype == np.float32:
         low_precision = True
     if low_precision:
@@ -173,7 +176,7 @@ def _examine(
             return wrong_value
     if c.shape != expected:
         if not explain:
-            return Finding("shape-mismatch", PENDING, claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+            return Finding(Label.SHAPE_MISMATCH, PENDING, claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
         return _shape_finding(plan, bound, f, x, c, expected, tol, _names(problem, plan, bound.sizes), oracle)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
         return _not_finite(c, _names(problem, plan, bound.sizes))
@@ -194,7 +197,7 @@ def _examine(
     rel = tol.error(claimed_d, oracle_d, dot_err, oracle_err, typical)
     if np.all(excess <= 1):
         return Finding(
-            "pass",
+            Label.PASS,
             "agrees along every direction",
             max_rel_error=rel,
             oracle=method,
@@ -234,7 +237,7 @@ def _examine(
     oracle_err2 = oracle_err.copy()
     if (
         not isinstance(problem.spec.loss, PythonRef)
-        and method == "complex-step"
+        and method == Oracle.COMPLEX_STEP
         and not (skip_rounding or skip_oracle_rounding)
     ):
         for j, v in enumerate(dirs):
@@ -251,7 +254,7 @@ def _examine(
     rel = tol.error(claimed_d, oracle_d, dot_err2, oracle_err2, typical)  # with the rounding estimates
     if np.all(excess2 <= 1):
         return Finding(
-            "pass",
+            Label.PASS,
             "agrees within its own rounding error",
             max_rel_error=rel,
             oracle=method,
@@ -261,7 +264,7 @@ def _examine(
             notes=note + ("passed only after accounting for the claim's rounding error",),
         )
     worst = int(np.argmax(excess2))
-    if method == "finite-difference":
+    if method == Oracle.FINITE_DIFFERENCE:
         # the only oracle is finite differences (code that is not complex-step safe): next to a kink
         # the example cannot decide, and Hypothesis draws on
         summary, line, used = _kink_adjacent(
@@ -270,7 +273,7 @@ def _examine(
         evals += used
         if summary is not None:
             return Finding(
-                "inconclusive",
+                Label.INCONCLUSIVE,
                 summary,
                 lines=(line,),
                 max_rel_error=rel,
@@ -280,8 +283,8 @@ def _examine(
                 notes=note,
             )
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
-        return Finding("wrong", PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
-    if method == "complex-step":
+        return Finding(Label.WRONG, PENDING, max_rel_error=rel, oracle=method, evaluations=evals, directions=k)
+    if method == Oracle.COMPLEX_STEP:
         fd = cross_check(f, x, dirs[worst], oracle_d[worst], claimed_d[worst])
         evals += fd.evaluations
         fd_v, fd_e = float(fd.value), float(fd.error)
@@ -295,7 +298,7 @@ def _examine(
             claim_matches_fd = abs(claimed_d[worst] - fd_v) <= SAFETY * (fd_e + dot_err2[worst]) + 1e-7 * abs(fd_v)
             if claim_matches_fd:
                 return Finding(
-                    "inconclusive",
+                    Label.INCONCLUSIVE,
                     f"the oracles disagree: complex step gives {oracle_d[worst]:.10g}, finite differences "
                     f"{fd_v:.10g} ± {fd_e:.2g} along the same direction, and the claim ({claimed_d[worst]:.10g}) "
                     f"sides with finite differences",
@@ -304,7 +307,7 @@ def _examine(
                         "arithmetic does not continue it (conjugation, abs of a complex value)",
                     ),
                     max_rel_error=rel,
-                    oracle="complex-step+finite-difference",
+                    oracle=Oracle.BOTH,
                     evaluations=evals,
                     directions=k,
                 )
@@ -315,12 +318,12 @@ def _examine(
         elif not informative:
             if oracle.guard:  # user code whose complex step no finite difference has yet confirmed
                 return Finding(
-                    "inconclusive",
+                    Label.INCONCLUSIVE,
                     f"the complex step of this Python code is unconfirmed here: finite differences are not "
                     f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
                     lines=("a kink (abs, maximum, a branch) may lie next to the drawn point; other examples decide",),
                     max_rel_error=rel,
-                    oracle="complex-step+finite-difference",
+                    oracle=Oracle.BOTH,
                     evaluations=evals,
                     directions=k,
                 )
@@ -329,9 +332,9 @@ def _examine(
         g_est = oracle.gradient(f, x)
         evals += g_est.evaluations
         finding = diagnose(c, g_est.value, tol, names, claim_err * 1.0, g_est.error)
-        if finding.label == "pass":
+        if finding.label == Label.PASS:
             return Finding(
-                "inconclusive",
+                Label.INCONCLUSIVE,
                 "directional check failed but every entry agrees within tolerance",
                 max_rel_error=rel,
                 oracle=g_est.method,
@@ -555,13 +558,15 @@ def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance)
     try:
         value = bound.returned_value(plan)
     except Exception as exc:
-        return Finding("error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
+        return Finding(
+            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
+        )
     loss = float(np.real(bound.loss_at(plan.wrt, x.copy())))
     if bool(tol.within(np.array([value]), np.array([loss]))[0]):
         return None
     ratio = f" (ratio {value / loss:.4g})" if loss != 0 else ""
     return Finding(
-        "wrong",
+        Label.WRONG,
         f"the value {plan.body.function} returns is not the loss: {value:.6g} where the loss is {loss:.6g}{ratio}",
         lines=("value_and_grad returns (value, gradient): the value must be the spec's loss at the same inputs",),
         max_rel_error=abs(value - loss) / max(abs(value), abs(loss)),
@@ -599,11 +604,11 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarra
 
 def _not_finite(c: np.ndarray, names: Names) -> Finding:
     if c.dtype.kind not in "fiu":  # complex, bool, object: not a real derivative at all
-        return Finding("error", f"the claim returned {c.dtype} values, not real numbers")
+        return Finding(Label.ERROR, f"the claim returned {c.dtype} values, not real numbers")
     bad = ~np.isfinite(c)
     where = [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(bad))][:5]
     return Finding(
-        "not-finite",
+        Label.NOT_FINITE,
         f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",
         claimed_shape=tuple(c.shape),
     )
@@ -628,7 +633,7 @@ def _shape_finding(plan, bound, f, x, c, expected, tol, names, oracle) -> Findin
             )
     sizes = " ".join(f"{k}={v}" for k, v in bound.sizes.items())
     return Finding(
-        "shape-mismatch",
+        Label.SHAPE_MISMATCH,
         f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}   [{sizes}]",
         claimed_shape=tuple(c.shape),
         max_rel_error=float("nan"),
@@ -641,7 +646,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     worst_excess, worst = -1.0, None
     evals = 0
     rels: list[float] = []
-    method = "complex-step"
+    method = Oracle.COMPLEX_STEP
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
     tangents = [draw_direction(rng, x.shape) for _ in range(k)]
     claims = []
@@ -652,13 +657,13 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
             raise
         except Exception as exc:
             return Finding(
-                "error", f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
+                Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
             )
         if c.dtype == np.float32:
             low_precision = True
         if c.shape != expected:
             return Finding(
-                "shape-mismatch",
+                Label.SHAPE_MISMATCH,
                 f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(expected)}",
                 claimed_shape=tuple(c.shape),
                 max_rel_error=float("nan"),
@@ -677,7 +682,7 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     rel = max(rels, default=0.0)
     if worst_excess <= 1:
         return Finding(
-            "pass",
+            Label.PASS,
             "agrees with J v along every tangent",
             max_rel_error=rel,
             oracle=method,
@@ -691,9 +696,9 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
     # the worst tangent's error with the claim's rounding estimate, as the pass below judged it
     rels[rels.index(max(rels))] = _array_error(t, c, est.value, claim_err + 8 * EPS64 * np.abs(c), est.error)
     rel = max(rels)
-    if finding.label == "pass":
+    if finding.label == Label.PASS:
         return Finding(
-            "pass",
+            Label.PASS,
             "agrees with J v within its own rounding error",
             max_rel_error=rel,
             oracle=method,

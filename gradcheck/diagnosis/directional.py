@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..samples.draw import draw_direction
-from ..verdict.model import Entry, Finding
+from ..verdict.model import Entry, Finding, Label
 from ..verdict.tolerance import EPS64, projected_error
 from .factor import factor_error, fitted_factor, multiple_finding
 from .localize import localize
@@ -78,7 +78,7 @@ def directional_diagnosis(
         ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
         if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
             return Finding(
-                "transposed",
+                Label.TRANSPOSED,
                 f"transposed: the claim's transpose matches along all {m} directions",
                 max_rel_error=rel,
                 oracle=method,
@@ -87,7 +87,7 @@ def directional_diagnosis(
             )
     if f is None:
         return Finding(
-            "wrong",
+            Label.WRONG,
             f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
             f"of {m} directions",
             max_rel_error=rel,
@@ -133,7 +133,7 @@ def directional_diagnosis(
     if cycles is not None:  # every wrong entry is known and confirmed: the full-array test applies to them
         summary, lines = describe(cycles, names, c.shape)
         return Finding(
-            "wrong",
+            Label.WRONG,
             summary,
             lines=lines + (localised,),
             max_rel_error=rel,
@@ -145,7 +145,7 @@ def directional_diagnosis(
         )
     where = _where_from(found, c, names)
     return Finding(
-        "wrong",
+        Label.WRONG,
         f"wrong: {where}",
         lines=(localised,),
         max_rel_error=rel,

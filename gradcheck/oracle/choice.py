@@ -15,7 +15,7 @@ import numpy as np
 from ..verdict.model import Evidence
 from ..verdict.tolerance import EPS64, SAFETY
 from . import complex_step, finite_diff
-from .estimate import Estimate, NotComplexSafe
+from .estimate import Estimate, NotComplexSafe, Oracle
 
 __all__ = ["OracleChoice", "cross_check", "step_curve"]
 
@@ -134,7 +134,7 @@ def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
             # it sides with the complex step; its error bar is how far it is from it (at least a
             # rounding-sized floor), not the gap, which can exceed the value (sign flip, factor 2)
             error = max(abs(c - cs_value), 1e-12 * abs(c))
-            return Estimate(np.asarray(c), np.asarray(error), "finite-difference", 2)
+            return Estimate(np.asarray(c), np.asarray(error), Oracle.FINITE_DIFFERENCE, 2)
     except Exception:
         pass
     return finite_diff.directional(f, x, v)

@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 from scipy.differentiate import derivative
 
-from .estimate import Estimate
+from .estimate import Estimate, Oracle
 
 
 def _initial_step(x: np.ndarray, v: np.ndarray) -> float:
@@ -172,7 +172,7 @@ def directional(
     floor = 16 * max(eps, float(np.finfo(np.float64).eps)) * np.maximum(np.abs(f0), 1e-300) / h_last
     floor = np.maximum(floor, NOISE_AMPLIFICATION * sigma.reshape(f0.shape) / h_last)
     error = np.where(np.isfinite(error), np.maximum(2 * error, floor), np.inf)
-    return Estimate(value=value, error=error, method="finite-difference", evaluations=calls, at=f0)
+    return Estimate(value=value, error=error, method=Oracle.FINITE_DIFFERENCE, evaluations=calls, at=f0)
 
 
 def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
@@ -189,7 +189,7 @@ def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
         error.reshape(-1)[i] = float(est.error)
         calls += est.evaluations
         e[i] = 0.0
-    return Estimate(value=value, error=error, method="finite-difference", evaluations=calls)
+    return Estimate(value=value, error=error, method=Oracle.FINITE_DIFFERENCE, evaluations=calls)
 
 
 def one_sided(
