@@ -18,8 +18,6 @@ Which examples are drawn, and how their findings become a Verdict, is :mod:`grad
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .diagnosis.compare import Names, diagnose
@@ -27,13 +25,14 @@ from .diagnosis.directional import directional_diagnosis
 from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
 from .limits import user_traceback
-from .oracle import complex_step, finite_diff
-from .oracle.batch import MEMORY_BUDGET_MIB, Batchable, chunk_for
+from .oracle import finite_diff
+from .oracle.batch import Batchable, chunk_for
 from .oracle.choice import OracleChoice, cross_check, step_curve
-from .oracle.rounding import RUNS, perturber, spread
+from .oracle.rounding import RUNS, complex_step_rounding, spread
 from .problem.bound import Bound, bind
 from .problem.build import ClaimPlan, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
+from .settings import CheckSettings, auto_directions
 from .spec.model import PythonRef, Source
 from .verdict.methods import Oracle
 from .verdict.model import Evidence, Finding, Label
@@ -41,39 +40,6 @@ from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
 
 FULL_GRADIENT_LIMIT = 4096  # entries; above this the diagnosis stays directional
 GROSS64, GROSS32 = 1e-2, 1e-1  # a relative disagreement no rounding explains (float64, float32 claims)
-
-
-@dataclass(frozen=True)
-class CheckSettings:
-    examples: int = 25
-    rtol: float = 1e-9
-    atol: float = 0.0
-    directions: int | None = None  # None: from the detection bound (auto_directions)
-    seed: int = 0
-    database: bool = False
-    timeout: float = 60.0  # wall-clock seconds per (claim, wrt); 0 = none
-    memory_mib: float = MEMORY_BUDGET_MIB  # batched evaluation stays within this many MiB
-    repair: bool = True  # a failing expression claim gets the repair search (gradcheck.repair)
-    shrink: bool = True  # False: a plain loop over seeded examples, nothing shrunk (confirming a repair)
-
-
-DETECT_RELATIVE = 1e-6  # the relative error (‖C - G‖ / ‖G‖) every run promises to catch ...
-MISS_PROBABILITY = 1e-9  # ... except with at most this probability
-
-
-def auto_directions(examples: int, rtol: float) -> int:
-    """Directions per example from the detection bound.
-
-    For V with independent entries uniform on [-√3, √3], the density of <E, V> is at most
-    ‖E‖⁻¹/sqrt(6) everywhere (Ball's cube slicing; a normal V gives ‖E‖⁻¹/sqrt(2π)), and the
-    tolerance is about rtol·‖G‖, so one direction misses an error E with probability
-    p ≤ sqrt(2/3)·rtol·‖G‖/‖E‖. Over k directions in each of ``examples`` examples the error
-    survives with p^(k·examples): k is the least integer with p^(k·examples) ≤ MISS_PROBABILITY
-    for ‖E‖/‖G‖ = DETECT_RELATIVE.
-    """
-    p = min(0.5, np.sqrt(2 / 3) * max(rtol, 1e-16) / DETECT_RELATIVE)
-    need = np.log(MISS_PROBABILITY) / np.log(p)
-    return max(1, int(np.ceil(need / max(examples, 1))))
 
 
 class InvalidSample(Exception):
@@ -522,28 +488,17 @@ def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps
 def _cs_rounding(
     bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sample: Sample, chunk: int = RUNS, step=None
 ) -> float:
-    """The oracle's rounding along v: the RUNS perturbed complex-step evaluations in batches of
-    ``chunk`` (the memory budget's), each batch item drawing its own perturbation signs, with the
-    estimate's own step (larger than STEP where h·Jv would be subnormal)."""
-    h = step or complex_step.STEP
-    z = x.astype(np.complex128) + 1j * h * v
+    """The oracle's rounding along v (:func:`gradcheck.oracle.rounding.complex_step_rounding`)
+    for the function the oracles differentiate: the loss, or a VJP's <node, u>."""
 
-    def run(p, count):
-        zs = np.broadcast_to(z, (count,) + z.shape)
+    def many(zs, p):
         if claim.kind == "gradient":
-            out = bound.loss_many(plan.wrt, zs, perturb=p)
-        else:
-            u = extra[claim.cotangent]
-            local = bound.node_local_many(claim.node, plan.wrt, zs, perturb=p) * u
-            out = np.sum(local, axis=tuple(range(1, local.ndim)))
-        return np.asarray(out).imag / h
+            return bound.loss_many(plan.wrt, zs, perturb=p)
+        local = bound.node_local_many(claim.node, plan.wrt, zs, perturb=p) * extra[claim.cotangent]
+        return np.sum(local, axis=tuple(range(1, local.ndim)))
 
     try:
-        p = perturber(np.random.default_rng([sample.seed + 1, 7]), EPS64)
-        step = max(1, min(chunk, RUNS))
-        runs = np.concatenate([run(p, min(step, RUNS - start)) for start in range(0, RUNS, step)])
-        worst = float(np.max(np.abs(runs - float(value))))
-        return worst if np.isfinite(worst) else float("inf")
+        return complex_step_rounding(many, x, v, value, sample.seed, chunk, step)
     except Exception:
         return 0.0
 
