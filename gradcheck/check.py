@@ -15,6 +15,7 @@ import numpy as np
 from .errors import SpecError
 from .examine import PENDING, CheckSettings, InvalidSample, examine
 from .expr.dims import bind_shape, name_shape, shape_str
+from .internal import InternalFailure, internal_error, ours
 from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem, claim_fields
@@ -230,7 +231,14 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
     begun = time.monotonic()
-    verdict = _verdict(problem, plan, cfg)
+    try:
+        verdict = _verdict(problem, plan, cfg)
+    except InternalFailure as failure:  # out of Hypothesis's loop
+        return _internal_verdict(problem, plan, cfg, failure.error, time.monotonic() - begun)
+    except Exception as exc:  # noqa: BLE001  the check's boundary: gradcheck's own failure becomes its verdict
+        if not ours(exc):
+            raise
+        return _internal_verdict(problem, plan, cfg, exc, time.monotonic() - begun)
     if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
@@ -253,6 +261,23 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
         found = Repair(internal_error=f"{type(exc).__name__}: {exc}")
     text = plan.body.text if isinstance(plan.body, Source) else ""
     return replace(verdict, repair=found, claimed_text=text, seconds=verdict.seconds + time.perf_counter() - started)
+
+
+def _internal_verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, exc: BaseException, seconds: float):
+    """A failure of gradcheck's own machinery: an ``error`` verdict that says so, never a weaker check.
+    User code's exceptions that reached this far are not gradcheck's: they go on (the worker reports them)."""
+    if not ours(exc):
+        raise exc
+    diagnosis, lines = internal_error(exc)
+    return Verdict(
+        **claim_fields(problem, plan, cfg.seed),
+        verdict=Label.ERROR,
+        diagnosis=diagnosis,
+        lines=lines,
+        max_rel_error=float("nan"),
+        examples=0,
+        seconds=seconds,
+    )
 
 
 # verdicts a different formula can fix (not errors, NaNs or inconclusive examples)
@@ -334,6 +359,8 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             except SpecError as err:
                 misuse.append(err)
                 raise _Failed(sample, Finding(Label.ERROR, err.message)) from None
+            except Exception as exc:  # gradcheck's own failure: out of Hypothesis at once, not shrunk as a bug
+                raise InternalFailure(exc) from exc
             records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
         if finding.label not in (Label.PASS, Label.INCONCLUSIVE):
             failed[key] = finding

@@ -24,6 +24,7 @@ from .diagnosis.compare import Names, diagnose
 from .diagnosis.directional import directional_diagnosis
 from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
+from .internal import ours
 from .limits import user_traceback
 from .oracle import finite_diff
 from .oracle.batch import Batchable, chunk_for
@@ -95,7 +96,9 @@ def _examine(
 ) -> Finding:
     try:
         bound = bind(problem, sample)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's graph, callables and domains run here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         raise _raised(exc, "drawing the inputs or evaluating the graph") from None
     claim = plan.claim
     x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
@@ -124,7 +127,9 @@ def _examine(
         c = bound.claimed(plan, extra)
     except GradcheckError:  # a misused callable (it returned a tuple): the caller reports it, located
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim runs here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         return Finding(
             Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
         )
@@ -349,7 +354,9 @@ def _real_value(f, x: np.ndarray) -> np.ndarray:
         return np.asarray(f(x.copy()))
     except GradcheckError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's loss runs here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         raise _raised(exc) from None
 
 
@@ -365,11 +372,15 @@ def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
         return oracle.directions(f, x, dirs)
     except GradcheckError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's function runs inside the oracle; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         if before is None and oracle.unsafe_note is not None:
             try:
                 f(x.copy())
-            except Exception as real:
+            except Exception as real:  # noqa: BLE001  user-code boundary: the user's function at the real point; gradcheck's own failures re-raised
+                if ours(real):
+                    raise
                 oracle.unsafe_note = before  # the code refuses the point itself, not complex arithmetic
                 raise _raised(real) from None
         raise _raised(exc) from None
@@ -469,7 +480,9 @@ def _claim_in_float64(bound: Bound, plan: ClaimPlan, extra, c32: np.ndarray) -> 
     returns float32 whatever it is given, or that depends on the dtype)."""
     try:
         c64 = np.asarray(bound.claimed(plan, extra, float64=True))
-    except Exception:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim in float64; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         return None
     if c64.shape != c32.shape or c64.dtype != np.float64 or not np.all(np.isfinite(c64)):
         return None
@@ -481,7 +494,9 @@ def _claim_in_float64(bound: Bound, plan: ClaimPlan, extra, c32: np.ndarray) -> 
 def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps: float) -> np.ndarray:
     try:
         return spread(lambda p: bound.claimed(plan, extra, perturb=p), c, sample.seed, eps=eps)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim, perturbed; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         return np.zeros(c.shape)
 
 
@@ -499,7 +514,9 @@ def _cs_rounding(
 
     try:
         return complex_step_rounding(many, x, v, value, sample.seed, chunk, step)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's graph, perturbed; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         return 0.0
 
 
@@ -512,7 +529,9 @@ def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance)
     """A ``value_and_grad`` claim's value against the spec's loss at the same inputs (None: they agree)."""
     try:
         value = bound.returned_value(plan)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the user's value_and_grad runs here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
         return Finding(
             Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
         )
@@ -551,7 +570,9 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarra
     else:
         try:
             value = f(x.copy())
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  user-code boundary: the user's function at the real point; gradcheck's own failures re-raised
+            if ours(exc):
+                raise
             raise _raised(exc) from None
     value = np.asarray(value)
     return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
@@ -610,7 +631,9 @@ def _examine_jvp(problem, plan, bound, f, x, expected, rng, tol, low_precision, 
             c = bound.claimed(plan, {claim.tangent: v})
         except GradcheckError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim runs here; gradcheck's own failures re-raised
+            if ours(exc):
+                raise
             return Finding(
                 Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
             )
