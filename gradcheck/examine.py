@@ -45,7 +45,7 @@ from .verdict.methods import Oracle
 from .verdict.model import Evidence, Finding, Label
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
 
-__all__ = ["PENDING", "CheckSettings", "InvalidSample", "check_example", "examine"]
+__all__ = ["PENDING", "CheckSettings", "InvalidSample", "check_example", "examine", "explained"]
 
 GROSS64, GROSS32 = 1e-2, 1e-1  # a relative disagreement no rounding explains (float64, float32 claims)
 
@@ -97,8 +97,13 @@ def examine(
         return result
     if not explain:  # inside Hypothesis's search and shrink: the verdict waits for the minimal example
         return result.pending()
+    return explained(result)
+
+
+def explained(evidence: ShapeEvidence | DirectionalEvidence) -> Finding:
+    """:func:`gradcheck.diagnosis.explain.explain`, numpy's warnings silenced as in the check."""
     with _quiet():
-        return explain_failure(result)
+        return explain_failure(evidence)
 
 
 @contextlib.contextmanager
