@@ -259,11 +259,8 @@ def _with_rounding(ex: Example, along: _Along, typical: np.ndarray, ev: Directio
     oracle_err = ev.oracle_err.copy()
     python_loss = isinstance(ex.problem.spec.loss, PythonRef)
     if not python_loss and ev.method == Oracle.COMPLEX_STEP and not (skip_rounding or skip_oracle_rounding):
-        chunk = getattr(ex.f, "chunk", RUNS)
         for j, v in enumerate(ev.dirs):
-            value, step = ev.oracle_d[j], along.ests[j].step
-            cs = _cs_rounding(ex.bound, ex.plan, ex.plan.claim, ex.extra, ex.x, v, value, ex.sample, chunk, step)
-            oracle_err[j] = max(oracle_err[j], float(cs))
+            oracle_err[j] = max(oracle_err[j], float(_cs_rounding(ex, v, ev.oracle_d[j], along.ests[j].step)))
     dot_err = ev.dot_err + np.array([projected_error(claim_err, v) for v in ev.dirs])
     excess = ev.tol.excess(ev.claimed_d, ev.oracle_d, dot_err, oracle_err, typical)
     rel = ev.tol.error(ev.claimed_d, ev.oracle_d, dot_err, oracle_err, typical)  # with the rounding estimates
@@ -472,20 +469,19 @@ def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps
         return np.zeros(c.shape)
 
 
-def _cs_rounding(
-    bound: Bound, plan: ClaimPlan, claim, extra, x, v, value, sample: Sample, chunk: int = RUNS, step=None
-) -> float:
+def _cs_rounding(ex: Example, v: np.ndarray, value: float, step) -> float:
     """The oracle's rounding along v (:func:`gradcheck.oracle.rounding.complex_step_rounding`)
     for the function the oracles differentiate: the loss, or a VJP's <node, u>."""
+    bound, plan, claim = ex.bound, ex.plan, ex.plan.claim
 
     def many(zs, p):
         if claim.kind == "gradient":
             return bound.loss_many(plan.wrt, zs, perturb=p)
-        local = bound.node_local_many(claim.node, plan.wrt, zs, perturb=p) * extra[claim.cotangent]
+        local = bound.node_local_many(claim.node, plan.wrt, zs, perturb=p) * ex.extra[claim.cotangent]
         return np.sum(local, axis=tuple(range(1, local.ndim)))
 
     try:
-        return complex_step_rounding(many, x, v, value, sample.seed, chunk, step)
+        return complex_step_rounding(many, ex.x, v, value, ex.sample.seed, getattr(ex.f, "chunk", RUNS), step)
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's graph, perturbed; gradcheck's own failures re-raised
         if ours(exc):
             raise

@@ -149,26 +149,7 @@ def diagnose(
     c = np.asarray(c, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if c.shape != g.shape:
-        if (
-            c.ndim >= 2
-            and c.T.shape == g.shape
-            and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err))
-        ):
-            return Finding(
-                Label.TRANSPOSED,
-                f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
-                max_rel_error=relative_error(c.T, g),
-                claimed_shape=tuple(c.shape),
-            )
-        order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
-        return Finding(
-            Label.SHAPE_MISMATCH,
-            f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
-            lines=lines,
-            max_rel_error=float("nan"),
-            claimed_shape=tuple(c.shape),
-            reshape_order=order,
-        )
+        return _other_shape(c, g, tol, names, claim_err, oracle_err)
     ok = _close(c, g, tol, claim_err, oracle_err)
     rel = relative_error(c, g)
     if ok.all():
@@ -193,8 +174,34 @@ def diagnose(
             entries=worst_entries(c, g),
             claimed_shape=tuple(c.shape),
         )
-    bad = ~ok
-    swapped = _swapped(c, g, bad, tol, claim_err, oracle_err)
+    return _wrong_entries(c, g, ~ok, tol, names, (claim_err, oracle_err))
+
+
+def _other_shape(c, g, tol: Tolerance, names: Names, claim_err, oracle_err) -> Finding:
+    """A claim of another shape: its transpose, or the same entries reshaped, or neither."""
+    claim_err_t = np.asarray(claim_err).T if np.ndim(claim_err) else claim_err
+    if c.ndim >= 2 and c.T.shape == g.shape and np.all(_close(c.T, g, tol, claim_err_t, oracle_err)):
+        return Finding(
+            Label.TRANSPOSED,
+            f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
+            max_rel_error=relative_error(c.T, g),
+            claimed_shape=tuple(c.shape),
+        )
+    order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
+    return Finding(
+        Label.SHAPE_MISMATCH,
+        f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+        lines=lines,
+        max_rel_error=float("nan"),
+        claimed_shape=tuple(c.shape),
+        reshape_order=order,
+    )
+
+
+def _wrong_entries(c, g, bad, tol: Tolerance, names: Names, errors: tuple) -> Finding:
+    """Some entries are wrong (``bad``): entries that trade places, or where they are and what they share."""
+    rel = relative_error(c, g)
+    swapped = _swapped(c, g, bad, tol, *errors)
     if swapped is not None:
         summary, lines = describe(swapped, names, c.shape)
         return Finding(
