@@ -237,3 +237,36 @@ def test_a_loss_that_refuses_complex_input_still_falls_back_to_finite_difference
     v = gradcheck.check_gradient(loss, cube_grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3)
     assert v.verdict.verdict == "pass", v.verdict.diagnosis
     assert v.verdict.oracle == "finite-difference"
+
+
+# --- whose an exception is, read from its traceback ---------------------------------------------
+
+
+def _raised_by(fn):
+    """What ``fn()`` raises, with this test's own frame dropped from the traceback (a handler in
+    gradcheck sees the frames from its own call down, and no test code among them)."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001  the test collects whatever was raised
+        exc.__traceback__ = exc.__traceback__.tb_next
+        return exc
+    raise AssertionError("it did not raise")
+
+
+def test_whose_exception_it_is():
+    import functools
+
+    from gradcheck.errors import SpecError
+    from gradcheck.expr import kernels
+    from gradcheck.internal import InternalFailure, ours
+
+    assert ours(_raised_by(_planted()))  # raised in gradcheck's own code
+    assert ours(InternalFailure(RuntimeError("planted")))
+    # numpy refusing the user's graph (a singular solve), gradcheck's kernels refusing a label
+    singular = _raised_by(functools.partial(np.linalg.solve, np.zeros((2, 2)), np.ones(2)))
+    assert isinstance(singular, np.linalg.LinAlgError) and not ours(singular)
+    label = _raised_by(functools.partial(kernels.onehot, np.array([5]), 3))
+    assert isinstance(label, ValueError) and not ours(label)
+    # the user's own code, and errors gradcheck raises on purpose
+    assert not ours(_raised_by(functools.partial(cube_grad, "not an array")))
+    assert not ours(SpecError("a located error"))
