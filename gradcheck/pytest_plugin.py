@@ -245,7 +245,7 @@ class ClaimItem(pytest.Item):
         loc = verdict.location
         self.user_properties += [
             ("gradcheck_location", f"{loc.file}:{loc.line}:{loc.col}"),
-            ("gradcheck_verdict", verdict.verdict),
+            ("gradcheck_verdict", str(verdict.verdict)),  # a plain str: execnet (xdist) cannot send a Label
         ]
         if self.config.option.runxfail:  # run known-wrong claims as if they were not marked
             failed = not verdict.passed
@@ -327,8 +327,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             "index": item.index,
             "claim": verdict.claim,
             "wrt": verdict.wrt,
-            "verdict": verdict.verdict,
-            "outcome": verdict.outcome,
+            "verdict": str(verdict.verdict),  # plain values: execnet (xdist) cannot send a Label
+            "outcome": str(verdict.outcome),
         }
         if item.config.stash[STATE].options.report:
             row["pickle"] = base64.b64encode(pickle.dumps(verdict)).decode("ascii")

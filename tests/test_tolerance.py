@@ -283,10 +283,10 @@ def test_a_correct_float32_claim_with_cancellation_passes_at_large_n():
 
 
 def test_the_oracles_rounding_estimate_grows_with_the_condition_number():
-    """_cs_rounding: the complex step's own rounding along V, from RUNS perturbed evaluations in one
-    batch; it must see an ill-conditioned solve (and stay tiny for a well-conditioned one)."""
-    from gradcheck.examine import _cs_rounding
+    """complex_step_rounding: the complex step's own rounding along V, from RUNS perturbed evaluations
+    in one batch; it must see an ill-conditioned solve (and stay tiny for a well-conditioned one)."""
     from gradcheck.oracle import complex_step
+    from gradcheck.oracle.rounding import complex_step_rounding
     from gradcheck.problem.bound import bind
     from gradcheck.problem.build import build_problem
     from gradcheck.samples.draw import Sample
@@ -310,7 +310,11 @@ claims:
         x = np.asarray(bound.values["b"], dtype=np.float64)
         v = np.random.default_rng(0).uniform(-1, 1, x.shape)
         value = complex_step.directional(lambda z: bound.loss_at("b", z), x, v).value
-        return _cs_rounding(bound, plan, plan.claim, {}, x, v, value, sample) / abs(float(value))
+
+        def many(zs, perturb):
+            return bound.loss_many(plan.wrt, zs, perturb=perturb)
+
+        return complex_step_rounding(many, x, v, value, sample.seed) / abs(float(value))
 
     well, ill = estimate(2.0), estimate(1.0e10)
     assert well < 1e-13

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..expr.dims import name_shape
-from ..verdict.model import Entry, Finding
+from ..verdict.model import Entry, Finding, Label
 from ..verdict.tolerance import EPS64, Tolerance, relative_error
 from .factor import constant_hint, factor_error, factor_text, fitted_factor, multiple_finding
 from .permutation import MAX_PERMUTED, describe, find_cycles
@@ -149,30 +149,11 @@ def diagnose(
     c = np.asarray(c, dtype=np.float64)
     g = np.asarray(g, dtype=np.float64)
     if c.shape != g.shape:
-        if (
-            c.ndim >= 2
-            and c.T.shape == g.shape
-            and np.all(_close(c.T, g, tol, np.asarray(claim_err).T if np.ndim(claim_err) else claim_err, oracle_err))
-        ):
-            return Finding(
-                "transposed",
-                f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
-                max_rel_error=relative_error(c.T, g),
-                claimed_shape=tuple(c.shape),
-            )
-        order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
-        return Finding(
-            "shape-mismatch",
-            f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
-            lines=lines,
-            max_rel_error=float("nan"),
-            claimed_shape=tuple(c.shape),
-            reshape_order=order,
-        )
+        return _other_shape(c, g, tol, names, claim_err, oracle_err)
     ok = _close(c, g, tol, claim_err, oracle_err)
     rel = relative_error(c, g)
     if ok.all():
-        return Finding("pass", "agrees entrywise", max_rel_error=rel, claimed_shape=tuple(c.shape))
+        return Finding(Label.PASS, "agrees entrywise", max_rel_error=rel, claimed_shape=tuple(c.shape))
     factor = fitted_factor(c, g)
     if factor and np.all(_close(c, factor * g, tol, claim_err, np.abs(factor) * np.asarray(oracle_err))):
         bar = factor_error(c, g, factor, claim_err, oracle_err)
@@ -187,18 +168,44 @@ def diagnose(
         )
     if c.ndim == 2 and c.shape[0] == c.shape[1] and np.all(_close(c.T, g, tol, claim_err, oracle_err)):
         return Finding(
-            "transposed",
+            Label.TRANSPOSED,
             f"transposed: the claim equals the transpose of {names.truth} ({names.target} is square, {names.shape_sym})",
             max_rel_error=rel,
             entries=worst_entries(c, g),
             claimed_shape=tuple(c.shape),
         )
-    bad = ~ok
-    swapped = _swapped(c, g, bad, tol, claim_err, oracle_err)
+    return _wrong_entries(c, g, ~ok, tol, names, (claim_err, oracle_err))
+
+
+def _other_shape(c, g, tol: Tolerance, names: Names, claim_err, oracle_err) -> Finding:
+    """A claim of another shape: its transpose, or the same entries reshaped, or neither."""
+    claim_err_t = np.asarray(claim_err).T if np.ndim(claim_err) else claim_err
+    if c.ndim >= 2 and c.T.shape == g.shape and np.all(_close(c.T, g, tol, claim_err_t, oracle_err)):
+        return Finding(
+            Label.TRANSPOSED,
+            f"transposed: the claim has shape {names.symbolic(c.shape)}, the transpose of {names.target}'s {names.shape_sym}, and its transpose matches",
+            max_rel_error=relative_error(c.T, g),
+            claimed_shape=tuple(c.shape),
+        )
+    order, lines = _reshaped(c, g, tol, claim_err, oracle_err, names)
+    return Finding(
+        Label.SHAPE_MISMATCH,
+        f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = {tuple(g.shape)}",
+        lines=lines,
+        max_rel_error=float("nan"),
+        claimed_shape=tuple(c.shape),
+        reshape_order=order,
+    )
+
+
+def _wrong_entries(c, g, bad, tol: Tolerance, names: Names, errors: tuple) -> Finding:
+    """Some entries are wrong (``bad``): entries that trade places, or where they are and what they share."""
+    rel = relative_error(c, g)
+    swapped = _swapped(c, g, bad, tol, *errors)
     if swapped is not None:
         summary, lines = describe(swapped, names, c.shape)
         return Finding(
-            "wrong",
+            Label.WRONG,
             summary,
             lines=lines,
             max_rel_error=rel,
@@ -215,7 +222,7 @@ def diagnose(
     if not np.any(c):
         lines.append("the claim is zero everywhere")
     return Finding(
-        "wrong",
+        Label.WRONG,
         f"wrong: {_where(bad, names)}",
         lines=tuple(lines),
         max_rel_error=rel,

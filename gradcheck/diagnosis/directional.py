@@ -7,11 +7,14 @@ few more; wrong entries, rows and columns are localised by group testing
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..samples.draw import draw_direction
-from ..verdict.model import Entry, Finding
+from ..verdict.model import Entry, Finding, Label
 from ..verdict.tolerance import EPS64, projected_error
+from .evidence import DirectionalEvidence
 from .factor import factor_error, fitted_factor, multiple_finding
 from .localize import localize
 from .permutation import describe, find_cycles
@@ -22,82 +25,72 @@ __all__ = ["EXTRA_DIRECTIONS", "directional_diagnosis"]
 EXTRA_DIRECTIONS = 2  # directions added on a failure at large n: a factor, a sign or a transpose must hold on 3+
 
 
-def directional_diagnosis(
-    c,
-    dirs,
-    claimed_d,
-    oracle_d,
-    tol,
-    dot_err,
-    oracle_err,
-    names,
-    rel,
-    method,
-    evals,
-    k,
-    x,
-    f=None,
-    oracle=None,
-    claim_err=None,
-    sample=None,
-) -> Finding:
+def directional_diagnosis(ev: DirectionalEvidence) -> Finding:
     """Large n: no full gradient. Factor, sign and transpose hypotheses are tested on the same
     directions (plus a few more); wrong entries are localised by group testing in O(log n)."""
-    n = c.size
-    abs_c = np.abs(c)
-    err_c = np.zeros(c.shape) if claim_err is None else claim_err
-
-    def dot_error(v):
-        return 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + projected_error(err_c, v)
-
-    if f is not None and len(dirs) < k + EXTRA_DIRECTIONS:
-        rng = np.random.default_rng([sample.seed if sample else 0, 5])
-        more = [draw_direction(rng, x.shape) for _ in range(EXTRA_DIRECTIONS)]
-        ests = oracle.directions(f, x, more)
-        evals += sum(e.evaluations for e in ests)
-        dirs = list(dirs) + more
-        claimed_d = np.concatenate([claimed_d, [float(np.vdot(c, v)) for v in more]])
-        oracle_d = np.concatenate([oracle_d, [float(e.value) for e in ests]])
-        oracle_err = np.concatenate([oracle_err, [float(e.error) for e in ests]])
-        dot_err = np.concatenate([dot_err, [dot_error(v) for v in more]])
-    m = len(dirs)
+    ev = _more_directions(ev)
+    c, tol, m = ev.claimed, ev.tol, len(ev.dirs)
+    claimed_d, oracle_d, dot_err, oracle_err = ev.claimed_d, ev.oracle_d, ev.dot_err, ev.oracle_err
+    fields = {"max_rel_error": ev.rel, "oracle": ev.method, "evaluations": ev.evaluations, "directions": m}
     factor = fitted_factor(claimed_d, oracle_d)
     if factor is not None and np.all(tol.within(claimed_d, factor * oracle_d, dot_err, np.abs(factor) * oracle_err)):
         bar = factor_error(claimed_d, oracle_d, factor, dot_err, oracle_err)
-        return multiple_finding(
-            factor,
-            bar,
-            names.truth,
-            f"along all {m} directions",
-            max_rel_error=rel,
-            oracle=method,
-            evaluations=evals,
-            directions=m,
-        )
+        return multiple_finding(factor, bar, ev.example.names.truth, f"along all {m} directions", **fields)
     if c.ndim == 2 and c.shape[0] == c.shape[1]:
-        ct_d = np.array([float(np.vdot(c.T, v)) for v in dirs])
+        ct_d = np.array([float(np.vdot(c.T, v)) for v in ev.dirs])
         if np.all(tol.within(ct_d, oracle_d, dot_err, oracle_err)):
             return Finding(
-                "transposed",
-                f"transposed: the claim's transpose matches along all {m} directions",
-                max_rel_error=rel,
-                oracle=method,
-                evaluations=evals,
-                directions=m,
+                Label.TRANSPOSED, f"transposed: the claim's transpose matches along all {m} directions", **fields
             )
-    if f is None:
-        return Finding(
-            "wrong",
-            f"wrong: disagrees along {int(np.sum(~tol.within(claimed_d, oracle_d, dot_err, oracle_err)))} "
-            f"of {m} directions",
-            max_rel_error=rel,
-            oracle=method,
-            evaluations=evals,
-            directions=m,
-        )
+    return _localized(ev, fields)
+
+
+def _dot_error(ev: DirectionalEvidence, v) -> float:
+    c = ev.claimed
+    return 8 * np.sqrt(c.size) * EPS64 * float(np.vdot(np.abs(c), np.abs(v))) + projected_error(ev.claim_err, v)
+
+
+def _more_directions(ev: DirectionalEvidence) -> DirectionalEvidence:
+    """The failing example's directions and EXTRA_DIRECTIONS more: a factor, a sign or a transpose must hold on all."""
+    if len(ev.dirs) >= ev.directions + EXTRA_DIRECTIONS:
+        return ev
+    ex = ev.example
+    rng = np.random.default_rng([ex.sample.seed, 5])
+    more = [draw_direction(rng, ex.x.shape) for _ in range(EXTRA_DIRECTIONS)]
+    ests = ex.oracle.directions(ex.f, ex.x, more)
+    return replace(
+        ev,
+        evaluations=ev.evaluations + sum(e.evaluations for e in ests),
+        dirs=tuple(ev.dirs) + tuple(more),
+        claimed_d=np.concatenate([ev.claimed_d, [float(np.vdot(ev.claimed, v)) for v in more]]),
+        oracle_d=np.concatenate([ev.oracle_d, [float(e.value) for e in ests]]),
+        oracle_err=np.concatenate([ev.oracle_err, [float(e.error) for e in ests]]),
+        dot_err=np.concatenate([ev.dot_err, [_dot_error(ev, v) for v in more]]),
+    )
+
+
+def _localized(ev: DirectionalEvidence, fields: dict) -> Finding:
+    """Which entries are wrong, by group testing, each confirmed on its own; swapped entries named."""
+    c, names = ev.claimed, ev.example.names
+    found, entries = _confirmed_entries(ev)
+    fields = {**fields, "evaluations": ev.evaluations + found.evaluations + len(found.entries)}
+    localised = f"localised by group testing in {found.evaluations} evaluations ({c.size} entries, no full gradient)"
+    cycles = _swapped(entries, ev.claim_err, ev.tol) if found.complete else None
+    if cycles is not None:  # every wrong entry is known and confirmed: the full-array test applies to them
+        summary, lines = describe(cycles, names, c.shape)
+        return Finding(Label.WRONG, summary, lines=lines + (localised,), entries=tuple(entries), swaps=cycles, **fields)
+    found = replace(found, entries=tuple(e.index for e in entries))
+    where = _where_from(found, c, names)
+    return Finding(Label.WRONG, f"wrong: {where}", lines=(localised,), entries=tuple(entries), **fields)
+
+
+def _confirmed_entries(ev: DirectionalEvidence):
+    """(what group testing found, the entries confirmed wrong one by one along unit directions)."""
+    ex, c, tol, err_c = ev.example, ev.claimed, ev.tol, ev.claim_err
+    n, abs_c = c.size, np.abs(c)
 
     def residual(v):
-        return float(np.vdot(c, v)) - float(oracle.directional(f, x, v).value)
+        return float(np.vdot(c, v)) - float(ex.oracle.directional(ex.f, ex.x, v).value)
 
     def bad(r, v):
         # group testing's directions are structured (subsets, weights, rank-one row/column
@@ -106,54 +99,19 @@ def directional_diagnosis(
         err = 8 * np.sqrt(n) * EPS64 * float(np.vdot(abs_c, np.abs(v))) + float(np.vdot(err_c, np.abs(v)))
         return not bool(tol.within(cd, cd - r, err, 4 * EPS64 * abs(cd - r)))
 
-    rng = np.random.default_rng([sample.seed if sample else 0, 6])
-    found = localize(c, residual, bad, rng)
-    evals += found.evaluations
-    entries = []
+    found = localize(c, residual, bad, np.random.default_rng([ex.sample.seed, 6]))
     units = []
     for idx in found.entries:  # each entry found is confirmed on its own (unit directions, one batch)
         e = np.zeros(c.shape)
         e[idx] = 1.0
         units.append(e)
-    truths = [float(est.value) for est in oracle.directions(f, x, units)] if units else []
-    evals += len(units)
+    truths = [float(est.value) for est in ex.oracle.directions(ex.f, ex.x, units)] if units else []
+    entries = []
     for idx, truth in zip(found.entries, truths):
         if tol.within(float(c[idx]), truth, float(err_c[idx]) + 4 * EPS64 * abs(float(c[idx])), 4 * EPS64 * abs(truth)):
             continue
         entries.append(Entry(idx, float(c[idx]), truth))
-    found = type(found)(
-        entries=tuple(e.index for e in entries),
-        complete=found.complete,
-        columns=found.columns,
-        rows=found.rows,
-        evaluations=found.evaluations,
-    )
-    localised = f"localised by group testing in {found.evaluations} evaluations ({n} entries, no full gradient)"
-    cycles = _swapped(entries, err_c, tol) if found.complete else None
-    if cycles is not None:  # every wrong entry is known and confirmed: the full-array test applies to them
-        summary, lines = describe(cycles, names, c.shape)
-        return Finding(
-            "wrong",
-            summary,
-            lines=lines + (localised,),
-            max_rel_error=rel,
-            oracle=method,
-            evaluations=evals,
-            directions=m,
-            entries=tuple(entries),
-            swaps=cycles,
-        )
-    where = _where_from(found, c, names)
-    return Finding(
-        "wrong",
-        f"wrong: {where}",
-        lines=(localised,),
-        max_rel_error=rel,
-        oracle=method,
-        evaluations=evals,
-        directions=m,
-        entries=tuple(entries),
-    )
+    return found, entries
 
 
 def _swapped(entries, err_c, tol):

@@ -378,14 +378,14 @@ def multiple_finding(factor: float, bar: float, truth: str, where: str, **fields
     """``sign-flipped`` for -1, else ``scaled`` with the factor as its error bar allows and the
     hint for the causes that give it: the one Finding both diagnoses build for claim = factor x truth.
     ``where`` is ``on every entry`` or ``along all 5 directions``."""
-    from ..verdict.model import Finding
+    from ..verdict.model import Finding, Label
 
     if abs(factor + 1) <= 1e-6:
-        return Finding("sign-flipped", f"sign-flipped: the claim is -1 x {truth} {where}", factor=-1.0, **fields)
+        return Finding(Label.SIGN_FLIPPED, f"sign-flipped: the claim is -1 x {truth} {where}", factor=-1.0, **fields)
     nice = factor_text(factor, bar)
     hint = constant_hint(factor, bar)
     return Finding(
-        "scaled",
+        Label.SCALED,
         f"scaled: the claim is {nice} x {truth} {where} (factor {nice})",
         lines=(hint,) if hint else (),
         factor=round_factor(factor, bar),

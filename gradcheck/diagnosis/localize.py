@@ -124,58 +124,72 @@ def localize(
     bad : callable
         ``bad(r, V)`` decides, with the tolerance formula, whether residual r along V is an error.
     """
-    evaluations = 0
+    tests = _GroupTests(residual, bad, rng, budget, limit)
 
     def flat_direction(idx, s):
         v = np.zeros(c.size)
         v[idx] = s
         return v.reshape(c.shape)
 
-    def run(n, make, single=False):
-        nonlocal evaluations
-        signs = rng.choice([-1.0, 1.0], n)
+    found, complete = tests.run(c.size, flat_direction, single=True)
+    entries = tuple(tuple(int(i) for i in np.unravel_index(f, c.shape)) for f in found)
+    columns = rows = None
+    if c.ndim == 2 and (not complete or len(found) > 1):
+        columns, rows = _columns_and_rows(c, tests, rng)
+    return Localized(entries=entries, complete=complete, columns=columns, rows=rows, evaluations=tests.evaluations)
+
+
+def _columns_and_rows(c: np.ndarray, tests: "_GroupTests", rng: np.random.Generator):
+    """For a matrix: the columns and the rows that hold wrong entries (None where the search did not finish)."""
+    r_, k_ = c.shape
+    col_signs = rng.choice([-1.0, 1.0], r_)
+    row_signs = rng.choice([-1.0, 1.0], k_)
+
+    def col_direction(idx, s):
+        v = np.zeros(c.shape)
+        v[:, idx] = np.outer(col_signs, s)
+        return v
+
+    def row_direction(idx, s):
+        v = np.zeros(c.shape)
+        v[idx, :] = np.outer(s, row_signs)
+        return v
+
+    cols, cols_complete = tests.run(k_, col_direction)
+    rws, rows_complete = tests.run(r_, row_direction)
+    return (tuple(cols) if cols_complete else None), (tuple(rws) if rows_complete else None)
+
+
+class _GroupTests:
+    """Group tests over n items, each a direction ``make(idx, signs)``; counts the evaluations spent."""
+
+    def __init__(self, residual, bad, rng: np.random.Generator, budget: int, limit: int) -> None:
+        self.residual, self.bad, self.rng = residual, bad, rng
+        self.budget, self.limit = budget, limit
+        self.evaluations = 0
+
+    def run(self, n: int, make, single: bool = False) -> tuple[list[int], bool]:
+        """(the wrong items found, whether that is all of them). With ``single``, a lone wrong
+        item is looked for first (one residual of everything, then bisection)."""
+        signs = self.rng.choice([-1.0, 1.0], n)
 
         def residual_of(idx, s):
-            return residual(make(idx, s))
+            return self.residual(make(idx, s))
 
         def is_bad(r, idx):
-            return bad(r, make(idx, signs[idx]))
+            return self.bad(r, make(idx, signs[idx]))
 
         root, spent = None, 0
         if single and n > 2:
             root = residual_of(np.arange(n), signs)
             if not is_bad(root, np.arange(n)):
-                evaluations += 1
+                self.evaluations += 1
                 return [], True
             j, used = _single(n, residual_of, is_bad, signs, root)
             spent = 1 + used
             if j is not None:
-                evaluations += spent
+                self.evaluations += spent
                 return [j], True
-        found, complete, used = _search(n, residual_of, is_bad, signs, max(budget - spent, 1), limit, root)
-        evaluations += spent + used
+        found, complete, used = _search(n, residual_of, is_bad, signs, max(self.budget - spent, 1), self.limit, root)
+        self.evaluations += spent + used
         return found, complete
-
-    found, complete = run(c.size, flat_direction, single=True)
-    entries = tuple(tuple(int(i) for i in np.unravel_index(f, c.shape)) for f in found)
-    columns = rows = None
-    if c.ndim == 2 and (not complete or len(found) > 1):
-        r_, k_ = c.shape
-        col_signs = rng.choice([-1.0, 1.0], r_)
-        row_signs = rng.choice([-1.0, 1.0], k_)
-
-        def col_direction(idx, s):
-            v = np.zeros(c.shape)
-            v[:, idx] = np.outer(col_signs, s)
-            return v
-
-        def row_direction(idx, s):
-            v = np.zeros(c.shape)
-            v[idx, :] = np.outer(s, row_signs)
-            return v
-
-        cols, cols_complete = run(k_, col_direction)
-        rws, rows_complete = run(r_, row_direction)
-        columns = tuple(cols) if cols_complete else None
-        rows = tuple(rws) if rows_complete else None
-    return Localized(entries=entries, complete=complete, columns=columns, rows=rows, evaluations=evaluations)

@@ -12,10 +12,11 @@ from typing import Callable
 
 import numpy as np
 
+from ..internal import ours
 from ..verdict.model import Evidence
 from ..verdict.tolerance import EPS64, SAFETY
 from . import complex_step, finite_diff
-from .estimate import Estimate, NotComplexSafe
+from .estimate import Estimate, NotComplexSafe, Oracle
 
 __all__ = ["OracleChoice", "cross_check", "step_curve"]
 
@@ -77,11 +78,14 @@ class OracleChoice:
             rounding = 16 * EPS64 * np.max(np.abs(cs.at)) / h  # of c: the values' rounding over 2h
             if np.all(np.abs(c - a) <= self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(c)) + rounding):
                 return None
-        except Exception:
-            pass
+        except Exception as exc:  # noqa: BLE001  the user's function at new points (the two-point difference); gradcheck's own failures re-raised
+            if ours(exc):
+                raise
         try:
             fd = finite_diff.directional(real_f, x, v)
-        except Exception:  # the real code fails near x: nothing to compare, the check decides
+        except Exception as exc:  # noqa: BLE001  the real code fails near x: nothing to compare, the check decides; gradcheck's own failures re-raised
+            if ours(exc):
+                raise
             return None
         b, e = np.asarray(fd.value), np.asarray(fd.error)
         allowed = SAFETY * (np.abs(e) + 4 * EPS64 * np.abs(a)) + self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(b))
@@ -112,7 +116,9 @@ def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None
     for h in steps:
         try:
             errors.append(abs(float(finite_diff.central(f, x, v, h)) - float(cs_value)))
-        except Exception:
+        except Exception as exc:  # noqa: BLE001  the user's function at a step of the picture's curve; gradcheck's own failures re-raised
+            if ours(exc):
+                raise
             errors.append(float("nan"))
     return Evidence(
         claimed=claimed,
@@ -134,7 +140,8 @@ def cross_check(f, x, v, cs_value: float, claimed: float) -> Estimate:
             # it sides with the complex step; its error bar is how far it is from it (at least a
             # rounding-sized floor), not the gap, which can exceed the value (sign flip, factor 2)
             error = max(abs(c - cs_value), 1e-12 * abs(c))
-            return Estimate(np.asarray(c), np.asarray(error), "finite-difference", 2)
-    except Exception:
-        pass
+            return Estimate(np.asarray(c), np.asarray(error), Oracle.FINITE_DIFFERENCE, 2)
+    except Exception as exc:  # noqa: BLE001  the user's function at new points (the two-point difference); gradcheck's own failures re-raised
+        if ours(exc):
+            raise
     return finite_diff.directional(f, x, v)

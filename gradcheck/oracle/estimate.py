@@ -6,19 +6,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..verdict.methods import Oracle
+
+__all__ = ["Estimate", "NotComplexSafe", "Oracle"]
+
 
 @dataclass(frozen=True)
 class Estimate:
     """A derivative estimate.
 
     ``value`` and ``error`` have the same shape (``error`` is an absolute error bar);
-    ``method`` is ``"complex-step"`` or ``"finite-difference"``; ``evaluations`` counts calls
+    ``method`` is an :class:`Oracle` (``COMPLEX_STEP`` or ``FINITE_DIFFERENCE``); ``evaluations`` counts calls
     of the function; ``note`` says why a fallback happened, if one did.
     """
 
     value: np.ndarray
     error: np.ndarray
-    method: str
+    method: Oracle
     evaluations: int
     note: str = ""
     at: object = None  # the function's value at x, when the method saw it (Re f(x + ihv) for complex step)

@@ -20,6 +20,8 @@ from typing import Callable
 
 import numpy as np
 
+from .complex_step import STEP
+
 RUNS = 4
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -65,3 +67,32 @@ def spread(
             return np.full(base.shape, np.inf)
         worst = np.maximum(worst, np.abs(value - base))
     return np.where(np.isfinite(worst), worst, np.inf)
+
+
+def complex_step_rounding(
+    many: Callable[[np.ndarray, Callable[[np.ndarray], np.ndarray]], np.ndarray],
+    x: np.ndarray,
+    v: np.ndarray,
+    value: float,
+    seed: int,
+    chunk: int = RUNS,
+    step=None,
+) -> float:
+    """The complex step's rounding along v: max |Im many(z, p) / h - value| over RUNS perturbed
+    evaluations at z = x + ihv, in batches of ``chunk`` (the memory budget's), each batch item
+    drawing its own perturbation signs, with the estimate's own step ``step`` (larger than
+    STEP where h·Jv would be subnormal). ``many(zs, perturb)`` evaluates the function at each
+    row of ``zs`` with every intermediate perturbed by ``perturb``. Infinite when it is not finite.
+    """
+    h = step or STEP
+    z = x.astype(np.complex128) + 1j * h * v
+
+    def run(p, count):
+        zs = np.broadcast_to(z, (count,) + z.shape)
+        return np.asarray(many(zs, p)).imag / h
+
+    p = perturber(np.random.default_rng([seed + 1, 7]), _EPS)
+    size = max(1, min(chunk, RUNS))
+    runs = np.concatenate([run(p, min(size, RUNS - start)) for start in range(0, RUNS, size)])
+    worst = float(np.max(np.abs(runs - float(value))))
+    return worst if np.isfinite(worst) else float("inf")

@@ -1,0 +1,145 @@
+"""The expensive path, for a failure that is shown: evidence -> a Finding that explains it.
+
+A shape mismatch is compared with the full gradient when the same entries may be there (a
+transpose, a raveled matrix). A directional failure gets the second oracle along its worst
+direction (finite differences that disagree with the complex step make the example
+``inconclusive``), then the full true array and :func:`~gradcheck.diagnosis.compare.diagnose`
+at small n, or :func:`~gradcheck.diagnosis.directional.directional_diagnosis` at large n.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from ..oracle import finite_diff
+from ..oracle.choice import cross_check, step_curve
+from ..verdict.methods import Oracle
+from ..verdict.model import Evidence, Finding, Label
+from ..verdict.tolerance import SAFETY
+from .compare import diagnose
+from .directional import directional_diagnosis
+from .evidence import FULL_GRADIENT_LIMIT, DirectionalEvidence, ShapeEvidence, array_error
+
+__all__ = ["explain"]
+
+
+def explain(evidence: ShapeEvidence | DirectionalEvidence) -> Finding:
+    """The diagnosis of one failing example."""
+    if isinstance(evidence, ShapeEvidence):
+        return _shape(evidence)
+    settled = _second_opinion(evidence)
+    if isinstance(settled, Finding):
+        return settled
+    if settled.claimed.size <= FULL_GRADIENT_LIMIT:
+        return _full_gradient(settled)
+    finding = directional_diagnosis(settled)
+    return replace(finding, notes=tuple(finding.notes) + settled.notes)
+
+
+def _shape(ev: ShapeEvidence) -> Finding:
+    """A transpose, or the same entries in another shape (a raveled matrix): the full gradient says which."""
+    ex, c, expected = ev.example, ev.claimed, ev.example.expected
+    names = ex.names
+    same_entries = c.ndim >= 2 and c.T.shape == tuple(expected) or c.size == int(np.prod(expected))
+    if same_entries and c.size <= FULL_GRADIENT_LIMIT and np.all(np.isfinite(c)):
+        g = ex.oracle.gradient(ex.f, ex.x) if ex.plan.claim.kind != "jvp" else None
+        if g is not None:
+            finding = diagnose(c.astype(np.float64), g.value, ev.tol, names, 0.0, g.error)
+            return replace(
+                finding,
+                max_rel_error=array_error(ev.tol, c, g.value),  # the claim as given: NaN, not its transpose's
+                oracle=g.method,
+                evaluations=g.evaluations,
+                evidence=Evidence(claimed=c.astype(np.float64), truth=g.value),
+            )
+    sizes = " ".join(f"{k}={v}" for k, v in ex.bound.sizes.items())
+    return Finding(
+        Label.SHAPE_MISMATCH,
+        f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape {names.shape_sym} = "
+        f"{tuple(expected)}   [{sizes}]",
+        claimed_shape=tuple(c.shape),
+        max_rel_error=float("nan"),
+    )
+
+
+def _second_opinion(ev: DirectionalEvidence) -> Finding | DirectionalEvidence:
+    """Finite differences along the worst direction, when the complex step answered: the
+    evidence with their note, or an ``inconclusive`` Finding when they make the example undecidable.
+
+    Finite differences only get a say where they are informative: near-singular inputs or
+    steps that leave the domain make them useless, not the complex step wrong.
+    """
+    if ev.method != Oracle.COMPLEX_STEP:
+        return ev
+    ex, w = ev.example, ev.worst
+    fd = cross_check(ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.claimed_d[w])
+    ev = replace(ev, evaluations=ev.evaluations + fd.evaluations)
+    fd_v, fd_e = float(fd.value), float(fd.error)
+    cs_v = ev.oracle_d[w]
+    informative = finite_diff.informative(fd)
+    disagree = abs(fd_v - cs_v) > SAFETY * (fd_e + ev.oracle_err[w]) + ev.tol.rtol * abs(cs_v) + 1e-7 * abs(cs_v)
+    if informative and disagree:
+        if abs(ev.claimed_d[w] - fd_v) <= SAFETY * (fd_e + ev.dot_err[w]) + 1e-7 * abs(fd_v):
+            return _undecided(
+                ev,
+                f"the oracles disagree: complex step gives {cs_v:.10g}, finite differences {fd_v:.10g} ± "
+                f"{fd_e:.2g} along the same direction, and the claim ({ev.claimed_d[w]:.10g}) sides with "
+                f"finite differences",
+                "the loss may not be analytic here (a kink: relu, abs, maximum), or complex arithmetic does "
+                "not continue it (conjugation, abs of a complex value)",
+            )
+        note = f"finite differences disagree with the complex step here ({fd_v:.6g} ± {fd_e:.2g}), but the claim matches neither"
+        return replace(ev, notes=ev.notes + (note,))
+    if not informative:
+        if ex.oracle.guard:  # user code whose complex step no finite difference has yet confirmed
+            return _undecided(
+                ev,
+                f"the complex step of this Python code is unconfirmed here: finite differences are not "
+                f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
+                "a kink (abs, maximum, a branch) may lie next to the drawn point; other examples decide",
+            )
+        note = f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})"
+        return replace(ev, notes=ev.notes + (note,))
+    return ev
+
+
+def _undecided(ev: DirectionalEvidence, summary: str, line: str) -> Finding:
+    return Finding(
+        Label.INCONCLUSIVE,
+        summary,
+        lines=(line,),
+        max_rel_error=ev.rel,
+        oracle=Oracle.BOTH,
+        evaluations=ev.evaluations,
+        directions=ev.directions,
+    )
+
+
+def _full_gradient(ev: DirectionalEvidence) -> Finding:
+    """Small n: the full true array, compared entry by entry."""
+    ex, c, w = ev.example, ev.claimed, ev.worst
+    g_est = ex.oracle.gradient(ex.f, ex.x)
+    evals = ev.evaluations + g_est.evaluations
+    finding = diagnose(c, g_est.value, ev.tol, ex.names, ev.claim_err * 1.0, g_est.error)
+    if finding.label == Label.PASS:
+        return Finding(
+            Label.INCONCLUSIVE,
+            "directional check failed but every entry agrees within tolerance",
+            max_rel_error=ev.rel,
+            oracle=g_est.method,
+            evaluations=evals,
+            directions=ev.directions,
+        )
+    curve = step_curve(ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.oracle_err[w], c, g_est.value)
+    return replace(
+        finding,
+        max_rel_error=array_error(ev.tol, c, g_est.value, ev.claim_err, g_est.error),
+        oracle=g_est.method,
+        evaluations=evals + len(curve.steps) * 2,
+        directions=ev.directions,
+        oracle_error=float(np.max(ev.oracle_err)),
+        notes=ev.notes,
+        evidence=curve,
+    )

@@ -1,0 +1,73 @@
+"""The checking core stays in short, typed pieces (issue 12): in check.py, examine.py, internal.py,
+settings.py, diagnosis/ and oracle/ no blind ``except Exception`` that is neither re-raised nor
+justified (ruff BLE001; a justification is ``# noqa: BLE001  reason``), no function over 8
+parameters (PLR0913) or 50 statements (PLR0915) or 60 lines, and no verdict label written as a
+bare string where it is decided (a comparison, a Finding's label, a Verdict's ``verdict=``)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ROOMS = ["check.py", "examine.py", "internal.py", "settings.py", "diagnosis", "oracle"]
+LABELS = {"pass", "shape-mismatch", "transposed", "scaled", "sign-flipped", "wrong", "not-finite", "error"}
+LABELS |= {"inconclusive", "ok", "xfail", "xpass", "fail", "complex-step", "finite-difference"}
+MAX_LINES = 60
+
+
+def _files() -> list[Path]:
+    found = []
+    for room in ROOMS:
+        path = ROOT / "gradcheck" / room
+        found += sorted(path.glob("*.py")) if path.is_dir() else [path]
+    return found
+
+
+def test_ruff_finds_no_blind_except_and_no_long_function():
+    rules = ["--select", "BLE001,PLR0913,PLR0915", "--config", "lint.pylint.max-args=8"]
+    rules += ["--config", "lint.pylint.max-statements=50", "--output-format", "concise", "--no-cache"]
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", *rules, *map(str, _files())],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_function_is_longer_than_sixty_lines():
+    long = []
+    for path in _files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
+    assert not long, long
+
+
+def _bare(node: ast.AST) -> list[str]:
+    """String constants in ``node`` that are labels, outcomes or oracle names."""
+    values = node.elts if isinstance(node, (ast.Tuple, ast.List, ast.Set)) else [node]
+    return [v.value for v in values if isinstance(v, ast.Constant) and v.value in LABELS]
+
+
+def test_no_label_is_decided_by_a_bare_string():
+    bare = []
+    for path in _files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            found = []
+            if isinstance(node, ast.Compare):
+                found = [s for side in [node.left, *node.comparators] for s in _bare(side)]
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                if name in ("Finding", "Verdict", "Estimate") and node.args:
+                    found = _bare(node.args[0])
+                found += [s for k in node.keywords if k.arg in ("verdict", "label", "method") for s in _bare(k.value)]
+            elif isinstance(node, ast.Assign):
+                found = [s for s in _bare(node.value) if isinstance(node.value, ast.Tuple)]
+            bare += [f"{path.relative_to(ROOT)}:{node.lineno} {s!r}" for s in found]
+    assert not bare, bare
