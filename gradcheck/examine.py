@@ -27,7 +27,7 @@ from .diagnosis.directional import directional_diagnosis
 from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
 from .limits import user_traceback
-from .oracle import complex_step, finite_diff
+from .oracle import complex_step, dual, finite_diff
 from .oracle.batch import MEMORY_BUDGET_MIB, Batchable, chunk_for
 from .oracle.choice import OracleChoice, cross_check, step_curve
 from .oracle.rounding import RUNS, perturber, spread
@@ -191,6 +191,15 @@ def _examine(
     if not np.all(np.isfinite(oracle_d)):
         raise InvalidSample("the oracle's derivative is not finite at the drawn inputs")
     excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
+    if not np.all(excess <= 1) and method == dual.METHOD:
+        # a disagreement is judged by the complex step: no verdict but pass rests on dual numbers alone
+        ests = _oracle_directions(oracle, f, x, dirs, exact=False)
+        oracle_d = np.array([float(e.value) for e in ests])
+        oracle_err = np.array([float(e.error) for e in ests])
+        evals += sum(e.evaluations for e in ests)
+        method = ests[0].method
+        note = tuple(sorted({e.note for e in ests if e.note}))
+        excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
     rel = tol.error(claimed_d, oracle_d, dot_err, oracle_err, typical)
     if np.all(excess <= 1):
         return Finding(
@@ -384,7 +393,7 @@ def _real_value(f, x: np.ndarray) -> np.ndarray:
         raise _raised(exc) from None
 
 
-def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
+def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs, exact: bool = True) -> list:
     """The oracle's directional derivatives; a draw where they cannot be evaluated is rejected.
 
     An exception at the complex point switches the oracle to finite differences for good, but it
@@ -393,7 +402,7 @@ def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
     """
     before = oracle.unsafe_note
     try:
-        return oracle.directions(f, x, dirs)
+        return oracle.directions(f, x, dirs, exact=exact)
     except GradcheckError:
         raise
     except Exception as exc:
@@ -415,7 +424,12 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
     if claim.kind == "gradient":
         if isinstance(spec.loss, PythonRef):
             return Batchable(lambda z: bound.loss_at(plan.wrt, z), None, chunk), {}
-        return Batchable(lambda z: bound.loss_at(plan.wrt, z), lambda z: bound.loss_many(plan.wrt, z), chunk), {}
+        return Batchable(
+            lambda z: bound.loss_at(plan.wrt, z),
+            lambda z: bound.loss_many(plan.wrt, z),
+            chunk,
+            forward=lambda z, dirs: bound.loss_forward(plan.wrt, z, dirs),
+        ), {}
     if claim.kind == "vjp":
         u = draw_direction(rng, bound.shapes[claim.node])
 
@@ -426,7 +440,11 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
             out = bound.node_local_many(claim.node, plan.wrt, z) * u
             return np.sum(out, axis=tuple(range(1, out.ndim)))
 
-        return Batchable(one, many, chunk), {claim.cotangent: u}
+        def forward(z, dirs):
+            value, tangents = bound.node_local_forward(claim.node, plan.wrt, z, dirs)
+            return np.sum(value * u), np.sum(tangents * u, axis=tuple(range(1, tangents.ndim)))
+
+        return Batchable(one, many, chunk, forward), {claim.cotangent: u}
     return Batchable(
         lambda z: bound.node_local(claim.node, plan.wrt, z),
         lambda z: bound.node_local_many(claim.node, plan.wrt, z),
