@@ -177,7 +177,7 @@ def _examine(
         return _shape_finding(plan, bound, f, x, c, expected, tol, _names(problem, plan, bound.sizes), oracle)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
         return _not_finite(c, _names(problem, plan, bound.sizes))
-    c = c.astype(np.float64)
+    c = np.asarray(c, dtype=np.float64)  # the claim's own array: no copy when it is float64 already
 
     claimed_d, dot_err = _projections(c, dirs)
     oracle_d = np.array([float(e.value) for e in ests])
@@ -456,7 +456,8 @@ def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
     """<C, V> for each direction, and its summation error (float64's, whatever C's dtype)."""
     n = max(c.size, 1)
     claimed = np.array([float(np.vdot(c, v)) for v in dirs])
-    error = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(np.abs(c), np.abs(v))) for v in dirs])
+    magnitude = np.abs(c)
+    error = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(magnitude, np.abs(v))) for v in dirs])
     return claimed, error
 
 

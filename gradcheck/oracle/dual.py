@@ -34,7 +34,8 @@ def directions(f, x: np.ndarray, dirs) -> list[Estimate]:
     dirs = [np.asarray(v, dtype=np.float64) for v in dirs]
     out: list[Estimate] = []
     for start, stop in batches(len(dirs), f.chunk):
-        value, tangents = f.forward(np.asarray(x, dtype=np.float64), np.stack(dirs[start:stop]))
+        block = dirs[start][None] if stop - start == 1 else np.stack(dirs[start:stop])  # one direction: a view
+        value, tangents = f.forward(np.asarray(x, dtype=np.float64), block)
         for row in tangents:
             out.append(Estimate(value=row, error=4 * _EPS * np.abs(row), method=METHOD, evaluations=1, at=value))
     return out

@@ -123,8 +123,10 @@ class Bound:
             raise TypeError("a Python loss has no dual-number form")
         env = {**self.fixed_values(), **self.values_inputs()}
         env[wrt] = Dual(np.asarray(x, dtype=np.float64), np.asarray(tangents, dtype=np.float64))
+        at_sample = x is self.values[wrt]  # then every node's value is the one bind() computed
         for node in spec.graph:
-            env[node.name] = forward_value(node.body.expr, env, self.problem.defines)
+            known = self.values[node.name] if at_sample else None
+            env[node.name] = forward_value(node.body.expr, env, self.problem.defines, known)
         return split(forward_value(spec.loss.expr, env, self.problem.defines), len(tangents))
 
     def node_local_forward(self, node: str, wrt: str, x: np.ndarray, tangents: np.ndarray):
@@ -231,7 +233,10 @@ def bind(problem: Problem, sample: Sample) -> Bound:
     sizes = sample.sizes
     shapes = {name: bind_shape(shape, sizes) for name, shape in problem.input_shapes.items()}
     inputs = draw_inputs(problem.spec.inputs, shapes, sample)
-    values: dict[str, object] = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
+    # float64 inputs are used as drawn (no copy: nothing writes into them; user code gets copies)
+    values: dict[str, object] = {
+        k: (np.asarray(v, dtype=np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()
+    }
     bound = Bound(problem=problem, sample=sample, inputs=inputs, shapes=dict(shapes), values=values)
     values.update(bound.fixed_values())
     for node in problem.spec.graph:
