@@ -175,6 +175,14 @@ def _gelu_derivative(x, y, approximate="none"):
     return _normal_cdf(x) + x * np.exp(-0.5 * x * x) / _SQRT_2PI
 
 
+def _sigmoid_derivative(x):
+    """σ'(x) = e / (1 + e)² with e = exp(-|x|): one exp, and no cancellation (y (1 - y) loses
+    every digit of 1 - y where y is near 1)."""
+    e = np.exp(-np.abs(x))
+    d = 1 + e
+    return e / (d * d)
+
+
 def _sech2(x):
     with np.errstate(over="ignore"):
         return 1 / np.cosh(x) ** 2
@@ -191,7 +199,7 @@ _UNARY: dict[str, Callable[..., Any]] = {
     "sin": lambda x, y: np.cos(x),
     "cos": lambda x, y: -np.sin(x),
     "tanh": lambda x, y: _sech2(x),  # not 1 - y*y: it cancels where |y| is near 1
-    "sigmoid": lambda x, y: y * sigmoid(-np.asarray(x)),  # not y (1 - y): it cancels where y is near 1
+    "sigmoid": lambda x, y: _sigmoid_derivative(x),
     "softplus": lambda x, y: sigmoid(x),
     "log_sigmoid": lambda x, y: sigmoid(-np.asarray(x)),
     "relu": lambda x, y: (np.asarray(x) > 0).astype(np.float64),
