@@ -242,9 +242,11 @@ class Pool:
         self.owner = threading.current_thread()  # its workers die with this thread (PR_SET_PDEATHSIG)
 
     def start(self) -> None:
-        """Start the workers now, so that their imports overlap the supervisor's reading of the specs."""
+        """Start a worker now, so that its imports overlap the supervisor's reading of the specs.
+        The others start when a second claim is ready while the first runs (a run of one claim
+        never pays for more than one worker's start-up)."""
         self._idle = [w for w in self._idle if w.alive]
-        while len(self._idle) < self.size:
+        if not self._idle:
             self._idle.append(_Worker(self.memory_limit))
 
     def ordered(self, entries: Iterable, work: Callable, skip: Callable) -> Iterator[tuple[Any, Any]]:
@@ -447,6 +449,14 @@ def _serve(task: Task, problems: dict) -> tuple:
                 time.perf_counter() - started,
             ),
         )
+
+
+def default_jobs() -> int:
+    """``--jobs`` when it is not given: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def claim_timeout(options) -> float:

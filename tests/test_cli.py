@@ -227,8 +227,9 @@ def test_check_help_explains_the_process_options(capsys):
         "memory; 0 = none; command line only: the pytest plugin checks in its own process)"
     ) in text
     assert (
-        "--jobs N claims checked at once, each in a worker process of its own (default 1; command line only: "
-        "under pytest use pytest-xdist's -n)"
+        "--jobs N claims checked at once, each in a worker process of its own (default: the number of usable "
+        "cores; 1 = one at a time; the report is the same whatever N; command line only: under pytest use "
+        "pytest-xdist's -n)"
     ) in text
 
 
