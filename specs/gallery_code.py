@@ -34,3 +34,30 @@ def mlp_relu_grads_forgot_mask(X, Y, W1, b1, W2, b2):
     dO = (H @ W2 + b2 - Y) / M
     dA = dO @ W2.T
     return {"W1": X.T @ dA, "b1": dA.sum(axis=0), "W2": H.T @ dO, "b2": dO.sum(axis=0)}
+
+
+def conv_backward_naive(X, K, b, T):
+    """CS231n's conv_backward_naive loops for conv_layer.yaml (stride 2, padding 1): every output
+    entry adds its window times dout to dK, dout to db, and K[f] times dout back into the padded dX."""
+    s, pad = 2, 1
+    F, _, HH, WW = K.shape
+    Xp = np.pad(X, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    N, _, Hp, Wp = Xp.shape
+    Ho, Wo = (Hp - HH) // s + 1, (Wp - WW) // s + 1
+    out = np.zeros((N, F, Ho, Wo))
+    for n in range(N):
+        for f in range(F):
+            for y in range(Ho):
+                for x in range(Wo):
+                    out[n, f, y, x] = np.sum(Xp[n, :, y * s : y * s + HH, x * s : x * s + WW] * K[f]) + b[f]
+    dout = out - T
+    dXp, dK, db = np.zeros_like(Xp), np.zeros_like(K), np.zeros_like(b)
+    for n in range(N):
+        for f in range(F):
+            for y in range(Ho):
+                for x in range(Wo):
+                    window = (n, slice(None), slice(y * s, y * s + HH), slice(x * s, x * s + WW))
+                    db[f] += dout[n, f, y, x]
+                    dK[f] += Xp[window] * dout[n, f, y, x]
+                    dXp[window] += K[f] * dout[n, f, y, x]
+    return {"X": dXp[:, :, pad:-pad, pad:-pad], "K": dK, "b": db}

@@ -59,6 +59,47 @@ _PREAMBLE = {
     "onehot": "def onehot(y, k):\n    return (np.asarray(y)[..., None] == np.arange(k)).astype(float)",
 }
 
+_CONV = """def {name}(x, w, stride=1, padding=0, dilation=1):
+    \"\"\"torch.nn.functional.{name} (a cross-correlation), by a loop over the kernel's offsets.\"\"\"
+    nd = w.ndim - 2
+    k = w.shape[2:]
+    s, d = np.broadcast_to(stride, nd), np.broadcast_to(dilation, nd)
+    if padding == "same":
+        pads = [(d[a] * (k[a] - 1) // 2, d[a] * (k[a] - 1) - d[a] * (k[a] - 1) // 2) for a in range(nd)]
+    else:
+        pads = [(p, p) for p in np.broadcast_to(0 if padding == "valid" else padding, nd)]
+    x = np.pad(x, [(0, 0), (0, 0)] + pads)
+    size = [(x.shape[2 + a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in range(nd)]
+    out = 0
+    for o in np.ndindex(*k):
+        part = x[(..., *(slice(d[a] * o[a], d[a] * o[a] + s[a] * (size[a] - 1) + 1, s[a]) for a in range(nd)))]
+        out = out + np.einsum("nc...,oc->no...", part, w[(..., *o)])
+    return out"""
+_CONV_TRANSPOSE = """def {name}(x, w, stride=1, padding=0, dilation=1):
+    \"\"\"torch.nn.functional.{name}: the adjoint in x of the convolution with w.\"\"\"
+    nd = w.ndim - 2
+    k, n = w.shape[2:], x.shape[2:]
+    s, d, p = (np.broadcast_to(v, nd) for v in (stride, dilation, padding))
+    full = [s[a] * (n[a] - 1) + d[a] * (k[a] - 1) + 1 for a in range(nd)]
+    out = np.zeros((x.shape[0], w.shape[1], *full))
+    for o in np.ndindex(*k):
+        part = tuple(slice(d[a] * o[a], d[a] * o[a] + s[a] * (n[a] - 1) + 1, s[a]) for a in range(nd))
+        out[(..., *part)] += np.einsum("nc...,co->no...", x, w[(..., *o)])
+    return out[(..., *(slice(p[a], full[a] - p[a]) for a in range(nd)))]"""
+_POOL = """def {name}(x, k, stride=None):
+    s = np.broadcast_to(k if stride is None else stride, 2)
+    h, w = ((x.shape[2 + a] - k) // s[a] + 1 for a in range(2))
+    parts = [x[..., i : i + s[0] * (h - 1) + 1 : s[0], j : j + s[1] * (w - 1) + 1 : s[1]] for i in range(k) for j in range(k)]
+    return np.{how}(parts, axis=0)"""
+_PREAMBLE.update(
+    {
+        **{f: _CONV.format(name=f) for f in ("conv1d", "conv2d")},
+        **{f: _CONV_TRANSPOSE.format(name=f) for f in ("conv_transpose1d", "conv_transpose2d")},
+        "max_pool2d": _POOL.format(name="max_pool2d", how="max"),
+        "avg_pool2d": _POOL.format(name="avg_pool2d", how="mean"),
+    }
+)
+
 
 def _py(name: str) -> str:
     import keyword

@@ -354,6 +354,116 @@ def _einsum_rule(node, i, G, ctx):
     return call("einsum", ir.String((0, 0), subscripts), ctx.full(G, node), *operands)
 
 
+# -- convolutions and pooling ---------------------------------------------------------------
+#
+# conv(x, w) is linear in each argument. Its adjoint in x is the transposed convolution of G with
+# the same weight (stride, padding and dilation kept); its adjoint in w correlates the input with
+# G: dW[o, c, k] = sum over n and output positions p of G[n, o, p] x[n, c, s p + d k], which is a
+# convolution of x with G as the weight once the batch and channel axes trade places (an einsum),
+# with stride and dilation trading places too (Dumoulin & Visin 2016, "A guide to convolution
+# arithmetic for deep learning"; torch's convolution_backward computes the same two products).
+# conv_transpose is the adjoint of conv in x, so the roles swap. Pooling spreads G back over each
+# window with a transposed convolution by a ones kernel per channel: 1/k^2 of it for the average,
+# and for the maximum only to the entries equal to their window's maximum.
+
+_LAYOUT = {1: "ncl", 2: "nchw"}
+
+
+def _spatial(node: ir.Call) -> int:
+    return int(node.func[-2])
+
+
+def _per_axis(value, nd: int) -> tuple[int, ...]:
+    return tuple(value) if isinstance(value, tuple) else (int(value),) * nd
+
+
+def _window(node: ir.Call, ctx: Context) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """A convolution's stride, padding and dilation per spatial axis; 'same' as its padding."""
+    nd = _spatial(node)
+    stride, dilation = _per_axis(_kw(node, "stride") or 1, nd), _per_axis(_kw(node, "dilation") or 1, nd)
+    padding = _kw(node, "padding")
+    if padding == "same":
+        pads = []
+        for k, d in zip(ctx.shape(node.args[1])[2:], dilation):
+            if not k.is_const or d * (k.value - 1) % 2:
+                raise NotDerivable(
+                    f"{node.func}(padding='same') with a kernel size that is a dim or even (torch pads the odd "
+                    "one after: no transposed convolution undoes it; write padding= as a number)"
+                )
+            pads.append(d * (k.value - 1) // 2)
+        return stride, tuple(pads), dilation
+    return stride, _per_axis(0 if padding in (None, "valid") else padding, nd), dilation
+
+
+def _window_kwargs(stride, padding, dilation) -> dict:
+    """The keywords to write: defaults left out, equal entries as one integer."""
+
+    def written(values: tuple[int, ...], default: int):
+        if all(v == default for v in values):
+            return None
+        return values[0] if len(set(values)) == 1 else values
+
+    return {"stride": written(stride, 1), "padding": written(padding, 0), "dilation": written(dilation, 1)}
+
+
+def _swap(nd: int, e: ir.Expr) -> ir.Expr:
+    """The first two axes of e exchanged (batch and channels; out and in channels of a weight)."""
+    layout = _LAYOUT[nd]
+    return call("einsum", ir.String((0, 0), f"{layout}->{layout[1]}{layout[0]}{layout[2:]}"), e)
+
+
+def _conv_weight_gradient(nd: int, x: ir.Expr, G: ir.Expr, stride, padding, dilation) -> ir.Expr:
+    conv = call(f"conv{nd}d", _swap(nd, x), _swap(nd, G), **_window_kwargs(dilation, padding, stride))
+    return _swap(nd, conv)
+
+
+def _conv_rule(node, i, G, ctx):
+    nd = _spatial(node)
+    x, w = node.args
+    stride, padding, dilation = _window(node, ctx)
+    G = ctx.full(G, node)
+    if i == 0:
+        return call(f"conv_transpose{nd}d", G, w, **_window_kwargs(stride, padding, dilation))
+    return _conv_weight_gradient(nd, x, G, stride, padding, dilation)
+
+
+def _conv_transpose_rule(node, i, G, ctx):
+    nd = _spatial(node)
+    x, w = node.args
+    stride, padding, dilation = _window(node, ctx)
+    G = ctx.full(G, node)
+    if i == 0:
+        return call(f"conv{nd}d", G, w, **_window_kwargs(stride, padding, dilation))
+    return _conv_weight_gradient(nd, G, x, stride, padding, dilation)
+
+
+def _pool_rule(node, i, G, ctx):
+    x, size = node.args
+    if not (isinstance(size, ir.Number) and isinstance(size.value, int)):
+        raise NotDerivable(f"{node.func}() with a pool size written as an expression (write the integer)")
+    k = size.value
+    stride = _per_axis(_kw(node, "stride") or k, 2)
+    if node.func == "max_pool2d" and stride != (k, k):
+        raise NotDerivable("max_pool2d() with a stride= other than the pool size (overlapping or gapped windows)")
+    channels = ctx.dim(ctx.shape(x)[1])
+    if channels is not None:
+        identity = call("eye", channels)
+    else:  # a dim that cannot be named: the identity from x's own channel axis
+        every, first = ir.IndexSlice(None, None, None), ir.IndexInt(0)
+        identity = call("diag", call("ones_like", index(x, (first, every, first, first))))
+    every, new = ir.IndexSlice(None, None, None), ir.IndexNewAxis()
+    ones = call("ones", ir.TupleExpr((0, 0), (num(k), num(k))))
+    spread = mul(index(identity, (every, every, new, new)), ones)
+
+    def up(e: ir.Expr) -> ir.Expr:
+        return call("conv_transpose2d", e, spread, **_window_kwargs(stride, (0, 0), (1, 1)))
+
+    G = ctx.full(G, node)
+    if node.func == "avg_pool2d":
+        return div(up(G), num(k * k))
+    return _where(_gt(x, up(node), "=="), up(G), num(0))
+
+
 def _no_rule(reason: str) -> Rule:
     def rule(node, i, G, ctx):
         raise NotDerivable(reason)
@@ -449,6 +559,12 @@ RULES: dict[str, Rule] = {
     "reshape": _reshape_rule,
     "dot": _dot_rule,
     "einsum": _einsum_rule,
+    "conv1d": _conv_rule,
+    "conv2d": _conv_rule,
+    "conv_transpose1d": _conv_transpose_rule,
+    "conv_transpose2d": _conv_transpose_rule,
+    "max_pool2d": _pool_rule,
+    "avg_pool2d": _pool_rule,
 }
 
 # Functions whose adjoint the expression language cannot write (no scatter, no symbolic slices):

@@ -204,6 +204,7 @@ _ELEMENTWISE = frozenset(
 )
 _REDUCTIONS = frozenset("sum mean prod logsumexp norm max min amax amin var std".split())
 _LINALG = frozenset("trace det logdet inv".split())
+_WINDOWED = frozenset("conv1d conv2d conv_transpose1d conv_transpose2d max_pool2d avg_pool2d".split())
 
 
 def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> _Batch:
@@ -257,6 +258,12 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
         k = _batch_size(arrays)
         items = [x.a if isinstance(x, _Batch) else np.broadcast_to(x, (k, *np.shape(x))) for x in arrays]
         return _Batch(fn(items, axis=_shift_axis(kwargs.get("axis", 0))))
+    if name in _WINDOWED:  # the kernels take any leading axes before (C, *spatial)
+        x, w = args
+        if not isinstance(w, _Batch):  # w is a weight, or pooling's size
+            return _Batch(fn(x.a, w, **kwargs))
+        k = w.a.shape[0]  # a batched weight pairs its batch axis with x's first
+        return _Batch(fn(x.a if isinstance(x, _Batch) else np.broadcast_to(x, (k, *np.shape(x))), w.a, **kwargs))
     if name == "einsum":
         subscripts, *operands = args
         rule = _einsum_batched(subscripts, operands)

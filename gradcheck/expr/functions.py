@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .dims import Dim, Shape, broadcast, shape_str, size
+from .dims import Dim, Ranges, Shape, at_text, bounds, broadcast, extreme, non_integral, shape_str, size
 
 __all__ = ["Function", "ShapeRuleError", "TABLE", "WHITELIST", "matmul_shape", "kernel"]
 
@@ -32,12 +32,13 @@ Axis = int | tuple[int, ...] | None
 
 
 class ShapeRuleError(Exception):
-    """A shape rule failed; ``recovered`` is the shape to carry on with."""
+    """A shape rule failed; ``recovered`` is the shape to carry on with (and ``hint`` what to do)."""
 
-    def __init__(self, message: str, recovered: Shape) -> None:
+    def __init__(self, message: str, recovered: Shape, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.recovered = recovered
+        self.hint = hint
 
 
 @dataclass(frozen=True)
@@ -45,15 +46,19 @@ class Function:
     """One whitelisted function.
 
     ``params`` are ``(name, kind)`` pairs (see the module docstring); ``keywords`` the subset
-    of ``{"axis", "keepdims", "ddof", "k", "approximate"}`` it accepts (static literals; only
-    axis= and keepdims= change the shape); ``rule(name, args, axis, keepdims)`` maps the
-    processed arguments (shapes, folded dims, strings) to the result shape.
+    of ``{"axis", "keepdims", "ddof", "k", "approximate", "stride", "padding", "dilation"}`` it
+    accepts (static literals); ``rule(name, args, axis, keepdims)`` maps the processed arguments
+    (shapes, folded dims, strings) to the result shape. Besides axis= and keepdims=, the
+    keywords in ``shaping`` change the shape: such a rule is also called with the dims' ranges
+    and their values, ``rule(name, args, axis, keepdims, ranges=..., stride=...)``, so that it
+    can check its output sizes over the whole box (a kernel larger than the input).
     """
 
     name: str
     params: tuple[tuple[str, str], ...]
-    rule: Callable[[str, list[Any], Axis, bool], Shape]
+    rule: Callable[..., Shape]
     keywords: frozenset[str] = frozenset()
+    shaping: frozenset[str] = frozenset()
 
     @property
     def signature(self) -> str:
@@ -386,6 +391,167 @@ def _concatenate(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     return first[:axis] + (total,) + first[axis + 1 :]
 
 
+# -- convolutions and pooling (torch's NCHW semantics) -----------------------------------
+#
+# Output sizes are exact polynomials in the user's dims: ``(H + 2p - d(k - 1) - 1) / s + 1``
+# is kept only where the stride divides for every size in the ranges (a derived input size such
+# as ``2 * h + 1`` makes it so), so that the shapes of the backward passes simplify: the weight
+# gradient's ``H - (H - k + 1) + 1`` is ``k``, the transposed convolution of the output gives
+# back ``H``. A floor that rounds down would leave sizes no claim could match.
+
+_SPATIAL = {"conv1d": 1, "conv2d": 2, "conv_transpose1d": 1, "conv_transpose2d": 2, "max_pool2d": 2, "avg_pool2d": 2}
+_AXES = {1: ("L",), 2: ("H", "W")}
+_KERNEL = {1: ("k",), 2: ("kH", "kW")}
+
+
+def _layout(names: tuple[str, ...]) -> str:
+    return "(" + ", ".join(names) + ")"
+
+
+def _per_axis(name: str, key: str, value: Any, nd: int, low: int, recovered: Shape) -> tuple[int, ...]:
+    values = value if isinstance(value, tuple) else (value,) * nd
+    if len(values) != nd:
+        message = f"{name}(): {key}= takes {nd} integers (one per spatial axis), got {value}"
+        raise ShapeRuleError(message, recovered)
+    if any(v < low for v in values):
+        raise ShapeRuleError(f"{name}(): {key}= must be at least {low}, got {value}", recovered)
+    return values
+
+
+def _output_size(padded: Dim, window: Dim, stride: int) -> Dim:
+    """``(padded - window) // stride + 1`` as an exact polynomial (shown with // when it is not
+    one with integer coefficients)."""
+    span = padded - window
+    out = span.divided(stride) + Dim.const(1) if stride > 1 else span + Dim.const(1)
+    if any(not isinstance(c, int) for _, c in out.terms):
+        return out.written(f"({span}) // {stride} + 1")
+    return out
+
+
+def _check_sizes(name: str, checks: list, ranges: Ranges, recovered: Shape) -> None:
+    """Every output size an integer (the stride divides) and at least 1, over the whole box."""
+    for axis, extent, padded, window, stride, out in checks:
+        span = padded - window
+        try:
+            where = non_integral(out, ranges) if stride > 1 and out.symbols <= ranges.keys() else None
+        except ValueError:
+            where = {}
+        if where is not None:
+            at = f" at {at_text(where)}" if where else ""
+            raise ShapeRuleError(
+                f"{name}(): stride {stride} does not divide {span} (the padded input minus the window) along "
+                f"axis {axis}{at}, so the output size {out} would round down",
+                recovered,
+                _divide_hint(extent, span, stride),
+            )
+        low = bounds(out, ranges)
+        if low is not None and low[0] < 1:
+            value, at_corner = extreme(out, ranges, largest=False)
+            found = f"is {value} at {at_text(at_corner)}" if value < 1 else f"is bounded below by {low[0]}"
+            if name.startswith("conv_transpose"):
+                message = (
+                    f"{name}(): along axis {axis} the padding ({window} in all) can remove the whole output "
+                    f"({padded}): the output size {out} {found}"
+                )
+                raise ShapeRuleError(message, recovered, "use less padding= or narrow the dims' ranges")
+            raise ShapeRuleError(
+                f"{name}(): along axis {axis} the window ({window}) can be larger than the padded input "
+                f"({padded}): the output size {out} {found}",
+                recovered,
+                "narrow the dims' ranges, pad the input (padding=) or use a smaller kernel",
+            )
+
+
+def _divide_hint(size: Dim, span: Dim, stride: int) -> str:
+    """How to make ``span`` (the input size plus a constant) a multiple of the stride."""
+    rest = span - size
+    if size.is_symbol and rest.is_const:
+        r = (-rest.value) % stride
+        written = f"{stride} * h + {r}" if r else f"{stride} * h"
+        return (
+            f"gradcheck needs exact output sizes: write the input size {size} as a derived dim such as "
+            f"`{written}` (h a new dim), or pad it"
+        )
+    return f"gradcheck needs exact output sizes: make {span} a multiple of {stride} for every size in the ranges"
+
+
+def _check_rank(name: str, what: str, shape: Shape, layout: tuple[str, ...], recovered: Shape) -> None:
+    if len(shape) != len(layout):
+        raise ShapeRuleError(f"{name}() needs {what} of shape {_layout(layout)}, got {shape_str(shape)}", recovered)
+
+
+def _conv(
+    name: str, args: list, axis: Axis, keepdims: bool, *, ranges: Ranges, stride=1, padding=0, dilation=1
+) -> Shape:
+    """conv1d/conv2d(x, w): x (N, C, *spatial), w (C_out, C, *kernel); conv_transpose1d/2d: w (C, C_out, *kernel)."""
+    nd = _SPATIAL[name]
+    transposed = name.startswith("conv_transpose")
+    x, w = args
+    _check_rank(name, "x", x, ("N", "C") + _AXES[nd], x)
+    weight = ("C", "C_out") if transposed else ("C_out", "C")
+    recovered = x[:1] + (w[1 if transposed else 0] if len(w) == nd + 2 else x[1],) + x[2:]
+    _check_rank(name, "a weight", w, weight + _KERNEL[nd], recovered)
+    inner = 0 if transposed else 1
+    if w[inner] != x[1]:
+        message = f"{name}(): x has {x[1]} channels (axis 1) but the weight takes {w[inner]} (its axis {inner})"
+        raise ShapeRuleError(message, recovered)
+    if transposed and isinstance(padding, str):
+        message = (
+            f"{name}(): padding= must be an integer or a tuple of {nd} "
+            "(torch has no 'same' or 'valid' for transposed convolutions)"
+        )
+        raise ShapeRuleError(message, recovered)
+    strides = _per_axis(name, "stride", stride, nd, 1, recovered)
+    dilations = _per_axis(name, "dilation", dilation, nd, 1, recovered)
+    if padding == "same":
+        if any(s != 1 for s in strides):
+            raise ShapeRuleError(
+                f"{name}(): padding='same' needs stride=1 (as in torch), got stride={stride}", recovered
+            )
+        return recovered
+    pads = _per_axis(name, "padding", 0 if padding == "valid" else padding, nd, 0, recovered)
+    out, checks = [], []
+    for a in range(nd):
+        size, k, s, p, d = x[2 + a], w[2 + a], strides[a], pads[a], dilations[a]
+        window = Dim.const(d) * (k - Dim.const(1)) + Dim.const(1)
+        if transposed:  # the full output (size - 1) s + window, less p at both ends
+            full = Dim.const(s) * (size - Dim.const(1)) + window
+            out.append(full - Dim.const(2 * p))
+            checks.append((2 + a, size, full, Dim.const(2 * p), 1, out[-1]))
+        else:
+            padded = size + Dim.const(2 * p)
+            out.append(_output_size(padded, window, s))
+            checks.append((2 + a, size, padded, window, s, out[-1]))
+    result = recovered[:2] + tuple(out)
+    _check_sizes(name, checks, ranges, result)
+    return result
+
+
+def _pool(name: str, args: list, axis: Axis, keepdims: bool, *, ranges: Ranges, stride=None) -> Shape:
+    """max_pool2d/avg_pool2d(x, k): x (N, C, H, W), windows of k x k at stride= (default k)."""
+    x, k = args
+    _check_rank(name, "x", x, ("N", "C", "H", "W"), x)
+    if not k.is_const:
+        raise ShapeRuleError(f"{name}(): the pool size must be an integer literal, got {k}", x)
+    if k.value < 1:
+        raise ShapeRuleError(f"{name}(): the pool size must be at least 1, got {k.value}", x)
+    strides = _per_axis(name, "stride", k.value if stride is None else stride, 2, 1, x)
+    out = [_output_size(x[2 + a], k, strides[a]) for a in range(2)]
+    result = x[:2] + tuple(out)
+    _check_sizes(name, [(2 + a, x[2 + a], x[2 + a], k, strides[a], out[a]) for a in range(2)], ranges, result)
+    return result
+
+
+_WINDOW = frozenset({"stride", "padding", "dilation"})
+_WINDOWED = {
+    name: Function(name, (("x", "array"), ("w", "array")), _conv, _WINDOW, _WINDOW)
+    for name in ("conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d")
+} | {
+    name: Function(name, (("x", "array"), ("k", "size")), _pool, frozenset({"stride"}), frozenset({"stride"}))
+    for name in ("max_pool2d", "avg_pool2d")
+}
+
+
 # -- the table ---------------------------------------------------------------------------
 
 _REDUCE = frozenset({"axis", "keepdims"})
@@ -443,5 +609,6 @@ TABLE: dict[str, Function] = _table(
     ("stack", "arrays:arrays", _stack, {"axis"}),
     ("concatenate", "arrays:arrays", _concatenate, {"axis"}),
 )
+TABLE.update(_WINDOWED)
 
 WHITELIST: frozenset[str] = frozenset(TABLE)

@@ -25,7 +25,7 @@ class Number(Expr):
 
 @dataclass(frozen=True)
 class String(Expr):
-    value: str  # einsum's first argument, or gelu's approximate=
+    value: str  # einsum's first argument, gelu's approximate=, or padding='same' / 'valid'
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class TupleExpr(Expr):
 class Call(Expr):
     func: str  # a whitelisted function or a `define:` helper
     args: tuple[Expr, ...]
-    kwargs: tuple[tuple[str, Expr], ...]  # axis=, keepdims=, ddof=, k=, approximate= (static literals)
+    kwargs: tuple[tuple[str, Expr], ...]  # axis=, keepdims=, ddof=, k=, approximate=, stride=, ... (static literals)
 
 
 @dataclass(frozen=True)

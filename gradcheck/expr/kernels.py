@@ -13,7 +13,9 @@ of the real function. Concretely:
 * erf, gelu and erfc-based pieces have no numpy complex kernel: they are continued to first
   order, f(a + ib) = f(a) + i b f'(a), which is exact in double precision whenever
   |b| <= 1e-8 |a|-scale (the complex step uses h = 1e-30, or 1e-10 of the point's scale);
-* abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet).
+* abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet);
+* convolutions are sums of products (einsum, no conjugation), average pooling a sum; max
+  pooling picks each window's entry by its real part, like max.
 
 The kernels also accept float32/float64 arrays and Python or numpy scalars.
 
@@ -299,6 +301,90 @@ def concatenate(arrays, axis=0):
     return np.concatenate([np.asarray(a) for a in arrays], axis=axis)
 
 
+# -- convolutions and pooling (torch's semantics: NCHW inputs, cross-correlation) --------------
+
+
+def _axes_of(value, nd: int) -> tuple[int, ...]:
+    return tuple(int(v) for v in value) if isinstance(value, tuple) else (int(value),) * nd
+
+
+def _pads(padding, kernel: tuple[int, ...], dilation: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Zero padding (before, after) per spatial axis; 'same' as torch: of d(k - 1) in all, the
+    odd one goes after."""
+    if padding == "valid":
+        return [(0, 0)] * len(kernel)
+    if padding == "same":
+        return [(d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation)]
+    return [(p, p) for p in _axes_of(padding, len(kernel))]
+
+
+def _taps(kernel, stride, dilation, sizes):
+    """For every kernel offset, the strided slices of the input it meets (one per output position)."""
+    for offset in np.ndindex(*kernel):
+        yield (
+            offset,
+            tuple(slice(d * o, d * o + s * (n - 1) + 1, s) for o, s, d, n in zip(offset, stride, dilation, sizes)),
+        )
+
+
+def _convolution(nd: int) -> Callable:
+    """conv1d/conv2d(x, w): x (..., C, *spatial), w (C_out, C, *kernel), or w with a leading batch
+    axis (K, C_out, C, *kernel) that pairs with x's first axis (x then (K, N, C, *spatial))."""
+    spatial = "yx"[-nd:]
+
+    def conv(x, w, stride=1, padding=0, dilation=1):
+        x, w = np.asarray(x), np.asarray(w)
+        kernel = w.shape[-nd:]
+        s, d = _axes_of(stride, nd), _axes_of(dilation, nd)
+        x = np.pad(x, [(0, 0)] * (x.ndim - nd) + _pads(padding, kernel, d))
+        sizes = [(n - dd * (k - 1) - 1) // ss + 1 for n, k, ss, dd in zip(x.shape[-nd:], kernel, s, d)]
+        rule = f"knc{spatial},koc->kno{spatial}" if w.ndim == nd + 3 else f"...c{spatial},oc->...o{spatial}"
+        out = None
+        for offset, where in _taps(kernel, s, d, sizes):
+            term = split_product(lambda a, b: np.einsum(rule, a, b), x[(Ellipsis, *where)], w[(Ellipsis, *offset)])
+            out = term if out is None else out + term
+        return out
+
+    return conv
+
+
+def _transposed_convolution(nd: int) -> Callable:
+    """conv_transpose1d/2d(x, w): the adjoint of conv in x; x (..., C, *spatial), w (C, C_out, *kernel)
+    (torch's layout), or with a leading batch axis as for conv."""
+    spatial = "yx"[-nd:]
+
+    def conv_transpose(x, w, stride=1, padding=0, dilation=1):
+        x, w = np.asarray(x), np.asarray(w)
+        kernel = w.shape[-nd:]
+        s, d, p = _axes_of(stride, nd), _axes_of(dilation, nd), _axes_of(padding, nd)
+        sizes = x.shape[-nd:]
+        full = [ss * (n - 1) + dd * (k - 1) + 1 for n, k, ss, dd in zip(sizes, kernel, s, d)]
+        rule = f"knc{spatial},kco->kno{spatial}" if w.ndim == nd + 3 else f"...c{spatial},co->...o{spatial}"
+        out = np.zeros(x.shape[: -nd - 1] + (w.shape[-nd - 1],) + tuple(full), dtype=np.result_type(x, w))
+        for offset, where in _taps(kernel, s, d, sizes):
+            out[(Ellipsis, *where)] += split_product(lambda a, b: np.einsum(rule, a, b), x, w[(Ellipsis, *offset)])
+        return out[(Ellipsis, *(slice(pp, n - pp) for pp, n in zip(p, full)))]
+
+    return conv_transpose
+
+
+def _pool_windows(x, k: int, stride) -> np.ndarray:
+    """Every k x k window of the last two axes at the stride (default k), stacked on a new first axis."""
+    x = np.asarray(x)
+    s = _axes_of(k if stride is None else stride, 2)
+    sizes = [(n - k) // ss + 1 for n, ss in zip(x.shape[-2:], s)]
+    return np.stack([x[(Ellipsis, *where)] for _, where in _taps((k, k), s, (1, 1), sizes)])
+
+
+def max_pool2d(x, k, stride=None):
+    windows = _pool_windows(x, k, stride)
+    return np.take_along_axis(windows, np.argmax(np.real(windows), axis=0)[None], axis=0)[0]
+
+
+def avg_pool2d(x, k, stride=None):
+    return np.sum(_pool_windows(x, k, stride), axis=0) / (k * k)
+
+
 def _reduce(fn: Callable) -> Callable:
     def reduce(z, axis=None, keepdims=False):
         return fn(z, axis=axis, keepdims=keepdims)
@@ -370,4 +456,10 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "onehot": onehot,
     "stack": stack,
     "concatenate": concatenate,
+    "conv1d": _convolution(1),
+    "conv2d": _convolution(2),
+    "conv_transpose1d": _transposed_convolution(1),
+    "conv_transpose2d": _transposed_convolution(2),
+    "max_pool2d": max_pool2d,
+    "avg_pool2d": avg_pool2d,
 }

@@ -7,8 +7,10 @@ construct and pointing at its characters. What is allowed:
 * int and float literals (ints up to 2**53), names not starting with ``_``;
 * ``+ - * / ** @``, unary ``-``/``+``, and ``.T``;
 * calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables`` (also ``ddof=``
-  and ``k=``, integer literals, and ``approximate=`` 'none' or 'tanh'); tuples and lists only as
-  call arguments; a string only as einsum's first argument or as approximate=;
+  and ``k=``, integer literals, ``approximate=`` 'none' or 'tanh', and ``stride=``,
+  ``dilation=``, ``padding=`` integers or tuples of them, padding= also 'valid' or 'same');
+  tuples and lists only as call arguments; a string only as einsum's first argument or as
+  approximate= and padding=;
 * one comparison, only as the condition of ``where()``;
 * subscripts made of integer literals, slices with integer-literal bounds, and ``None``.
 
@@ -72,6 +74,7 @@ _REFUSED = {
 _ATTRIBUTE_HINT = "use bare function names: exp, log, tanh, sigmoid, ... (only `.T` is allowed)"
 _INDEX_MESSAGE = "indices must be integer literals, slices with integer-literal bounds, or None"
 _APPROXIMATE = ("none", "tanh")  # gelu(x, approximate=...)
+_PADDING = ("valid", "same")  # conv1d/conv2d(x, w, padding=...)
 _TUPLE_MESSAGE = "tuples and lists are only allowed as function arguments (shapes, axis=, stack)"
 _NOT_COUNTED = (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 
@@ -396,10 +399,12 @@ class _Converter:
                 if not (isinstance(value, ast.Constant) and value.value in _APPROXIMATE):
                     raise self.fail("approximate= must be 'none' or 'tanh'", value)
                 kwargs.append(("approximate", ir.String(self.span(value), value.value)))
+            elif keyword.arg in ("stride", "padding", "dilation"):
+                kwargs.append((keyword.arg, self.window(keyword.arg, keyword.value)))
             else:
                 raise self.fail(
                     f"keyword argument '{keyword.arg}' is not allowed "
-                    "(only axis=, keepdims=, ddof=, k= and approximate=)",
+                    "(only axis=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))
@@ -417,6 +422,20 @@ class _Converter:
         if isinstance(node, (ast.Tuple, ast.List)):
             items = tuple(self.axis_item(item, message) for item in node.elts)
             return ir.TupleExpr(self.span(node), items)
+        return self.axis_item(node, message)
+
+    def window(self, key: str, node: ast.AST) -> ir.Expr:
+        """stride=, dilation=: an integer or a tuple of them; padding= also 'valid' or 'same'."""
+        if key == "padding":
+            message = "padding= must be 'valid', 'same', an integer or a tuple of integers"
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if node.value not in _PADDING:
+                    raise self.fail(message, node)
+                return ir.String(self.span(node), node.value)
+        else:
+            message = f"{key}= must be an integer or a tuple of integers"
+        if isinstance(node, (ast.Tuple, ast.List)):
+            return ir.TupleExpr(self.span(node), tuple(self.axis_item(item, message) for item in node.elts))
         return self.axis_item(node, message)
 
     def axis_item(self, node: ast.AST, message: str) -> ir.Number:

@@ -240,9 +240,13 @@ class _Inferrer:
             return ()
         axis, keepdims = self.keywords(node, function)
         try:
-            result = function.rule(node.func, args, axis, keepdims)
+            if function.shaping:  # stride=, padding=, ...: the rule checks its sizes over the ranges
+                options = {k: _static(v) for k, v in node.kwargs if k in function.shaping}
+                result = function.rule(node.func, args, axis, keepdims, ranges=self.env.dims, **options)
+            else:
+                result = function.rule(node.func, args, axis, keepdims)
         except ShapeRuleError as exc:
-            self.error(exc.message, node.span)
+            self.error(exc.message, node.span, exc.hint)
             return exc.recovered
         ddof = next((v.value for k, v in node.kwargs if k == "ddof" and isinstance(v, ir.Number)), 0)
         if ddof > 0 and "ddof" in function.keywords:
@@ -514,6 +518,13 @@ class _Inferrer:
             ranges = ", ".join(f"{s} in {self.lo[s]}..{self.hi[s]}" for s in symbols)
             what = f"may allocate up to {count} elements for {ranges}"
         self.error(f"`{self.src(node)}` {what} (budget {self.env.max_elements})", node.span)
+
+
+def _static(value: ir.Expr):
+    """A static keyword literal (the parser allows only these): an int, a tuple of ints, a string."""
+    if isinstance(value, ir.TupleExpr):
+        return tuple(int(item.value) for item in value.items)  # type: ignore[attr-defined]
+    return value.value  # type: ignore[attr-defined]
 
 
 class SubtreeShapes(_Inferrer):

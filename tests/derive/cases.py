@@ -69,6 +69,22 @@ CASES: dict[str, tuple[str, str]] = {
     "onehot": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "onehot(y, m) * x"),
     "stack": ("x: {shape: [n]}\n  y: {shape: [n]}", "stack([x, y], axis=0)"),
     "concatenate": ("x: {shape: [n]}\n  y: {shape: [n]}", "sum(concatenate([x, y])) * ones((n,))"),
+    # convolutions and pooling: strides that divide exactly (derived input sizes), dilation, padding
+    "conv1d": ("x: {shape: [2, n, 2*m + 1]}\n  y: {shape: [3, n, 2]}", "conv1d(x, y, stride=2, dilation=2)"),
+    "conv2d": (
+        "x: {shape: [2, n, m, m]}\n  y: {shape: [3, n, 3, 1]}",
+        "conv2d(x, y, padding=(1, 0)) + conv2d(x, y, padding='same')",
+    ),
+    "conv_transpose1d": (
+        "x: {shape: [2, n, m]}\n  y: {shape: [n, 3, 2]}",
+        "conv_transpose1d(x, y, stride=2, padding=1)",
+    ),
+    "conv_transpose2d": (
+        "x: {shape: [2, n, m, m]}\n  y: {shape: [n, 3, 3, 2]}",
+        "conv_transpose2d(x, y, stride=2, padding=(1, 0), dilation=(1, 2))",
+    ),
+    "max_pool2d": ("x: {shape: [n, 2, 2*m, 2*m]}", "max_pool2d(x, 2)"),
+    "avg_pool2d": ("x: {shape: [n, 2, 2*m + 1, 2*m + 1]}", "avg_pool2d(x, 3, stride=2)"),
 }
 
 
@@ -120,5 +136,11 @@ def weight_shape(function: str) -> str:
         "onehot": "n, m",
         "stack": "2, n",
         "inv": "n, n",
+        "conv1d": "2, 3, m",
+        "conv2d": "2, 3, m, m",
+        "conv_transpose1d": "2, 3, 2*m - 2",
+        "conv_transpose2d": "2, 3, 2*m - 1, 2*m + 1",
+        "max_pool2d": "n, 2, m, m",
+        "avg_pool2d": "n, 2, m, m",
     }
     return shapes.get(function, "n")

@@ -99,6 +99,27 @@ VALUES = [
     ("onehot(y, k)", lambda: np.eye(3)[y]),
     ("stack([x, w], axis=1)", lambda: np.stack([x, w], axis=1)),
     ("concatenate((x, w))", lambda: np.concatenate([x, w])),
+    ("conv1d(reshape(x, (1, 1, 3)), ones((1, 1, 2)))", lambda: (x[:-1] + x[1:]).reshape(1, 1, 2)),
+    (
+        "conv2d(reshape(X, (1, 1, 4, 3)), ones((1, 1, 2, 2)))",
+        lambda: (X[:-1, :-1] + X[1:, :-1] + X[:-1, 1:] + X[1:, 1:]).reshape(1, 1, 3, 2),
+    ),
+    (
+        "conv_transpose1d(reshape(x, (1, 1, 3)), ones((1, 1, 2)))",
+        lambda: np.array([x[0], x[0] + x[1], x[1] + x[2], x[2]]).reshape(1, 1, 4),
+    ),
+    (
+        "conv_transpose2d(reshape(S, (1, 1, 3, 3)), ones((1, 1, 1, 1)), stride=2)",
+        lambda: np.kron(S, [[1, 0], [0, 0]])[:5, :5].reshape(1, 1, 5, 5),
+    ),
+    (
+        "max_pool2d(reshape(X, (1, 1, 4, 3)), 2)",
+        lambda: np.array([X[:2, :2].max(), X[2:, :2].max()]).reshape(1, 1, 2, 1),
+    ),
+    (
+        "avg_pool2d(reshape(X, (1, 1, 4, 3)), 2, stride=1)",
+        lambda: ((X[:-1, :-1] + X[1:, :-1] + X[:-1, 1:] + X[1:, 1:]) / 4).reshape(1, 1, 3, 2),
+    ),
     ("X.T @ (X @ W * dh(X @ W))", lambda: X.T @ (X @ W * (1 - np.tanh(X @ W) ** 2))),
     ("X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]", lambda: X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]),
     ("2**-1 * x / M", lambda: 0.5 * x / 4),

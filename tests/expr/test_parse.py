@@ -159,7 +159,8 @@ BARE_HINT = "write exp(...): functions are called by their bare names"
         ("sum(x, axis=k)", "axis= must be an integer or a tuple of integers", (12, 13), None),
         (
             "sum(x, out=y)",
-            "keyword argument 'out' is not allowed (only axis=, keepdims=, ddof=, k= and approximate=)",
+            "keyword argument 'out' is not allowed "
+            "(only axis=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
             (7, 12),
             None,
         ),

@@ -39,6 +39,13 @@ SHAPES = {
     "u": lambda n, m: (n,),
     "S": lambda n, m: (n, n),
     "T": lambda n, m: (2, n, n),
+    # convolutions and pooling: (N, C, *spatial) inputs, (O, C, *kernel) and (C, O, *kernel) weights
+    "I1": lambda n, m: (2, n, m + 4),
+    "K1": lambda n, m: (3, n, 2),
+    "J1": lambda n, m: (n, 3, 2),
+    "I2": lambda n, m: (2, n, m + 3, m + 2),
+    "K2": lambda n, m: (3, n, 2, 3),
+    "J2": lambda n, m: (n, 3, 3, 2),
 }
 
 
@@ -71,6 +78,59 @@ def _cumulative(fn, a, axis):
         acc = acc + a[..., i] if fn == "sum" else acc * a[..., i]
         out[..., i] = acc
     return np.moveaxis(out, -1, 0 if axis is None else axis)
+
+
+def _per_axis(value, nd):
+    return tuple(value) if isinstance(value, tuple) else (value,) * nd
+
+
+def _padded(x, padding, k, d):
+    """x zero-padded on its spatial axes; 'same' as torch (the odd one of d(k-1) after)."""
+    nd = len(k)
+    if padding == "same":
+        pads = [(d[a] * (k[a] - 1) // 2, d[a] * (k[a] - 1) - d[a] * (k[a] - 1) // 2) for a in range(nd)]
+    else:
+        pads = [(p, p) for p in _per_axis(padding, nd)]
+    return np.pad(x, [(0, 0), (0, 0)] + pads)
+
+
+def _window(a, pos, k, s, d):
+    """The (dilated) window of a padded (C, *spatial) array under output position ``pos``."""
+    return a[(slice(None),) + tuple(slice(p * s[i], p * s[i] + d[i] * (k[i] - 1) + 1, d[i]) for i, p in enumerate(pos))]
+
+
+def _conv_loops(x, w, stride=1, padding=0, dilation=1):
+    """torch's conv1d/conv2d by a loop over output positions: out[n, o, pos] = sum(w[o] * window)."""
+    nd = w.ndim - 2
+    k, s, d = w.shape[2:], _per_axis(stride, nd), _per_axis(dilation, nd)
+    xp = _padded(x, padding, k, d)
+    sizes = [(xp.shape[2 + a] - d[a] * (k[a] - 1) - 1) // s[a] + 1 for a in range(nd)]
+    out = np.zeros((x.shape[0], w.shape[0], *sizes), dtype=np.result_type(x, w))
+    for n, o, *pos in np.ndindex(*out.shape):
+        out[(n, o, *pos)] = np.sum(w[o] * _window(xp[n], pos, k, s, d))
+    return out
+
+
+def _conv_transpose_loops(x, w, stride=1, padding=0, dilation=1):
+    """torch's conv_transpose1d/2d by a loop over input positions: each input entry scatters
+    w[c] (dilated, at stride s) into the full output, which loses ``padding`` at both ends."""
+    nd = w.ndim - 2
+    k, s, d, p = w.shape[2:], _per_axis(stride, nd), _per_axis(dilation, nd), _per_axis(padding, nd)
+    full = [s[a] * (x.shape[2 + a] - 1) + d[a] * (k[a] - 1) + 1 for a in range(nd)]
+    out = np.zeros((x.shape[0], w.shape[1], *full), dtype=np.result_type(x, w))
+    for n, c, *pos in np.ndindex(*x.shape):
+        where = tuple(slice(q * s[a], q * s[a] + d[a] * (k[a] - 1) + 1, d[a]) for a, q in enumerate(pos))
+        out[(n, slice(None)) + where] += x[(n, c, *pos)] * w[c]
+    return out[(slice(None), slice(None)) + tuple(slice(p[a], full[a] - p[a]) for a in range(nd))]
+
+
+def _pool_loops(x, k, stride=None, how=np.max):
+    s = _per_axis(k if stride is None else stride, 2)
+    sizes = [(x.shape[2 + a] - k) // s[a] + 1 for a in range(2)]
+    out = np.zeros(x.shape[:2] + tuple(sizes), dtype=x.dtype)
+    for n, c, i, j in np.ndindex(*out.shape):
+        out[n, c, i, j] = how(x[n, c, i * s[0] : i * s[0] + k, j * s[1] : j * s[1] + k])
+    return out
 
 
 # function -> [(expression, reference(env))]
@@ -147,6 +207,47 @@ REFERENCES: dict[str, list[tuple[str, object]]] = {
     "onehot": [("onehot(y, m)", lambda e: np.eye(e["m"])[e["y"]])],
     "stack": [("stack([u, u], axis=1)", lambda e: np.stack([e["u"], e["u"]], axis=1))],
     "concatenate": [("concatenate([x, x2], axis=1)", lambda e: np.concatenate([e["x"], e["x2"]], axis=1))],
+    "conv1d": [
+        ("conv1d(I1, K1)", lambda e: _conv_loops(e["I1"], e["K1"])),
+        ("conv1d(I1, K1, stride=2, padding=1, dilation=2)", lambda e: _conv_loops(e["I1"], e["K1"], 2, 1, 2)),
+        ("conv1d(I1, K1, padding='same')", lambda e: _conv_loops(e["I1"], e["K1"], padding="same")),
+    ],
+    "conv2d": [
+        ("conv2d(I2, K2)", lambda e: _conv_loops(e["I2"], e["K2"])),
+        (
+            "conv2d(I2, K2, stride=(2, 1), padding=(1, 2), dilation=(1, 2))",
+            lambda e: _conv_loops(e["I2"], e["K2"], (2, 1), (1, 2), (1, 2)),
+        ),
+        ("conv2d(I2, K2, padding='same', dilation=2)", lambda e: _conv_loops(e["I2"], e["K2"], 1, "same", 2)),
+        ("conv2d(I2, K2, padding='valid', stride=3)", lambda e: _conv_loops(e["I2"], e["K2"], 3)),
+        ("conv2d(I2, ones((3, n, 2, 2)))", lambda e: _conv_loops(e["I2"], np.ones((3, e["n"], 2, 2)))),
+    ],
+    "conv_transpose1d": [
+        ("conv_transpose1d(I1, J1)", lambda e: _conv_transpose_loops(e["I1"], e["J1"])),
+        (
+            "conv_transpose1d(I1, J1, stride=3, padding=1, dilation=2)",
+            lambda e: _conv_transpose_loops(e["I1"], e["J1"], 3, 1, 2),
+        ),
+    ],
+    "conv_transpose2d": [
+        ("conv_transpose2d(I2, J2)", lambda e: _conv_transpose_loops(e["I2"], e["J2"])),
+        (
+            "conv_transpose2d(ones((2, n, 3, 3)), J2)",
+            lambda e: _conv_transpose_loops(np.ones((2, e["n"], 3, 3)), e["J2"]),
+        ),
+        (
+            "conv_transpose2d(I2, J2, stride=(2, 3), padding=(1, 0), dilation=(2, 1))",
+            lambda e: _conv_transpose_loops(e["I2"], e["J2"], (2, 3), (1, 0), (2, 1)),
+        ),
+    ],
+    "max_pool2d": [
+        ("max_pool2d(I2, 2)", lambda e: _pool_loops(e["I2"], 2)),
+        ("max_pool2d(I2, 3, stride=(1, 2))", lambda e: _pool_loops(e["I2"], 3, (1, 2))),
+    ],
+    "avg_pool2d": [
+        ("avg_pool2d(I2, 2)", lambda e: _pool_loops(e["I2"], 2, how=np.mean)),
+        ("avg_pool2d(I2, 3, stride=2)", lambda e: _pool_loops(e["I2"], 3, 2, how=np.mean)),
+    ],
 }
 CASES = [(function, text, reference) for function, rows in REFERENCES.items() for text, reference in rows]
 
