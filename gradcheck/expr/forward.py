@@ -212,7 +212,8 @@ _UNARY: dict[str, Callable[..., Any]] = {
 
 # functions linear in each array argument: the tangent is the function of the tangent
 _LINEAR = frozenset(
-    "sum mean transpose reshape trace diag tril triu cumsum stack concatenate outer kron dot einsum".split()
+    "sum mean transpose reshape trace diag tril triu cumsum stack concatenate outer kron dot einsum "
+    "conv1d conv2d conv_transpose1d conv_transpose2d avg_pool2d".split()
 )
 # no derivative: integer results, constants, or the same value whatever the input
 _CONSTANT = frozenset("argmax argmin onehot eye ones zeros ones_like zeros_like".split())
