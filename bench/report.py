@@ -467,6 +467,27 @@ def suite_section(results) -> str:
             if not s.get("xdist"):
                 rows.append(["`pytest -n 2`", "-", "pytest-xdist is not installed"])
     lines += [table(["what", "wall", "notes"], rows), ""]
+    if "gallery_jobs1_s" in s:
+        one, two = s["gallery_jobs1_s"], s["gallery_jobs2_s"]
+        lines += [
+            "### The whole gate",
+            "",
+            table(
+                ["what", "wall", "ratio to serial"],
+                [
+                    ["`gradcheck check specs/ --jobs 1` (median of 3)", w("gallery_jobs1_s"), "1"],
+                    ["`gradcheck check specs/ --jobs 2` (median of 3)", w("gallery_jobs2_s"), f"{two / one:.2f}x"],
+                ]
+                + (
+                    [["`pytest specs -n 2`", w("n2_s"), f"{s['n2_s'] / one:.2f}x (pytest's own start-up included)"]]
+                    if "n2_s" in s
+                    else []
+                ),
+            ),
+            "",
+            f"summary.csv and results.csv of the two runs byte-identical: {'yes' if s.get('gallery_jobs_identical') else 'NO'}.",
+            "",
+        ]
     return "\n".join(lines)
 
 

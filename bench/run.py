@@ -666,6 +666,21 @@ def suite(tmp: Path, quick: bool) -> dict:
     out["gallery_examples"], out["gallery_claims"] = _examples_from_report(report)
     out["gallery_specs"] = len(list((ROOT / "specs").glob("*.yaml")))
     log(f"[suite] gallery {out['gallery_s']:.1f} s, {out['gallery_examples']} examples")
+    for jobs in ("1", "2"):  # the whole gate, serial and on two cores (median of 3 each)
+        key = f"gallery_jobs{jobs}_s"
+        out[key], proc = _wall(
+            cmd + ["check", str(ROOT / "specs"), "--seed", "1", "--jobs", jobs, "--report", str(tmp / f"gate{jobs}")],
+            tmp,
+            repeats=3,
+            cpu=cpu,
+            key=key,
+        )
+        out[f"gallery_jobs{jobs}_exit"] = proc.returncode
+        log(f"[suite] gallery --jobs {jobs}: {out[key]:.1f} s")
+    same = all(
+        (tmp / "gate1" / f).read_bytes() == (tmp / "gate2" / f).read_bytes() for f in ("summary.csv", "results.csv")
+    )
+    out["gallery_jobs_identical"] = same
     folder = tmp / "suite50"
     folder.mkdir(exist_ok=True)
     for i in range(50):

@@ -167,7 +167,8 @@ def _check_directional(ex: Example) -> Finding | ShapeEvidence | DirectionalEvid
         return ShapeEvidence(ex, c, tol)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
         return _not_finite(c, ex.names)
-    return _compare(ex, _Along(c.astype(np.float64), tuple(dirs), tuple(ests), tol, low_precision, k))
+    c = np.asarray(c, dtype=np.float64)  # the claim's own array: no copy when it is float64 already
+    return _compare(ex, _Along(c, tuple(dirs), tuple(ests), tol, low_precision, k))
 
 
 def _claim(bound: Bound, plan: ClaimPlan, extra) -> np.ndarray | Finding:
@@ -194,6 +195,7 @@ class _Along:
     tol: Tolerance
     low_precision: bool
     k: int
+    spent: int = 0  # evaluations of an oracle whose estimates these replaced (dual numbers, on a failure)
 
 
 def _compare(ex: Example, along: _Along) -> Finding | DirectionalEvidence:
@@ -210,6 +212,11 @@ def _compare(ex: Example, along: _Along) -> Finding | DirectionalEvidence:
     if not np.all(np.isfinite(oracle_d)):
         raise InvalidSample("the oracle's derivative is not finite at the drawn inputs")
     excess = tol.excess(claimed_d, oracle_d, dot_err, oracle_err, typical)
+    if not np.all(excess <= 1) and method == Oracle.DUAL:
+        # a disagreement is judged by the complex step: no verdict but pass rests on dual numbers alone
+        again = _oracle_directions(ex.oracle, ex.f, ex.x, dirs, exact=False)
+        return _compare(ex, replace(along, ests=tuple(again), spent=along.spent + evals))
+    evals += along.spent
     rel = tol.error(claimed_d, oracle_d, dot_err, oracle_err, typical)
     if np.all(excess <= 1):
         return Finding(
@@ -340,7 +347,7 @@ def _real_value(f, x: np.ndarray) -> np.ndarray:
         raise _raised(exc) from None
 
 
-def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
+def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs, exact: bool = True) -> list:
     """The oracle's directional derivatives; a draw where they cannot be evaluated is rejected.
 
     An exception at the complex point switches the oracle to finite differences for good, but it
@@ -349,7 +356,7 @@ def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs) -> list:
     """
     before = oracle.unsafe_note
     try:
-        return oracle.directions(f, x, dirs)
+        return oracle.directions(f, x, dirs, exact=exact)
     except GradcheckError:
         raise
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's function runs inside the oracle; gradcheck's own failures re-raised
@@ -375,7 +382,12 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
     if claim.kind == "gradient":
         if isinstance(spec.loss, PythonRef):
             return Batchable(lambda z: bound.loss_at(plan.wrt, z), None, chunk), {}
-        return Batchable(lambda z: bound.loss_at(plan.wrt, z), lambda z: bound.loss_many(plan.wrt, z), chunk), {}
+        return Batchable(
+            lambda z: bound.loss_at(plan.wrt, z),
+            lambda z: bound.loss_many(plan.wrt, z),
+            chunk,
+            forward=lambda z, dirs: bound.loss_forward(plan.wrt, z, dirs),
+        ), {}
     if claim.kind == "vjp":
         u = draw_direction(rng, bound.shapes[claim.node])
 
@@ -386,7 +398,11 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
             out = bound.node_local_many(claim.node, plan.wrt, z) * u
             return np.sum(out, axis=tuple(range(1, out.ndim)))
 
-        return Batchable(one, many, chunk), {claim.cotangent: u}
+        def forward(z, dirs):
+            value, tangents = bound.node_local_forward(claim.node, plan.wrt, z, dirs)
+            return np.sum(value * u), np.sum(tangents * u, axis=tuple(range(1, tangents.ndim)))
+
+        return Batchable(one, many, chunk, forward), {claim.cotangent: u}
     return Batchable(
         lambda z: bound.node_local(claim.node, plan.wrt, z),
         lambda z: bound.node_local_many(claim.node, plan.wrt, z),
@@ -395,10 +411,16 @@ def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSe
 
 
 def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
-    """<C, V> for each direction, and its summation error (float64's, whatever C's dtype)."""
+    """<C, V> for each direction, and its summation error (float64's, whatever C's dtype).
+
+    The error bound 8 √n eps <|C|, |V|> is taken with Cauchy-Schwarz, <|C|, |V|> <= ‖C‖ ‖V‖:
+    at most ~1.3x looser for the uniform directions drawn here, and it costs two BLAS dot products
+    instead of two n-sized temporaries (|C|, |V|) per direction (at n = 1e6, 5 ms an example)."""
     n = max(c.size, 1)
+    flat = c.reshape(-1)
+    norm_c = float(np.sqrt(np.dot(flat, flat)))
     claimed = np.array([float(np.vdot(c, v)) for v in dirs])
-    error = np.array([8 * np.sqrt(n) * EPS64 * float(np.vdot(np.abs(c), np.abs(v))) for v in dirs])
+    error = np.array([8 * np.sqrt(n) * EPS64 * norm_c * float(np.linalg.norm(v)) for v in dirs])
     return claimed, error
 
 

@@ -152,8 +152,9 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "jobs",
         int,
-        "claims checked at once, each in a worker process of its own (default 1; command line only: "
-        "under pytest use pytest-xdist's -n)",
+        "claims checked at once, each in a worker process of its own (default: the number of usable cores; "
+        "1 = one at a time; the report is the same whatever N; command line only: under pytest use "
+        "pytest-xdist's -n)",
         "N",
         minimum=1,
     ),

@@ -282,7 +282,7 @@ def _run_files(
     """
     import sys
 
-    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, new_run, pool
+    from .workers import Died, Task, claim_timeout, default_jobs, default_memory_limit, died_verdict, new_run, pool
 
     this_run = new_run()
 
@@ -317,7 +317,7 @@ def _run_files(
             on_failure(failure)
 
     limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
-    with pool(limit, options.jobs or 1) as workers:
+    with pool(limit, options.jobs or default_jobs()) as workers:
         workers.start()  # their imports overlap the reading of the first spec
         for (file, item), reply in workers.ordered(entries(), work, skip=lambda e: e[0] in broken):
             if isinstance(item, SpecFailure):

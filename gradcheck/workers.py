@@ -242,9 +242,11 @@ class Pool:
         self.owner = threading.current_thread()  # its workers die with this thread (PR_SET_PDEATHSIG)
 
     def start(self) -> None:
-        """Start the workers now, so that their imports overlap the supervisor's reading of the specs."""
+        """Start a worker now, so that its imports overlap the supervisor's reading of the specs.
+        The others start when a second claim is ready while the first runs (a run of one claim
+        never pays for more than one worker's start-up)."""
         self._idle = [w for w in self._idle if w.alive]
-        while len(self._idle) < self.size:
+        if not self._idle:
             self._idle.append(_Worker(self.memory_limit))
 
     def ordered(self, entries: Iterable, work: Callable, skip: Callable) -> Iterator[tuple[Any, Any]]:
@@ -449,6 +451,14 @@ def _serve(task: Task, problems: dict) -> tuple:
         )
 
 
+def default_jobs() -> int:
+    """``--jobs`` when it is not given: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def claim_timeout(options) -> float:
     """The claim's wall-clock limit in seconds (0: none), as :func:`gradcheck.run.check_settings` has it."""
     from .run import DEFAULT_TIMEOUT
@@ -516,7 +526,6 @@ def main(argv: list[str] | None = None) -> None:
     import hypothesis.strategies  # noqa: F401
 
     import gradcheck.check  # noqa: F401
-    import gradcheck.oracle.finite_diff  # noqa: F401  (scipy)
     import gradcheck.repair.search  # noqa: F401
     import gradcheck.run  # noqa: F401
     import gradcheck.samples.draw  # noqa: F401
@@ -524,7 +533,14 @@ def main(argv: list[str] | None = None) -> None:
     pinned = _Pinned()
     tx.send(("ready",))
     problems: dict = {}
+    scipy_loaded = True  # not before the first claim: a small spec's run never waits for it
     while True:
+        if not scipy_loaded and not rx.poll(0):
+            # SciPy (finite differences) is imported while this worker is idle between claims, so
+            # that a later claim's clock does not pay for it
+            import scipy.differentiate  # noqa: F401
+
+            scipy_loaded = True
         try:
             task = rx.recv()
         except (EOFError, OSError):
@@ -535,6 +551,7 @@ def main(argv: list[str] | None = None) -> None:
             os._exit(0)
         pinned.restore()
         tx.send(reply)
+        scipy_loaded = "scipy.differentiate" in sys.modules
         if reply[0] == "oom":
             os._exit(0)
 

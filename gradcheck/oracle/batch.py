@@ -22,11 +22,13 @@ TEMPORARIES = 8  # live complex temporaries per point, each as large as the larg
 
 @dataclass(frozen=True)
 class Batchable:
-    """``one(z)`` evaluates f at one point; ``many(Z)`` at each ``Z[i]`` in one call (or None)."""
+    """``one(z)`` evaluates f at one point; ``many(Z)`` at each ``Z[i]`` in one call (or None);
+    ``forward(x, V)`` gives f(x) and its derivative along each ``V[i]`` by dual numbers (or None)."""
 
     one: Callable[[np.ndarray], np.ndarray]
     many: Callable[[np.ndarray], np.ndarray] | None = None
     chunk: int = 1
+    forward: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return self.one(z)

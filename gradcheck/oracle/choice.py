@@ -15,7 +15,7 @@ import numpy as np
 from ..internal import ours
 from ..verdict.model import Evidence
 from ..verdict.tolerance import EPS64, SAFETY
-from . import complex_step, finite_diff
+from . import complex_step, dual, finite_diff
 from .estimate import Estimate, NotComplexSafe, Oracle
 
 __all__ = ["OracleChoice", "cross_check", "step_curve"]
@@ -38,6 +38,7 @@ class OracleChoice:
     def __init__(self, guard: bool = False) -> None:
         self.unsafe_note: str | None = None
         self.guard = guard
+        self.forward = True  # dual numbers while the expression has a tangent rule for every function
 
     def directional(self, f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray) -> Estimate:
         if self.unsafe_note is None:
@@ -56,8 +57,15 @@ class OracleChoice:
         est = finite_diff.directional(f, x, v)
         return Estimate(est.value, est.error, est.method, est.evaluations, self.unsafe_note, est.at)
 
-    def directions(self, f, x: np.ndarray, directions) -> list[Estimate]:
-        """:meth:`directional` along each direction; batched complex step when f has a batched form."""
+    def directions(self, f, x: np.ndarray, directions, exact: bool = True) -> list[Estimate]:
+        """:meth:`directional` along each direction: dual numbers when f has that form (an
+        expression) and ``exact`` allows it; else the batched complex step when f has a batched
+        form; else one direction at a time."""
+        if exact and self.unsafe_note is None and self.forward and getattr(f, "forward", None) is not None:
+            try:
+                return dual.directions(f, x, directions)
+            except dual.NotForwardable:
+                self.forward = False  # a function without a tangent rule: the complex step, for good
         if self.unsafe_note is None and not self.guard and getattr(f, "many", None) is not None:
             try:
                 return complex_step.directional_many(f, x, directions)

@@ -19,7 +19,8 @@ References
 Moré, J. J. and Wild, S. M. (2011). Estimating computational noise. SIAM J. Sci. Comput.
 33(3), 1292-1314.
 
-This is the only module that imports SciPy.
+This is the only module that imports SciPy, and only when an adaptive estimate is made (the
+import costs more than checking a small spec; expression claims rarely need it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.differentiate import derivative
 
 from ..internal import ours
 from .estimate import Estimate, Oracle
@@ -107,6 +107,8 @@ def directional(
             return
         if np.all(np.asarray(res.error) <= 2 * NOISE_AMPLIFICATION * sigma * 2.0**nit / h0):
             raise StopIteration
+
+    from scipy.differentiate import derivative
 
     res = derivative(
         line.g_vec,

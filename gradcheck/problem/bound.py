@@ -15,6 +15,7 @@ import numpy as np
 
 from ..expr.dims import bind_shape, shape_str
 from ..expr.evaluate import evaluate, evaluate_batched
+from ..expr.forward import Dual, forward_value, split
 from ..samples.draw import Sample, draw_inputs
 from ..spec.model import PythonRef, Source
 from .build import ClaimPlan, Problem
@@ -109,6 +110,30 @@ class Bound:
                 batched.discard(node.name)
         out, has_axis = evaluate_batched(spec.loss.expr, env, self.problem.defines, batched, perturb=perturb)
         return out if has_axis else np.broadcast_to(out, (len(z),) + out.shape)
+
+    def loss_forward(self, wrt: str, x: np.ndarray, tangents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The loss at ``x`` and its derivatives along each ``tangents[i]`` by dual numbers
+        (:mod:`gradcheck.expr.forward`): real arithmetic, one walk for all k directions.
+
+        Expression losses only; raises :class:`~gradcheck.expr.forward.NotForwardable` when a
+        function on the path has no tangent rule.
+        """
+        spec = self.problem.spec
+        if isinstance(spec.loss, PythonRef):
+            raise TypeError("a Python loss has no dual-number form")
+        env = {**self.fixed_values(), **self.values_inputs()}
+        env[wrt] = Dual(np.asarray(x, dtype=np.float64), np.asarray(tangents, dtype=np.float64))
+        at_sample = x is self.values[wrt]  # then every node's value is the one bind() computed
+        for node in spec.graph:
+            known = self.values[node.name] if at_sample else None
+            env[node.name] = forward_value(node.body.expr, env, self.problem.defines, known)
+        return split(forward_value(spec.loss.expr, env, self.problem.defines), len(tangents))
+
+    def node_local_forward(self, node: str, wrt: str, x: np.ndarray, tangents: np.ndarray):
+        """:meth:`node_local` at ``x`` and its derivatives along each ``tangents[i]`` (dual numbers)."""
+        body = next(n for n in self.problem.spec.graph if n.name == node).body
+        env = {**self.values, wrt: Dual(np.asarray(x, dtype=np.float64), np.asarray(tangents, dtype=np.float64))}
+        return split(forward_value(body.expr, env, self.problem.defines), len(tangents))
 
     def node_local_many(self, node: str, wrt: str, z: np.ndarray, perturb: Perturb = None) -> np.ndarray:
         """:meth:`node_local` for each ``z[i]`` in one vectorised evaluation (leading batch axis)."""
@@ -208,7 +233,10 @@ def bind(problem: Problem, sample: Sample) -> Bound:
     sizes = sample.sizes
     shapes = {name: bind_shape(shape, sizes) for name, shape in problem.input_shapes.items()}
     inputs = draw_inputs(problem.spec.inputs, shapes, sample)
-    values: dict[str, object] = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
+    # float64 inputs are used as drawn (no copy: nothing writes into them; user code gets copies)
+    values: dict[str, object] = {
+        k: (np.asarray(v, dtype=np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()
+    }
     bound = Bound(problem=problem, sample=sample, inputs=inputs, shapes=dict(shapes), values=values)
     values.update(bound.fixed_values())
     for node in problem.spec.graph:

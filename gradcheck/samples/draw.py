@@ -239,6 +239,18 @@ def _symmetric(rng: np.random.Generator, n: int) -> np.ndarray:
     return (a + a.T) / 2
 
 
+def _signed(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Entries uniform on [-√3, √3]: mean 0, variance 1 (as the normal draws they replace), signed
+    and continuous, so values are distinct and of both signs; 3-4x cheaper than normal draws
+    (measured here at n = 1e6: 3.4 against 11.2 ns a value), which cost more than the loss itself
+    at large n. What normal draws add, rare large values, is what saturation regimes need: a spec
+    asks for those with ``range:`` domains."""
+    out = rng.random(shape)
+    out *= 2 * _ROOT3
+    out -= _ROOT3
+    return out
+
+
 def draw_array(
     rng: np.random.Generator, shape: tuple[int, ...], domain: Domain, sizes: Mapping[str, int]
 ) -> np.ndarray:
@@ -249,9 +261,9 @@ def draw_array(
     """
     kind = domain.kind
     if kind == "real":
-        return rng.standard_normal(shape)
+        return _signed(rng, shape)
     if kind == "positive":
-        return np.exp(0.5 * rng.standard_normal(shape))
+        return np.exp(0.5 * _signed(rng, shape))
     if kind == "unit":
         return rng.uniform(0.05, 0.95, shape)
     if kind == "range":
@@ -311,4 +323,4 @@ def draw_direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
     ----------
     Ball, K. (1986). Cube slicing in R^n. Proc. AMS 97(3), 465-473.
     """
-    return rng.uniform(-_ROOT3, _ROOT3, shape)
+    return _signed(rng, shape)  # the same numbers as rng.uniform(-√3, √3, shape), without its temporary

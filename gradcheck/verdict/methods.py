@@ -16,3 +16,4 @@ class Oracle(StrEnum):
     COMPLEX_STEP = "complex-step"
     FINITE_DIFFERENCE = "finite-difference"
     BOTH = "complex-step+finite-difference"  # the complex step, cross-checked by finite differences
+    DUAL = "dual-number"  # forward mode over gradcheck's own expression walker (gradcheck.oracle.dual)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -395,3 +396,25 @@ def test_runs_on_threads_that_have_ended_leave_the_next_run_working(tmp_path, mo
         t.start()
         t.join(timeout=120)
     assert [[v.verdict for v in r.verdicts] for r in results] == [["pass"], ["pass"]]
+
+
+def test_jobs_default_to_the_usable_cores_and_one_claim_starts_one_worker(monkeypatch):
+    from gradcheck import workers
+
+    monkeypatch.setattr(workers.os, "sched_getaffinity", lambda pid: {0, 3, 5})
+    assert workers.default_jobs() == 3
+    started = []
+    monkeypatch.setattr(workers, "_Worker", lambda limit: started.append(limit) or types.SimpleNamespace(alive=True))
+    pool = workers.Pool(0, size=3)
+    pool.start()
+    assert len(started) == 1  # the others start only when a second claim is ready while the first runs
+
+
+def test_the_gallery_and_the_corpus_give_byte_identical_reports_with_one_and_two_jobs(tmp_path):
+    paths = [str(ROOT / "specs"), str(ROOT / "tests" / "corpus")]
+    for jobs in ("1", "2"):
+        proc = cli("check", *paths, "--seed", "4", "--examples", "4", "--jobs", jobs, "--report", f"r{jobs}",
+                   cwd=tmp_path, timeout=600)  # fmt: skip
+        assert proc.returncode in (0, 1), proc.stdout[-2000:] + proc.stderr[-2000:]
+    for name in ("summary.csv", "results.csv", "summary.md"):
+        assert (tmp_path / "r1" / name).read_bytes() == (tmp_path / "r2" / name).read_bytes(), name
