@@ -94,6 +94,14 @@ def test_a_bug_in_the_batched_oracle_is_not_code_that_refuses_complex_input(monk
     # and the draw was rejected: "no valid example"
     monkeypatch.setattr(Bound, "loss_many", _planted())
     monkeypatch.setattr(Bound, "loss_at", _planted())
+    monkeypatch.setattr(Bound, "loss_forward", _planted())
+    _assert_internal(_verdict("right"))
+
+
+def test_a_bug_in_the_dual_number_oracle_is_not_a_rejected_draw_nor_a_fallback(monkeypatch):
+    # the expression's first oracle: a bug there must not become "no valid example" or a quiet
+    # switch to the complex step
+    monkeypatch.setattr(Bound, "loss_forward", _planted())
     _assert_internal(_verdict("right"))
 
 
