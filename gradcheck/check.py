@@ -311,7 +311,9 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         )
 
     records: list[ExampleRecord] = []
-    oracle = OracleChoice(guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient")
+    oracle = OracleChoice(
+        guard=isinstance(spec.loss, PythonRef) and plan.claim.kind == "gradient", unsafe=problem.complex_unsafe
+    )
     invalid: list[InvalidSample] = []
     misuse: list[SpecError] = []  # a misused callable (a loss returning a tuple): no example can say more
 

@@ -449,6 +449,10 @@ RULES: dict[str, Rule] = {
     "reshape": _reshape_rule,
     "dot": _dot_rule,
     "einsum": _einsum_rule,
+    # -- fn-index (on real data: conj and real are the identity, imag is zero) --
+    "conj": lambda node, i, G, ctx: G,
+    "real": lambda node, i, G, ctx: G,
+    "imag": _constant,
 }
 
 # Functions whose adjoint the expression language cannot write (no scatter, no symbolic slices):

@@ -200,7 +200,7 @@ def _looped(fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> _Batch:
 
 _ELEMENTWISE = frozenset(
     "exp log log1p expm1 sqrt square sin cos tanh sigmoid softplus relu abs ones_like zeros_like "
-    "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip".split()
+    "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip conj real imag".split()
 )
 _REDUCTIONS = frozenset("sum mean prod logsumexp norm max min amax amin var std".split())
 _LINALG = frozenset("trace det logdet inv".split())

@@ -15,6 +15,14 @@ Parameter kinds
 ``subscripts``  a string literal (einsum)
 ``arrays``      a list or tuple of array expressions (stack, concatenate)
 ``*array``      any number of further arrays (einsum operands)
+``axes``        static axes: an integer literal or a tuple of them (transpose, expand_dims, squeeze);
+                also accepted as the keyword ``axis=``
+``index``       an integer array: ``arange(n)`` or an integer input (never differentiated)
+``widths``      static pad widths: an integer, ``(before, after)`` or one such pair per axis
+
+A kind written with a trailing ``?`` (``"axes:axes?"``) is optional; optional parameters come last.
+A function with ``complex_safe=False`` does not continue analytically off the real axis
+(``real(x + i h v)`` drops the step): the oracle uses finite differences for a loss that calls it.
 """
 
 from __future__ import annotations
@@ -54,10 +62,17 @@ class Function:
     params: tuple[tuple[str, str], ...]
     rule: Callable[[str, list[Any], Axis, bool], Shape]
     keywords: frozenset[str] = frozenset()
+    complex_safe: bool = True  # False: the complex step must not be used through it (see the module docstring)
+    optional: int = 0  # the last ``optional`` params may be left out
 
     @property
     def signature(self) -> str:
         return f"{self.name}({', '.join(p for p, _ in self.params)})"
+
+    @property
+    def required(self) -> int:
+        """How many positional arguments a call must give."""
+        return len(self.params) - self.variadic - self.optional
 
     @property
     def variadic(self) -> bool:
@@ -391,23 +406,29 @@ def _concatenate(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
 _REDUCE = frozenset({"axis", "keepdims"})
 
 
-def _params(text: str) -> tuple[tuple[str, str], ...]:
-    """``"x, shape:shape"`` -> ``(("x", "array"), ("shape", "shape"))``."""
+def _params(text: str) -> tuple[tuple[tuple[str, str], ...], int]:
+    """``"x, shape:shape, axes:axes?"`` -> ``((("x", "array"), ("shape", "shape"), ("axes", "axes")), 1)``:
+    the parameters and how many (trailing) are optional."""
     out = []
+    optional = 0
     for item in filter(None, (p.strip() for p in text.split(","))):
         if item.startswith("*"):
             out.append((item, "*array"))
         else:
             pname, _, kind = item.partition(":")
-            out.append((pname, kind or "array"))
-    return tuple(out)
+            optional += kind.endswith("?")
+            out.append((pname, kind.rstrip("?") or "array"))
+    return tuple(out), optional
 
 
 def _table(*rows: tuple) -> dict[str, Function]:
     table = {}
-    for names, params, rule, *keywords in rows:
+    for names, params, rule, *rest in rows:
+        keywords = rest[0] if rest else ()
+        options = rest[1] if len(rest) > 1 else {}
+        parsed, optional = _params(params)
         for fname in names.split():
-            table[fname] = Function(fname, _params(params), rule, frozenset(*keywords))
+            table[fname] = Function(fname, parsed, rule, frozenset(keywords), optional=optional, **options)
     return table
 
 
@@ -442,6 +463,8 @@ TABLE: dict[str, Function] = _table(
     ("onehot", "y, k:size", _onehot),
     ("stack", "arrays:arrays", _stack, {"axis"}),
     ("concatenate", "arrays:arrays", _concatenate, {"axis"}),
+    # -- fn-index: complex data, gathers, shape manipulation --
+    ("conj real imag", "x", _same, (), {"complex_safe": False}),
 )
 
 WHITELIST: frozenset[str] = frozenset(TABLE)

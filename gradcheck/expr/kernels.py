@@ -1,4 +1,4 @@
-"""numpy implementations of the whitelisted functions, all safe for complex-step differentiation.
+"""numpy implementations of the whitelisted functions, safe for complex-step differentiation (but three).
 
 Complex-step differentiation evaluates f(x + i h v) with h ~ 1e-30 and reads the directional
 derivative from the imaginary part, so every kernel must compute the *analytic continuation*
@@ -14,6 +14,10 @@ of the real function. Concretely:
   order, f(a + ib) = f(a) + i b f'(a), which is exact in double precision whenever
   |b| <= 1e-8 |a|-scale (the complex step uses h = 1e-30, or 1e-10 of the point's scale);
 * abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet).
+
+The exceptions are conj, real and imag (``Function.complex_safe`` is False): they are the
+functions of complex data, so they see the step itself (real(x + i h v) drops it), and the
+oracle uses finite differences for a loss that calls them.
 
 The kernels also accept float32/float64 arrays and Python or numpy scalars.
 
@@ -365,4 +369,8 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "onehot": onehot,
     "stack": stack,
     "concatenate": concatenate,
+    # -- fn-index --
+    "conj": np.conj,
+    "real": np.real,
+    "imag": np.imag,
 }

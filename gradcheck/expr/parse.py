@@ -26,7 +26,7 @@ from ..errors import ExpressionError
 from . import ir
 from .suggest import FUNCTION_ALIASES, function_hint
 
-__all__ = ["MAX_LENGTH", "MAX_DEPTH", "parse", "free_names", "called_functions"]
+__all__ = ["MAX_LENGTH", "MAX_DEPTH", "parse", "free_names", "called_functions", "complex_unsafe_calls"]
 
 MAX_LENGTH = 2000  # characters
 MAX_DEPTH = 60  # nesting depth of the AST
@@ -156,6 +156,15 @@ def has_branch_cut(expr: ir.Expr) -> bool:
             if not (isinstance(exponent, ir.Number) and isinstance(exponent.value, int)):
                 return True
     return False
+
+
+def complex_unsafe_calls(expr: ir.Expr) -> list[str]:
+    """The functions ``expr`` calls that are not complex-step safe (``Function.complex_safe``), each
+    once, in order of appearance: the complex step must not differentiate through them."""
+    from .functions import TABLE
+
+    names = [f for f, _ in called_functions(expr) if f in TABLE and not TABLE[f].complex_safe]
+    return list(dict.fromkeys(names))
 
 
 def _walk(expr: ir.Expr):

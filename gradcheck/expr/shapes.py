@@ -267,10 +267,13 @@ class _Inferrer:
 
     def arguments(self, node: ir.Call, function: Function) -> list | None:
         params = function.params
-        fixed = len(params) - function.variadic
-        if len(node.args) < fixed or (len(node.args) > fixed and not function.variadic):
+        fixed = function.required
+        most = len(params) - function.variadic
+        if len(node.args) < fixed or (len(node.args) > most and not function.variadic):
             wanted = f"at least {fixed}" if function.variadic else str(fixed)
-            plural = "" if fixed == 1 else "s"
+            if function.optional:
+                wanted = f"{fixed} to {most}"
+            plural = "" if fixed == 1 and not function.optional else "s"
             self.error(
                 f"{function.signature} takes {wanted} argument{plural}, got {len(node.args)}",
                 node.span,

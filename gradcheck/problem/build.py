@@ -86,6 +86,7 @@ class Problem:
     data: dict[str, Any] = field(default_factory=dict)  # array constants: name -> read-only ndarray
     data_shapes: dict[str, Shape] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # located spec warnings (a single-valued integer domain), for the CLI and notes
+    complex_unsafe: tuple[str, ...] = ()  # functions the loss graph calls that the complex step must not go through
     label_hints: tuple[str, ...] = ()  # real-valued inputs that look like labels: said beside a numeric failure
 
     def annotate(self, verdict: "Verdict") -> "Verdict":
@@ -306,6 +307,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         intermediates=tuple(dict.fromkeys(shape for shape in seen if shape)),
         scalars=scalars,
         branch_cuts=_branch_cuts(spec),
+        complex_unsafe=_complex_unsafe(spec),
         data=data.values if data is not None else {},
         data_shapes=data.shapes if data is not None else {},
         warnings=_warnings(spec, dim_ranges),
@@ -322,6 +324,18 @@ def _branch_cuts(spec: Spec) -> bool:
     if isinstance(spec.loss, Source):
         exprs.append(spec.loss.expr)
     return any(has_branch_cut(e) for e in exprs)
+
+
+def _complex_unsafe(spec: Spec) -> tuple[str, ...]:
+    """The functions without a complex-step continuation (real, imag, conj) that the loss, a graph
+    node or a define calls, in order: the oracle uses finite differences for such a spec."""
+    from ..expr.parse import complex_unsafe_calls
+
+    exprs = [node.body.expr for node in spec.graph if isinstance(node.body, Source)]
+    exprs += [d.body.expr for d in spec.define.values()]
+    if isinstance(spec.loss, Source):
+        exprs.append(spec.loss.expr)
+    return tuple(dict.fromkeys(f for e in exprs for f in complex_unsafe_calls(e)))
 
 
 EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budgets at once

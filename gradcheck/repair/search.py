@@ -164,7 +164,7 @@ def _references(problem, plan, cfg) -> list[tuple[dict, np.ndarray, np.ndarray]]
             bound = bind(problem, Sample(sizes, int(rng.integers(2**32))))
             with np.errstate(all="ignore"):
                 try:
-                    extra, ref, err = _reference(bound, plan, rng, cfg, finite=False)
+                    extra, ref, err = _reference(bound, plan, rng, cfg, finite=bool(problem.complex_unsafe))
                 except NotComplexSafe:
                     extra, ref, err = _reference(bound, plan, rng, cfg, finite=True)
         except (ArithmeticError, ValueError, np.linalg.LinAlgError, GradcheckError):

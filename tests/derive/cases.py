@@ -69,6 +69,10 @@ CASES: dict[str, tuple[str, str]] = {
     "onehot": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "onehot(y, m) * x"),
     "stack": ("x: {shape: [n]}\n  y: {shape: [n]}", "stack([x, y], axis=0)"),
     "concatenate": ("x: {shape: [n]}\n  y: {shape: [n]}", "sum(concatenate([x, y])) * ones((n,))"),
+    # -- fn-index --
+    "conj": ("x: {shape: [n]}", "conj(x) * x"),
+    "real": ("x: {shape: [n]}", "real(x) ** 3"),
+    "imag": ("x: {shape: [n]}", "imag(x) + x"),
 }
 
 

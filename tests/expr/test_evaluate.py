@@ -103,6 +103,8 @@ VALUES = [
     ("X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]", lambda: X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]),
     ("2**-1 * x / M", lambda: 0.5 * x / 4),
     ("-x + +x", lambda: np.zeros(3)),
+    # -- fn-index --
+    ("conj(x) + real(x) - imag(x)", lambda: 2 * x),
 ]
 
 
