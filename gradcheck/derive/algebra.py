@@ -45,8 +45,13 @@ def key(e: ir.Expr | None):
     if isinstance(e, ir.Call):
         return ("call", e.func, tuple(key(a) for a in e.args), tuple((k, key(v)) for k, v in e.kwargs))
     if isinstance(e, ir.Index):
-        return ("index", key(e.value), e.items)
+        return ("index", key(e.value), tuple(_item_key(i) for i in e.items))
     raise TypeError(f"unknown IR node {type(e).__name__}")
+
+
+def _item_key(item: ir.IndexItem):
+    """An index item compared by structure (an index array's expression without its spans)."""
+    return ("array", key(item.expr)) if isinstance(item, ir.IndexArray) else item
 
 
 def const(e: ir.Expr | None) -> float | None:

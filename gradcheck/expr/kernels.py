@@ -278,10 +278,6 @@ def square(z):
     return np.asarray(z) * z
 
 
-def transpose(x):
-    return np.transpose(x)
-
-
 def onehot(y, k):
     y = np.asarray(y)
     if y.size and (np.min(y) < 0 or np.max(y) >= k):
@@ -296,6 +292,48 @@ def stack(arrays, axis=0):
 
 def concatenate(arrays, axis=0):
     return np.concatenate([np.asarray(a) for a in arrays], axis=axis)
+
+
+# -- fn-index: gathers and shape manipulation (moves and copies of entries: complex-step safe) --
+
+
+def arange(n):
+    return np.arange(n)
+
+
+def take_along_axis(a, indices, axis):
+    return np.take_along_axis(np.asarray(a), np.asarray(indices), axis=axis)
+
+
+def expand_dims(x, axis):
+    return np.expand_dims(x, axis)
+
+
+def squeeze(x, axis=None):
+    return np.squeeze(x, axis=axis)
+
+
+def tile(x, reps):
+    return np.tile(x, reps)
+
+
+def repeat(x, repeats, axis=None):
+    return np.repeat(x, repeats, axis=axis)
+
+
+def pad_widths(widths, ndim: int) -> tuple[tuple[int, int], ...]:
+    """pad's widths as one (before, after) pair per axis (one pair is every axis's)."""
+    return tuple(widths) * ndim if len(widths) == 1 else tuple(widths)
+
+
+def pad(x, pad_width):
+    """Zero padding; ``pad_width`` is a tuple of (before, after) pairs (one for every axis, or one per axis)."""
+    x = np.asarray(x)
+    return np.pad(x, pad_widths(pad_width, x.ndim))
+
+
+def transpose(x, axis=None):
+    return np.transpose(x, axis)
 
 
 def _reduce(fn: Callable) -> Callable:
@@ -373,4 +411,11 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "conj": np.conj,
     "real": np.real,
     "imag": np.imag,
+    "arange": arange,
+    "take_along_axis": take_along_axis,
+    "expand_dims": expand_dims,
+    "squeeze": squeeze,
+    "tile": tile,
+    "repeat": repeat,
+    "pad": pad,
 }

@@ -73,6 +73,16 @@ CASES: dict[str, tuple[str, str]] = {
     "conj": ("x: {shape: [n]}", "conj(x) * x"),
     "real": ("x: {shape: [n]}", "real(x) ** 3"),
     "imag": ("x: {shape: [n]}", "imag(x) + x"),
+    "arange": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "x[arange(n), y] * arange(n)"),
+    "take_along_axis": (
+        "x: {shape: [n, m]}\n  y: {shape: [n, 2], domain: {integers: [0, m]}}",
+        "take_along_axis(x, y, axis=1)",
+    ),
+    "expand_dims": ("x: {shape: [n, m]}", "expand_dims(x, (0, 2))"),
+    "squeeze": ("x: {shape: [n, 1, m]}", "squeeze(x)"),
+    "tile": ("x: {shape: [n, m]}", "tile(x, (2, 3))"),
+    "repeat": ("x: {shape: [n, m]}", "repeat(x, 2, axis=1)"),
+    "pad": ("x: {shape: [n, m]}", "pad(x, ((1, 0), (2, 3)))"),
 }
 
 
@@ -124,5 +134,11 @@ def weight_shape(function: str) -> str:
         "onehot": "n, m",
         "stack": "2, n",
         "inv": "n, n",
+        "take_along_axis": "n, 2",
+        "expand_dims": "1, n, 1, m",
+        "squeeze": "n, m",
+        "tile": "2 * n, 3 * m",
+        "repeat": "n, 2 * m",
+        "pad": "n + 1, m + 5",
     }
     return shapes.get(function, "n")

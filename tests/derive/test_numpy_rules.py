@@ -9,6 +9,7 @@ import pytest
 from gradcheck.derive import derive_problem
 from gradcheck.derive.numpy_code import backward_function
 from gradcheck.derive.rules import NOT_DERIVABLE
+from gradcheck.expr.dims import bind_shape
 from gradcheck.expr.evaluate import evaluate
 from gradcheck.problem.build import build_problem
 from gradcheck.samples.draw import Sample, draw_inputs
@@ -24,10 +25,7 @@ def test_numpy_backward_pass_runs_and_matches_the_derivation(function):
     namespace: dict = {}
     exec(compile(backward_function(problem, derivation), "<derived>", "exec"), namespace)  # our own code
     sizes = {"n": 3, "m": 4}
-    shapes = {
-        name: tuple(sizes[d] if isinstance(d, str) else int(d) for d in spec.shape)
-        for name, spec in problem.spec.inputs.items()
-    }
+    shapes = {name: bind_shape(problem.input_shapes[name], sizes) for name in problem.spec.inputs}
     values = draw_inputs(problem.spec.inputs, shapes, Sample(sizes=sizes, seed=5))
     grads = namespace["backward"](*values.values())
     nodes: dict = {}

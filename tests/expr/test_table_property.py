@@ -73,6 +73,13 @@ def _cumulative(fn, a, axis):
     return np.moveaxis(out, -1, 0 if axis is None else axis)
 
 
+def _padded(a, *widths):
+    """Zero padding by hand: a zero array, a written into its middle."""
+    out = np.zeros(tuple(d + b + f for d, (b, f) in zip(a.shape, widths)))
+    out[tuple(slice(b, b + d) for d, (b, _) in zip(a.shape, widths))] = a
+    return out
+
+
 # function -> [(expression, reference(env))]
 REFERENCES: dict[str, list[tuple[str, object]]] = {
     "sum": [("sum(x, axis=1)", lambda e: e["x"].sum(axis=1))],
@@ -151,7 +158,39 @@ REFERENCES: dict[str, list[tuple[str, object]]] = {
     "conj": [("conj(x)", lambda e: e["x"])],
     "real": [("real(x) * w", lambda e: e["x"] * e["w"])],
     "imag": [("imag(x) + w", lambda e: np.zeros_like(e["x"]) + e["w"])],
+    "arange": [
+        ("arange(n) * u", lambda e: np.array([float(i) for i in range(e["n"])]) * e["u"]),
+        ("x[arange(n), y]", lambda e: np.array([e["x"][i, e["y"][i]] for i in range(e["n"])])),
+        ("T[0, :, arange(n)]", lambda e: e["T"][0].T),  # apart: the index shape goes in front
+        ("T[:, arange(n), arange(n)]", lambda e: np.stack([np.diag(t) for t in e["T"]])),
+    ],
+    "take_along_axis": [
+        ("take_along_axis(x, y[:, None], axis=1)", lambda e: np.array([[e["x"][i, e["y"][i]]] for i in range(e["n"])])),
+        ("take_along_axis(x.T, y[None, :], 0)", lambda e: np.array([[e["x"][i, e["y"][i]] for i in range(e["n"])]])),
+    ],
+    "expand_dims": [("expand_dims(x, (0, 2))", lambda e: e["x"].reshape(1, e["n"], 1, e["m"]))],
+    "squeeze": [
+        ("squeeze(x[:, None, :], 1)", lambda e: e["x"]),
+        ("squeeze(w[None, :, None])", lambda e: e["w"]),
+    ],
+    "tile": [
+        ("tile(x, (2, 1, 3))", lambda e: np.kron(np.ones((2, 1, 3)), e["x"][None])),
+        ("tile(u, 2)", lambda e: np.concatenate([e["u"], e["u"]])),
+    ],
+    "repeat": [
+        ("repeat(x, 2, axis=1)", lambda e: np.kron(e["x"], np.ones((1, 2)))),
+        ("repeat(x, 3)", lambda e: np.kron(e["x"].ravel(), np.ones(3))),
+    ],
+    "pad": [
+        ("pad(x, ((1, 0), (2, 3)))", lambda e: _padded(e["x"], (1, 0), (2, 3))),
+        ("pad(u, 1)", lambda e: _padded(e["u"], (1, 1))),
+    ],
 }
+REFERENCES["transpose"].append(("transpose(T, (1, 2, 0))", lambda e: np.einsum("ijk->jki", e["T"])))
+REFERENCES["einsum"] += [
+    ('einsum("...ij,...j->...i", T, u)', lambda e: np.stack([t @ e["u"] for t in e["T"]])),
+    ('einsum("...j,...j", x, w)', lambda e: e["x"] @ e["w"]),
+]
 CASES = [(function, text, reference) for function, rows in REFERENCES.items() for text, reference in rows]
 
 
