@@ -551,9 +551,14 @@ class _Inferrer:
         word = "is" if dim.is_const and hi.is_const and lo.is_const else "may be"
         if isinstance(expr, ir.Call):
             what = f"it counts up to {self.ranged(hi)}"
+            hint = f"index this axis with arange({dim}), or an integer input drawn in [0, {dim})"
         else:
             what = f"its values are drawn from [{lo}, {hi})"
-        self.error(f"index `{self.src(expr)}` {word} out of range for {self.describe(dim)}: {what}", node.span)
+            hint = f"draw the labels in the axis's range: domain {{integers: [0, {dim}]}} (half-open)"
+            if isinstance(expr, ir.Name) and expr.id in self.env.integers:
+                hint = f"give '{expr.id}' the domain {{integers: [0, {dim}]}} (half-open), so that every label fits"
+        message = f"index `{self.src(expr)}` {word} out of range for {self.describe(dim)}: {what}"
+        self.error(message, node.span, hint)
 
     def never_negative(self, d: Dim) -> bool:
         r = self.range(d)

@@ -208,3 +208,42 @@ def test_shapes(text, expected):
 def test_pinned_messages(text, message):
     err = failure(text)
     assert err.message == message
+
+
+OUT_OF_RANGE = """\
+spec: labels
+dims: {M: [2, 5], k: [2, 4]}
+inputs:
+  Z: {shape: [M, k]}
+  y: {shape: [M], domain: {integers: [0, 5]}}
+loss: -mean(Z[arange(M), y])
+claims:
+  - {name: g, wrt: Z, gradient: zeros_like(Z)}
+"""
+
+
+def test_labels_that_may_not_fit_the_axis_are_a_located_spec_error_with_what_to_do():
+    with pytest.raises(ShapeError) as info:
+        build_problem(load_spec_text(OUT_OF_RANGE, "labels.yaml"))
+    text = str(info.value)
+    assert text.splitlines()[0] == (
+        "labels.yaml:6:13: index `y` may be out of range for dim k (2..4): its values are drawn from [0, 5)"
+    )
+    assert "give 'y' the domain {integers: [0, k]} (half-open), so that every label fits" in text
+
+
+def test_a_constant_index_out_of_range_beside_an_array_is_a_located_spec_error():
+    text = OUT_OF_RANGE.replace("domain: {integers: [0, 5]}", "domain: {integers: [0, k]}").replace(
+        "Z[arange(M), y]", "Z[arange(M), 4]"
+    )
+    with pytest.raises(ShapeError) as info:
+        build_problem(load_spec_text(text, "labels.yaml"))
+    assert str(info.value).splitlines()[0] == "labels.yaml:6:13: index 4 may be out of range for dim k (2..4)"
+
+
+def test_a_gathered_loss_with_labels_in_range_checks():
+    text = OUT_OF_RANGE.replace("domain: {integers: [0, 5]}", "domain: {integers: [0, k]}").replace(
+        "gradient: zeros_like(Z)", "gradient: '-(onehot(y, k) / M)'"
+    )
+    (verdict,) = _run(text)
+    assert verdict.passed, verdict.lines
