@@ -283,8 +283,9 @@ def rebuild(e: ir.Expr | None, replace) -> ir.Expr | None:
     if isinstance(e, ir.Call):
         args = tuple(rebuild(a, replace) for a in e.args)
         return ir.Call(NOSPAN, e.func, args, e.kwargs)
-    if isinstance(e, ir.Index):
-        return ir.Index(NOSPAN, rebuild(e.value, replace), e.items)
+    if isinstance(e, ir.Index):  # index arrays too: a helper's parameter may be one (inlining substitutes it)
+        items = tuple(ir.IndexArray(rebuild(i.expr, replace)) if isinstance(i, ir.IndexArray) else i for i in e.items)
+        return ir.Index(NOSPAN, rebuild(e.value, replace), items)
     if isinstance(e, ir.Compare):
         return ir.Compare(NOSPAN, e.op, rebuild(e.left, replace), rebuild(e.right, replace))
     if isinstance(e, ir.TupleExpr):

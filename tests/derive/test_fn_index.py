@@ -91,3 +91,25 @@ def test_pad_with_symbolic_widths_is_not_derivable_and_says_why():
     adjoint = derive_problem(problem).inputs["x"]
     assert adjoint.expr is None
     assert "pad() with widths that name dims" in adjoint.reason
+
+
+HELPER = """
+dims: {M: [2, 5], k: [2, 4]}
+define:
+  nll(l, t): -mean(l[arange(M), t])
+inputs:
+  Z: {shape: [M, k]}
+  y: {shape: [M], domain: {integers: [0, k]}}
+loss: nll(log_softmax(Z), y)
+claims:
+  - {name: g, wrt: Z, gradient: 'softmax(Z) / M - onehot(y, k) / M'}
+"""
+
+
+def test_an_index_array_that_is_a_helpers_parameter_is_substituted_when_derived():
+    problem = build_problem(load_spec_text(HELPER, "h.yaml"))
+    derivation = derive_problem(problem)
+    adjoint = derivation.inputs["Z"]
+    assert "onehot(y, k)" in adjoint.text and "onehot(t" not in adjoint.text
+    checked = verify_derivation(problem, derivation, CheckSettings(examples=4, seed=3))
+    assert checked["Z"].verified, checked["Z"].problem
