@@ -451,7 +451,9 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     if static is not None:
         return static
     db = DirectoryBasedExampleDatabase(".hypothesis/gradcheck") if cfg.database else None
-    oracle = OracleChoice(guard=isinstance(problem.spec.loss, PythonRef) and plan.claim.kind == "gradient")
+    oracle = OracleChoice(
+        guard=isinstance(problem.spec.loss, PythonRef) and plan.claim.kind == "gradient", unsafe=problem.complex_unsafe
+    )
     digest = f"gradcheck\0{problem.spec.name}\0{plan.claim.name}\0{plan.wrt}".encode()
     run.search = _Search(problem, plan, cfg, oracle, claim_seed(cfg.seed, problem.spec.name, plan), db, digest)
     ended = _search(run.search)

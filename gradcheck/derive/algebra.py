@@ -45,8 +45,13 @@ def key(e: ir.Expr | None):
     if isinstance(e, ir.Call):
         return ("call", e.func, tuple(key(a) for a in e.args), tuple((k, key(v)) for k, v in e.kwargs))
     if isinstance(e, ir.Index):
-        return ("index", key(e.value), e.items)
+        return ("index", key(e.value), tuple(_item_key(i) for i in e.items))
     raise TypeError(f"unknown IR node {type(e).__name__}")
+
+
+def _item_key(item: ir.IndexItem):
+    """An index item compared by structure (an index array's expression without its spans)."""
+    return ("array", key(item.expr)) if isinstance(item, ir.IndexArray) else item
 
 
 def const(e: ir.Expr | None) -> float | None:
@@ -278,8 +283,9 @@ def rebuild(e: ir.Expr | None, replace) -> ir.Expr | None:
     if isinstance(e, ir.Call):
         args = tuple(rebuild(a, replace) for a in e.args)
         return ir.Call(NOSPAN, e.func, args, e.kwargs)
-    if isinstance(e, ir.Index):
-        return ir.Index(NOSPAN, rebuild(e.value, replace), e.items)
+    if isinstance(e, ir.Index):  # index arrays too: a helper's parameter may be one (inlining substitutes it)
+        items = tuple(ir.IndexArray(rebuild(i.expr, replace)) if isinstance(i, ir.IndexArray) else i for i in e.items)
+        return ir.Index(NOSPAN, rebuild(e.value, replace), items)
     if isinstance(e, ir.Compare):
         return ir.Compare(NOSPAN, e.op, rebuild(e.left, replace), rebuild(e.right, replace))
     if isinstance(e, ir.TupleExpr):

@@ -147,7 +147,8 @@ def _match(pattern: ir.Expr, e: ir.Expr, params: set[str], binding: dict[str, ir
             and _match(pattern.right, e.right, params, binding)
         )
     if isinstance(pattern, ir.Index):
-        return pattern.items == e.items and _match(pattern.value, e.value, params, binding)
+        same = key(ir.Index(e.span, pattern.value, pattern.items))[2] == key(e)[2]  # items by structure
+        return same and _match(pattern.value, e.value, params, binding)
     return key(pattern) == key(e)
 
 

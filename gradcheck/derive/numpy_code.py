@@ -26,6 +26,7 @@ _NUMPY = {
     **{f: f"np.{f}" for f in "einsum stack concatenate".split()},
     **{f: f"np.{f}" for f in "max min amax amin argmax argmin var std cumsum cumprod logaddexp clip sign".split()},
     **{f: f"np.{f}" for f in "reciprocal tril triu".split()},
+    **{f: f"np.{f}" for f in "conj real imag arange take_along_axis expand_dims squeeze tile repeat pad".split()},
     "det": "np.linalg.det",
     "inv": "np.linalg.inv",
     "solve": "np.linalg.solve",

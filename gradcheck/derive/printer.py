@@ -56,7 +56,9 @@ def _mixes(parent: ir.Binary, child: ir.Expr) -> bool:
     return (parent.op == "@") != (child.op == "@")
 
 
-def _item(item: ir.IndexItem) -> str:
+def _item(item: ir.IndexItem, text=None) -> str:
+    if isinstance(item, ir.IndexArray):
+        return text(item.expr)[0]
     if isinstance(item, ir.IndexNewAxis):
         return "None"
     if isinstance(item, ir.IndexInt):
@@ -101,7 +103,7 @@ class _Printer:
             parts = [self.argument(a) for a in e.args] + [f"{k}={self.text(v)[0]}" for k, v in e.kwargs]
             return f"{self.functions.get(e.func, e.func)}({', '.join(parts)})", _ATOM
         if isinstance(e, ir.Index):
-            return _wrap(self.text(e.value), _ATOM) + "[" + ", ".join(_item(i) for i in e.items) + "]", _ATOM
+            return _wrap(self.text(e.value), _ATOM) + "[" + ", ".join(_item(i, self.text) for i in e.items) + "]", _ATOM
         raise TypeError(f"unknown IR node {type(e).__name__}")
 
     def binary(self, e: ir.Binary) -> tuple[str, int]:

@@ -20,11 +20,12 @@ from ..expr import ir
 from ..expr.dims import Dim, Shape, broadcast, shape_str
 from ..expr.parse import free_names
 from ..expr.shapes import ShapeEnv, infer_shape
+from ..problem.build import integer_ranges
 from ..spec.model import Source
 from .algebra import T, add, call, div, mul, name, neg, num, power, rebuild, sub
 from .fold import Folder, inline
 from .printer import to_text
-from .rules import Context, NotDerivable, vjp_call, vjp_matmul
+from .rules import Context, NotDerivable, vjp_call, vjp_index, vjp_matmul
 
 __all__ = ["Adjoint", "Derivation", "derive_problem", "derive_vjp"]
 
@@ -124,6 +125,7 @@ class _Reverse:
             dims=self.problem.dim_ranges,
             defines={h: (p, b, to_text(b)) for h, (p, b) in self.helpers.items()},
             max_elements=10**18,
+            integers=integer_ranges(self.spec),
         )
         return infer_shape(e, env, to_text(e))
 
@@ -241,7 +243,9 @@ class _Reverse:
         elif isinstance(e, ir.Call):
             self.call(e, G)
         elif isinstance(e, ir.Index):
-            raise NotDerivable("indexing (its adjoint scatters into a zero array)")
+            if not any(isinstance(i, ir.IndexArray) for i in e.items):
+                raise NotDerivable("indexing (its adjoint scatters into a zero array)")
+            self.walk(e.value, self.unbroadcast(vjp_index(e, G, self.ctx), e.value))
 
     def binary(self, e: ir.Binary, G: ir.Expr) -> None:
         a, b = e.left, e.right

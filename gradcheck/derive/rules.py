@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from ..expr import ir
 from ..expr.dims import Dim, Shape
 from ..expr.functions import TABLE
-from .algebra import T, add, call, div, index, matmul, mul, neg, num, power, sub
+from .algebra import T, add, call, div, index, key, matmul, mul, neg, num, power, sub
 
-__all__ = ["NotDerivable", "Context", "RULES", "NOT_DERIVABLE", "vjp_call", "vjp_matmul"]
+__all__ = ["NotDerivable", "Context", "RULES", "NOT_DERIVABLE", "vjp_call", "vjp_index", "vjp_matmul"]
 
 
 class NotDerivable(Exception):
@@ -304,10 +304,6 @@ def _outer_rule(node, i, G, ctx):
     return matmul(G, b) if i == 0 else matmul(T(G), a)
 
 
-def _transpose_rule(node, i, G, ctx):
-    return call("transpose", ctx.full(G, node))
-
-
 def _reshape_rule(node, i, G, ctx):
     shape = ctx.shape(node.args[0])
     parts = [ctx.dim(d) for d in shape]
@@ -335,22 +331,24 @@ def _where_rule(node, i, G, ctx):
 
 def _einsum_rule(node, i, G, ctx):
     spec = node.args[0].value.replace(" ", "")
-    if "..." in spec:
-        raise NotDerivable("einsum() with '...' subscripts")
     ins, _, out = spec.partition("->")
     terms = ins.split(",")
+    ellipsis = "..." in ins
     if "->" not in spec:
-        letters = "".join(terms)
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        letters = "".join(terms).replace("...", "")
+        out = ("..." if ellipsis else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     mine = terms[i - 1]
     others = [t for j, t in enumerate(terms) if j != i - 1]
-    if len(set(mine)) != len(mine):
+    bare = mine.replace("...", "")
+    if len(set(bare)) != len(bare):
         raise NotDerivable(f"einsum() operand '{mine}' repeats an index (a diagonal)")
     available = set(out) | set("".join(others))
-    if not set(mine) <= available:
+    if not set(bare) <= available:
         raise NotDerivable(f"einsum() sums operand '{mine}' over an index no other operand has")
     operands = [a for j, a in enumerate(node.args[1:]) if j != i - 1]
-    subscripts = ",".join([out, *others]) + "->" + mine
+    # an operand without '...' beside ones with it: its adjoint keeps the '...' axes, summed by the caller's unbroadcast
+    target = mine if "..." in mine or not ellipsis else "..." + mine
+    subscripts = ",".join([out, *others]) + "->" + target
     return call("einsum", ir.String((0, 0), subscripts), ctx.full(G, node), *operands)
 
 
@@ -464,6 +462,237 @@ def _pool_rule(node, i, G, ctx):
     return _where(_gt(x, up(node), "=="), up(G), num(0))
 
 
+# -- fn-index: gathers and shape manipulation --------------------------------------------
+
+
+def _axis_arg(node: ir.Call):
+    """The axis of a call, given by position (``expand_dims(x, 0)``) or as axis=/axes=."""
+    kinds = [kind for _, kind in TABLE[node.func].params]
+    if "axes" in kinds and len(node.args) > kinds.index("axes"):
+        arg = node.args[kinds.index("axes")]
+        return tuple(int(v.value) for v in arg.items) if isinstance(arg, ir.TupleExpr) else int(arg.value)
+    axis = _kw(node, "axis")
+    return _kw(node, "axes") if axis is None else axis
+
+
+def _tuple_expr(values) -> ir.TupleExpr:
+    return ir.TupleExpr((0, 0), tuple(v if isinstance(v, ir.Expr) else num(v) for v in values))
+
+
+def _named(ctx: Context, dims, what: str) -> list[ir.Expr]:
+    parts = [ctx.dim(d) for d in dims]
+    if any(p is None for p in parts):
+        raise NotDerivable(f"{what} of an array whose dims cannot be named in an expression")
+    return parts
+
+
+def _spread(e: ir.Expr, letters: str, out: str) -> ir.Expr:
+    """``e`` (axes ``letters``, in ``out``'s order) indexed with None so that it broadcasts to ``out``."""
+    first = out.index(letters[0])
+    items = [ir.IndexSlice(None, None, None) if c in letters else ir.IndexNewAxis() for c in out[first:]]
+    while items and isinstance(items[-1], ir.IndexSlice):
+        items.pop()
+    return index(e, tuple(items)) if items else e
+
+
+def _contract(operands: list[tuple[ir.Expr, str]], out: str, ctx: Context, node: ir.Expr) -> ir.Expr:
+    """The sum over every letter not in ``out`` of the product of the operands: a broadcast product
+    (``G[:, None] * onehot(y, k)``) where nothing is summed and the axes keep their order, else einsum.
+    The first operand is the adjoint G of ``node``; a scalar G (of a mean) stays a scalar factor."""
+    G, g_letters = operands[0]
+    scalar = ctx.shape(G) == () and ctx.shape(node) != ()
+
+    def ordered(letters: str) -> bool:
+        return len(set(letters)) == len(letters) and [c for c in out if c in letters] == list(letters)
+
+    rest = operands[1:] if scalar else operands
+    if all(letters and set(letters) <= set(out) and ordered(letters) for _, letters in rest):
+        total = G if scalar else None
+        for e, letters in rest:
+            spread = _spread(e, letters, out)
+            total = spread if total is None else mul(total, spread)
+        return total
+    operands = [(ctx.full(G, node), g_letters), *operands[1:]]
+    subscripts = ",".join(letters for _, letters in operands) + "->" + out
+    return call("einsum", ir.String((0, 0), subscripts), *(e for e, _ in operands))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def vjp_index(node: ir.Index, G: ir.Expr, ctx: Context) -> ir.Expr:
+    """The adjoint of ``x`` in ``x[items]`` with index arrays: G scattered back, as a product with
+    one-hot encodings of the indices (``lp[arange(M), y]``: ``G[:, None] * onehot(y, k)``).
+
+    Index items beside the arrays may be integers, ``:`` and None; ``arange(n)`` over a whole axis
+    of size n is the identity and leaves no one-hot factor."""
+    x = node.value
+    shape = ctx.shape(x)
+    letters = iter(_LETTERS)
+    mine = [next(letters) for _ in shape]
+    arrays = [item for item in node.items if isinstance(item, ir.IndexArray)]
+    rank = max(len(ctx.shape(a.expr)) for a in arrays)
+    joint = [next(letters) for _ in range(rank)]
+    parts: list[str | None] = []  # G's letters in order; None where the advanced block goes
+    factors: list[tuple[ir.Expr, str]] = []
+    aranges: list[tuple[ir.Expr, str, str]] = []  # (factor, its joint letter, the axis letter)
+    axis = 0
+    for item in node.items:
+        if isinstance(item, ir.IndexNewAxis):
+            parts.append(next(letters))  # a length-1 axis of G, summed away
+            continue
+        d, letter = shape[axis], mine[axis]
+        axis += 1
+        if isinstance(item, ir.IndexSlice):
+            if item != ir.IndexSlice(None, None, None):
+                raise NotDerivable("indexing with a slice other than `:` beside an index array")
+            parts.append(letter)
+            continue
+        parts.append(None)
+        (size,) = _named(ctx, (d,), "indexing")
+        if isinstance(item, ir.IndexInt):  # x[-1]: the entry size - 1
+            at = (
+                num(item.value % d.value)
+                if d.is_const
+                else num(item.value)
+                if item.value >= 0
+                else add(size, num(item.value))
+            )
+            factors.append((call("onehot", at, size), letter))
+            continue
+        index_shape = ctx.shape(item.expr)
+        own = "".join(joint[rank - len(index_shape) :])
+        factor = call("onehot", item.expr, size)
+        factors.append((factor, own + letter))
+        arange = isinstance(item.expr, ir.Call) and item.expr.func == "arange"
+        if arange and index_shape == (d,) and len(own) == 1:
+            aranges.append((factor, own, letter))
+    where = [i for i, p in enumerate(parts) if p is None]
+    if where == list(range(where[0], where[-1] + 1)):
+        g_letters = [p for p in parts[: where[0]] if p] + joint + [p for p in parts[where[0] :] if p]
+    else:
+        g_letters = joint + [p for p in parts if p]
+    g_letters += mine[axis:]
+    operands = [(G, "".join(g_letters)), *factors]
+    for factor, own, letter in aranges:  # onehot(arange(n), n) is eye(n): rename its joint letter instead
+        if not any(f is factor for f, _ in operands):
+            continue
+        operands = [(e, ls.replace(own, letter)) for e, ls in operands if e is not factor]
+    return _contract(operands, "".join(mine), ctx, node)
+
+
+def _take_along_axis_rule(node, i, G, ctx):
+    a, indices = node.args[:2]
+    shape = ctx.shape(a)
+    axis = _axis_arg(node) % len(shape)
+    (size,) = _named(ctx, (shape[axis],), "take_along_axis()")
+    mine = _LETTERS[: len(shape)]
+    taken = mine[:axis] + _LETTERS[len(shape)] + mine[axis + 1 :]
+    operands = [(G, taken), (call("onehot", indices, size), taken + mine[axis])]
+    return _contract(operands, mine, ctx, node)
+
+
+def _expand_dims_rule(node, i, G, ctx):
+    axes = _axis_arg(node)
+    axes = axes if isinstance(axes, tuple) else (axes,)
+    rank = len(ctx.shape(node))
+    placed = tuple(sorted(a % rank for a in axes))
+    return call("squeeze", ctx.full(G, node), axis=placed[0] if len(placed) == 1 else placed)
+
+
+def _squeeze_rule(node, i, G, ctx):
+    shape = ctx.shape(node.args[0])
+    axes = _axis_arg(node)
+    if axes is None:
+        placed = tuple(j for j, d in enumerate(shape) if d == Dim.const(1))
+    else:
+        placed = tuple(sorted(a % len(shape) for a in (axes if isinstance(axes, tuple) else (axes,))))
+    if not placed:
+        return G
+    return call("expand_dims", ctx.full(G, node), axis=placed[0] if len(placed) == 1 else placed)
+
+
+def _tile_rule(node, i, G, ctx):
+    """tile: G viewed as (reps_0, d_0, reps_1, d_1, ...) and summed over the reps."""
+    shape = ctx.shape(node.args[0])
+    reps_arg = node.args[1]
+    reps = list(reps_arg.items) if isinstance(reps_arg, ir.TupleExpr) else [reps_arg]
+    rank = max(len(shape), len(reps))
+    dims = [num(1)] * (rank - len(shape)) + _named(ctx, shape, "tile()")
+    reps = [num(1)] * (rank - len(reps)) + reps
+    target: list[ir.Expr] = []
+    summed: list[int] = []
+    for j, (d, r) in enumerate(zip(dims, reps)):
+        one = key(r) == key(num(1))
+        if j < rank - len(shape):  # an axis tile added in front of x's: r copies of x
+            if not one:
+                summed.append(len(target))
+                target.append(r)
+            continue
+        if not one:
+            summed.append(len(target))
+            target.append(r)
+        target.append(d)
+    if not summed:
+        return ctx.full(G, node)
+    G = ctx.full(G, node)
+    reshaped = len(target) != len(ctx.shape(node))  # else the copies are G's own axes
+    viewed = call("reshape", G, _tuple_expr(target)) if reshaped else G
+    return call("sum", viewed, axis=summed[0] if len(summed) == 1 else tuple(summed))
+
+
+def _repeat_rule(node, i, G, ctx):
+    x, times = node.args[:2]
+    shape = ctx.shape(x)
+    dims = _named(ctx, shape, "repeat()")
+    axis = _axis_arg(node)
+    G = ctx.full(G, node)
+    if axis is None:  # numpy flattened x
+        total = None
+        for d in dims:
+            total = d if total is None else mul(total, d)
+        summed = call("sum", call("reshape", G, _tuple_expr([total or num(1), times])), axis=1)
+        return summed if len(shape) == 1 else call("reshape", summed, _tuple_expr(dims))
+    axis %= len(shape)
+    target = dims[:axis] + [dims[axis], times] + dims[axis + 1 :]
+    return call("sum", call("reshape", G, _tuple_expr(target)), axis=axis + 1)
+
+
+def _pad_rule(node, i, G, ctx):
+    """pad: the adjoint is G without the padding, a slice (literal widths only)."""
+    shape = ctx.shape(node.args[0])
+    widths = node.args[1]
+
+    def literal(e: ir.Expr) -> int:
+        if isinstance(e, ir.Number) and isinstance(e.value, int):
+            return e.value
+        raise NotDerivable("pad() with widths that name dims (its adjoint slices at symbolic offsets)")
+
+    if not isinstance(widths, ir.TupleExpr):
+        pairs = [(literal(widths), literal(widths))]
+    elif widths.items and all(isinstance(p, ir.TupleExpr) for p in widths.items):
+        pairs = [(literal(p.items[0]), literal(p.items[1])) for p in widths.items]
+    else:
+        pairs = [(literal(widths.items[0]), literal(widths.items[-1]))]
+    pairs = pairs * len(shape) if len(pairs) == 1 else pairs
+    items = [ir.IndexSlice(b or None, -a if a else None, None) for b, a in pairs]
+    while items and items[-1] == ir.IndexSlice(None, None, None):
+        items.pop()
+    G = ctx.full(G, node)
+    return index(G, tuple(items)) if items else G
+
+
+def _transpose_axes_rule(node, i, G, ctx):
+    axes = _axis_arg(node)
+    if axes is None:
+        return call("transpose", ctx.full(G, node))
+    n = len(axes)
+    inverse = [0] * n
+    for j, a in enumerate(axes):
+        inverse[a % n] = j
+    return call("transpose", ctx.full(G, node), _tuple_expr(inverse))
+
+
 def _no_rule(reason: str) -> Rule:
     def rule(node, i, G, ctx):
         raise NotDerivable(reason)
@@ -555,7 +784,6 @@ RULES: dict[str, Rule] = {
     "solve": _solve_rule,
     "diag": _diag_rule,
     "outer": _outer_rule,
-    "transpose": _transpose_rule,
     "reshape": _reshape_rule,
     "dot": _dot_rule,
     "einsum": _einsum_rule,
@@ -565,6 +793,18 @@ RULES: dict[str, Rule] = {
     "conv_transpose2d": _conv_transpose_rule,
     "max_pool2d": _pool_rule,
     "avg_pool2d": _pool_rule,
+    # -- fn-index (on real data: conj and real are the identity, imag is zero) --
+    "conj": lambda node, i, G, ctx: G,
+    "real": lambda node, i, G, ctx: G,
+    "imag": _constant,
+    "arange": _constant,
+    "take_along_axis": _take_along_axis_rule,
+    "expand_dims": _expand_dims_rule,
+    "squeeze": _squeeze_rule,
+    "tile": _tile_rule,
+    "repeat": _repeat_rule,
+    "pad": _pad_rule,
+    "transpose": _transpose_axes_rule,
 }
 
 # Functions whose adjoint the expression language cannot write (no scatter, no symbolic slices):
@@ -582,8 +822,8 @@ def vjp_call(node: ir.Call, i: int, G: ir.Expr, ctx: Context) -> ir.Expr | None:
     """The adjoint of argument ``i`` of a whitelisted call, given the result's adjoint ``G``."""
     params = TABLE[node.func].params
     kind = params[min(i, len(params) - 1)][1]
-    if kind in ("shape", "newshape", "size", "subscripts"):
-        return None  # static arguments: shapes, sizes, einsum's subscripts
+    if kind in ("shape", "newshape", "size", "subscripts", "axes", "widths", "index"):
+        return None  # static arguments (shapes, sizes, einsum's subscripts, axes, widths) and integer indices
     rule = RULES.get(node.func)
     if rule is None:
         raise NotDerivable(f"{node.func}() has no derivative rule")

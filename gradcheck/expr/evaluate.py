@@ -5,7 +5,7 @@ once. Those names carry a leading batch axis; every operation keeps it in front 
 operations align the trailing axes, reductions and ``axis=`` shift by one, ``@`` broadcasts
 over it, ``.T`` leaves it alone), so k complex-step directions, k unit perturbations or k
 finite-difference stencil points cost one vectorised numpy call instead of k walks. The few
-functions without a batch rule (diag, kron, onehot, eye, and einsum with ``...``) are looped
+functions without a batch rule (diag, kron, onehot, eye) are looped
 over the batch, so every expression has a batched form.
 
 Numeric literals are used as Python floats (so ``2**-1`` is 0.5 and a literal never changes
@@ -200,7 +200,7 @@ def _looped(fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> _Batch:
 
 _ELEMENTWISE = frozenset(
     "exp log log1p expm1 sqrt square sin cos tanh sigmoid softplus relu abs ones_like zeros_like "
-    "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip".split()
+    "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip conj real imag".split()
 )
 _REDUCTIONS = frozenset("sum mean prod logsumexp norm max min amax amin var std".split())
 _LINALG = frozenset("trace det logdet inv".split())
@@ -237,7 +237,12 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
             if (b.core if isinstance(b, _Batch) else np.ndim(b)) == 2:
                 return _Batch(np.linalg.solve(arr_a, arr_b))
     if name == "transpose":
-        return _transposed(args[0])
+        if kwargs.get("axis") is None:
+            return _transposed(args[0])
+        x = args[0]
+        return _Batch(np.transpose(x.a, (0,) + tuple(a % x.core + 1 for a in _tuple(kwargs["axis"]))))
+    if name in _SHAPING:
+        return _SHAPING[name](args, kwargs)
     if name == "reshape":
         x, shape = args
         return _Batch(np.reshape(x.a, (x.a.shape[0], *shape)))
@@ -273,18 +278,77 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
 
 
 def _einsum_batched(subscripts: str, operands: list[Any]) -> str | None:
-    """The subscripts with a fresh letter for the batch axis, or None (ellipsis: loop instead)."""
+    """The subscripts with a fresh letter for the batch axis (in front of a '...')."""
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        return None
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
-    letters = "".join(terms)
+    letters = "".join(terms).replace("...", "")
     if not arrow:
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        ellipsis = "..." if "..." in lhs else ""
+        out = ellipsis + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     free = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in letters + out)
     terms = [free + t if isinstance(x, _Batch) else t for t, x in zip(terms, operands)]
     return ",".join(terms) + "->" + free + out
+
+
+def _tuple(axis: Any) -> tuple[int, ...]:
+    return axis if isinstance(axis, tuple) else (axis,)
+
+
+def _batched_expand_dims(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    (x,) = args
+    rank = x.core + len(_tuple(kwargs["axis"]))
+    return _Batch(np.expand_dims(x.a, tuple(a % rank + 1 for a in _tuple(kwargs["axis"]))))
+
+
+def _batched_squeeze(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    (x,) = args
+    axis = kwargs.get("axis")
+    if axis is None:  # the item's literal 1s (a dim that may be 1 is refused by the shapes), never the batch axis
+        axes = tuple(i + 1 for i, d in enumerate(x.a.shape[1:]) if d == 1)
+    else:
+        axes = tuple(a % x.core + 1 for a in _tuple(axis))
+    return _Batch(np.squeeze(x.a, axis=axes))
+
+
+def _batched_tile(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    x, reps = args
+    reps = _tuple(reps)
+    rank = max(x.core, len(reps))
+    a = x.a.reshape(x.a.shape[:1] + (1,) * (rank - x.core) + x.a.shape[1:])
+    return _Batch(np.tile(a, (1,) + (1,) * (rank - len(reps)) + reps))
+
+
+def _batched_repeat(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    x, repeats = args
+    axis = kwargs.get("axis")
+    if axis is None:  # over the flattened item
+        return _Batch(np.repeat(x.a.reshape(x.a.shape[0], -1), repeats, axis=1))
+    return _Batch(np.repeat(x.a, repeats, axis=axis % x.core + 1))
+
+
+def _batched_pad(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    from .kernels import pad_widths
+
+    x, widths = args
+    return _Batch(np.pad(x.a, ((0, 0),) + pad_widths(widths, x.core)))
+
+
+def _batched_take_along_axis(args: list[Any], kwargs: dict[str, Any]) -> _Batch:
+    a, indices = args
+    if not isinstance(a, _Batch) or isinstance(indices, _Batch):
+        return _looped(KERNELS["take_along_axis"], args, kwargs)
+    return _Batch(np.take_along_axis(a.a, np.asarray(indices)[None], axis=kwargs["axis"] % a.core + 1))
+
+
+_SHAPING: dict[str, Callable[[list[Any], dict[str, Any]], _Batch]] = {
+    "expand_dims": _batched_expand_dims,
+    "squeeze": _batched_squeeze,
+    "tile": _batched_tile,
+    "repeat": _batched_repeat,
+    "pad": _batched_pad,
+    "take_along_axis": _batched_take_along_axis,
+}
 
 
 def _transposed(x: Any) -> Any:
@@ -339,21 +403,16 @@ class _Walker:
             return _transposed(self.value(node.operand, env))
         if isinstance(node, ir.Index):
             value = self.value(node.value, env)
+            index = _index(node.items, lambda e: self.value(e, env))
             if isinstance(value, _Batch):
-                return _Batch(value.a[(slice(None),) + _index(node.items)])
-            return np.asarray(value)[_index(node.items)]
+                return _batched_index(value, index)
+            return np.asarray(value)[index]
         if isinstance(node, ir.Call):
             return self.call(node, env)
         raise ExpressionError(f"{type(node).__name__} cannot be evaluated here", span=node.span)
 
     def call(self, node: ir.Call, env: Mapping[str, Any]) -> Any:
-        function = TABLE[node.func]
-        params = function.params
-        args = []
-        for position, arg in enumerate(node.args):
-            kind = params[min(position, len(params) - 1)][1]
-            args.append(self.argument(kind, arg, env))
-        kwargs = {key: _static_keyword(value) for key, value in node.kwargs}
+        args, kwargs = call_arguments(node, lambda kind, arg: self.argument(kind, arg, env))
         if _has_batch(args):
             return _batched_call(node.func, KERNELS[node.func], args, kwargs)
         return KERNELS[node.func](*args, **kwargs)
@@ -366,6 +425,10 @@ class _Walker:
             return _static_int(arg, env)
         if kind == "subscripts":
             return arg.value
+        if kind == "axes":
+            return _static_keyword(arg)
+        if kind == "widths":
+            return _widths(arg, env)
         if kind == "arrays":
             return [self.value(item, env) for item in arg.items]
         return self.value(arg, env)
@@ -377,16 +440,55 @@ class _Walker:
         return self.value(body, inner)
 
 
-def _index(items: tuple[ir.IndexItem, ...]) -> tuple:
+def call_arguments(node: ir.Call, argument: Callable[[str, ir.Expr], Any]) -> tuple[list[Any], dict[str, Any]]:
+    """A call's positional arguments (each read by ``argument(kind, expr)``) and its keywords, as
+    the kernels take them: ``axes=`` and an axis given by position become ``axis=``."""
+    params = TABLE[node.func].params
+    args = [argument(params[min(i, len(params) - 1)][1], arg) for i, arg in enumerate(node.args)]
+    kwargs = {"axis" if key == "axes" else key: _static_keyword(value) for key, value in node.kwargs}
+    kinds = [kind for _, kind in params]
+    if "axes" in kinds and len(args) > kinds.index("axes"):  # an axis given by position: as axis=
+        kwargs["axis"] = args.pop(kinds.index("axes"))
+    return args, kwargs
+
+
+def _index(items: tuple[ir.IndexItem, ...], value: Callable[[ir.Expr], Any]) -> tuple:
     out: list[Any] = []
     for item in items:
-        if isinstance(item, ir.IndexInt):
+        if isinstance(item, ir.IndexArray):
+            out.append(np.asarray(value(item.expr)))
+        elif isinstance(item, ir.IndexInt):
             out.append(item.value)
         elif isinstance(item, ir.IndexSlice):
             out.append(slice(item.start, item.stop, item.step))
         else:
             out.append(None)
     return tuple(out)
+
+
+def _batched_index(x: _Batch, index: tuple) -> _Batch:
+    """``x[index]`` item by item. With index arrays apart (``T[arange(M), :, 0]``) numpy puts their
+    shape in front, before the batch axis: it is moved back behind it."""
+    if any(isinstance(i, _Batch) for i in index):  # never: index arrays are integer inputs
+        k = x.a.shape[0]
+        return _Batch(np.stack([x.a[j][tuple(_item(i, j) for i in index)] for j in range(k)]))
+    out = x.a[(slice(None),) + index]
+    advanced = [p for p, i in enumerate(index) if isinstance(i, (int, np.ndarray)) and not isinstance(i, bool)]
+    arrays = [i for i in index if isinstance(i, np.ndarray)]
+    if arrays and advanced != list(range(advanced[0], advanced[-1] + 1)):
+        out = np.moveaxis(out, np.broadcast_shapes(*(a.shape for a in arrays)).__len__(), 0)
+    return _Batch(out)
+
+
+def _widths(node: ir.Expr, env: Mapping[str, Any]) -> tuple[tuple[int, int], ...]:
+    """pad's widths as (before, after) pairs: one for every axis, or one per axis."""
+    if not isinstance(node, ir.TupleExpr):
+        w = _static_int(node, env)
+        return ((w, w),)
+    if node.items and all(isinstance(i, ir.TupleExpr) for i in node.items):
+        return tuple((_static_int(p.items[0], env), _static_int(p.items[1], env)) for p in node.items)
+    ends = [_static_int(i, env) for i in node.items]
+    return ((ends[0], ends[-1]),)
 
 
 def _static_keyword(value: ir.Expr) -> Any:

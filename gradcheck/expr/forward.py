@@ -39,11 +39,12 @@ from .evaluate import (
     _aligned,
     _Batch,
     _batched_call,
+    _batched_index,
     _batched_matmul,
     _index,
-    _static_int,
-    _static_keyword,
     _transposed,
+    _Walker,
+    call_arguments,
 )
 from .functions import TABLE
 from .kernels import KERNELS, _normal_cdf, power, sigmoid
@@ -213,10 +214,13 @@ _UNARY: dict[str, Callable[..., Any]] = {
 # functions linear in each array argument: the tangent is the function of the tangent
 _LINEAR = frozenset(
     "sum mean transpose reshape trace diag tril triu cumsum stack concatenate outer kron dot einsum "
-    "conv1d conv2d conv_transpose1d conv_transpose2d avg_pool2d".split()
+    "conv1d conv2d conv_transpose1d conv_transpose2d avg_pool2d "
+    "take_along_axis expand_dims squeeze tile repeat pad real conj".split()  # real, conj: on real data
 )
 # no derivative: integer results, constants, or the same value whatever the input
-_CONSTANT = frozenset("argmax argmin onehot eye ones zeros ones_like zeros_like".split())
+_CONSTANT = frozenset(
+    "argmax argmin onehot eye ones zeros ones_like zeros_like arange imag".split()
+)  # imag: 0 on real data
 # elementwise functions of several arguments whose rule picks between them
 _SELECT = frozenset("maximum minimum where clip logaddexp".split())
 
@@ -278,9 +282,9 @@ class _Forward:
             return np.transpose(a)
         if isinstance(node, ir.Index):
             a = self.value(node.value, env)
-            where = _index(node.items)
+            where = _index(node.items, lambda e: _val(self.value(e, env)))  # index arrays: integers, no tangent
             if isinstance(a, Dual):
-                return Dual(np.asarray(a.value)[where], a.tangent[(slice(None),) + where])
+                return Dual(np.asarray(a.value)[where], _batched_index(_Batch(a.tangent), where).a)
             return np.asarray(a)[where]
         if isinstance(node, ir.Call):
             return self.call(node, env, known)
@@ -323,9 +327,7 @@ class _Forward:
         return _dual(value, parts)
 
     def call(self, node: ir.Call, env: Mapping[str, Any], known: Any = None) -> Any:
-        params = TABLE[node.func].params
-        args = [self.argument(params[min(i, len(params) - 1)][1], arg, env) for i, arg in enumerate(node.args)]
-        kwargs = {key: _static_keyword(value) for key, value in node.kwargs}
+        args, kwargs = call_arguments(node, lambda kind, arg: self.argument(kind, arg, env))
         if not _carries_tangent(args):
             return KERNELS[node.func](*args, **kwargs)
         how = rule(node.func)
@@ -345,16 +347,12 @@ class _Forward:
         return _dual(value, [_local_complex_step(node.func, args, kwargs)])
 
     def argument(self, kind: str, arg: ir.Expr, env: Mapping[str, Any]) -> Any:
-        if kind in ("shape", "newshape"):
-            items = arg.items if isinstance(arg, ir.TupleExpr) else (arg,)
-            return tuple(_static_int(item, _values_env(env)) for item in items)
-        if kind == "size":
-            return _static_int(arg, _values_env(env))
-        if kind == "subscripts":
-            return arg.value
         if kind == "arrays":
             return [self.value(item, env) for item in arg.items]
-        return self.value(arg, env)
+        if kind in ("array", "*array"):
+            return self.value(arg, env)
+        # static arguments (shapes, sizes, subscripts, axes, widths): as the plain walker reads them
+        return _Walker(self.defines, None).argument(kind, arg, _values_env(env))
 
 
 def _values_env(env: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -15,6 +15,14 @@ Parameter kinds
 ``subscripts``  a string literal (einsum)
 ``arrays``      a list or tuple of array expressions (stack, concatenate)
 ``*array``      any number of further arrays (einsum operands)
+``axes``        static axes: an integer literal or a tuple of them (transpose, expand_dims, squeeze);
+                also accepted as the keyword ``axis=``
+``index``       an integer array: ``arange(n)`` or an integer input (never differentiated)
+``widths``      static pad widths: an integer, ``(before, after)`` or one such pair per axis
+
+A kind written with a trailing ``?`` (``"axes:axes?"``) is optional; optional parameters come last.
+A function with ``complex_safe=False`` does not continue analytically off the real axis
+(``real(x + i h v)`` drops the step): the oracle uses finite differences for a loss that calls it.
 """
 
 from __future__ import annotations
@@ -59,10 +67,17 @@ class Function:
     rule: Callable[..., Shape]
     keywords: frozenset[str] = frozenset()
     shaping: frozenset[str] = frozenset()
+    complex_safe: bool = True  # False: the complex step must not be used through it (see the module docstring)
+    optional: int = 0  # the last ``optional`` params may be left out
 
     @property
     def signature(self) -> str:
         return f"{self.name}({', '.join(p for p, _ in self.params)})"
+
+    @property
+    def required(self) -> int:
+        """How many positional arguments a call must give."""
+        return len(self.params) - self.variadic - self.optional
 
     @property
     def variadic(self) -> bool:
@@ -227,10 +242,6 @@ def _eye(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     return (args[0], args[0])
 
 
-def _transpose(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
-    return tuple(reversed(args[0]))
-
-
 def _divide(total: Dim, part: Dim) -> Dim | None:
     """``total / part`` when it is an exact polynomial and ``part`` a single term."""
     if len(part.terms) != 1:
@@ -307,30 +318,41 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
 def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     subscripts, *operands = args
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise ShapeRuleError("einsum(): ellipsis (...) in subscripts is not supported", ())
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
-    letters = [c for term in terms for c in term]
-    if not all(c.isascii() and c.isalpha() for c in letters + list(out)):
-        message = f"einsum(): subscripts '{subscripts}' may use only letters, ',' and '->'"
+    named = [t.replace("...", "") for t in terms]
+    letters = [c for term in named for c in term]
+    if not all(c.isascii() and c.isalpha() for c in letters + list(out.replace("...", ""))):
+        message = f"einsum(): subscripts '{subscripts}' may use only letters, ',', '->' and '...'"
         raise ShapeRuleError(message, ())
+    if any(t.count("...") > 1 for t in terms + [out]):
+        raise ShapeRuleError(f"einsum(): subscripts '{subscripts}' use '...' twice in one operand", ())
     if len(terms) != len(operands):
         raise ShapeRuleError(
             f"einsum(): subscripts '{subscripts}' name {len(terms)} operand(s), got {len(operands)}", ()
         )
+    ellipsis = any("..." in t for t in terms)
     if not arrow:
-        out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+        out = ("..." if ellipsis else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
     sizes: dict[str, Dim] = {}
     problem = None
+    broadcast_part: Shape | None = ()
+    spans: list[Shape] = []
     for position, (term, shape) in enumerate(zip(terms, operands), start=1):
-        if len(term) != len(shape):
+        bare = term.replace("...", "")
+        if "..." in term and len(shape) >= len(bare):  # the '...' covers the axes the letters leave
+            at = term.index("...")
+            width = len(shape) - len(bare)
+            spans.append(shape[at : at + width])
+            broadcast_part = broadcast(broadcast_part, spans[-1]) if broadcast_part is not None else None
+            shape = shape[:at] + shape[at + width :]
+        if len(bare) != len(shape) or ("..." in term and len(shape) < len(bare)):
             problem = problem or (
                 f"einsum(): operand {position} has shape {shape_str(shape)} "
-                f"but its subscripts '{term}' name {len(term)} axes"
+                f"but its subscripts '{term}' name {len(bare)} axes"
             )
             continue
-        for letter, dim in zip(term, shape):
+        for letter, dim in zip(bare, shape):
             seen = sizes.setdefault(letter, dim)
             if seen == dim or dim == Dim.const(1):
                 continue
@@ -338,11 +360,25 @@ def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
                 sizes[letter] = dim
             else:
                 problem = problem or (f"einsum(): index '{letter}' is {seen} in one place and {dim} in another")
-    for letter in out:
-        if letter not in letters or out.count(letter) > 1:
+    if broadcast_part is None:
+        shown = " and ".join([", ".join(shape_str(a) for a in spans[:-1]), shape_str(spans[-1])])
+        problem = problem or f"einsum(): the '...' axes {shown} do not broadcast"
+        broadcast_part = spans[-1]
+    bare_out = out.replace("...", "")
+    for letter in bare_out:
+        if letter not in letters or bare_out.count(letter) > 1:
             message = f"einsum(): output index '{letter}' is unknown or repeated in '{subscripts}'"
             raise ShapeRuleError(message, ())
-    result = tuple(sizes.get(c, Dim.const(1)) for c in out)
+    if broadcast_part and "..." not in out:
+        problem = problem or (
+            f"einsum(): subscripts '{subscripts}' broadcast over {shape_str(broadcast_part)} by '...' "
+            "but the output has no '...'"
+        )
+    head, _, tail = out.partition("...")
+    result = tuple(sizes.get(c, Dim.const(1)) for c in head)
+    if "..." in out:
+        result += tuple(broadcast_part)
+    result += tuple(sizes.get(c, Dim.const(1)) for c in tail)
     if problem:
         raise ShapeRuleError(problem, result)
     return result
@@ -550,6 +586,116 @@ _WINDOWED = {
     name: Function(name, (("x", "array"), ("k", "size")), _pool, frozenset({"stride"}), frozenset({"stride"}))
     for name in ("max_pool2d", "avg_pool2d")
 }
+# -- fn-index: gathers and shape manipulation ---------------------------------------------
+
+
+def _one_axis(name: str, axis: Axis, ndim: int, recovered: Shape, *, what: str = "shape") -> int:
+    """One integer axis of an array of ``ndim`` axes (``what``: how to name it in the message)."""
+    if isinstance(axis, tuple):
+        raise ShapeRuleError(f"{name}() takes one axis= (an integer), not a tuple", recovered)
+    if not -ndim <= axis < ndim:
+        raise ShapeRuleError(f"{name}(): axis {axis} is out of range for {what}", recovered)
+    return axis % ndim
+
+
+def _expand_dims(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape = args[0]
+    if axis is None:
+        raise ShapeRuleError(f"{name}() needs axis (an integer or a tuple of integers)", shape)
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    rank = len(shape) + len(axes)
+    placed: list[int] = []
+    for a in axes:
+        if not -rank <= a < rank:
+            raise ShapeRuleError(f"{name}(): axis {a} is out of range for a {rank}-D result", shape)
+        if a % rank in placed:
+            raise ShapeRuleError(f"{name}(): axis {a} is repeated", shape)
+        placed.append(a % rank)
+    rest = iter(shape)
+    return tuple(Dim.const(1) if i in placed else next(rest) for i in range(rank))
+
+
+def _squeeze(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape = args[0]
+    one = Dim.const(1)
+    if axis is None:  # only literal 1s: shapes.py refuses a dim that may be 1 at run time
+        return tuple(d for d in shape if d != one)
+    try:
+        axes = _axes(name, shape, axis)
+    except ShapeRuleError as exc:
+        exc.recovered = shape
+        raise
+    for a in axes:
+        if shape[a] != one:
+            raise ShapeRuleError(f"{name}(): axis {a} has size {shape[a]}, not 1", shape)
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _tile(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape, reps = args
+    rank = max(len(shape), len(reps))
+    one = (Dim.const(1),)
+    shape = one * (rank - len(shape)) + shape
+    reps = one * (rank - len(reps)) + reps
+    return tuple(r * d for d, r in zip(shape, reps))
+
+
+def _repeat(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape, times = args
+    if axis is None:  # numpy flattens
+        return (times * size(shape),)
+    a = _one_axis(name, axis, len(shape), shape, what=f"shape {shape_str(shape)}")
+    return shape[:a] + (times * shape[a],) + shape[a + 1 :]
+
+
+def _pad(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape, widths = args
+    if widths is None:
+        raise ShapeRuleError(
+            f"{name}(): pad_width must be an integer, (before, after), or one (before, after) pair per axis", shape
+        )
+    if len(widths) not in (1, len(shape)):
+        message = f"{name}(): pad_width has {len(widths)} (before, after) pairs but the array has {len(shape)} axes"
+        raise ShapeRuleError(message, shape)
+    pairs = widths * len(shape) if len(widths) == 1 else widths
+    return tuple(before + d + after for d, (before, after) in zip(shape, pairs))
+
+
+def _transpose(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape = args[0]
+    if axis is None:
+        return tuple(reversed(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    n = len(shape)
+    if len(axes) != n or not all(-n <= a < n for a in axes) or len({a % n for a in axes}) != n:
+        shown = "(" + ", ".join(str(a) for a in axes) + ("," if len(axes) == 1 else "") + ")"
+        message = f"{name}(): axes {shown} are not a permutation of the {n} axes of {shape_str(shape)}"
+        raise ShapeRuleError(message, tuple(reversed(shape)))
+    return tuple(shape[a % n] for a in axes)
+
+
+def _take_along_axis(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape, idx = args
+    if axis is None:
+        raise ShapeRuleError(f"{name}() needs axis= (an integer)", idx)
+    if len(idx) != len(shape):
+        message = f"{name}(): indices {shape_str(idx)} need as many axes as the array {shape_str(shape)}"
+        raise ShapeRuleError(message, idx)
+    a = _one_axis(name, axis, len(shape), idx, what=f"shape {shape_str(shape)}")
+    out = []
+    for i, (d, e) in enumerate(zip(shape, idx)):
+        both = broadcast((d,), (e,))
+        if i != a and both is None:
+            message = (
+                f"{name}(): the array {shape_str(shape)} and indices {shape_str(idx)} do not broadcast on axis {i}"
+            )
+            raise ShapeRuleError(message, idx)
+        out.append(e if i == a else both[0])
+    return tuple(out)
+
+
+def _arange(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    return (args[0],)
 
 
 # -- the table ---------------------------------------------------------------------------
@@ -557,23 +703,29 @@ _WINDOWED = {
 _REDUCE = frozenset({"axis", "keepdims"})
 
 
-def _params(text: str) -> tuple[tuple[str, str], ...]:
-    """``"x, shape:shape"`` -> ``(("x", "array"), ("shape", "shape"))``."""
+def _params(text: str) -> tuple[tuple[tuple[str, str], ...], int]:
+    """``"x, shape:shape, axes:axes?"`` -> ``((("x", "array"), ("shape", "shape"), ("axes", "axes")), 1)``:
+    the parameters and how many (trailing) are optional."""
     out = []
+    optional = 0
     for item in filter(None, (p.strip() for p in text.split(","))):
         if item.startswith("*"):
             out.append((item, "*array"))
         else:
             pname, _, kind = item.partition(":")
-            out.append((pname, kind or "array"))
-    return tuple(out)
+            optional += kind.endswith("?")
+            out.append((pname, kind.rstrip("?") or "array"))
+    return tuple(out), optional
 
 
 def _table(*rows: tuple) -> dict[str, Function]:
     table = {}
-    for names, params, rule, *keywords in rows:
+    for names, params, rule, *rest in rows:
+        keywords = rest[0] if rest else ()
+        options = rest[1] if len(rest) > 1 else {}
+        parsed, optional = _params(params)
         for fname in names.split():
-            table[fname] = Function(fname, _params(params), rule, frozenset(*keywords))
+            table[fname] = Function(fname, parsed, rule, frozenset(keywords), optional=optional, **options)
     return table
 
 
@@ -601,13 +753,22 @@ TABLE: dict[str, Function] = _table(
     ("kron", "A, B", _kron),
     ("eye", "n:size", _eye),
     ("ones zeros", "shape:shape", _same),
-    ("transpose", "x", _transpose),
     ("reshape", "x, shape:newshape", _reshape),
     ("dot", "a, b", _dot),
     ("einsum", "subscripts:subscripts, *operands", _einsum),
     ("onehot", "y, k:size", _onehot),
     ("stack", "arrays:arrays", _stack, {"axis"}),
     ("concatenate", "arrays:arrays", _concatenate, {"axis"}),
+    # -- fn-index: complex data, gathers, shape manipulation --
+    ("conj real imag", "x", _same, (), {"complex_safe": False}),
+    ("arange", "n:size", _arange),
+    ("take_along_axis", "a, indices:index, axis:axes?", _take_along_axis, {"axis"}),
+    ("expand_dims", "x, axis:axes?", _expand_dims, {"axis"}),
+    ("squeeze", "x, axis:axes?", _squeeze, {"axis"}),
+    ("tile", "x, reps:shape", _tile),
+    ("repeat", "x, repeats:size, axis:axes?", _repeat, {"axis"}),
+    ("pad", "x, pad_width:widths", _pad),
+    ("transpose", "x, axes:axes?", _transpose, {"axes"}),
 )
 TABLE.update(_WINDOWED)
 

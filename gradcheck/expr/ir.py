@@ -87,7 +87,15 @@ class IndexNewAxis:
     pass
 
 
-IndexItem = IndexInt | IndexSlice | IndexNewAxis
+@dataclass(frozen=True)
+class IndexArray:
+    """An integer-array index: ``arange(n)`` or an integer input (``lp[arange(M), y]``); never
+    differentiated. Its expression keeps its span (``derive.algebra.key`` compares by structure)."""
+
+    expr: Expr
+
+
+IndexItem = IndexInt | IndexSlice | IndexNewAxis | IndexArray
 
 
 @dataclass(frozen=True)

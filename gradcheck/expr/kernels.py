@@ -1,4 +1,4 @@
-"""numpy implementations of the whitelisted functions, all safe for complex-step differentiation.
+"""numpy implementations of the whitelisted functions, safe for complex-step differentiation (but three).
 
 Complex-step differentiation evaluates f(x + i h v) with h ~ 1e-30 and reads the directional
 derivative from the imaginary part, so every kernel must compute the *analytic continuation*
@@ -16,6 +16,10 @@ of the real function. Concretely:
 * abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet);
 * convolutions are sums of products (einsum, no conjugation), average pooling a sum; max
   pooling picks each window's entry by its real part, like max.
+
+The exceptions are conj, real and imag (``Function.complex_safe`` is False): they are the
+functions of complex data, so they see the step itself (real(x + i h v) drops it), and the
+oracle uses finite differences for a loss that calls them.
 
 The kernels also accept float32/float64 arrays and Python or numpy scalars.
 
@@ -281,10 +285,6 @@ def square(z):
     return np.asarray(z) * z
 
 
-def transpose(x):
-    return np.transpose(x)
-
-
 def onehot(y, k):
     y = np.asarray(y)
     if y.size and (np.min(y) < 0 or np.max(y) >= k):
@@ -385,6 +385,48 @@ def avg_pool2d(x, k, stride=None):
     return np.sum(_pool_windows(x, k, stride), axis=0) / (k * k)
 
 
+# -- fn-index: gathers and shape manipulation (moves and copies of entries: complex-step safe) --
+
+
+def arange(n):
+    return np.arange(n)
+
+
+def take_along_axis(a, indices, axis):
+    return np.take_along_axis(np.asarray(a), np.asarray(indices), axis=axis)
+
+
+def expand_dims(x, axis):
+    return np.expand_dims(x, axis)
+
+
+def squeeze(x, axis=None):
+    return np.squeeze(x, axis=axis)
+
+
+def tile(x, reps):
+    return np.tile(x, reps)
+
+
+def repeat(x, repeats, axis=None):
+    return np.repeat(x, repeats, axis=axis)
+
+
+def pad_widths(widths, ndim: int) -> tuple[tuple[int, int], ...]:
+    """pad's widths as one (before, after) pair per axis (one pair is every axis's)."""
+    return tuple(widths) * ndim if len(widths) == 1 else tuple(widths)
+
+
+def pad(x, pad_width):
+    """Zero padding; ``pad_width`` is a tuple of (before, after) pairs (one for every axis, or one per axis)."""
+    x = np.asarray(x)
+    return np.pad(x, pad_widths(pad_width, x.ndim))
+
+
+def transpose(x, axis=None):
+    return np.transpose(x, axis)
+
+
 def _reduce(fn: Callable) -> Callable:
     def reduce(z, axis=None, keepdims=False):
         return fn(z, axis=axis, keepdims=keepdims)
@@ -462,4 +504,15 @@ KERNELS: dict[str, Callable[..., Any]] = {
     "conv_transpose2d": _transposed_convolution(2),
     "max_pool2d": max_pool2d,
     "avg_pool2d": avg_pool2d,
+    # -- fn-index --
+    "conj": np.conj,
+    "real": np.real,
+    "imag": np.imag,
+    "arange": arange,
+    "take_along_axis": take_along_axis,
+    "expand_dims": expand_dims,
+    "squeeze": squeeze,
+    "tile": tile,
+    "repeat": repeat,
+    "pad": pad,
 }

@@ -7,12 +7,14 @@ construct and pointing at its characters. What is allowed:
 * int and float literals (ints up to 2**53), names not starting with ``_``;
 * ``+ - * / ** @``, unary ``-``/``+``, and ``.T``;
 * calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables`` (also ``ddof=``
-  and ``k=``, integer literals, ``approximate=`` 'none' or 'tanh', and ``stride=``,
+  and ``k=``, integer literals, ``axes=`` like axis=, ``approximate=`` 'none' or 'tanh', and ``stride=``,
   ``dilation=``, ``padding=`` integers or tuples of them, padding= also 'valid' or 'same');
   tuples and lists only as call arguments; a string only as einsum's first argument or as
   approximate= and padding=;
 * one comparison, only as the condition of ``where()``;
-* subscripts made of integer literals, slices with integer-literal bounds, and ``None``.
+* subscripts made of integer literals, slices with integer-literal bounds, ``None``, and integer
+  arrays: ``arange(n)`` or a name (``lp[arange(M), y]``; shapes.py checks that the name is an
+  integer input and its values fit the axis).
 
 A power of two numeric literals is folded (``10**9`` becomes ``Number(1000000000)``) so that
 shape arguments stay static; its size is checked with logarithms before it is computed.
@@ -28,7 +30,7 @@ from ..errors import ExpressionError
 from . import ir
 from .suggest import FUNCTION_ALIASES, function_hint
 
-__all__ = ["MAX_LENGTH", "MAX_DEPTH", "parse", "free_names", "called_functions"]
+__all__ = ["MAX_LENGTH", "MAX_DEPTH", "parse", "free_names", "called_functions", "complex_unsafe_calls"]
 
 MAX_LENGTH = 2000  # characters
 MAX_DEPTH = 60  # nesting depth of the AST
@@ -72,7 +74,9 @@ _REFUSED = {
     ast.YieldFrom: "yield is not allowed",
 }
 _ATTRIBUTE_HINT = "use bare function names: exp, log, tanh, sigmoid, ... (only `.T` is allowed)"
-_INDEX_MESSAGE = "indices must be integer literals, slices with integer-literal bounds, or None"
+_INDEX_MESSAGE = (
+    "indices must be integer literals, slices with integer-literal bounds, None, arange(n) or an integer input"
+)
 _APPROXIMATE = ("none", "tanh")  # gelu(x, approximate=...)
 _PADDING = ("valid", "same")  # conv1d/conv2d(x, w, padding=...)
 _TUPLE_MESSAGE = "tuples and lists are only allowed as function arguments (shapes, axis=, stack)"
@@ -161,6 +165,15 @@ def has_branch_cut(expr: ir.Expr) -> bool:
     return False
 
 
+def complex_unsafe_calls(expr: ir.Expr) -> list[str]:
+    """The functions ``expr`` calls that are not complex-step safe (``Function.complex_safe``), each
+    once, in order of appearance: the complex step must not differentiate through them."""
+    from .functions import TABLE
+
+    names = [f for f, _ in called_functions(expr) if f in TABLE and not TABLE[f].complex_safe]
+    return list(dict.fromkeys(names))
+
+
 def _walk(expr: ir.Expr):
     """Nodes in source order (pre-order); the depth is bounded by MAX_DEPTH."""
     yield expr
@@ -179,6 +192,9 @@ def _walk(expr: ir.Expr):
             yield from _walk(value)
     elif isinstance(expr, ir.Index):
         yield from _walk(expr.value)
+        for index in expr.items:
+            if isinstance(index, ir.IndexArray):
+                yield from _walk(index.expr)
 
 
 walk = _walk  # every node of an expression, for analyses outside this module
@@ -376,8 +392,7 @@ class _Converter:
                     raise self.fail("einsum() needs a subscripts string as first argument", arg)
                 args.append(ir.String(self.span(arg), arg.value))
             elif isinstance(arg, (ast.Tuple, ast.List)):
-                items = tuple(self.convert(item) for item in arg.elts)
-                args.append(ir.TupleExpr(self.span(arg), items))
+                args.append(self.tuple_argument(arg, nested=func.id == "pad"))
             else:
                 allow = position == 0 and func.id == "where"
                 args.append(self.convert(arg, allow_compare=allow))
@@ -385,8 +400,8 @@ class _Converter:
         for keyword in node.keywords:
             if keyword.arg is None:
                 raise self.fail("**kwargs are not allowed", keyword)
-            if keyword.arg == "axis":
-                kwargs.append(("axis", self.axis(keyword.value)))
+            if keyword.arg in ("axis", "axes"):
+                kwargs.append((keyword.arg, self.axis(keyword.value)))
             elif keyword.arg == "keepdims":
                 value = keyword.value
                 if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
@@ -404,10 +419,18 @@ class _Converter:
             else:
                 raise self.fail(
                     f"keyword argument '{keyword.arg}' is not allowed "
-                    "(only axis=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
+                    "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))
+
+    def tuple_argument(self, node: ast.Tuple | ast.List, *, nested: bool = False) -> ir.TupleExpr:
+        """A tuple or list argument; ``nested``: its items may be tuples too (pad's widths)."""
+        items = tuple(
+            self.tuple_argument(item) if nested and isinstance(item, (ast.Tuple, ast.List)) else self.convert(item)
+            for item in node.elts
+        )
+        return ir.TupleExpr(self.span(node), items)
 
     def method_hint(self, name: str) -> str:
         """For ``np.exp(x)`` or ``x.sum()``: the bare function to call, if there is one."""
@@ -474,6 +497,10 @@ class _Converter:
                 raise self.fail("slice step cannot be zero", node.step)
             return ir.IndexSlice(*bounds)
         value = self.literal_int(node)
-        if value is None:
-            raise self.fail(_INDEX_MESSAGE, node)
-        return ir.IndexInt(value)
+        if value is not None:
+            return ir.IndexInt(value)
+        if isinstance(node, ast.Name) or (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "arange"
+        ):
+            return ir.IndexArray(self.convert(node))  # integer-ness and range: checked with the shapes
+        raise self.fail(_INDEX_MESSAGE, node)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import GradcheckError, ShapeError
 from . import ir
@@ -36,6 +36,9 @@ from .dims import (
 from .functions import TABLE, Function, ShapeRuleError, matmul_shape
 
 __all__ = ["ShapeEnv", "SubtreeShapes", "infer_shape"]
+
+# functions that move or copy entries: of an integer array, an integer array with the same values
+_KEEPS_VALUES = frozenset({"expand_dims", "squeeze", "reshape", "transpose", "tile", "repeat"})
 
 _ELEMENTWISE = {
     "+": "adds {L} and {R}",
@@ -82,6 +85,9 @@ class ShapeEnv:
     # when set, every inferred shape is appended here (helper bodies included): the problem
     # charges the largest intermediate of an evaluation against --memory
     record: list | None = None
+    # integer inputs (labels) and their half-open value range [lo, hi) (ints, dim names or Dims):
+    # the names that may index an array (``lp[arange(M), y]``, ``take_along_axis``)
+    integers: Mapping[str, tuple] = field(default_factory=dict)
 
 
 def infer_shape(expr: ir.Expr, env: ShapeEnv, text: str) -> Shape:
@@ -130,6 +136,7 @@ class _Inferrer:
         self.first: ShapeError | None = None
         self.lo = {s: r[0] for s, r in env.dims.items()}
         self.hi = {s: r[1] for s, r in env.dims.items()}
+        self.integers = {n: (_as_dim(lo), _as_dim(hi)) for n, (lo, hi) in env.integers.items()}
 
     def run(self, expr: ir.Expr) -> Shape:
         shape = self.infer(expr)
@@ -239,6 +246,12 @@ class _Inferrer:
         if args is None:
             return ()
         axis, keepdims = self.keywords(node, function)
+        kinds = [kind for _, kind in function.params]
+        if "axes" in kinds and len(args) > kinds.index("axes"):  # expand_dims(x, 0): the axis given by position
+            given = args.pop(kinds.index("axes"))
+            if any(k in ("axis", "axes") for k, _ in node.kwargs):
+                self.error(f"{node.func}(): axis is given twice (as an argument and as axis=)", node.span)
+            axis = given if given is not None else axis
         try:
             if function.shaping:  # stride=, padding=, ...: the rule checks its sizes over the ranges
                 options = {k: _static(v) for k, v in node.kwargs if k in function.shaping}
@@ -248,6 +261,10 @@ class _Inferrer:
         except ShapeRuleError as exc:
             self.error(exc.message, node.span, exc.hint)
             return exc.recovered
+        if node.func == "squeeze" and axis is None:
+            self.squeezable(node, args[0])
+        if node.func == "take_along_axis" and isinstance(axis, int) and len(args[0]) == len(args[1]):
+            self.index_values(node, node.args[1], args[0][axis])
         ddof = next((v.value for k, v in node.kwargs if k == "ddof" and isinstance(v, ir.Number)), 0)
         if ddof > 0 and "ddof" in function.keywords:
             self.degrees_of_freedom(node, args[0], axis, int(ddof))
@@ -271,10 +288,13 @@ class _Inferrer:
 
     def arguments(self, node: ir.Call, function: Function) -> list | None:
         params = function.params
-        fixed = len(params) - function.variadic
-        if len(node.args) < fixed or (len(node.args) > fixed and not function.variadic):
+        fixed = function.required
+        most = len(params) - function.variadic
+        if len(node.args) < fixed or (len(node.args) > most and not function.variadic):
             wanted = f"at least {fixed}" if function.variadic else str(fixed)
-            plural = "" if fixed == 1 else "s"
+            if function.optional:
+                wanted = f"{fixed} to {most}"
+            plural = "" if fixed == 1 and not function.optional else "s"
             self.error(
                 f"{function.signature} takes {wanted} argument{plural}, got {len(node.args)}",
                 node.span,
@@ -304,6 +324,12 @@ class _Inferrer:
             return self.static_dim(arg)
         if kind == "subscripts":
             return arg.value if isinstance(arg, ir.String) else ""
+        if kind == "axes":
+            return self.static_axes(node, pname, arg)
+        if kind == "index":
+            return self.integer_array(arg)
+        if kind == "widths":
+            return self.widths(arg)
         if kind == "arrays":
             if not isinstance(arg, ir.TupleExpr):
                 self.error(f"{node.func}() needs a list of arrays: {node.func}([a, b])", arg.span)
@@ -325,7 +351,7 @@ class _Inferrer:
                 else:
                     message = f"{node.func}() takes no keyword arguments"
                 self.error(message, value.span)
-            elif key == "axis":
+            elif key in ("axis", "axes"):
                 if isinstance(value, ir.TupleExpr):
                     axis = tuple(int(item.value) for item in value.items if isinstance(item, ir.Number))
                 elif isinstance(value, ir.Number):
@@ -352,13 +378,15 @@ class _Inferrer:
             )
             return ()
         bindings = dict(zip(params, arg_shapes))
+        labels = {p: v for p, a in zip(params, node.args) if (v := self.integer_values(a)) is not None}
         bound = tuple(sorted({**dict(self.bound), **bindings}.items()))
-        key = (node.func, bound)
+        key = (node.func, bound, tuple(sorted((p, str(lo), str(hi)) for p, (lo, hi) in labels.items())))
         if key not in self.memo:
             arrays = ChainMap(bindings, self.env.arrays)  # not a copy of every name per call
             scalars = self.env.scalars - set(params)
+            integers = {**{n: v for n, v in self.integers.items() if n not in params}, **labels}
             inner_env = ShapeEnv(
-                arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements, self.env.record
+                arrays, scalars, self.env.dims, self.env.defines, self.env.max_elements, self.env.record, integers
             )
             try:
                 self.memo[key] = (
@@ -442,19 +470,148 @@ class _Inferrer:
                 node.span,
             )
             shape += [Dim.const(1)] * (consumed - len(shape))
-        out: list[Dim] = []
+        arrays = any(isinstance(item, ir.IndexArray) for item in node.items)
+        parts: list[Dim | None] = []  # None: an advanced index (an array, or an integer beside one)
+        advanced: list[Shape] = []  # the index arrays' shapes
         axis = 0
         for item in node.items:
             if isinstance(item, ir.IndexNewAxis):
-                out.append(Dim.const(1))
+                parts.append(Dim.const(1))
                 continue
             dim = shape[axis]
             axis += 1
             if isinstance(item, ir.IndexInt):
                 self.check_int(node, item.value, dim)
+                if arrays:
+                    parts.append(None)
+            elif isinstance(item, ir.IndexArray):
+                parts.append(None)
+                advanced.append(self.integer_array(item.expr))
+                self.index_values(node, item.expr, dim)
             else:
-                out.append(self.slice_length(node, item, dim))
-        return tuple(out + shape[axis:])
+                parts.append(self.slice_length(node, item, dim))
+        rest = tuple(shape[axis:])
+        if not arrays:
+            return tuple(p for p in parts if p is not None) + rest
+        joint: Shape | None = ()
+        for a in advanced:
+            joint = broadcast(joint, a) if joint is not None else None
+        if joint is None:
+            shown = " and ".join([", ".join(shape_str(a) for a in advanced[:-1]), shape_str(advanced[-1])])
+            self.error(f"`{self.src(node)}`: the index arrays {shown} do not broadcast", node.span)
+            joint = advanced[-1]
+        # numpy: advanced indices side by side put their shape where they stand; apart, in front
+        where = [i for i, p in enumerate(parts) if p is None]
+        basic = [p for p in parts if p is not None]
+        if where == list(range(where[0], where[-1] + 1)):
+            before = [p for p in parts[: where[0]] if p is not None]
+            return tuple(before) + joint + tuple(basic[len(before) :]) + rest
+        return joint + tuple(basic) + rest
+
+    # -- integer arrays as indices ---------------------------------------------------------
+
+    def integer_values(self, expr: ir.Expr) -> tuple[Dim, Dim] | None:
+        """The half-open range [lo, hi) of an integer array expression's values, or None when it
+        is not one (``arange(n)``: [0, n); an integer input: its domain)."""
+        if isinstance(expr, ir.Name):
+            return self.integers.get(expr.id)
+        if isinstance(expr, ir.Call) and expr.func == "arange" and len(expr.args) == 1 and not expr.kwargs:
+            folded = self.fold_quietly(expr.args[0])
+            return (Dim.const(0), folded) if folded is not None else None
+        if isinstance(expr, ir.Index) and not any(isinstance(i, ir.IndexArray) for i in expr.items):
+            return self.integer_values(expr.value)  # y[:, None]: the same values
+        if isinstance(expr, ir.Call) and expr.func in _KEEPS_VALUES and expr.args:
+            return self.integer_values(expr.args[0])  # expand_dims(y, 1): the same values
+        return None
+
+    def fold_quietly(self, node: ir.Expr) -> Dim | None:
+        first = self.first
+        folded = self.fold(node)
+        self.first = first  # the call's own inference reports a bad size
+        return folded[0] if folded is not None else None
+
+    def integer_array(self, expr: ir.Expr) -> Shape:
+        """The shape of an index array, refusing an expression that is not one."""
+        shape = self.infer(expr)
+        if self.integer_values(expr) is None:
+            head = "an array index must be arange(n) or an integer input (domain integers)"
+            if isinstance(expr, ir.Name) and expr.id in self.env.arrays:
+                self.error(f"{head}: '{expr.id}' is real", expr.span)
+            elif isinstance(expr, ir.Name):
+                self.error(f"{head}: '{expr.id}' is not an integer input", expr.span)
+            else:
+                self.error(f"{head}: `{self.src(expr)}` is not", expr.span)
+        return shape
+
+    def index_values(self, node: ir.Expr, expr: ir.Expr, dim: Dim) -> None:
+        """Refuse an index array whose values may fall outside an axis of size ``dim`` somewhere in the dims' ranges."""
+        values = self.integer_values(expr)
+        if values is None:
+            return
+        lo, hi = values
+        fits = self.never_negative(dim - hi) and self.never_negative(dim + lo)
+        if fits:
+            return
+        word = "is" if dim.is_const and hi.is_const and lo.is_const else "may be"
+        if isinstance(expr, ir.Call):
+            what = f"it counts up to {self.ranged(hi)}"
+            hint = f"index this axis with arange({dim}), or an integer input drawn in [0, {dim})"
+        else:
+            what = f"its values are drawn from [{lo}, {hi})"
+            hint = f"draw the labels in the axis's range: domain {{integers: [0, {dim}]}} (half-open)"
+            if isinstance(expr, ir.Name) and expr.id in self.env.integers:
+                hint = f"give '{expr.id}' the domain {{integers: [0, {dim}]}} (half-open), so that every label fits"
+        message = f"index `{self.src(expr)}` {word} out of range for {self.describe(dim)}: {what}"
+        self.error(message, node.span, hint)
+
+    def never_negative(self, d: Dim) -> bool:
+        r = self.range(d)
+        return r is not None and r[0] >= 0
+
+    def ranged(self, d: Dim) -> str:
+        r = self.range(d)
+        return str(d) if d.is_const or r is None else f"{d} ({r[0]}..{r[1]})"
+
+    # -- fn-index: static arguments of shape functions ------------------------------------
+
+    def static_axes(self, node: ir.Call, pname: str, arg: ir.Expr) -> int | tuple[int, ...] | None:
+        """An axis argument given by position: an integer literal or a tuple of them."""
+        if isinstance(arg, ir.Number) and type(arg.value) is int:
+            return arg.value
+        if isinstance(arg, ir.TupleExpr) and all(isinstance(i, ir.Number) and type(i.value) is int for i in arg.items):
+            return tuple(int(i.value) for i in arg.items)
+        self.error(f"{node.func}(): {pname} must be an integer or a tuple of integers, not `{self.src(arg)}`", arg.span)
+        return None
+
+    def widths(self, arg: ir.Expr) -> tuple[tuple[Dim, Dim], ...] | None:
+        """pad's widths: ``w``, ``(w,)``, ``(before, after)``, or pairs; None when malformed."""
+        if not isinstance(arg, ir.TupleExpr):
+            w = self.static_dim(arg)
+            return ((w, w),)
+        items = arg.items
+        if all(isinstance(i, ir.TupleExpr) for i in items) and items:
+            pairs = []
+            for pair in items:
+                if len(pair.items) != 2:
+                    return None
+                pairs.append((self.static_dim(pair.items[0]), self.static_dim(pair.items[1])))
+            return tuple(pairs)
+        if any(isinstance(i, ir.TupleExpr) for i in items) or len(items) not in (1, 2):
+            return None
+        dims = [self.static_dim(i) for i in items]
+        return ((dims[0], dims[-1]),)
+
+    def squeezable(self, node: ir.Call, shape: Shape) -> None:
+        """squeeze(x) without axis drops the literal 1s: a dim that may be 1 would be dropped too, at run time only."""
+        for d in shape:
+            r = self.range(d)
+            if not d.is_const and r is not None and r[0] <= 1 <= r[1]:
+                self.error(
+                    f"squeeze() without axis: {d} may be 1 ({d} ranges over {r[0]}..{r[1]}), and numpy would drop "
+                    "it too; give axis=",
+                    node.span,
+                )
+                return
 
     def describe(self, dim: Dim) -> str:
         bounds = self.range(dim)
@@ -525,6 +682,12 @@ def _static(value: ir.Expr):
     if isinstance(value, ir.TupleExpr):
         return tuple(int(item.value) for item in value.items)  # type: ignore[attr-defined]
     return value.value  # type: ignore[attr-defined]
+
+
+def _as_dim(value) -> Dim:
+    if isinstance(value, Dim):
+        return value
+    return Dim.const(value) if isinstance(value, int) else Dim.of(value)
 
 
 class SubtreeShapes(_Inferrer):

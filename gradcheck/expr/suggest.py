@@ -45,7 +45,6 @@ FUNCTION_ALIASES: dict[str, str] = {
     "cosh": "(exp(x) + exp(-x)) / 2",
     "sinh": "(exp(x) - exp(-x)) / 2",
     "average": "mean(x)",
-    "expand_dims": "x[:, None] (or x[None, :])",
     "full": "c * ones(shape)",
     "full_like": "c * ones_like(x)",
     "len": "a dim name",

@@ -35,8 +35,16 @@ class OracleChoice:
     # Beyond it, only the finite-difference error bar (noise included) excuses a disagreement.
     AGREE_RTOL = 1e-10
 
-    def __init__(self, guard: bool = False) -> None:
+    def __init__(self, guard: bool = False, unsafe: tuple[str, ...] = ()) -> None:
+        # ``unsafe``: functions the loss calls that drop the complex step (real, imag, conj):
+        # finite differences from the start, and the note says why
         self.unsafe_note: str | None = None
+        if unsafe:
+            calls = ", ".join(f"{f}()" for f in unsafe)
+            which = "which drop" if len(unsafe) > 1 else "which drops"
+            self.unsafe_note = (
+                f"not complex-step safe (the loss calls {calls}, {which} the complex step); finite differences used"
+            )
         self.guard = guard
         self.forward = True  # dual numbers while the expression has a tangent rule for every function
 

@@ -86,6 +86,7 @@ class Problem:
     data: dict[str, Any] = field(default_factory=dict)  # array constants: name -> read-only ndarray
     data_shapes: dict[str, Shape] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # located spec warnings (a single-valued integer domain), for the CLI and notes
+    complex_unsafe: tuple[str, ...] = ()  # functions the loss graph calls that the complex step must not go through
     label_hints: tuple[str, ...] = ()  # real-valued inputs that look like labels: said beside a numeric failure
 
     def annotate(self, verdict: "Verdict") -> "Verdict":
@@ -256,6 +257,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
             )
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
+    integers = integer_ranges(spec)
 
     arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
     node_shapes: dict[str, Shape] = {}
@@ -263,7 +265,13 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     for node in spec.graph:
         # arrays itself, not a copy: the env lives for this node's inference only (a copy per node is quadratic)
         env = ShapeEnv(
-            arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
+            arrays=arrays,
+            scalars=scalars,
+            dims=dim_ranges,
+            defines=defines,
+            max_elements=budget,
+            record=seen,
+            integers=integers,
         )
         try:
             shape = infer_shape(node.body.expr, env, node.body.text)
@@ -274,7 +282,13 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
 
     _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
     full_env = ShapeEnv(
-        arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
+        arrays=dict(arrays),
+        scalars=scalars,
+        dims=dim_ranges,
+        defines=defines,
+        max_elements=budget,
+        record=seen,
+        integers=integers,
     )
     if isinstance(spec.loss, Source):
         try:
@@ -294,7 +308,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     plans = []
     for claim in spec.claims:
         for wrt in claim.wrt:
-            plans.append(_plan(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget))
+            plans.append(_plan(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget, integers))
     return Problem(
         spec=spec,
         dim_ranges=dim_ranges,
@@ -306,6 +320,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         intermediates=tuple(dict.fromkeys(shape for shape in seen if shape)),
         scalars=scalars,
         branch_cuts=_branch_cuts(spec),
+        complex_unsafe=_complex_unsafe(spec),
         data=data.values if data is not None else {},
         data_shapes=data.shapes if data is not None else {},
         warnings=_warnings(spec, dim_ranges),
@@ -322,6 +337,23 @@ def _branch_cuts(spec: Spec) -> bool:
     if isinstance(spec.loss, Source):
         exprs.append(spec.loss.expr)
     return any(has_branch_cut(e) for e in exprs)
+
+
+def integer_ranges(spec: Spec) -> dict[str, tuple]:
+    """Each integer input's half-open value range [lo, hi) (ints or dim names): the names that may index an array."""
+    return {name: (inp.domain.low, inp.domain.high) for name, inp in spec.inputs.items() if inp.domain.is_integer}
+
+
+def _complex_unsafe(spec: Spec) -> tuple[str, ...]:
+    """The functions without a complex-step continuation (real, imag, conj) that the loss, a graph
+    node or a define calls, in order: the oracle uses finite differences for such a spec."""
+    from ..expr.parse import complex_unsafe_calls
+
+    exprs = [node.body.expr for node in spec.graph if isinstance(node.body, Source)]
+    exprs += [d.body.expr for d in spec.define.values()]
+    if isinstance(spec.loss, Source):
+        exprs.append(spec.loss.expr)
+    return tuple(dict.fromkeys(f for e in exprs for f in complex_unsafe_calls(e)))
 
 
 EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budgets at once
@@ -383,7 +415,7 @@ def _check_local(spec: Spec, claim: Claim) -> None:
         )
 
 
-def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget) -> ClaimPlan:
+def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget, integers) -> ClaimPlan:
     wrt_shape = arrays[wrt]
     claim_arrays = dict(arrays)
     if claim.kind == "gradient":
@@ -398,7 +430,9 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
     plan = ClaimPlan(claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None)
     if isinstance(body, PythonRef):
         return plan
-    env = ShapeEnv(arrays=claim_arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
+    env = ShapeEnv(
+        arrays=claim_arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, integers=integers
+    )
     target = wrt if claim.kind != "jvp" else f"node {claim.node}"
     try:
         shape = infer_shape(body.expr, env, body.text)

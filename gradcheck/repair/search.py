@@ -27,6 +27,7 @@ from ..expr.evaluate import SubtreeValues
 from ..expr.functions import WHITELIST
 from ..expr.parse import parse
 from ..expr.shapes import ShapeEnv, SubtreeShapes
+from ..problem.build import integer_ranges
 from ..spec.model import Source
 from ..verdict.model import Repair
 from .edits import Change, Context, edits, tidy
@@ -121,6 +122,7 @@ def _env(problem, plan) -> ShapeEnv:
         dims=problem.dim_ranges,
         defines=problem.defines,
         max_elements=problem.max_elements,
+        integers=integer_ranges(problem.spec),
     )
 
 
@@ -164,7 +166,7 @@ def _references(problem, plan, cfg) -> list[tuple[dict, np.ndarray, np.ndarray]]
             bound = bind(problem, Sample(sizes, int(rng.integers(2**32))))
             with np.errstate(all="ignore"):
                 try:
-                    extra, ref, err = _reference(bound, plan, rng, cfg, finite=False)
+                    extra, ref, err = _reference(bound, plan, rng, cfg, finite=bool(problem.complex_unsafe))
                 except NotComplexSafe:
                     extra, ref, err = _reference(bound, plan, rng, cfg, finite=True)
         except (ArithmeticError, ValueError, np.linalg.LinAlgError, GradcheckError):

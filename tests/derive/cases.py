@@ -85,6 +85,20 @@ CASES: dict[str, tuple[str, str]] = {
     ),
     "max_pool2d": ("x: {shape: [n, 2, 2*m, 2*m]}", "max_pool2d(x, 2)"),
     "avg_pool2d": ("x: {shape: [n, 2, 2*m + 1, 2*m + 1]}", "avg_pool2d(x, 3, stride=2)"),
+    # -- fn-index --
+    "conj": ("x: {shape: [n]}", "conj(x) * x"),
+    "real": ("x: {shape: [n]}", "real(x) ** 3"),
+    "imag": ("x: {shape: [n]}", "imag(x) + x"),
+    "arange": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "x[arange(n), y] * arange(n)"),
+    "take_along_axis": (
+        "x: {shape: [n, m]}\n  y: {shape: [n, 2], domain: {integers: [0, m]}}",
+        "take_along_axis(x, y, axis=1)",
+    ),
+    "expand_dims": ("x: {shape: [n, m]}", "expand_dims(x, (0, 2))"),
+    "squeeze": ("x: {shape: [n, 1, m]}", "squeeze(x)"),
+    "tile": ("x: {shape: [n, m]}", "tile(x, (2, 3))"),
+    "repeat": ("x: {shape: [n, m]}", "repeat(x, 2, axis=1)"),
+    "pad": ("x: {shape: [n, m]}", "pad(x, ((1, 0), (2, 3)))"),
 }
 
 
@@ -142,5 +156,11 @@ def weight_shape(function: str) -> str:
         "conv_transpose2d": "2, 3, 2*m - 1, 2*m + 1",
         "max_pool2d": "n, 2, m, m",
         "avg_pool2d": "n, 2, m, m",
+        "take_along_axis": "n, 2",
+        "expand_dims": "1, n, 1, m",
+        "squeeze": "n, m",
+        "tile": "2 * n, 3 * m",
+        "repeat": "n, 2 * m",
+        "pad": "n + 1, m + 5",
     }
     return shapes.get(function, "n")

@@ -61,6 +61,10 @@ def test_every_derived_gradient_verifies(path):
         'einsum("ij,jk->ik", A, B)',
         "(a + b).T",
         "-1 / M",
+        "lp[arange(M), y]",
+        "x[0, :, arange(n)][:, None]",
+        "transpose(x, (1, 0, 2)) + pad(x, ((1, 0), (0, n)))",
+        'einsum("...ij,...j->...i", A, b)',
     ],
 )
 def test_printer_round_trips(text):

@@ -124,6 +124,18 @@ VALUES = [
     ("X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]", lambda: X[:, 0] + X[1:, 1][0] + X[None, -1, :2][0, 1]),
     ("2**-1 * x / M", lambda: 0.5 * x / 4),
     ("-x + +x", lambda: np.zeros(3)),
+    # -- fn-index --
+    ("conj(x) + real(x) - imag(x)", lambda: 2 * x),
+    ("X[arange(M), y]", lambda: X[np.arange(4), y]),
+    ("take_along_axis(X, y[:, None], axis=1)", lambda: np.take_along_axis(X, y[:, None], axis=1)),
+    ("expand_dims(x, 0) + squeeze(expand_dims(w, (0, 2)), axis=2)", lambda: x[None] + w[None]),
+    (
+        "tile(x, (2, 1)) + repeat(x, 2)[:3] + repeat(W, 2, axis=1)[0, :3]",
+        lambda: np.tile(x, (2, 1)) + np.repeat(x, 2)[:3] + np.repeat(W, 2, axis=1)[0, :3],
+    ),
+    ("pad(S, ((1, 0), (0, 2)))", lambda: np.pad(S, ((1, 0), (0, 2)))),
+    ("transpose(T3, (1, 0, 2))", lambda: ENV["T3"].transpose(1, 0, 2)),
+    ('einsum("...ij,...jk->...ik", T3, S)', lambda: ENV["T3"] @ S),
 ]
 
 

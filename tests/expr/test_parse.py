@@ -160,7 +160,7 @@ BARE_HINT = "write exp(...): functions are called by their bare names"
         (
             "sum(x, out=y)",
             "keyword argument 'out' is not allowed "
-            "(only axis=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
+            "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
             (7, 12),
             None,
         ),
@@ -168,10 +168,30 @@ BARE_HINT = "write exp(...): functions are called by their bare names"
         ("tril(X, k=1.5)", "k= must be an integer", (10, 13), None),
         ("gelu(x, approximate='erf')", "approximate= must be 'none' or 'tanh'", (20, 25), None),
         ("gelu(x, approximate=True)", "approximate= must be 'none' or 'tanh'", (20, 24), None),
-        ("x[i]", "indices must be integer literals, slices with integer-literal bounds, or None", (2, 3), None),
-        ("x[x > 0]", "indices must be integer literals, slices with integer-literal bounds, or None", (2, 7), None),
-        ("x[...]", "indices must be integer literals, slices with integer-literal bounds, or None", (2, 5), None),
-        ("x[1:n]", "indices must be integer literals, slices with integer-literal bounds, or None", (4, 5), None),
+        (
+            "x[exp(i)]",
+            "indices must be integer literals, slices with integer-literal bounds, None, arange(n) or an integer input",
+            (2, 8),
+            None,
+        ),
+        (
+            "x[x > 0]",
+            "indices must be integer literals, slices with integer-literal bounds, None, arange(n) or an integer input",
+            (2, 7),
+            None,
+        ),
+        (
+            "x[...]",
+            "indices must be integer literals, slices with integer-literal bounds, None, arange(n) or an integer input",
+            (2, 5),
+            None,
+        ),
+        (
+            "x[1:n]",
+            "indices must be integer literals, slices with integer-literal bounds, None, arange(n) or an integer input",
+            (4, 5),
+            None,
+        ),
         ("x[::0]", "slice step cannot be zero", (4, 5), None),
         ("1j * x", "complex literals are not allowed", (0, 2), None),
         ("x * 9007199254740993", "integer literal is too large (more than 2**53)", (4, 20), None),
