@@ -231,7 +231,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
     begun = time.monotonic()
     verdict = _verdict(problem, plan, cfg)
-    if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
+    if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE:
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict
@@ -282,7 +282,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     except SpecError as err:
         return Verdict(
             **common,
-            verdict="error",
+            label="error",
             diagnosis=err.message,
             lines=(str(err),) if err.hint is None else (str(err.location), err.hint),
             max_rel_error=float("nan"),
@@ -300,7 +300,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         record = ExampleRecord(0, sizes, 0, finding, shrunk=True)
         return Verdict(
             **common,
-            verdict="shape-mismatch",
+            label="shape-mismatch",
             diagnosis=plan.static.lines[0],
             lines=lines[1:],
             max_rel_error=float("nan"),
@@ -370,7 +370,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     except ClaimTimeout:
         return Verdict(
             **common,
-            verdict="error",
+            label="error",
             diagnosis=f"timed out after {cfg.timeout:g} s",
             lines=(
                 f"{len(records)} examples finished before the limit; a hung or very slow claim?",
@@ -401,7 +401,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         err = misuse[0]
         return Verdict(
             **common,
-            verdict="error",
+            label="error",
             diagnosis=err.message,
             lines=(str(err.location),) + ((err.hint,) if err.hint else ()),
             max_rel_error=float("nan"),
@@ -433,7 +433,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             claimed_shape = _symbolic_claimed(plan, tuple(f.claimed_shape), failing.sample.sizes)
         return Verdict(
             **{**common, "claimed_shape": claimed_shape},
-            verdict=f.label,
+            label=f.label,
             diagnosis=f.summary,
             lines=f.lines,
             max_rel_error=f.max_rel_error,
@@ -454,7 +454,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
             n = len(invalid)
             return Verdict(
                 **common,
-                verdict="error",
+                label="error",
                 diagnosis=f"{top.who} raised on every draw ({n} of {n}): {top.error}",
                 lines=top.lines + (EVERY_DRAW_HINT,),
                 max_rel_error=float("nan"),
@@ -467,7 +467,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         reason = top.reason if top is not None else "no valid example could be drawn"
         return Verdict(
             **common,
-            verdict="inconclusive",
+            label="inconclusive",
             diagnosis=f"no valid example: {reason} (declare a domain for the inputs?)",
             lines=(),
             max_rel_error=float("nan"),
@@ -486,7 +486,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         f = unsure[0].finding
         return Verdict(
             **common,
-            verdict="inconclusive",
+            label="inconclusive",
             diagnosis=f.summary,
             lines=f.lines + (f"{len(unsure)} of {len(records)} examples inconclusive",),
             max_rel_error=rel,
@@ -502,7 +502,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
     return Verdict(
         **common,
-        verdict="pass",
+        label="pass",
         diagnosis=f"agrees on {len(passes)} examples",
         lines=(),
         max_rel_error=rel,
