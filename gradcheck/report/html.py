@@ -211,7 +211,7 @@ def _summary(run: RunRecord, anchors) -> str:
     if run.errors:
         chips.append(
             f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> '
-            f"spec error{'s' if len(run.errors) != 1 else ''}</li>"
+            f"{text.plural(len(run.errors), 'spec error')}</li>"
         )
     rows = []
     for c in run.claims:
@@ -312,7 +312,7 @@ def _fix(c: Verdict) -> str:
     if r.fix:
         before, after = _change_parts(r.changes[-1]) if r.changes else ("", "")
         first_before = _change_parts(r.changes[0])[0] if r.changes else ""
-        edits = f"{r.edits} edit{'s' if r.edits != 1 else ''}"
+        edits = text.counted(r.edits, "edit")
         right_head, right = f"fix ({edits}, verified)", _marked(r.fix, after)
         left = _marked(c.claimed_text, first_before)
     else:

@@ -80,7 +80,7 @@ def rejected_text(v: Verdict) -> str:
     rejected = getattr(v, "rejected", 0)  # a verdict pickled before the field existed has none
     if not rejected or (v.examples == 0 and v.label in (Label.ERROR, Label.INCONCLUSIVE)):
         return ""
-    return f"; {rejected} draw{'s' if rejected != 1 else ''} rejected ({v.rejected_reason})"
+    return f"; {counted(rejected, 'draw')} rejected ({v.rejected_reason})"
 
 
 def detail_lines(v: Verdict) -> list[str]:
@@ -99,16 +99,15 @@ def repair_lines(v: Verdict) -> list[str]:
     if r.internal_error:
         return [f"no fix: the repair search failed ({r.internal_error}); this is a bug of gradcheck, please report it"]
     if r.fix:
-        edits = f"{r.edits} edit{'s' if r.edits != 1 else ''}: " + "; ".join(r.changes)
-        return [f"fix: {r.fix}   ({edits}; verified on {r.examples} example{'s' if r.examples != 1 else ''})"]
+        edits = f"{counted(r.edits, 'edit')}: " + "; ".join(r.changes)
+        return [f"fix: {r.fix}   ({edits}; verified on {counted(r.examples, 'example')})"]
     searched = "no edit of the claim within 2 steps passes"
     if r.exhausted:
         searched = f"no edit found before the search's bound ({r.exhausted})"
     if r.derived:
         what = "vjp" if v.kind == "vjp" else "gradient"
-        n = r.derived_examples
         return [
-            f"a correct {what}: {r.derived}   (derived; verified on {n} example{'s' if n != 1 else ''}; {searched})"
+            f"a correct {what}: {r.derived}   (derived; verified on {counted(r.derived_examples, 'example')}; {searched})"
         ]
     return [f"no fix: {searched}, and no derived {v.kind} to show"]
 
@@ -192,10 +191,15 @@ def failure_text(f: SpecFailure) -> str:
     return f"ERROR {f.message}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``claim`` for 1, ``claims`` otherwise; ``unexpected passes``: the one place a noun gets its plural."""
+    return noun if n == 1 else noun + ("es" if noun.endswith("s") else "s")
+
+
 def counted(n: int, noun: str) -> str:
-    """``1 claim``, ``2 claims``, ``1 unexpected pass``, ``2 unexpected passes``: the one place a
-    count gets its plural (the CLI's and pytest's summary lines, the report's headline)."""
-    return f"{n} {noun if n == 1 else noun + ('es' if noun.endswith('s') else 's')}"
+    """``1 claim``, ``2 claims``, ``1 unexpected pass``, ``2 unexpected passes``: a count and its noun
+    (the CLI's and pytest's summary lines, the report's headline, the pages)."""
+    return f"{n} {plural(n, noun)}"
 
 
 def summary_counts(pairs: Iterable[tuple[str, str]], spec_errors: int) -> tuple[str, str]:
