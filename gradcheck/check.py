@@ -374,7 +374,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
 
 def _with_repair(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, verdict: Verdict, begun: float) -> Verdict:
     """A failing expression claim (or a claim on an expression loss) with its repair search's result."""
-    if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
+    if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE:
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict
@@ -439,7 +439,7 @@ class _Run:
         base = {"max_rel_error": float("nan"), "examples": 0, **collected, "seconds": seconds}
         common = claim_fields(self.problem, self.plan, self.cfg.seed)
         common.update({k: fields.pop(k) for k in list(fields) if k in common})
-        return Verdict(**common, verdict=label, diagnosis=diagnosis, lines=lines, **{**base, **fields})
+        return Verdict(**common, label=label, diagnosis=diagnosis, lines=lines, **{**base, **fields})
 
 
 def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:

@@ -217,6 +217,7 @@ def _check(args: argparse.Namespace) -> int:
     from .report import text
     from .report.progress import Progress, choose_mode
     from .run import discover, report_problem, run, shard_plan
+    from .verdict.model import Label
 
     options = RunOptions.from_mapping(vars(args))
     unwritable = options.report and report_problem(options.report, "--report", discover(args.paths).files)
@@ -235,12 +236,12 @@ def _check(args: argparse.Namespace) -> int:
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
             lines = [text.verdict_line(v)]
-            if v.verdict != "pass":
+            if v.label != Label.PASS:
                 lines += text.detail_lines(v)
             if args.verbose:
                 lines += [f"        note: {n}" for n in v.notes]
             progress.echo("\n".join(lines))
-        if not v.as_expected or (args.verbose and v.verdict != "pass"):
+        if not v.as_expected or (args.verbose and v.label != Label.PASS):
             blocks.append(text.failure_block(v))
         progress.verdict(v)
 
@@ -307,6 +308,7 @@ def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, 
     An estimate: a spec that does not load counts 0 here (the run reports why). A shard counts
     only its own claims.
     """
+    from .errors import GradcheckError
     from .run import discover, shard_plan
     from .spec.load import load_spec
 
@@ -318,7 +320,7 @@ def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, 
     for file in files:
         try:
             spec = load_spec(file)
-        except Exception:  # counting only: the run itself reports why a spec does not load
+        except (GradcheckError, OSError, ValueError):  # counting only: the run itself reports why a spec does not load
             plan.append((file, 0))
             continue
         plan.append((file, sum(len(c.wrt) for c in spec.claims if not options.claim or c.name in options.claim)))

@@ -17,8 +17,10 @@ from :func:`gradcheck.check.check_plan`, text from :mod:`gradcheck.report.text`,
 - one seed for the session (``--gradcheck-seed``, else drawn once by the controller and
   handed to pytest-xdist workers), printed in the header; per-claim seeds derive from it,
   so ``pytest -n 2`` gives the same verdicts as ``pytest``;
-- verdicts travel on the test reports (plain values, pickled only for ``--gradcheck-report``),
-  so the controller counts them for the summary line and writes one merged report; the summary
+- verdicts travel on the test reports as plain JSON-able values (the whole verdict, through
+  :mod:`gradcheck.verdict.serialize`, only for ``--gradcheck-report``), so the controller counts
+  them for the summary line and writes one merged report; a spec that cannot be read travels
+  as its message and location; the summary
   line also counts the Python API's assertions (``assert_gradient`` in a test function);
 - the gate never passes by checking nothing: a ``--gradcheck-claim`` name that matches no
   collected claim ends the session with pytest's exit 5 before any test runs (with a
@@ -30,10 +32,8 @@ specs are read by the loader (ruamel) at collection and checked on the first run
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import os
-import pickle
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from typing import Any
 import pytest
 
 from .options import OPTIONS, RunOptions
+from .verdict.model import Expect
 
 DEFAULT_PATTERNS = ("*.gradcheck.yaml", "*.gradcheck.yml")
 SPEC_SUFFIXES = (".yaml", ".yml")
@@ -85,7 +86,7 @@ def _row(verdict: Any) -> dict[str, Any]:
         "path": verdict.path,
         "claim": verdict.claim,
         "wrt": verdict.wrt,
-        "verdict": str(verdict.verdict),
+        "verdict": str(verdict.label),
         "outcome": str(verdict.outcome),
     }
 
@@ -94,7 +95,7 @@ class ClaimFailed(Exception):
     """A claim whose verdict is not as expected; its report is the verdict's failure block."""
 
     def __init__(self, verdict: Any) -> None:
-        super().__init__(f"{verdict.claim}: {verdict.verdict}: {verdict.diagnosis}")
+        super().__init__(f"{verdict.claim}: {verdict.label}: {verdict.diagnosis}")
         self.verdict = verdict
 
 
@@ -203,11 +204,17 @@ class SpecFile(pytest.File):
     """A spec file: read and compiled at collection (no numpy), one item per (claim, wrt)."""
 
     problem: Any = None
+    spec_error: Any = None  # the SpecError that stopped collection: its location travels as a value
 
     def collect(self):
+        from .errors import SpecError
         from .run import read_problem
 
-        self.problem = read_problem(_shown(self.path, self.config), self.config.stash[STATE].options)
+        try:
+            self.problem = read_problem(_shown(self.path, self.config), self.config.stash[STATE].options)
+        except SpecError as err:
+            self.spec_error = err
+            raise
         for index, plan in enumerate(self.problem.plans):
             yield ClaimItem.from_parent(self, name=plan.key, plan=plan, index=index)
 
@@ -245,13 +252,14 @@ class ClaimItem(pytest.Item):
         loc = verdict.location
         self.user_properties += [
             ("gradcheck_location", f"{loc.file}:{loc.line}:{loc.col}"),
-            ("gradcheck_verdict", str(verdict.verdict)),  # a plain str: execnet (xdist) cannot send a Label
+            ("gradcheck_verdict", str(verdict.label)),  # a plain str: execnet (xdist) cannot send a Label
         ]
         if self.config.option.runxfail:  # run known-wrong claims as if they were not marked
             failed = not verdict.passed
-        elif verdict.expect == "fail" and not verdict.passed:
-            diagnosis = verdict.diagnosis
-            pytest.xfail(diagnosis if diagnosis.startswith(verdict.verdict) else f"{verdict.verdict}: {diagnosis}")
+        elif verdict.expect == Expect.FAIL and not verdict.passed:
+            from .report.text import statement
+
+            pytest.xfail(statement(verdict))
         else:
             failed = not verdict.as_expected
         if failed:
@@ -322,16 +330,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         _API_ROWS.clear()
     verdict = getattr(item, "verdict", None) if isinstance(item, ClaimItem) else None
     if call.when == "call" and verdict is not None:
-        row = {
-            "path": verdict.path,
-            "index": item.index,
-            "claim": verdict.claim,
-            "wrt": verdict.wrt,
-            "verdict": str(verdict.verdict),  # plain values: execnet (xdist) cannot send a Label
-            "outcome": str(verdict.outcome),
-        }
+        row = {**_row(verdict), "index": item.index}
         if item.config.stash[STATE].options.report:
-            row["pickle"] = base64.b64encode(pickle.dumps(verdict)).decode("ascii")
+            from .report.record import as_reported
+            from .verdict.serialize import payload
+
+            row["payload"] = payload(as_reported(verdict))
         report.gradcheck = row
     return report
 
@@ -340,7 +344,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 def pytest_make_collect_report(collector: pytest.Collector):
     report = yield
     if isinstance(collector, SpecFile) and report.failed:
-        report.gradcheck_failure = {"path": _shown(collector.path, collector.config), "message": str(report.longrepr)}
+        error = collector.spec_error
+        line = error.location.line if error is not None and error.location is not None else 0
+        path = _shown(collector.path, collector.config)
+        report.gradcheck_failure = {"path": path, "message": str(report.longrepr), "line": line}
     return report
 
 
@@ -386,12 +393,11 @@ class _Reporter:
             return
         from .report.frames import write_reports
         from .verdict.model import RunResult, SpecFailure
+        from .verdict.serialize import from_payload
 
         rows = sorted(state.rows, key=lambda r: (r["path"], r["index"]))
-        verdicts = [pickle.loads(base64.b64decode(r["pickle"])) for r in rows if "pickle" in r]
-        failures = [
-            SpecFailure(f["path"], f["message"], _line_of(f["message"])) for _, f in sorted(state.failures.items())
-        ]
+        verdicts = [from_payload(r["payload"]) for r in rows if "payload" in r]
+        failures = [SpecFailure(f["path"], f["message"], f["line"]) for _, f in sorted(state.failures.items())]
         result = RunResult(
             verdicts=verdicts,
             failures=failures,
@@ -412,9 +418,3 @@ def summary_line(rows: list[dict[str, Any]], spec_errors: int, seed: int) -> str
 
     counts, parts = summary_counts(((row["verdict"], row["outcome"]) for row in rows), spec_errors)
     return f"{counted(len(rows), 'claim')}: {counts} ({parts})  seed {seed}"
-
-
-def _line_of(message: str) -> int:
-    """The line of a located message ``file:line:col: ...`` (0 when it has none)."""
-    head = message.split(": ", 1)[0].rsplit(":", 2)
-    return int(head[1]) if len(head) == 3 and head[1].isdigit() else 0

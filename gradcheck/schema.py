@@ -24,6 +24,7 @@ from typing import Any
 
 from .spec.fields import DOMAINS, DTYPES, MATRIX_DOMAINS
 from .spec.load import SETTINGS_FLOAT, SETTINGS_INT, SPEC_CAPS
+from .verdict.model import Expect
 
 __all__ = ["SCHEMA_ID", "spec_schema", "schema_text"]
 
@@ -276,7 +277,7 @@ def _claim() -> dict[str, Any]:
             "expected verdict",
             "fail: a known-wrong claim, reported but not failing the gate",
             type="string",
-            enum=["pass", "fail"],
+            enum=[e.value for e in Expect],
         ),
         "description": _doc("description", "free text", type=["string", "null"]),
         "value_and_grad": _value_and_grad(

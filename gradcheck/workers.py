@@ -469,11 +469,11 @@ def claim_timeout(options) -> float:
 def error_verdict(problem, plan, seed: int, diagnosis: str, lines: tuple[str, ...], seconds: float = 0.0):
     """An ``error`` Verdict for ``plan`` that no check produced (a timeout, a process that died)."""
     from .problem.build import claim_fields
-    from .verdict.model import Verdict
+    from .verdict.model import Label, Verdict
 
     return Verdict(
         **claim_fields(problem, plan, seed),
-        verdict="error",
+        label=Label.ERROR,
         diagnosis=diagnosis,
         lines=lines,
         max_rel_error=math.nan,

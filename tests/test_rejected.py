@@ -96,6 +96,7 @@ def test_code_that_is_not_complex_step_safe_still_falls_back_to_finite_differenc
 def test_a_report_folder_keeps_the_rejections_and_reads_them_back(tmp_path):
     from gradcheck.report import record
     from gradcheck.report.frames import write_reports
+    from gradcheck.report.text import statement
 
     v = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, seed=1).verdict
     write_reports(RunResult([v]), str(tmp_path))
@@ -103,8 +104,8 @@ def test_a_report_folder_keeps_the_rejections_and_reads_them_back(tmp_path):
     back = record.load(tmp_path).claims[0]
     assert (back.rejected, back.rejected_reason) == (v.rejected, v.rejected_reason)
     assert (
-        back.statement
-        == live.statement
+        statement(back)
+        == statement(live)
         == (
             f"pass: agrees on 25 examples; {v.rejected} draws rejected (the loss raised ValueError: label vector "
             "misses a class)"

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Location
+from ..verdict.model import Expect
 from .arguments import Call, callable_arg, dim_specs, input_specs, name_of, shape_arg
 from .pipeline import Request, check, keyword_caller, output
 from .result import CheckResult, Example
@@ -82,7 +83,7 @@ def check_gradient(
     rtol: float | None = None,
     atol: float | None = None,
     directions: int | None = None,
-    expect: str = "pass",
+    expect: str = Expect.PASS,
     name: str | None = None,
 ) -> CheckResult:
     """Check that ``gradient`` is the gradient of the scalar ``loss`` with respect to ``wrt``.
@@ -176,7 +177,7 @@ def check_value_and_grad(
     rtol: float | None = None,
     atol: float | None = None,
     directions: int | None = None,
-    expect: str = "pass",
+    expect: str = Expect.PASS,
     name: str | None = None,
 ) -> CheckResult:
     """Check ``f(...) -> (value, gradient)``: the gradient it returns must be that of the value.
@@ -239,7 +240,7 @@ def check_vjp(
     rtol: float | None = None,
     atol: float | None = None,
     directions: int | None = None,
-    expect: str = "pass",
+    expect: str = Expect.PASS,
     name: str | None = None,
 ) -> CheckResult:
     """Check a vector-Jacobian product: ``vjp(..., G=g)`` must be Jᵀ g, with J = d f / d wrt.
@@ -296,7 +297,7 @@ def check_jvp(
     rtol: float | None = None,
     atol: float | None = None,
     directions: int | None = None,
-    expect: str = "pass",
+    expect: str = Expect.PASS,
     name: str | None = None,
 ) -> CheckResult:
     """Check a Jacobian-vector product: ``jvp(..., V=v)`` must be J v, with J = d f / d wrt.

@@ -22,7 +22,8 @@ import numpy as np
 from ..errors import Location, SchemaError
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
-from ..verdict.model import Verdict
+from ..verdict.model import Expect, Verdict
+from ..verdict.tolerance import DEFAULT_RTOL
 from .arguments import DEFAULT_DIM, Call, constant_args, dim_specs, fixed_points, input_specs, name_of, number_arg
 from .guard import outside_nesting
 from .result import CheckResult
@@ -175,7 +176,7 @@ def _check_names(req: Request, names: list[str], specs: dict[str, InputSpec] | N
             )
         if specs is not None and specs[w].domain.is_integer:
             raise SchemaError(f"wrt {w!r} has an integer domain: labels are constant, never differentiated", at)
-    if req.expect not in ("pass", "fail"):
+    if req.expect not in tuple(Expect):
         raise SchemaError(f"expect must be 'pass' or 'fail', got {req.expect!r}", at)
     if req.extra_input is not None and req.extra_input[0] in names:
         raise SchemaError(
@@ -222,7 +223,7 @@ def _spec(
         wrt=req.wrt,
         bodies={w: body for w in req.wrt},
         location=at,
-        expect=req.expect,
+        expect=Expect(req.expect),
         wording=wording,
     )
     return Spec(
@@ -249,7 +250,7 @@ def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> 
 
     cfg = CheckSettings(
         examples=examples,
-        rtol=req.rtol if req.rtol is not None else 1e-9,
+        rtol=req.rtol if req.rtol is not None else DEFAULT_RTOL,
         atol=req.atol if req.atol is not None else 0.0,
         directions=req.directions,  # None: as many as the detection bound asks for
         seed=seed,

@@ -114,5 +114,6 @@ class Example(Mapping):
 
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}: {tuple(v.shape)}" for k, v in self.arrays.items())
-        dims = " ".join(f"{k}={v}" for k, v in self.sizes.items())
-        return f"Example({{{shapes}}}, dims {dims or '-'}, seed {self.seed})"
+        from ..expr.dims import dims_text
+
+        return f"Example({{{shapes}}}, dims {dims_text(self.sizes) or '-'}, seed {self.seed})"

@@ -257,6 +257,11 @@ def at_text(sizes: Mapping[str, int]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sizes.items())
 
 
+def dims_text(sizes: Mapping[str, int]) -> str:
+    """``M=5 in=3 out=2``: an example's dims as every message, report and table shows them."""
+    return " ".join(f"{k}={v}" for k, v in sizes.items())
+
+
 MAX_RESIDUES = 100_000
 
 

@@ -17,6 +17,7 @@ from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.fields import integer_domain_warning
 from ..spec.model import Claim, DimSpec, PythonRef, Source, Spec
+from ..verdict.model import Label
 
 if TYPE_CHECKING:
     from ..verdict.model import Verdict
@@ -95,7 +96,7 @@ class Problem:
         import dataclasses
 
         lines = verdict.lines
-        if verdict.verdict not in _NOT_NUMERIC:
+        if verdict.label not in _NOT_NUMERIC:
             lines = lines + self.label_hints
         notes = verdict.notes + tuple(w for w in self.warnings if w not in verdict.notes)
         if lines == verdict.lines and notes == verdict.notes:
@@ -115,7 +116,7 @@ class Problem:
         return frozenset(d for inp in self.spec.inputs.values() for d in inp.shape if isinstance(d, int))
 
 
-_NOT_NUMERIC = frozenset({"pass", "inconclusive", "shape-mismatch", "error"})
+_NOT_NUMERIC = frozenset({Label.PASS, Label.INCONCLUSIVE, Label.SHAPE_MISMATCH, Label.ERROR})
 LABEL_NAMES = re.compile(r"labels?|lbls?|cls|class(es|_ids?)?", re.ASCII)
 # y, t and targets are just as often regression targets: label-like only inside a classification loss
 TARGET_NAMES = re.compile(r"y|t|targets?|y_true", re.ASCII)

@@ -29,7 +29,7 @@ from ..expr.parse import parse
 from ..expr.shapes import ShapeEnv, SubtreeShapes
 from ..problem.build import integer_ranges
 from ..spec.model import Source
-from ..verdict.model import Repair
+from ..verdict.model import Expect, Repair
 from .edits import Change, Context, edits, tidy
 
 __all__ = ["Repair", "repair"]
@@ -214,7 +214,7 @@ def _confirm(problem, plan, new: ir.Expr, cfg) -> int:
     parsed = parse(text, WHITELIST | set(spec.define))
     claim = plan.claim
     bodies = {plan.wrt: Source(text, parsed, plan.body.location)}
-    fixed = replace(claim, name=f"{claim.name}-fix", wrt=(plan.wrt,), bodies=bodies, expect="pass")
+    fixed = replace(claim, name=f"{claim.name}-fix", wrt=(plan.wrt,), bodies=bodies, expect=Expect.PASS)
     rebuilt = build_problem(replace(spec, claims=(fixed,)), max_elements=problem.max_elements)
     verdict = check_plan(rebuilt, rebuilt.plans[0], replace(cfg, repair=False, database=False, shrink=False))
     return verdict.examples if verdict.passed else 0

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..verdict.model import SPEC_ERROR, Outcome
 from .record import read_summary
 from .text import LABEL
 
@@ -27,14 +28,14 @@ ORDER = ("regression", "now unexpected", "changed", "fixed", "added", "removed")
 
 @dataclass(frozen=True)
 class State:
-    verdict: str
-    outcome: str  # ok, xfail, xpass, fail; "error" for a spec that cannot be read
+    verdict: str  # the label, or spec-error
+    outcome: Outcome | str | None  # None for a spec that cannot be read; as written if no Outcome
     diagnosis: str
     where: str
 
     @property
     def as_expected(self) -> bool:
-        return self.outcome in ("ok", "xfail")
+        return isinstance(self.outcome, Outcome) and self.outcome.as_expected
 
     def short(self) -> str:
         label = LABEL.get(self.outcome, "ERROR")
@@ -89,18 +90,22 @@ def _states(directory: str | Path) -> tuple[dict[tuple[str, str, str], State], d
     claims, errors = {}, {}
     for row in read_summary(directory):
         where = f"{row['file']}:{row['line']}"
-        if row["verdict"] == "spec-error":
-            state = State("spec-error", "error", row["diagnosis"], where)
+        if row["verdict"] == SPEC_ERROR:
+            state = State(SPEC_ERROR, None, row["diagnosis"], where)
             errors[row["spec"]] = errors[row["file"]] = state
             continue
-        claims[(row["spec"], row["claim"], row["wrt"])] = State(row["verdict"], row["outcome"], row["diagnosis"], where)
+        outcome = row["outcome"]
+        state = State(
+            row["verdict"], Outcome(outcome) if outcome in tuple(Outcome) else outcome, row["diagnosis"], where
+        )
+        claims[(row["spec"], row["claim"], row["wrt"])] = state
     return claims, errors
 
 
 def _kind(old: State, new: State) -> str | None:
     if (old.verdict, old.outcome) == (new.verdict, new.outcome):
         return None
-    if old.outcome == "ok" and new.outcome in ("fail", "error"):
+    if old.outcome == Outcome.OK and new.outcome in (Outcome.FAIL, None):
         return "regression"
     if old.as_expected and not new.as_expected:
         return "now unexpected"

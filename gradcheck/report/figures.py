@@ -15,8 +15,7 @@ import io
 import math
 import re
 
-from ..verdict.model import Evidence
-from .record import ClaimRecord
+from ..verdict.model import Evidence, Label, Outcome, Verdict
 
 INSTALL_HINT = "pip install 'gradcheck[report]'"
 DPI = 100
@@ -46,7 +45,7 @@ def available() -> bool:
     return True
 
 
-def evidence_figure(claim: ClaimRecord) -> bytes | None:
+def evidence_figure(claim: Verdict) -> bytes | None:
     """The three panels for one claim as PNG bytes, or None when it has no arrays to draw."""
     e = claim.evidence
     if e is None or e.claimed is None or e.truth is None:
@@ -156,13 +155,13 @@ def _ticks(n: int) -> list[int]:
     return list(range(0, n, step))
 
 
-def fitted_slope(claim: ClaimRecord, claimed, truth) -> tuple[float, str] | None:
+def fitted_slope(claim: Verdict, claimed, truth) -> tuple[float, str] | None:
     """The diagnosis' line: its factor (scaled), -1 (sign-flipped), else a least-squares slope."""
     import numpy as np
 
-    if claim.verdict == "scaled" and claim.factor is not None:
+    if claim.label == Label.SCALED and claim.factor is not None:
         return claim.factor, f"diagnosis: claimed = {_nice(claim.factor)} × true"
-    if claim.verdict == "sign-flipped":
+    if claim.label == Label.SIGN_FLIPPED:
         return -1.0, "diagnosis: claimed = −true"
     ok = np.isfinite(claimed) & np.isfinite(truth)
     denom = float(np.dot(truth[ok], truth[ok]))
@@ -177,7 +176,7 @@ def _nice(x: float) -> str:
     return re.sub(r"\.0+$", "", text)
 
 
-def draw_scatter(ax, claimed, truth, claim: ClaimRecord) -> None:
+def draw_scatter(ax, claimed, truth, claim: Verdict) -> None:
     import numpy as np
 
     c, t = claimed.ravel(), truth.ravel()
@@ -197,7 +196,7 @@ def draw_scatter(ax, claimed, truth, claim: ClaimRecord) -> None:
             color=ACCENT,
             linewidth=1.4,
             label=label,
-            linestyle="-" if claim.verdict in ("scaled", "sign-flipped") else ":",
+            linestyle="-" if claim.label in (Label.SCALED, Label.SIGN_FLIPPED) else ":",
         )
     ax.scatter(t, c, s=16, color=WARN, edgecolor="white", linewidth=0.4, zorder=3, label=f"{c.size} entries")
     ax.set_xlim(lo, hi)
@@ -277,7 +276,7 @@ def draw_all(claims, expected_budget: int | None = EXPECTED_BUDGET) -> dict[tupl
     (None: all of them), because a gallery of documented wrong claims would otherwise spend
     more time drawing than checking.
     """
-    shown = [c for c in claims if c.outcome in ("fail", "xfail")]  # an unexpected pass has no error to draw
+    shown = [c for c in claims if c.outcome in (Outcome.FAIL, Outcome.XFAIL)]  # an unexpected pass has no error to draw
     if not shown:
         return {}
     if not available():
@@ -296,14 +295,14 @@ def draw_all(claims, expected_budget: int | None = EXPECTED_BUDGET) -> dict[tupl
             continue
         try:
             pictures[c.key] = evidence_figure(c)
-        except Exception as exc:  # a picture must never cost the report: say why it is missing
+        except Exception as exc:  # noqa: BLE001  matplotlib on any arrays: a picture must never cost the report
             pictures[c.key] = f"the picture could not be drawn: {type(exc).__name__}: {exc}"
             continue
         drawn_expected += c.as_expected
     return pictures
 
 
-def _no_arrays(c: ClaimRecord) -> str:
-    if c.examples == 0 and c.verdict in ("shape-mismatch", "error"):
+def _no_arrays(c: Verdict) -> str:
+    if c.examples == 0 and c.label in (Label.SHAPE_MISMATCH, Label.ERROR):
         return "found before any example was drawn: no arrays to picture"
-    return f"no arrays were recorded for this {c.verdict} example"
+    return f"no arrays were recorded for this {c.label} example"

@@ -22,12 +22,13 @@ junit.xml; see :mod:`.pages`).
 from __future__ import annotations
 
 import importlib.util
-import math
 from pathlib import Path
 
 import pandas as pd
 
+from ..verdict import serialize
 from ..verdict.model import RunResult
+from ..verdict.serialize import RESULTS_COLUMNS, SUMMARY_COLUMNS
 from .atomic import atomic_write_bytes, atomic_write_text
 
 __all__ = [
@@ -40,120 +41,15 @@ __all__ = [
     "atomic_write_text",
 ]
 
-SUMMARY_COLUMNS = [
-    "spec",
-    "claim",
-    "wrt",
-    "verdict",
-    "diagnosis",
-    "expected_shape",
-    "claimed_shape",
-    "max_rel_error",  # normwise, against the tolerance's scale: <= rtol exactly when the claim passed
-    "examples",
-    "seed",
-    "file",
-    "line",
-    "kind",
-    "node",
-    "expect",
-    "outcome",
-    "factor",
-    "oracle",
-    "rejected",  # draws the loss rejected (raised, or not finite there): not counted in examples
-    "rejected_reason",  # the most frequent reason, one line; empty when none was rejected
-    "fix",  # the verified smallest edit of a failing expression claim ("" if none)
-    "fix_edits",  # how many edits it is (0 if none)
-    "derived",  # the derived correct gradient or vjp, verified ("" if none was needed or derivable)
-]
-RESULTS_COLUMNS = [
-    "spec",
-    "claim",
-    "wrt",
-    "example",
-    "shrunk",
-    "dims",
-    "example_seed",
-    "verdict",
-    "max_rel_error",
-    "oracle",
-    "oracle_error",
-    "directions",
-    "evaluations",
-    "diagnosis",
-]
-
 
 def summary_frame(result: RunResult) -> pd.DataFrame:
-    rows = []
-    for v in result.verdicts:
-        rows.append(
-            {
-                "spec": v.spec,
-                "claim": v.claim,
-                "wrt": v.wrt,
-                "verdict": v.verdict,
-                "diagnosis": v.diagnosis,
-                "expected_shape": v.expected_shape,
-                "claimed_shape": v.claimed_shape,
-                "max_rel_error": v.max_rel_error,
-                "examples": v.examples,
-                "seed": v.seed,
-                "file": v.path,
-                "line": v.location.line,
-                "kind": v.kind,
-                "node": v.node or "",
-                "expect": v.expect,
-                "outcome": v.outcome,
-                "factor": v.factor if v.factor is not None else math.nan,
-                "oracle": v.oracle,
-                "rejected": v.rejected,
-                "rejected_reason": v.rejected_reason,
-                "fix": v.repair.fix if v.repair else "",
-                "fix_edits": v.repair.edits if v.repair else 0,
-                "derived": v.repair.derived if v.repair else "",
-            }
-        )
-    for f in result.failures:
-        rows.append(
-            {
-                "spec": Path(f.path).stem,
-                "claim": "",
-                "wrt": "",
-                "verdict": "spec-error",
-                "diagnosis": f.message.splitlines()[0],
-                "file": f.path,
-                "line": f.line,
-                "outcome": "fail",
-                "seed": result.seed,
-                "examples": 0,
-            }
-        )
+    rows = [serialize.summary_row(v) for v in result.verdicts]
+    rows += [serialize.spec_error_row(f, Path(f.path).stem, result.seed) for f in result.failures]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
 def results_frame(result: RunResult) -> pd.DataFrame:
-    rows = []
-    for v in result.verdicts:
-        for r in v.records:
-            f = r.finding
-            rows.append(
-                {
-                    "spec": v.spec,
-                    "claim": v.claim,
-                    "wrt": v.wrt,
-                    "example": r.index,
-                    "shrunk": r.shrunk,
-                    "dims": " ".join(f"{k}={val}" for k, val in r.sizes.items()),
-                    "example_seed": r.seed,
-                    "verdict": f.label,
-                    "max_rel_error": f.max_rel_error,
-                    "oracle": f.oracle,
-                    "oracle_error": f.oracle_error,
-                    "directions": f.directions,
-                    "evaluations": f.evaluations,
-                    "diagnosis": f.summary,
-                }
-            )
+    rows = [row for v in result.verdicts for row in serialize.example_rows(v)]
     return pd.DataFrame(rows, columns=RESULTS_COLUMNS)
 
 

@@ -15,17 +15,13 @@ import re
 from html import escape
 from typing import Mapping
 
+from ..verdict.model import Outcome, Verdict
+from . import text
 from .figures import INSTALL_HINT
-from .record import DETAILS, ClaimRecord, RunRecord
+from .record import DETAILS, RunRecord
 from .text import LABEL
 
-OUTCOME_RANK = {"fail": 0, "xpass": 1, "xfail": 2, "ok": 3}
-OUTCOME_WORDS = {
-    "ok": ("passed", "passed"),
-    "fail": ("failed", "failed"),  # (one, several)
-    "xfail": ("expected failure", "expected failures"),
-    "xpass": ("unexpected pass", "unexpected passes"),
-}
+OUTCOME_RANK = {o: rank for rank, o in enumerate((Outcome.FAIL, Outcome.XPASS, Outcome.XFAIL, Outcome.OK))}
 
 CSS = """
 :root { --ink: #1f2933; --muted: #6b7280; --line: #e5e7eb; --bg: #f8fafc; --ok: #15803d; --fail: #b91c1c;
@@ -207,29 +203,29 @@ def _rel(x: float) -> str:
 def _summary(run: RunRecord, anchors) -> str:
     n = run.outcome_counts()
     chips = [
-        f"<li>{_badge(o)} <b>{n[o]}</b> {OUTCOME_WORDS[o][n[o] != 1]}</li>"
-        for o in ("ok", "fail", "xfail", "xpass")
-        if n[o] or o in ("ok", "fail")
+        f"<li>{_badge(o)} <b>{n[o]}</b> {text.outcome_words(o, n[o])}</li>"
+        for o in (Outcome.OK, Outcome.FAIL, Outcome.XFAIL, Outcome.XPASS)
+        if n[o] or o in (Outcome.OK, Outcome.FAIL)
     ]
     by_verdict = " · ".join(f"{escape(v)} {total}" for v, (total, _) in run.verdict_counts().items())
     if run.errors:
         chips.append(
             f'<li><span class="badge fail">ERROR</span> <b>{len(run.errors)}</b> '
-            f"spec error{'s' if len(run.errors) != 1 else ''}</li>"
+            f"{text.plural(len(run.errors), 'spec error')}</li>"
         )
     rows = []
     for c in run.claims:
         name = escape(c.claim)
-        if c.outcome != "ok":
+        if c.outcome != Outcome.OK:
             name = f'<a href="#{anchors[c.key]}">{name}</a>'
         rel = c.max_rel_error
         rows.append(
             f'<tr class="{c.outcome}"><td data-sort="{OUTCOME_RANK[c.outcome]}">{_badge(c.outcome)}</td>'
-            f'<td>{name}</td><td class="deriv">{escape(c.derivative)}</td><td>{escape(c.verdict)}</td>'
-            f"<td>{_inline(c.explanation)}</td>"
+            f'<td>{name}</td><td class="deriv">{escape(text.derivative(c))}</td><td>{escape(c.label)}</td>'
+            f"<td>{_inline(text.explanation(c))}</td>"
             f'<td class="num" data-sort="{rel if math.isfinite(rel) else -1}">{_rel(rel)}</td>'
             f'<td class="num">{c.examples}</td>'
-            f'<td class="where" data-sort="{escape(c.file)}:{c.line:06d}">{escape(c.where)}</td></tr>'
+            f'<td class="where" data-sort="{escape(c.path)}:{c.location.line:06d}">{escape(c.where)}</td></tr>'
         )
     head = "".join(
         f"<th>{h}</th>"
@@ -275,7 +271,7 @@ def _missing_pictures_note(pictures: Pictures) -> str:
     return ""
 
 
-def _picture(c: ClaimRecord, pictures: Pictures) -> str:
+def _picture(c: Verdict, pictures: Pictures) -> str:
     picture = pictures.get(c.key)
     if isinstance(picture, bytes):
         data = base64.b64encode(picture).decode("ascii")
@@ -308,19 +304,20 @@ def _change_parts(change: str) -> tuple[str, str]:
     return before[1:], after[:-1]
 
 
-def _fix(c: ClaimRecord) -> str:
+def _fix(c: Verdict) -> str:
     """The claim and its verified fix side by side, the edited part marked (or the derived one)."""
-    if not (c.fix or c.derived) or not c.claimed:
+    r = c.repair
+    if r is None or not (r.fix or r.derived) or not c.claimed_text:
         return ""
-    if c.fix:
-        before, after = _change_parts(c.fix_changes[-1]) if c.fix_changes else ("", "")
-        first_before = _change_parts(c.fix_changes[0])[0] if c.fix_changes else ""
-        edits = f"{c.fix_edits} edit{'s' if c.fix_edits != 1 else ''}"
-        right_head, right = f"fix ({edits}, verified)", _marked(c.fix, after)
-        left = _marked(c.claimed, first_before)
+    if r.fix:
+        before, after = _change_parts(r.changes[-1]) if r.changes else ("", "")
+        first_before = _change_parts(r.changes[0])[0] if r.changes else ""
+        edits = text.counted(r.edits, "edit")
+        right_head, right = f"fix ({edits}, verified)", _marked(r.fix, after)
+        left = _marked(c.claimed_text, first_before)
     else:
-        right_head, right = "a correct one (derived, verified)", escape(c.derived)
-        left = escape(c.claimed)
+        right_head, right = "a correct one (derived, verified)", escape(r.derived)
+        left = escape(c.claimed_text)
     return (
         '<div class="fix"><div class="head">claimed</div>'
         f'<div class="head">{escape(right_head)}</div>'
@@ -328,10 +325,10 @@ def _fix(c: ClaimRecord) -> str:
     )
 
 
-def _section_title(c: ClaimRecord) -> str:
+def _section_title(c: Verdict) -> str:
     return (
-        f'{_badge(c.outcome)} {escape(c.title)}<span class="where">{escape(c.where)}</span> '
-        f'<span class="diag">— {escape(c.verdict)}</span>'
+        f'{_badge(c.outcome)} {escape(text.title(c))}<span class="where">{escape(c.where)}</span> '
+        f'<span class="diag">— {escape(c.label)}</span>'
     )
 
 

@@ -12,41 +12,48 @@ from __future__ import annotations
 import math
 import xml.etree.ElementTree as ET
 
-from .record import ClaimRecord, RunRecord
+from ..verdict.model import SPEC_ERROR, Outcome, Verdict
+from .record import RunRecord
+from .text import statement
 
 
 def _seconds(x: float) -> str:
     return f"{x:.3f}" if math.isfinite(x) else "0"
 
 
-def _case(c: ClaimRecord, name: str) -> ET.Element:
+def _case(c: Verdict, name: str) -> ET.Element:
     case = ET.Element(
-        "testcase", classname=f"gradcheck.{c.spec}", name=name, file=c.file, line=str(c.line), time=_seconds(c.seconds)
+        "testcase",
+        classname=f"gradcheck.{c.spec}",
+        name=name,
+        file=c.path,
+        line=str(c.location.line),
+        time=_seconds(c.seconds),
     )
-    if c.outcome == "fail":
-        failure = ET.SubElement(case, "failure", type=c.verdict, message=c.statement)
+    if c.outcome == Outcome.FAIL:
+        failure = ET.SubElement(case, "failure", type=str(c.label), message=statement(c))
         failure.text = c.block
-    elif c.outcome == "xpass":
+    elif c.outcome == Outcome.XPASS:
         failure = ET.SubElement(case, "failure", type="unexpected-pass", message="marked `expect: fail` but it passed")
         failure.text = c.block
-    elif c.outcome == "xfail":
-        ET.SubElement(case, "skipped", type="expected-failure", message=f"expected failure: {c.statement}")
+    elif c.outcome == Outcome.XFAIL:
+        ET.SubElement(case, "skipped", type="expected-failure", message=f"expected failure: {statement(c)}")
     return case
 
 
 def render(run: RunRecord) -> str:
     root = ET.Element("testsuites", name="gradcheck")
-    files = list(dict.fromkeys([c.file for c in run.claims] + [e.path for e in run.errors]))
+    files = list(dict.fromkeys([c.path for c in run.claims] + [e.path for e in run.errors]))
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for file in files:
-        claims = [c for c in run.claims if c.file == file]
+        claims = [c for c in run.claims if c.path == file]
         errors = [e for e in run.errors if e.path == file]
         spec = claims[0].spec if claims else file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
         counts = {
             "tests": len(claims) + len(errors),
-            "failures": sum(c.outcome in ("fail", "xpass") for c in claims),
+            "failures": sum(not c.as_expected for c in claims),
             "errors": len(errors),
-            "skipped": sum(c.outcome == "xfail" for c in claims),
+            "skipped": sum(c.outcome == Outcome.XFAIL for c in claims),
         }
         seconds = sum(c.seconds for c in claims if math.isfinite(c.seconds))
         suite = ET.SubElement(
@@ -60,7 +67,7 @@ def render(run: RunRecord) -> str:
                 suite, "testcase", classname=f"gradcheck.{spec}", name="(spec)", file=file, line=str(e.line), time="0"
             )
             error = ET.SubElement(
-                case, "error", type="spec-error", message=e.message.splitlines()[0] if e.message else ""
+                case, "error", type=SPEC_ERROR, message=e.message.splitlines()[0] if e.message else ""
             )
             error.text = e.message
         for k in totals:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Iterable, Sequence
 
-from .record import ClaimRecord, RunRecord
+from ..verdict.model import Outcome, Verdict
+from .record import RunRecord
+from .text import LABEL, derivative, explanation, outcome_words
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~#&!])")
 
@@ -47,8 +49,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: str = "")
     return lines
 
 
-def _claim_rows(claims: Iterable[ClaimRecord]) -> list[tuple[str, ...]]:
-    return [(c.label, f"`{c.claim}`", c.derivative, f"`{c.where}`", c.verdict, c.explanation) for c in claims]
+def _claim_rows(claims: Iterable[Verdict]) -> list[tuple[str, ...]]:
+    return [(LABEL[c.outcome], f"`{c.claim}`", derivative(c), f"`{c.where}`", c.label, explanation(c)) for c in claims]
 
 
 CLAIM_HEADER = ("", "claim", "derivative", "where", "verdict", "diagnosis")
@@ -87,7 +89,7 @@ def render(run: RunRecord) -> str:
     if expected:
         lines += [
             "<details>",
-            f"<summary>{len(expected)} expected failure{'s' if len(expected) != 1 else ''} "
+            f"<summary>{len(expected)} {outcome_words(Outcome.XFAIL, len(expected))} "
             "(claims marked <code>expect: fail</code>)</summary>",
             "",
         ]

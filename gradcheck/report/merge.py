@@ -21,6 +21,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+from ..verdict.model import SPEC_ERROR, SpecFailure
 from .atomic import atomic_write_text
 from .record import ReportDirError, RunRecord, load
 
@@ -117,58 +118,72 @@ def merge(folders: list[str], into: str, all_figures: bool = False) -> RunRecord
 
     Raises ReportDirError (a folder holds no report) or MergeError (they are not one run).
     """
-    from . import record
-    from .pages import write_pages
-
     records = [load(f) for f in folders]
     shards = [_read_shard(f) for f in folders]
     _check_together(folders, records, shards)
-    order = _order(shards[0]) if shards[0] is not None else None
-
-    claims, errors, summary_rows, error_rows, results_rows = [], [], [], [], []
-    header, results_header = None, None
+    parts = _Parts()
     for folder, run in zip(folders, records):
-        header, rows = _read_csv(folder, "summary.csv")
-        results_header, results = _read_csv(folder, "results.csv")
-        col = {name: i for i, name in enumerate(header)}
-        rcol = {name: i for i, name in enumerate(results_header)}
-        claim_rows = [r for r in rows if r[col["verdict"]] != "spec-error"]
-        error_rows += [r for r in rows if r[col["verdict"]] == "spec-error"]
-        # results.csv holds each claim's examples together, in summary.csv's order
-        at = 0
-        for c, row in zip(run.claims, claim_rows):
-            mine = []
-            while at < len(results) and _same(results[at], rcol, row, col):
-                mine.append(results[at])
-                at += 1
-            claims.append(c)
-            summary_rows.append(row)
-            results_rows.append(mine)
-        errors += run.errors
-
-    keys = [c.key for c in claims]
+        parts.add(folder, run)
+    keys = [c.key for c in parts.claims]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
         file, claim, wrt = repeated[0]
         raise MergeError(f"claim '{claim}' (wrt {wrt}) of {file} is in more than one folder: merge each run once")
-    ranks = list(range(len(claims))) if order is None else [order.get(k, math.inf) for k in keys]
-    by_rank = sorted(range(len(claims)), key=lambda i: (ranks[i], i))
-    files = shards[0]["files"] if shards[0] is not None else []
-    errors, error_rows = _errors_once(errors, error_rows, files)
-
-    out = Path(into)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "summary.csv", _csv_text(header, [summary_rows[i] for i in by_rank] + error_rows))
-    atomic_write_text(out / "results.csv", _csv_text(results_header, [r for i in by_rank for r in results_rows[i]]))
+    order = _order(shards[0]) if shards[0] is not None else None
+    ranks = list(range(len(keys))) if order is None else [order.get(k, math.inf) for k in keys]
+    by_rank = sorted(range(len(keys)), key=lambda i: (ranks[i], i))
+    errors, error_rows = _errors_once(
+        parts.errors, parts.error_rows, shards[0]["files"] if shards[0] is not None else []
+    )
     merged = replace(
         records[0],
-        claims=tuple(claims[i] for i in by_rank),
+        claims=tuple(parts.claims[i] for i in by_rank),
         errors=tuple(errors),
         seconds=max((r.seconds for r in records), default=math.nan),  # the shards ran side by side
         when=min((r.when for r in records if r.when), default=""),
         incomplete=any(r.incomplete for r in records),
         details=all(r.details for r in records),
     )
+    _write(Path(into), merged, parts, by_rank, error_rows, all_figures)
+    return merged
+
+
+class _Parts:
+    """The folders' claims and their rows (summary.csv's, and each claim's results.csv rows), in folder order."""
+
+    def __init__(self) -> None:
+        self.claims, self.errors, self.summary_rows, self.error_rows, self.results_rows = [], [], [], [], []
+        self.header: list[str] = []
+        self.results_header: list[str] = []
+
+    def add(self, folder: str, run: RunRecord) -> None:
+        self.header, rows = _read_csv(folder, "summary.csv")
+        self.results_header, results = _read_csv(folder, "results.csv")
+        col = {name: i for i, name in enumerate(self.header)}
+        rcol = {name: i for i, name in enumerate(self.results_header)}
+        self.error_rows += [r for r in rows if r[col["verdict"]] == SPEC_ERROR]
+        # results.csv holds each claim's examples together, in summary.csv's order
+        at = 0
+        for c, row in zip(run.claims, [r for r in rows if r[col["verdict"]] != SPEC_ERROR]):
+            mine = []
+            while at < len(results) and _same(results[at], rcol, row, col):
+                mine.append(results[at])
+                at += 1
+            self.claims.append(c)
+            self.summary_rows.append(row)
+            self.results_rows.append(mine)
+        self.errors += run.errors
+
+
+def _write(out: Path, merged: RunRecord, parts: _Parts, by_rank: list[int], error_rows, all_figures: bool) -> None:
+    from . import record
+    from .pages import write_pages
+
+    out.mkdir(parents=True, exist_ok=True)
+    summary = [parts.summary_rows[i] for i in by_rank] + error_rows
+    atomic_write_text(out / "summary.csv", _csv_text(parts.header, summary))
+    results = [r for i in by_rank for r in parts.results_rows[i]]
+    atomic_write_text(out / "results.csv", _csv_text(parts.results_header, results))
     atomic_write_text(out / record.DETAILS, record.details_json(merged))
     write_pages(merged, out, all_figures=all_figures)
     marker = out / "INCOMPLETE"
@@ -177,7 +192,6 @@ def merge(folders: list[str], into: str, all_figures: bool = False) -> RunRecord
     else:
         marker.unlink(missing_ok=True)
     (out / SHARD).unlink(missing_ok=True)  # the merged folder is one whole run
-    return merged
 
 
 def _order(shard: dict) -> dict[tuple[str, str, str], int]:
@@ -196,6 +210,4 @@ def _errors_once(errors, rows, files: list[str]):
         seen.setdefault((e.path, e.line, e.message), row)
     position = {f: i for i, f in enumerate(files)}
     keys = sorted(seen, key=lambda k: position.get(k[0], -1))  # stable: first appearance within a file
-    from .record import SpecErrorRecord
-
-    return [SpecErrorRecord(*k) for k in keys], [seen[k] for k in keys]
+    return [SpecFailure(path, message, line) for path, line, message in keys], [seen[k] for k in keys]

@@ -16,6 +16,7 @@ import time
 from typing import Mapping, Sequence, TextIO
 
 from ..verdict.model import SpecFailure, Verdict
+from .text import counted
 
 BAR_WIDTH = 24
 
@@ -110,7 +111,7 @@ class Progress:
         if self.mode == "lines" and self.index < len(self.plan):
             file, n = self.plan[self.index]
             print(
-                f"gradcheck: [{self.done}/{self.total} claims] checking {file} ({n} claim{'s' if n != 1 else ''})",
+                f"gradcheck: [{self.done}/{self.total} claims] checking {file} ({counted(n, 'claim')})",
                 file=self.stream,
                 flush=True,
             )

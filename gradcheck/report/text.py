@@ -10,22 +10,66 @@ import shlex
 from collections import Counter
 from collections.abc import Iterable
 
-from ..verdict.model import RunResult, SpecFailure, Verdict
+from ..expr.dims import dims_text
+from ..verdict.model import Label, Outcome, RunResult, SpecFailure, Verdict
 
-LABEL = {"ok": "PASS", "xfail": "XFAIL", "xpass": "XPASS", "fail": "FAIL"}
+# the terminal's word for an outcome
+LABEL = {Outcome.OK: "PASS", Outcome.XFAIL: "XFAIL", Outcome.XPASS: "XPASS", Outcome.FAIL: "FAIL"}
+# the summary line's words for a count of each outcome: (one, several)
+OUTCOME_WORDS = {
+    Outcome.OK: ("passed", "passed"),
+    Outcome.FAIL: ("failed", "failed"),
+    Outcome.XFAIL: ("expected failure", "expected failures"),
+    Outcome.XPASS: ("unexpected pass", "unexpected passes"),
+}
 
 
-def _where(v: Verdict) -> str:
-    return f"{v.path}:{v.location.line}"
+def outcome_words(outcome: Outcome, n: int) -> str:
+    """``passed``, ``expected failures``: the words after a count of ``n`` claims with ``outcome``."""
+    return OUTCOME_WORDS[outcome][n != 1]
+
+
+def outcome_counts(outcomes: Iterable[str]) -> dict[Outcome, int]:
+    """Claims per outcome, every outcome present (in :class:`Outcome`'s order)."""
+    counts = Counter(outcomes)
+    return {o: counts[o] for o in Outcome}
+
+
+def outcome_headline(counts: dict[Outcome, int], spec_errors: int) -> str:
+    """``12 passed, 0 failed, 5 expected failures, 1 spec error``: passed and failed always, the rest when any."""
+    shown = (Outcome.OK, Outcome.FAIL, Outcome.XFAIL, Outcome.XPASS)
+    parts = [f"{counts[o]} {outcome_words(o, counts[o])}" for o in shown if counts[o] or o in shown[:2]]
+    if spec_errors:
+        parts.append(counted(spec_errors, "spec error"))
+    return ", ".join(parts)
+
+
+def statement(v: Verdict) -> str:
+    """``scaled: the claim is 2 x ...``: the label, then the diagnosis (the label said once)."""
+    d = v.diagnosis
+    return (d if d.startswith(v.label) else f"{v.label}: {d}") + rejected_text(v)
+
+
+def explanation(v: Verdict) -> str:
+    """The diagnosis without a leading ``label:`` (for a table that has a verdict column)."""
+    return v.diagnosis.removeprefix(f"{v.label}: ")
+
+
+def derivative(v: Verdict) -> str:
+    """``d loss / d Theta``, ``vjp of node a wrt Theta`` (from the CSV columns when not stored)."""
+    if v.what:
+        return v.what
+    return f"d loss / d {v.wrt}" if v.kind == "gradient" else f"{v.kind} of node {v.node} wrt {v.wrt}"
+
+
+def title(v: Verdict) -> str:
+    """``answer (d loss / d Theta)``."""
+    return f"{v.claim} ({derivative(v)})"
 
 
 def verdict_line(v: Verdict) -> str:
     """``PASS  specs/x.yaml:41  answer  (d loss / d Theta)  pass: agrees on 25 examples``."""
-    label = LABEL[v.outcome]
-    verdict = v.verdict if v.verdict != "pass" else "pass"
-    diag = v.diagnosis
-    text = diag if diag.startswith(verdict) else f"{verdict}: {diag}"
-    return f"{label:<6}{_where(v)}  {v.claim}  ({v.what})  {text}{rejected_text(v)}"
+    return f"{LABEL[v.outcome]:<6}{v.where}  {v.claim}  ({v.what})  {statement(v)}"
 
 
 def rejected_text(v: Verdict) -> str:
@@ -34,9 +78,9 @@ def rejected_text(v: Verdict) -> str:
     Said only beside an outcome the rejections did not already explain (a claim whose every draw
     was rejected says so in its diagnosis)."""
     rejected = getattr(v, "rejected", 0)  # a verdict pickled before the field existed has none
-    if not rejected or (v.examples == 0 and v.verdict in ("error", "inconclusive")):
+    if not rejected or (v.examples == 0 and v.label in (Label.ERROR, Label.INCONCLUSIVE)):
         return ""
-    return f"; {rejected} draw{'s' if rejected != 1 else ''} rejected ({v.rejected_reason})"
+    return f"; {counted(rejected, 'draw')} rejected ({v.rejected_reason})"
 
 
 def detail_lines(v: Verdict) -> list[str]:
@@ -55,16 +99,15 @@ def repair_lines(v: Verdict) -> list[str]:
     if r.internal_error:
         return [f"no fix: the repair search failed ({r.internal_error}); this is a bug of gradcheck, please report it"]
     if r.fix:
-        edits = f"{r.edits} edit{'s' if r.edits != 1 else ''}: " + "; ".join(r.changes)
-        return [f"fix: {r.fix}   ({edits}; verified on {r.examples} example{'s' if r.examples != 1 else ''})"]
+        edits = f"{counted(r.edits, 'edit')}: " + "; ".join(r.changes)
+        return [f"fix: {r.fix}   ({edits}; verified on {counted(r.examples, 'example')})"]
     searched = "no edit of the claim within 2 steps passes"
     if r.exhausted:
         searched = f"no edit found before the search's bound ({r.exhausted})"
     if r.derived:
         what = "vjp" if v.kind == "vjp" else "gradient"
-        n = r.derived_examples
         return [
-            f"a correct {what}: {r.derived}   (derived; verified on {n} example{'s' if n != 1 else ''}; {searched})"
+            f"a correct {what}: {r.derived}   (derived; verified on {counted(r.derived_examples, 'example')}; {searched})"
         ]
     return [f"no fix: {searched}, and no derived {v.kind} to show"]
 
@@ -110,26 +153,26 @@ def failure_block(v: Verdict, reproduce: tuple[str, ...] | None = None) -> str:
     to reproduce (the Python API's call, a pytest node id); each becomes one line.
     """
     lines = [f"{LABEL[v.outcome]} {v.path}:{v.location.line}:{v.location.col} claim '{v.claim}' ({v.what})"]
-    if v.outcome == "xpass":
+    if v.outcome == Outcome.XPASS:
         lines.append(
             "  the claim is marked `expect: fail` but it passed: remove the expect, or the claim is not the one you meant"
         )
     if v.failing is not None and v.examples == 0:
-        dims = " ".join(f"{k}={val}" for k, val in v.failing.sizes.items())
         lines.append(
-            f"  found from the symbolic shapes, before drawing any example (for instance dims {dims})  run seed {v.seed}"
+            "  found from the symbolic shapes, before drawing any example "
+            f"(for instance dims {dims_text(v.failing.sizes)})  run seed {v.seed}"
         )
     elif v.failing is not None:
         r = v.failing
-        dims = " ".join(f"{k}={val}" for k, val in r.sizes.items())
         lines.append(
-            f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims}  example seed {r.seed}  run seed {v.seed}"
+            f"  example {r.index}{' (shrunk)' if r.shrunk else ''}  dims {dims_text(r.sizes)}  "
+            f"example seed {r.seed}  run seed {v.seed}"
         )
     if v.expected_shape:
         lines.append(
             f"  expected shape {v.expected_shape}" + (f", claimed {v.claimed_shape}" if v.claimed_shape else "")
         )
-    if v.oracle and not math.isnan(v.max_rel_error) and v.verdict not in ("pass", "error", "not-finite"):
+    if v.oracle and not math.isnan(v.max_rel_error) and v.label not in (Label.PASS, Label.ERROR, Label.NOT_FINITE):
         lines.append(f"  max relative error {v.max_rel_error:.3g} (oracle: {v.oracle})")
     lines.append(f"  diagnosis: {v.diagnosis}")
     lines += [f"    {line}" for line in v.lines]
@@ -148,36 +191,34 @@ def failure_text(f: SpecFailure) -> str:
     return f"ERROR {f.message}"
 
 
+def plural(n: int, noun: str) -> str:
+    """``claim`` for 1, ``claims`` otherwise; ``unexpected passes``: the one place a noun gets its plural."""
+    return noun if n == 1 else noun + ("es" if noun.endswith("s") else "s")
+
+
 def counted(n: int, noun: str) -> str:
-    """``1 claim``, ``2 claims``, ``1 unexpected pass``, ``2 unexpected passes``: the one place a
-    count gets its plural (the CLI's and pytest's summary lines, the report's headline)."""
-    return f"{n} {noun if n == 1 else noun + ('es' if noun.endswith('s') else 's')}"
+    """``1 claim``, ``2 claims``, ``1 unexpected pass``, ``2 unexpected passes``: a count and its noun
+    (the CLI's and pytest's summary lines, the report's headline, the pages)."""
+    return f"{n} {plural(n, noun)}"
 
 
 def summary_counts(pairs: Iterable[tuple[str, str]], spec_errors: int) -> tuple[str, str]:
-    """The summary line's two counts, from one (verdict, outcome) pair per claim.
+    """The summary line's two counts, from one (label, outcome) pair per claim.
 
-    ``pass 12, scaled 2, wrong 3`` (claims per verdict; ``none`` for no claim) and
+    ``pass 12, scaled 2, wrong 3`` (claims per label; ``none`` for no claim) and
     ``12 passed, 0 failed, 5 expected failures`` (claims per outcome, then the spec files that
     could not be read). The CLI and the pytest plugin lay them out each in its own line.
     """
-    verdicts: Counter[str] = Counter()
-    outcomes: Counter[str] = Counter()
-    for verdict, outcome in pairs:
-        verdicts[verdict] += 1
-        outcomes[outcome] += 1
-    parts = [f"{outcomes['ok']} passed", f"{outcomes['fail']} failed"]
-    if outcomes["xfail"]:
-        parts.append(counted(outcomes["xfail"], "expected failure"))
-    if outcomes["xpass"]:
-        parts.append(counted(outcomes["xpass"], "unexpected pass"))
-    if spec_errors:
-        parts.append(counted(spec_errors, "spec error"))
-    by = ", ".join(f"{k} {n}" for k, n in sorted(verdicts.items()))
-    return by or "none", ", ".join(parts)
+    labels: Counter[str] = Counter()
+    outcomes: list[str] = []
+    for label, outcome in pairs:
+        labels[label] += 1
+        outcomes.append(outcome)
+    by = ", ".join(f"{k} {n}" for k, n in sorted(labels.items()))
+    return by or "none", outcome_headline(outcome_counts(outcomes), spec_errors)
 
 
 def summary_line(result: RunResult) -> str:
     """``3 passed, 1 failed, 1 expected failure in 0.52s  [5 claims: pass 3, scaled 2]  seed 3``."""
-    by, parts = summary_counts(((v.verdict, v.outcome) for v in result.verdicts), len(result.failures))
+    by, parts = summary_counts(((v.label, v.outcome) for v in result.verdicts), len(result.failures))
     return f"{parts} in {result.seconds:.2f}s  [{counted(len(result.verdicts), 'claim')}: {by}]  seed {result.seed}"

@@ -20,7 +20,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from ..errors import SamplingError
-from ..expr.dims import Dim
+from ..expr.dims import Dim, dims_text
 from ..spec.model import DimSpec, Domain, InputSpec
 
 __all__ = [
@@ -43,7 +43,7 @@ class Sample:
     seed: int
 
     def dims_text(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in self.sizes.items())
+        return dims_text(self.sizes)
 
 
 def pick_sizes(

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import Location, SchemaError
+from ..verdict.model import Expect
 from .fields import NAME_KINDS, check_keys, describe, did_you_mean, is_name, read_value_and_grad
 from .model import Body, Claim
 
@@ -91,13 +92,13 @@ class _ClaimReader:
         node = self.read_node(kind)
         wrt, wrt_locations = self.read_wrt(kind, node)
         renames = self.read_renames(kind)
-        expect = item.get("expect", "pass")
-        if expect not in ("pass", "fail"):
+        expect = item.get("expect", Expect.PASS)
+        if expect not in tuple(Expect):
             shown = f"'{expect}'" if isinstance(expect, str) else describe(expect)
             raise self.fail(
                 f"expect must be pass or fail, got {shown}",
                 loader.at_value(item, "expect"),
-                hint=did_you_mean(expect, ("pass", "fail")),
+                hint=did_you_mean(expect, [e.value for e in Expect]),
             )
         if value_and_grad:
             ref = read_value_and_grad(item, VALUE_AND_GRAD, loader.path, claim=name)
@@ -115,7 +116,7 @@ class _ClaimReader:
             node=node,
             cotangent=renames.get("cotangent", "G"),
             tangent=renames.get("tangent", "V"),
-            expect=str(expect),  # type: ignore[arg-type]
+            expect=Expect(expect),
             description=loader.read_description(item, claim=name),
             wrt_locations=wrt_locations,
         )

@@ -13,6 +13,7 @@ from typing import Any, Callable, Literal
 
 from ..errors import Location
 from ..expr.ir import Expr
+from ..verdict.model import Expect
 
 
 @dataclass(frozen=True)
@@ -149,7 +150,7 @@ class Claim:
     node: str | None = None
     cotangent: str = "G"
     tangent: str = "V"
-    expect: Literal["pass", "fail"] = "pass"
+    expect: Expect = Expect.PASS
     description: str = ""
     wrt_locations: dict[str, Location] = field(default_factory=dict)
     # ("vjp", "f"): a vjp/jvp rule the Python API checks as the gradient of an inner product;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,8 +35,24 @@ class Outcome(StrEnum):
     def as_expected(self) -> bool:
         return self in (Outcome.OK, Outcome.XFAIL)
 
+    @classmethod
+    def of(cls, label: str, expect: str) -> "Outcome":
+        """The outcome of a claim labelled ``label`` whose spec says ``expect:``."""
+        passed = label == Label.PASS
+        if expect == Expect.FAIL:
+            return cls.XPASS if passed else cls.XFAIL
+        return cls.OK if passed else cls.FAIL
+
+
+class Expect(StrEnum):
+    """A claim's ``expect:`` in the spec (the ``expect`` column): what its author expects."""
+
+    PASS = "pass"
+    FAIL = "fail"
+
 
 VERDICTS = tuple(label.value for label in Label)
+SPEC_ERROR = "spec-error"  # summary.csv's verdict for a spec that could not be read: no claim, so no Label
 
 
 @dataclass(frozen=True)
@@ -132,8 +149,8 @@ class Verdict:
     kind: str
     node: str | None
     location: Location
-    expect: str
-    verdict: str
+    expect: str  # an Expect
+    label: str  # a Label: the ``verdict`` column
     diagnosis: str
     lines: tuple[str, ...]
     expected_shape: str
@@ -154,21 +171,40 @@ class Verdict:
     usage_error: Exception | None = None  # a misused API or callable (a SpecError, located): the API raises it
     repair: Repair | None = None  # failing expression claims: the verified fix and derived gradient
     claimed_text: str = ""  # the claim's expression as written (set beside a repair, to show them side by side)
+    # as a report holds the verdict (set by gradcheck.report.record.as_reported, or read back from a
+    # report folder, where failing and records are not kept): the terminal's failure block ("" for a
+    # claim that passed as expected; None: not rendered yet) and the arrays behind its pictures
+    block: str | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """(file, claim, wrt): what identifies the verdict within a run."""
+        return (self.path, self.claim, self.wrt)
+
+    @property
+    def where(self) -> str:
+        """``specs/x.yaml:41``."""
+        return f"{self.path}:{self.location.line}"
+
+    @property
+    def verdict(self) -> str:
+        """Deprecated alias of :attr:`label` (read-only; removed in the next release)."""
+        warnings.warn("Verdict.verdict is deprecated: use Verdict.label", DeprecationWarning, stacklevel=2)
+        return self.label
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "pass"
+        return self.label == Label.PASS
 
     @property
-    def outcome(self) -> str:
+    def outcome(self) -> Outcome:
         """``ok`` (passed as expected), ``xfail`` (failed as expected), ``xpass`` or ``fail``."""
-        if self.expect == "fail":
-            return "xpass" if self.passed else "xfail"
-        return "ok" if self.passed else "fail"
+        return Outcome.of(self.label, self.expect)
 
     @property
     def as_expected(self) -> bool:
-        return self.outcome in ("ok", "xfail")
+        return self.outcome.as_expected
 
 
 @dataclass(frozen=True)
@@ -196,8 +232,14 @@ class RunResult:
     def exit_code(self) -> int:
         if self.incomplete:
             return 130
-        if self.failures:
-            return 2
-        if self.nothing or not self.verdicts:
+        if not self.failures and (self.nothing or not self.verdicts):
             return 5  # nothing was checked, as pytest's exit 5 when it collects no test
-        return 0 if all(v.as_expected for v in self.verdicts) else 1
+        return exit_code(self.verdicts, self.failures)
+
+
+def exit_code(verdicts, failures) -> int:
+    """2 when a spec could not be read, 1 when a verdict is not as expected, else 0: the gate's
+    decision for a run (and for a report read back, ``gradcheck report`` and ``merge``)."""
+    if failures:
+        return 2
+    return 0 if all(v.as_expected for v in verdicts) else 1

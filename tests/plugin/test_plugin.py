@@ -253,3 +253,15 @@ def test_a_failure_that_real_labels_could_explain_says_so_under_pytest(project):
     result = project.runpytest(*SEED, "specs/labels.yaml")
     result.assert_outcomes(failed=1)
     assert "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`)" in result.stdout.str()
+
+
+def test_a_spec_error_travels_with_its_line_not_parsed_from_its_message(project):
+    """The report's spec-error row has the error's own line, even when the path holds ': '
+    (a message's text is never parsed back for its location)."""
+    bad = (project.path / "specs" / "linear.yaml").read_text().replace("[in, out]}", "[in, outt]}")
+    (project.path / "specs" / "odd: name.yaml").write_text(bad)
+    result = project.runpytest_subprocess("specs", *SEED, "--gradcheck-report", "rep")
+    result.assert_outcomes(errors=1)
+    (row,) = [r for r in read(project.path / "rep" / "summary.csv") if r["verdict"] == "spec-error"]
+    assert (row["file"], row["line"]) == ("specs/odd: name.yaml", "5")
+    assert row["diagnosis"].startswith("specs/odd: name.yaml:5:23: unknown dim 'outt'")

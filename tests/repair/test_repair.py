@@ -170,6 +170,6 @@ def test_the_fix_columns_of_summary_csv_and_their_read_back(tmp_path):
     )
     assert (rows["answer"]["fix"], rows["answer"]["fix_edits"], rows["answer"]["derived"]) == ("", "0", "")
     back = {c.claim: c for c in record.load(out).claims}
-    assert back["asker"].fix == "X.T @ (c * -dh(a))" and back["asker"].fix_edits == 1
-    assert back["asker"].claimed == "c * -dh(a) * X"
-    assert back["step-b-h-not-dh"].fix_changes == ('"h(a)" -> "dh(a)"',)
+    assert back["asker"].repair.fix == "X.T @ (c * -dh(a))" and back["asker"].repair.edits == 1
+    assert back["asker"].claimed_text == "c * -dh(a) * X"
+    assert back["step-b-h-not-dh"].repair.changes == ('"h(a)" -> "dh(a)"',)

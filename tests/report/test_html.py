@@ -184,17 +184,20 @@ def test_chromium_screenshot_shows_the_pictures(seed_report, tmp_path):
 
 
 def test_an_interrupted_run_says_so():
-    from gradcheck.report.record import ClaimRecord, RunRecord
+    from gradcheck.report.record import RunRecord
+    from gradcheck.verdict.serialize import from_report
 
-    claim = ClaimRecord(
-        spec="s",
-        claim="g",
-        wrt="x",
-        file="s.yaml",
-        line=3,
-        verdict="pass",
-        outcome="ok",
-        diagnosis="agrees on 5 examples",
+    claim = from_report(
+        dict(
+            spec="s",
+            claim="g",
+            wrt="x",
+            file="s.yaml",
+            line=3,
+            verdict="pass",
+            outcome="ok",
+            diagnosis="agrees on 5 examples",
+        )
     )
     text = html.render(RunRecord(claims=(claim,), seed=1, paths=("s.yaml",), incomplete=True))
     assert "<title>gradcheck: 1 passed, 0 failed (interrupted)</title>" in text

@@ -7,7 +7,8 @@ import csv
 import pytest
 
 from gradcheck.report import markdown
-from gradcheck.report.record import ClaimRecord, RunRecord
+from gradcheck.report.record import RunRecord
+from gradcheck.verdict.serialize import from_report
 
 from .readback import code, inline_text, split_row, tables
 
@@ -76,15 +77,17 @@ def test_summary_md_puts_expected_failures_in_a_collapsed_block(seed_report):
 
 def test_hostile_diagnoses_keep_the_table_whole():
     claims = tuple(
-        ClaimRecord(
-            spec="s",
-            claim=f"c{i}",
-            wrt="x",
-            file="s.yaml",
-            line=i + 1,
-            verdict="wrong",
-            outcome="fail",
-            diagnosis=f"wrong: {text}",
+        from_report(
+            dict(
+                spec="s",
+                claim=f"c{i}",
+                wrt="x",
+                file="s.yaml",
+                line=i + 1,
+                verdict="wrong",
+                outcome="fail",
+                diagnosis=f"wrong: {text}",
+            )
         )
         for i, text in enumerate(HOSTILE)
     )
