@@ -177,7 +177,19 @@ def payload(v: Verdict) -> dict[str, Any]:
         }
         for r in v.records
     ]
-    return {"row": summary_row(v), "details": details_entry(v), "examples": examples}
+    return _plain({"row": summary_row(v), "details": details_entry(v), "examples": examples})
+
+
+def _plain(value: Any) -> Any:
+    """Plain JSON values: a StrEnum (a label, an oracle's name) as its str, containers walked,
+    so that the payload crosses any transport (execnet cannot send an enum)."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def from_payload(d: dict[str, Any]) -> Verdict:
