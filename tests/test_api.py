@@ -271,10 +271,34 @@ def test_importing_gradcheck_is_light_and_lists_its_api():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    assert set(gradcheck.__all__) <= set(dir(gradcheck))
+    assert _unresolved(gradcheck) == []
     assert gradcheck.check_gradient is check_gradient
     with pytest.raises(AttributeError):
         gradcheck.no_such_name
+
+
+def _unresolved(module) -> list[str]:
+    """The names of ``module.__all__`` that it neither defines nor loads on first use (its lazy
+    table ``_WHERE``), or that do not resolve: ``dir()`` cannot tell, it lists ``__all__`` itself."""
+    lazy = getattr(module, "_WHERE", {})
+    out = []
+    for name in module.__all__:
+        if name not in vars(module) and name not in lazy:
+            out.append(name)
+            continue
+        try:
+            getattr(module, name)
+        except AttributeError:
+            out.append(name)
+    return out
+
+
+def test_the_all_check_fails_on_a_name_the_package_does_not_have(monkeypatch):
+    monkeypatch.setattr(gradcheck, "__all__", [*gradcheck.__all__, "planted_missing_name"])
+    assert set(gradcheck.__all__) <= set(dir(gradcheck))  # the old check: true whatever __all__ says
+    assert _unresolved(gradcheck) == ["planted_missing_name"]
+    monkeypatch.setitem(gradcheck._WHERE, "planted_missing_name", "gradcheck.api")  # a table entry that is wrong
+    assert _unresolved(gradcheck) == ["planted_missing_name"]
 
 
 # --- adapters (optional) -----------------------------------------------------------------------
