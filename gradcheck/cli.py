@@ -269,7 +269,7 @@ def _check(args: argparse.Namespace) -> int:
     print("", file=out)
     print(text.summary_line(result), file=out)
     if options.report:
-        print(_written(options.report), file=out)
+        print(_written(options.report, [p.name for p in result.written]), file=out)
     if shard is not None:
         if not shard.mine:
             print(
@@ -325,12 +325,17 @@ def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, 
     return plan
 
 
-def _written(directory: str) -> str:
+def _written(directory: str, names: list[str]) -> str:
+    """``report written to DIR/: report.html, ...``: the files a run wrote (not what a folder
+    holds: an earlier run's results.parquet may lie there), pages first, then the tables."""
+    shown = ("report.html", "summary.md", "junit.xml", "summary.csv", "results.csv", "results.parquet")
+    return f"report written to {directory}/: {', '.join(n for n in shown if n in names)}"
+
+
+def _on_disk(directory: str) -> list[str]:
     from pathlib import Path
 
-    names = ("report.html", "summary.md", "junit.xml", "summary.csv", "results.csv", "results.parquet")
-    found = [n for n in names if (Path(directory) / n).exists()]
-    return f"report written to {directory}/: {', '.join(found)}"
+    return [p.name for p in Path(directory).iterdir()]
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -399,7 +404,7 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"gradcheck merge: {_reason(err)}", file=sys.stderr)
         return EXIT_SPEC
     print(f"{merged.headline()}  seed {merged.seed}")
-    print(f"merged {len(args.folders)} report folders: {_written(args.into)}")
+    print(f"merged {len(args.folders)} report folders: {_written(args.into, _on_disk(args.into))}")
     return merged.exit_code
 
 

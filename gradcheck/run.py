@@ -218,23 +218,31 @@ def run(
         result.incomplete = True
     result.seconds = time.perf_counter() - started
     if options.report:
-        from .report.frames import write_reports
-
-        write_reports(result, options.report)
-        marker = Path(options.report) / "INCOMPLETE"
-        if result.incomplete:
-            from .report.atomic import atomic_write_text
-
-            atomic_write_text(
-                marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
-            )
-        else:  # an earlier interrupted run's marker would call this complete report partial
-            marker.unlink(missing_ok=True)
-        if shard is not None:
-            from .report.merge import write_shard
-
-            write_shard(options.report, shard, seed)
+        result.written = write_report(result, options.report, shard)
     return result
+
+
+def write_report(result: RunResult, directory: str, shard: ShardPlan | None = None) -> list[Path]:
+    """The report stage: the report folder of ``result`` (tables, details.json, pages), the
+    ``INCOMPLETE`` marker of an interrupted run (an earlier one's removed), and ``shard.json`` for
+    a shard; returns the report files written (the marker and ``shard.json`` are bookkeeping)."""
+    from .report.frames import write_reports
+
+    written = write_reports(result, directory)
+    marker = Path(directory) / "INCOMPLETE"
+    if result.incomplete:
+        from .report.atomic import atomic_write_text
+
+        atomic_write_text(
+            marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
+        )
+    else:  # an earlier interrupted run's marker would call this complete report partial
+        marker.unlink(missing_ok=True)
+    if shard is not None:
+        from .report.merge import write_shard
+
+        write_shard(directory, shard, result.seed)
+    return written
 
 
 def draw_seed() -> int:

@@ -248,3 +248,37 @@ def test_the_cli_parses_each_spec_once(monkeypatch, tmp_path):
     code = main(["check", str(SEED_SPEC), "--seed", "2", "--examples", "2", "--claim", "answer"])
     assert code == 0
     assert calls == [str(SEED_SPEC)], calls
+
+
+# --- the report stage: run() returns the paths it wrote; the CLI names those, not what is on disk ----
+
+
+SMALL_SPEC = (
+    "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\nclaims: [{name: g, wrt: x, gradient: 2 * x}]\n"
+)
+
+
+def test_run_returns_the_report_files_it_wrote(tmp_path):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SMALL_SPEC)
+    result = run([str(spec)], RunOptions(seed=1, report=str(tmp_path / "r")))
+    assert sorted(Path(p).name for p in result.written) == sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert all(Path(p).parent == tmp_path / "r" for p in result.written)
+    assert run([str(spec)], RunOptions(seed=1)).written == []
+
+
+def test_check_names_the_files_this_run_wrote_not_a_stale_one(tmp_path, capsys):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SMALL_SPEC)
+    folder = tmp_path / "r"
+    folder.mkdir()
+    stale = folder / "results.parquet"  # an earlier run's, with pyarrow; this run may write none
+    stale.write_bytes(b"old")
+    assert main(["check", str(spec), "--seed", "1", "--report", str(folder), "-q"]) == 0
+    parquet = ", results.parquet" if stale.read_bytes() != b"old" else ""
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"report written to {folder}/: report.html, summary.md, junit.xml, summary.csv, results.csv{parquet}"
+    )
