@@ -403,3 +403,36 @@ def test_torch_code_writing_in_place_cannot_reach_the_callers_arrays():
     x, w = np.ones(3), np.ones(3)
     assert [float(call_user(f, {"x": x, "w": w})) for _ in range(3)] == [6.0, 6.0, 6.0]
     np.testing.assert_array_equal(w, np.ones(3))
+
+
+# --- the pytest session's seed reaches the API through a documented ContextVar, not sys.modules ----
+
+
+def test_the_api_takes_its_default_seed_from_the_published_session_seed():
+    from gradcheck.session import SESSION_SEED, SessionSeed
+
+    token = SESSION_SEED.set(SessionSeed(1234, given=True))
+    try:
+        result = check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2)
+    finally:
+        SESSION_SEED.reset(token)
+    assert (result.seed, result.seed_from) == (1234, "pytest")
+    token = SESSION_SEED.set(None)  # no session: a random seed, said to be one
+    try:
+        result = check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2)
+    finally:
+        SESSION_SEED.reset(token)
+    assert result.seed_from == "random"
+
+
+def test_assertions_are_counted_by_the_published_sink_only():
+    from gradcheck.session import API_VERDICTS
+
+    seen: list = []
+    token = API_VERDICTS.set(seen.extend)
+    try:
+        assert_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2, seed=1)
+        check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2, seed=1)
+    finally:
+        API_VERDICTS.reset(token)
+    assert [(v.claim, v.wrt) for v in seen] == [("sse_grad", "Theta")]  # check_* results are the test's own
