@@ -25,3 +25,15 @@ def test_every_package_and_module_is_in_the_layout():
     present |= {p.name for p in (ROOT / "gradcheck").glob("*.py")}
     unnamed = sorted(present - _named())
     assert not unnamed, f"docs/architecture.md does not describe: {unnamed}"
+
+
+def test_renamed_modules_and_classes_keep_their_old_names_importable():
+    from gradcheck import limits, user_limits
+    from gradcheck.problem.build import ClaimPlan, ClaimTarget
+
+    assert ClaimPlan is ClaimTarget
+    assert (limits.ClaimTimeout, limits.deadline, limits.user_traceback) == (
+        user_limits.ClaimTimeout,
+        user_limits.deadline,
+        user_limits.user_traceback,
+    )

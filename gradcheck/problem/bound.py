@@ -17,7 +17,7 @@ from ..expr.dims import bind_shape, shape_str
 from ..expr.evaluate import evaluate, evaluate_batched
 from ..samples.draw import Sample, draw_inputs
 from ..spec.model import PythonRef, Source
-from .build import ClaimPlan, Problem
+from .build import ClaimTarget, Problem
 from .callables import call_user, claim_value, loss_value, resolve, user_view, value_and_grad_pair
 
 Perturb = Callable[[np.ndarray], np.ndarray] | None
@@ -74,7 +74,7 @@ class Bound:
             out = value_and_grad_pair(out, resolve(loss))[0]
         return loss_value(out, loss)
 
-    def returned_value(self, plan: ClaimPlan) -> float:
+    def returned_value(self, plan: ClaimTarget) -> float:
         """The value a ``value_and_grad`` claim's code returns at the bound inputs (beside its gradient)."""
         out = call_user(resolve(plan.body), self._claim_keywords(), copy=True, dims=self.sizes)
         return float(np.real(np.asarray(value_and_grad_pair(out, resolve(plan.body))[0], dtype=np.float64)))
@@ -145,7 +145,7 @@ class Bound:
 
     def claimed(
         self,
-        plan: ClaimPlan,
+        plan: ClaimTarget,
         extra: dict[str, np.ndarray] | None = None,
         perturb: Perturb = None,
         float64: bool = False,
@@ -187,7 +187,7 @@ class Bound:
         return claim_value(out, body, plan.wrt, shape_str(plan.expected_shape), plan.kind_word)
 
 
-def _pick(out, plan: ClaimPlan):
+def _pick(out, plan: ClaimTarget):
     if isinstance(out, dict):
         if plan.wrt not in out:
             raise KeyError(f"the returned dict has no entry {plan.wrt!r} (keys: {sorted(out)})")

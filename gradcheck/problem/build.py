@@ -2,7 +2,7 @@
 
 An ill-shaped graph node or loss is a :class:`~gradcheck.errors.ShapeError` (the spec cannot
 be checked at all). An ill-shaped *claim* is not an error: it becomes a static
-``shape-mismatch`` finding carried by its :class:`ClaimPlan`, and the other claims still run.
+``shape-mismatch`` finding carried by its :class:`ClaimTarget`, and the other claims still run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
-__all__ = ["Problem", "ClaimPlan", "StaticMismatch", "build_problem", "claim_fields"]
+__all__ = ["Problem", "ClaimTarget", "ClaimPlan", "StaticMismatch", "build_problem", "claim_fields"]
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,8 @@ class StaticMismatch:
 
 
 @dataclass(frozen=True)
-class ClaimPlan:
-    """One (claim, wrt) pair: the unit that gets a verdict."""
+class ClaimTarget:
+    """One (claim, wrt) target: the unit that gets a verdict (``problem.plans`` holds them in claim order)."""
 
     claim: Claim
     wrt: str
@@ -71,6 +71,9 @@ class ClaimPlan:
         return f"claimed {self.kind_word}"
 
 
+ClaimPlan = ClaimTarget  # the old name (deprecated): one (claim, wrt) target, not a plan of several
+
+
 @dataclass(frozen=True)
 class Problem:
     spec: Spec
@@ -78,7 +81,7 @@ class Problem:
     input_shapes: dict[str, Shape]
     node_shapes: dict[str, Shape]
     defines: dict[str, tuple[tuple[str, ...], object, str]]
-    plans: tuple[ClaimPlan, ...]
+    plans: tuple[ClaimTarget, ...]
     max_elements: int
     intermediates: tuple[Shape, ...] = ()  # every array shape an evaluation of the graph and loss makes
     scalars: frozenset[str] = field(default_factory=frozenset)
@@ -294,7 +297,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     plans = []
     for claim in spec.claims:
         for wrt in claim.wrt:
-            plans.append(_plan(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget))
+            plans.append(_target(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget))
     return Problem(
         spec=spec,
         dim_ranges=dim_ranges,
@@ -383,7 +386,7 @@ def _check_local(spec: Spec, claim: Claim) -> None:
         )
 
 
-def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget) -> ClaimPlan:
+def _target(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget) -> ClaimTarget:
     wrt_shape = arrays[wrt]
     claim_arrays = dict(arrays)
     if claim.kind == "gradient":
@@ -395,7 +398,9 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
         expected = node_shapes[claim.node]
         claim_arrays[claim.tangent] = wrt_shape
     body = claim.bodies[wrt]
-    plan = ClaimPlan(claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None)
+    plan = ClaimTarget(
+        claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None
+    )
     if isinstance(body, PythonRef):
         return plan
     env = ShapeEnv(arrays=claim_arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget)
@@ -410,17 +415,19 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
         lines.append(err.message)
         if "budget" in err.message:
             raise err.located(body.location, claim=claim.name) from None
-        return ClaimPlan(
+        return ClaimTarget(
             **{**plan.__dict__, "claimed_shape": recovered, "static": StaticMismatch(tuple(lines), recovered, False)}
         )
     if shape == expected:
-        return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape})
+        return ClaimTarget(**{**plan.__dict__, "claimed_shape": shape})
     transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
     line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
-    return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)})
+    return ClaimTarget(
+        **{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)}
+    )
 
 
-def claim_fields(problem: "Problem", plan: ClaimPlan, seed: int) -> dict:
+def claim_fields(problem: "Problem", plan: ClaimTarget, seed: int) -> dict:
     """What every Verdict of ``plan`` says about its claim, whatever the outcome (the worker's
     timeout and died verdicts too)."""
     spec = problem.spec
