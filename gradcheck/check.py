@@ -207,6 +207,21 @@ def _fixed_examples(
             db.delete(key, s.to_bytes(8, "little"))  # fixed since: forget it
 
 
+def _given_examples(problem, plan, cfg: CheckSettings, oracle, records, invalid) -> None:
+    """The given samples (the API's ``at=``), each examined once, as Hypothesis's ``@example``:
+    nothing is drawn or shrunk, and a rejected one is final. Raises :class:`_Failed` at the first
+    failing one, already explained."""
+    for sample in cfg.given:
+        try:
+            finding = examine(problem, plan, sample, cfg, oracle, explain=True)
+        except InvalidSample as exc:
+            invalid.append(exc)
+            continue
+        records.append(ExampleRecord(len(records), dict(sample.sizes), sample.seed, finding))
+        if finding.label not in ("pass", "inconclusive"):
+            raise _Failed(sample, finding)
+
+
 def _constant(domain) -> bool:
     """A domain with one value (the API's fixed points are inputs drawn from range [0, 0])."""
     if domain.kind == "range":
@@ -363,7 +378,9 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     unsatisfiable = False
     try:
         with deadline(cfg.timeout):
-            if ranged:
+            if cfg.given:
+                _given_examples(problem, plan, cfg, oracle, records, invalid)
+            elif ranged:
                 test()
             else:
                 _fixed_examples(problem, plan, cfg, oracle, seed, records, invalid, db, digest)

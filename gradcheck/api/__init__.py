@@ -153,12 +153,7 @@ def check_gradient(
         atol=atol,
         directions=directions,
     )
-    return check(
-        req,
-        lambda fixed: keyword_caller(loss_fn, fixed),
-        lambda fixed: keyword_caller(grad_fn, fixed),
-        (loss_fn, grad_fn),
-    )
+    return check(req, keyword_caller(loss_fn), keyword_caller(grad_fn), (loss_fn, grad_fn))
 
 
 def check_value_and_grad(
@@ -205,20 +200,17 @@ def check_value_and_grad(
     return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
 
 
-def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+def _part(vg_fn: Callable[..., Any], index: int) -> Callable[..., Any]:
     """The value (0) or the gradient (1) of a value-and-gradient function, as a callable."""
     from ..problem.callables import value_and_grad_pair
 
-    def factory(fixed):
-        user = keyword_caller(vg_fn, fixed)
+    user = keyword_caller(vg_fn)
 
-        def part(**kw):
-            return value_and_grad_pair(user(**kw), vg_fn)[index]
+    def part(**kw):
+        return value_and_grad_pair(user(**kw), vg_fn)[index]
 
-        part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return part
-
-    return factory
+    part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return part
 
 
 def check_vjp(
@@ -273,7 +265,7 @@ def check_vjp(
     return check(
         req,
         _inner_product_loss(f_fn, cotangent, out_shape, call.location),
-        lambda fixed: keyword_caller(vjp_fn, fixed),
+        keyword_caller(vjp_fn),
         (f_fn, vjp_fn),
     )
 
@@ -314,16 +306,14 @@ def check_jvp(
     probe = "U" if tangent != "U" else "U_"
     declared = (out_shape, call.location)
 
-    def claim(fixed):
-        user = keyword_caller(jvp_fn, fixed)
+    user = keyword_caller(jvp_fn)
 
-        def transposed_by_columns(**kw):
-            u = kw.pop(probe)
-            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
-            return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
+    def transposed_by_columns(**kw):
+        u = kw.pop(probe)
+        grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
+        return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
-        transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return transposed_by_columns
+    transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
 
     req = _request(
         call,
@@ -342,27 +332,22 @@ def check_jvp(
         kind="jvp",
         extra_input=(probe, out_shape),
     )
-    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), claim, (f_fn, jvp_fn))
+    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), transposed_by_columns, (f_fn, jvp_fn))
 
 
-def _inner_product_loss(
-    f_fn: Callable[..., Any], name: str, declared: tuple, at: Location
-) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+def _inner_product_loss(f_fn: Callable[..., Any], name: str, declared: tuple, at: Location) -> Callable[..., Any]:
     """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
     the input ``name`` (the cotangent, or the JVP's probe U). An output of another shape than
     ``declared`` (output_shape=) is a SchemaError at ``at``, the call."""
 
-    def loss(fixed):
-        user = keyword_caller(f_fn, fixed)
+    user = keyword_caller(f_fn)
 
-        def inner_product(**kw):
-            w = kw.pop(name)
-            return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
+    def inner_product(**kw):
+        w = kw.pop(name)
+        return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
 
-        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return inner_product
-
-    return loss
+    inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return inner_product
 
 
 def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared: tuple[tuple, Location]) -> np.ndarray:

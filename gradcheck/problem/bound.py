@@ -9,18 +9,30 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
 from ..expr.dims import bind_shape, shape_str
 from ..expr.evaluate import evaluate, evaluate_batched
-from ..samples.draw import Sample, draw_inputs
-from ..spec.model import PythonRef, Source
+from ..spec.model import InputSpec, PythonRef, Source
 from .build import ClaimTarget, Problem
 from .callables import call_user, claim_value, loss_value, resolve, user_view, value_and_grad_pair
 
 Perturb = Callable[[np.ndarray], np.ndarray] | None
+
+
+class Sample(Protocol):
+    """What a problem is bound to: the sizes of its dims, the seed of its directions, and its
+    arrays. :mod:`gradcheck.samples` makes them (drawn, or given as the API's ``at=``); this
+    stage only asks for the arrays, so it depends on no way of choosing them."""
+
+    sizes: dict[str, int]
+    seed: int
+
+    def inputs(
+        self, specs: Mapping[str, InputSpec], shapes: Mapping[str, tuple[int, ...]]
+    ) -> dict[str, np.ndarray]: ...
 
 
 @dataclass
@@ -200,14 +212,14 @@ def _pick(out, plan: ClaimTarget):
 
 
 def bind(problem: Problem, sample: Sample) -> Bound:
-    """Draw every input for ``sample`` and evaluate the graph in float64.
+    """Every input's array for ``sample`` (drawn or given) and the graph evaluated in float64.
 
     Raises whatever the graph's evaluation raises (a sample where the loss is not defined);
     the caller treats that as an invalid draw.
     """
     sizes = sample.sizes
     shapes = {name: bind_shape(shape, sizes) for name, shape in problem.input_shapes.items()}
-    inputs = draw_inputs(problem.spec.inputs, shapes, sample)
+    inputs = sample.inputs(problem.spec.inputs, shapes)
     values: dict[str, object] = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
     bound = Bound(problem=problem, sample=sample, inputs=inputs, shapes=dict(shapes), values=values)
     values.update(bound.fixed_values())
