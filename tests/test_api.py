@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from scipy.special import expit
+from support import SSE_DIMS, SSE_INPUTS, sigmoid, sse, sse_grad, sse_grad_doubled
 
 import gradcheck
 from gradcheck import (
@@ -24,26 +25,6 @@ from gradcheck import (
     problems,
 )
 from gradcheck.errors import SchemaError
-
-SSE_INPUTS = {"X": "M in", "Y": "M out", "Theta": "in out"}
-SSE_DIMS = {"M": (2, 8), "in": (2, 6), "out": (2, 6)}
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def sse(X, Y, Theta):
-    return 0.5 * np.sum((Y - sigmoid(X @ Theta)) ** 2)
-
-
-def sse_grad(X, Y, Theta):
-    s = sigmoid(X @ Theta)
-    return X.T @ ((s - Y) * s * (1 - s))
-
-
-def sse_grad_doubled(X, Y, Theta):
-    return 2 * sse_grad(X, Y, Theta)
 
 
 def test_check_gradient_returns_the_verdict_with_its_examples():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,23 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import cli
 
 from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SPEC = ROOT / "specs" / "least_squares.yaml"
-
-
-def gradcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "gradcheck.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_seed_spec_shows_every_claims_verdict(capsys):
@@ -82,8 +70,8 @@ def test_expected_failure_that_passes_fails_the_gate(tmp_path, capsys):
 
 def test_reproduce_command_reproduces_the_same_example(tmp_path):
     path = _copy_unexpected(tmp_path)
-    first = gradcheck("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "a"))
-    second = gradcheck("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "b"))
+    first = cli("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "a"))
+    second = cli("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "b"))
     assert first.returncode == second.returncode == 1
     assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
     assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
@@ -156,7 +144,7 @@ def test_hostile_expressions_exit_2_located_and_write_nothing(tmp_path, expressi
         f"claims:\n  - name: evil\n    wrt: X\n    gradient: {json.dumps(expression)}\n"
     )
     before = set(tmp_path.iterdir())
-    proc = gradcheck("check", str(spec), "--seed", "1", cwd=tmp_path)
+    proc = cli("check", str(spec), "--seed", "1", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"{spec}:7:" in proc.stdout
     assert message in proc.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import check_text
 
 from gradcheck.check import check_plan
 from gradcheck.examine import CheckSettings
@@ -26,9 +27,7 @@ claims:
 
 
 def _verdicts(text, **settings):
-    problem = build_problem(load_spec_text(text, "fixed.yaml"))
-    cfg = CheckSettings(**{"examples": 25, "seed": 1, **settings})
-    return {plan.claim.name: check_plan(problem, plan, cfg) for plan in problem.plans}
+    return check_text(text, "fixed.yaml", **settings)
 
 
 def test_invalid_draws_are_skipped_until_the_examples_are_valid():
