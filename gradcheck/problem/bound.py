@@ -69,7 +69,7 @@ class Bound:
             if view is not x:  # a complex point: real x complex products as two real ones
                 try:
                     return self._loss_value(call_user(fn, {**kwargs, wrt: view}, copy=True, dims=self.sizes))
-                except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
+                except Exception:  # noqa: BLE001  user code (e.g. it checks type(x) is np.ndarray): the plain array decides
                     pass
             return self._loss_value(call_user(fn, kwargs, copy=True, dims=self.sizes))
         # one point walks the graph unbatched: the batched walker on a batch of one costs twice as

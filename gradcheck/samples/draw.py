@@ -112,7 +112,7 @@ def pick_sizes(
         count = d.hi - d.lo + 1 - len(taken)
         if count <= 0:  # every size is taken: any will do
             taken, count = set(), d.hi - d.lo + 1
-        sizes[name] = _choose(d.lo, d.hi, taken, pick(count), rest, used, pending, sizes, name)
+        sizes[name] = _choose((d.lo, d.hi), taken, pick(count), rest, used, pending, sizes, name)
         used.add(sizes[name])
         for dim in [p for p in pending if p.symbols <= sizes.keys()]:
             used.add(int(dim.bind(sizes)))
@@ -123,9 +123,11 @@ def pick_sizes(
 _CANDIDATES = 64  # free sizes tried after the picked one before settling for it
 
 
-def _choose(lo, hi, taken, index, rest, used, pending, sizes, name) -> int:
-    """The ``index``-th free size, or the first free size after it (wrapping around) that leaves
-    the other dims assignable and the derived dims distinct; else the first that does the former."""
+def _choose(span, taken, index, rest, used, pending, sizes, name) -> int:
+    """The ``index``-th free size of ``span`` (lo, hi), or the first free size after it (wrapping
+    around) that leaves the other dims assignable and the derived dims distinct; else the first
+    that does the former."""
+    lo, hi = span
     first = _nth_free(lo, taken, index)
     feasible = None
     for v in itertools.islice(_free_from(first, lo, hi, taken), _CANDIDATES):
