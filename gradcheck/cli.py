@@ -37,14 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
         "5 nothing to check (a folder or pattern without specs, a --claim that matches no claim)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_check, _add_report, _add_derive, _add_diff, _add_scaffolds, _add_merge):
+        add(sub)
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
+        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
+    )
+    return parser
+
+
+def _options(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    """The shared option table's flags (``names``: only those) on a subcommand."""
+    for opt in OPTIONS:
+        if names is None or opt.name in names:
+            parser.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+
+
+def _add_check(sub) -> None:
     check = sub.add_parser(
         "check",
         help="check the claims of spec files (a folder: every .yaml/.yml in it)",
         description="Check every claim in the given spec files or folders.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH")
-    for opt in OPTIONS:
-        check.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(check)
     talk = check.add_mutually_exclusive_group()
     talk.add_argument(
         "-q",
@@ -56,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="also the failure blocks of expected failures, and every note"
     )
 
+
+def _add_report(sub) -> None:
     report = sub.add_parser(
         "report",
         help="redraw report.html, summary.md and junit.xml from an earlier --report DIR",
@@ -69,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw a picture for every expected failure too (default: the first 12)",
     )
 
+
+def _add_derive(sub) -> None:
     derive = sub.add_parser(
         "derive",
         help="derive the gradient of each spec's loss in its own symbols, verified before it is printed",
@@ -80,10 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--wrt", action="append", metavar="NAME", help="only this input (repeatable)")
     derive.add_argument("--steps", action="store_true", help="also print the backward chain, one adjoint per node")
     derive.add_argument("--numpy", action="store_true", help="also print a numpy backward-pass function")
-    for opt in OPTIONS:
-        if opt.name in ("examples", "seed", "rtol", "atol", "no_python", "timeout", "memory"):
-            derive.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(derive, ("examples", "seed", "rtol", "atol", "no_python", "timeout", "memory"))
 
+
+def _add_diff(sub) -> None:
     diff = sub.add_parser(
         "diff",
         help="the claims whose verdict changed between two report folders",
@@ -94,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
 
+
+def _add_scaffolds(sub) -> None:
     new = sub.add_parser(
         "new",
         help="write a commented spec template to NAME.yaml (it passes `gradcheck check` as written)",
@@ -120,10 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "-o", "--output", default="spec.yaml", metavar="FILE", help="the spec file to write (default spec.yaml)"
     )
-    for opt in OPTIONS:
-        if opt.name in ("examples", "seed", "timeout", "memory"):
-            init.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(init, ("examples", "seed", "timeout", "memory"))
 
+
+def _add_merge(sub) -> None:
     merge = sub.add_parser(
         "merge",
         help="join the report folders of a sharded run (check --shard I/N --report DIR) into one",
@@ -134,12 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", metavar="DIR")
     merge.add_argument("--into", required=True, metavar="OUT", help="the folder to write the merged report into")
-    sub.add_parser(
-        "schema",
-        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
-        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
-    )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -262,6 +279,14 @@ def _check(args: argparse.Namespace) -> int:
         progress.close()
     if result.nothing:
         return _refuse(result)
+    return _finish(result, blocks, options, shard)
+
+
+def _finish(result, blocks: list[str], options: RunOptions, shard) -> int:
+    """After a run: the failure blocks, the summary line, the report's files, the shard's part;
+    the exit code."""
+    from .report import text
+
     out = sys.stdout
     for block in blocks:
         print("", file=out)
@@ -270,23 +295,23 @@ def _check(args: argparse.Namespace) -> int:
     print(text.summary_line(result), file=out)
     if options.report:
         print(_written(options.report, [p.name for p in result.written]), file=out)
-    if shard is not None:
-        if not shard.mine:
-            print(
-                f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)",
-                file=out,
-            )
-        else:
-            print(
-                f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
-                "join the shards' --report folders with `gradcheck merge DIR... --into OUT`",
-                file=out,
-            )
-        if result.exit_code == EXIT_NOTHING and not result.nothing:
-            # more shards than claims: this part is empty by the split, not by a typo (exit 5
-            # would fail a CI matrix that is merely wider than the specs)
-            return EXIT_OK
+    if shard is None:
+        return result.exit_code
+    print(_shard_line(shard), file=out)
+    if result.exit_code == EXIT_NOTHING and not result.nothing:
+        # more shards than claims: this part is empty by the split, not by a typo (exit 5
+        # would fail a CI matrix that is merely wider than the specs)
+        return EXIT_OK
     return result.exit_code
+
+
+def _shard_line(shard) -> str:
+    if not shard.mine:
+        return f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)"
+    return (
+        f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
+        "join the shards' --report folders with `gradcheck merge DIR... --into OUT`"
+    )
 
 
 def _refuse(result) -> int:

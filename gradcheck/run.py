@@ -288,32 +288,10 @@ def _run_files(
     forks ends as an ``error`` verdict from its worker, and the next claim runs on. With
     ``--jobs N`` up to N claims run at once; verdicts still arrive in spec order.
     """
-    import sys
-
-    from .workers import Died, Task, claim_timeout, default_memory_limit, died_verdict, new_run, pool
-
-    this_run = new_run()
+    from .workers import Died, claim_timeout, default_memory_limit, died_verdict, pool
 
     broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
-    read = shard.read if shard else _read_each(options)
-    mine = shard.mine if shard else None
-
-    def entries():
-        for file in files:
-            try:
-                problem = read(file)
-            except SpecError as err:
-                yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
-                continue
-            for warning in problem.warnings if on_warning else ():
-                on_warning(warning)
-            for index, plan in enumerate(problem.plans):
-                if options.claim and plan.claim.name not in options.claim:
-                    continue
-                if mine is not None and (file, index) not in mine:
-                    continue
-                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
-                yield (file, (problem, plan, task))
+    entries = _entries(files, options, seed, shard, on_warning)
 
     def work(entry):
         _, item = entry
@@ -327,7 +305,7 @@ def _run_files(
     limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
     with pool(limit, options.jobs or 1) as workers:
         workers.start()  # their imports overlap the reading of the first spec
-        for (file, item), reply in workers.ordered(entries(), work, skip=lambda e: e[0] in broken):
+        for (file, item), reply in workers.ordered(entries, work, skip=lambda e: e[0] in broken):
             if isinstance(item, SpecFailure):
                 fail(item)
                 continue
@@ -346,6 +324,34 @@ def _run_files(
             result.verdicts.append(verdict)
             if on_verdict:
                 on_verdict(verdict)
+
+
+def _entries(files, options: RunOptions, seed: int, shard: ShardPlan | None, on_warning):
+    """What the workers get, in run order: ``(file, SpecFailure)`` for a spec that cannot be read,
+    else ``(file, (problem, target, task))`` for each of its claim targets this run checks
+    (``--claim``, this ``--shard``); the spec's warnings go to ``on_warning`` as it is read."""
+    import sys
+
+    from .workers import Task, new_run
+
+    this_run = new_run()
+    read = shard.read if shard else _read_each(options)
+    mine = shard.mine if shard else None
+    for file in files:
+        try:
+            problem = read(file)
+        except SpecError as err:
+            yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
+            continue
+        for warning in problem.warnings if on_warning else ():
+            on_warning(warning)
+        for index, target in enumerate(problem.plans):
+            if options.claim and target.claim.name not in options.claim:
+                continue
+            if mine is not None and (file, index) not in mine:
+                continue
+            task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
+            yield (file, (problem, target, task))
 
 
 # --- sharding (``--shard I/N``) ---------------------------------------------------------------

@@ -238,58 +238,18 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         An array constant cannot be read or does not fit its shape (:mod:`.constants`).
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
-    data = None
-    if spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
-        from .constants import read_arrays
-
-        data = read_arrays(spec)
-    if data is not None and data.sizes:  # the data fixes the dims it names; the other inputs follow
-        at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
-        fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
-        spec = replace(spec, dims={**spec.dims, **fixed})
+    spec, data = _with_data(spec)
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
-    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
-    for name, shape in input_shapes.items():
-        count, what = _most(shape, dim_ranges)
-        if count > budget:
-            raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
-                spec.inputs[name].location,
-                hint="narrow the dims' ranges, or raise the budget with --max-elements N",
-            )
+    input_shapes = _input_shapes(spec, dim_ranges, budget)
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
 
     arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
-    node_shapes: dict[str, Shape] = {}
     seen: list[Shape] = []  # every intermediate of the graph and the loss: what one evaluation allocates
-    for node in spec.graph:
-        # arrays itself, not a copy: the env lives for this node's inference only (a copy per node is quadratic)
-        env = ShapeEnv(
-            arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
-        )
-        try:
-            shape = infer_shape(node.body.expr, env, node.body.text)
-        except ShapeError as err:
-            raise _located(err, node.body) from None
-        node_shapes[node.name] = shape
-        arrays[node.name] = shape
-
+    env = ShapeEnv(arrays=arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen)
+    node_shapes = _node_shapes(spec, env)
     _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
-    full_env = ShapeEnv(
-        arrays=dict(arrays), scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, record=seen
-    )
-    if isinstance(spec.loss, Source):
-        try:
-            loss_shape = infer_shape(spec.loss.expr, full_env, spec.loss.text)
-        except ShapeError as err:
-            raise _located(err, spec.loss) from None
-        if loss_shape != ():
-            raise ShapeError(
-                f"the loss must be a scalar, but `{spec.loss.text}` has shape {shape_str(loss_shape)}",
-                spec.loss.location,
-                hint="reduce it, e.g. sum(...) or mean(...)",
-            )
+    _check_loss(spec, replace(env, arrays=dict(arrays)))
 
     for claim in spec.claims:
         if claim.node is not None:
@@ -314,6 +274,64 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         warnings=_warnings(spec, dim_ranges),
         label_hints=_label_hints(spec),
     )
+
+
+def _with_data(spec: Spec):
+    """The spec with the dims its array constants fix, and the data read (None: no constants)."""
+    if not spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
+        return spec, None
+    from .constants import read_arrays
+
+    data = read_arrays(spec)
+    if data.sizes:  # the data fixes the dims it names; the other inputs follow
+        at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
+        fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
+        spec = replace(spec, dims={**spec.dims, **fixed})
+    return spec, data
+
+
+def _input_shapes(spec: Spec, dim_ranges: dict[str, tuple[int, int]], budget: int) -> dict[str, Shape]:
+    """Every input's symbolic shape; a ShapeError if one may exceed the element budget."""
+    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
+    for name, shape in input_shapes.items():
+        count, what = _most(shape, dim_ranges)
+        if count > budget:
+            raise ShapeError(
+                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
+                spec.inputs[name].location,
+                hint="narrow the dims' ranges, or raise the budget with --max-elements N",
+            )
+    return input_shapes
+
+
+def _node_shapes(spec: Spec, env: ShapeEnv) -> dict[str, Shape]:
+    """Every graph node's shape, in order; each node's shape joins ``env.arrays`` for the next
+    (the env itself, not a copy per node: that is quadratic)."""
+    node_shapes: dict[str, Shape] = {}
+    for node in spec.graph:
+        try:
+            shape = infer_shape(node.body.expr, env, node.body.text)
+        except ShapeError as err:
+            raise _located(err, node.body) from None
+        node_shapes[node.name] = shape
+        env.arrays[node.name] = shape
+    return node_shapes
+
+
+def _check_loss(spec: Spec, env: ShapeEnv) -> None:
+    """An expression loss must be well-shaped and a scalar."""
+    if not isinstance(spec.loss, Source):
+        return
+    try:
+        loss_shape = infer_shape(spec.loss.expr, env, spec.loss.text)
+    except ShapeError as err:
+        raise _located(err, spec.loss) from None
+    if loss_shape != ():
+        raise ShapeError(
+            f"the loss must be a scalar, but `{spec.loss.text}` has shape {shape_str(loss_shape)}",
+            spec.loss.location,
+            hint="reduce it, e.g. sum(...) or mean(...)",
+        )
 
 
 def _branch_cuts(spec: Spec) -> bool:
