@@ -247,7 +247,7 @@ def _check(args: argparse.Namespace) -> int:
 
     def on_start():
         nonlocal progress
-        progress = Progress(_plan(args.paths, options, shard) if mode != "off" else [], mode)
+        progress = Progress(_claim_counts(args.paths, options, shard) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -326,7 +326,7 @@ def _refuse(result) -> int:
     return result.exit_code
 
 
-def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
+def _claim_counts(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
     An estimate: a spec that does not load counts 0 here (the run reports why). A shard counts
