@@ -208,7 +208,7 @@ def _fixed_examples(
 
 
 def _given_examples(problem, plan, cfg: CheckSettings, oracle, records, invalid) -> None:
-    """The given samples (the API's ``at=``), each examined once, as Hypothesis's ``@example``:
+    """The given samples (known points), each examined once, as Hypothesis's ``@example``:
     nothing is drawn or shrunk, and a rejected one is final. Raises :class:`_Failed` at the first
     failing one, already explained."""
     for sample in cfg.given:

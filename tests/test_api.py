@@ -417,23 +417,3 @@ def test_assertions_are_counted_by_the_published_sink_only():
     finally:
         API_VERDICTS.reset(token)
     assert [(v.claim, v.wrt) for v in seen] == [("sse_grad", "Theta")]  # check_* results are the test's own
-
-
-def test_fixed_points_keep_the_declared_domains_and_are_given_samples(monkeypatch):
-    import gradcheck.problem.build as build
-
-    built = []
-    real = build.build_problem
-    monkeypatch.setattr(build, "build_problem", lambda spec, **kw: built.append(spec) or real(spec, **kw))
-    point = {"x": np.array([1.0, 2.0, 0.5])}
-    result = check_gradient(
-        lambda x: np.sum(np.log(x)),
-        lambda x: 1 / x,
-        inputs={"x": {"shape": "n", "domain": "positive"}},
-        at=[point],
-        wrt="x",
-        seed=0,
-    )
-    assert result.passed and result.verdict.examples == 1
-    assert [s.inputs["x"].domain.kind for s in built] == ["positive"]  # not a range [0, 0] with the point added back
-    assert [s.dims["n"].lo for s in built] == [3]

@@ -146,7 +146,12 @@ def check_gradient(  # noqa: PLR0913  the public keywords mirror the spec format
     loss_fn = callable_arg(loss, "loss", call.location)
     grad_fn = callable_arg(gradient, "gradient", call.location)
     req = _request(call, wrt, locals())
-    return check(req, keyword_caller(loss_fn), keyword_caller(grad_fn), (loss_fn, grad_fn))
+    return check(
+        req,
+        lambda fixed: keyword_caller(loss_fn, fixed),
+        lambda fixed: keyword_caller(grad_fn, fixed),
+        (loss_fn, grad_fn),
+    )
 
 
 def check_value_and_grad(  # noqa: PLR0913  the public keywords mirror the spec format
@@ -179,17 +184,20 @@ def check_value_and_grad(  # noqa: PLR0913  the public keywords mirror the spec 
     return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
 
 
-def _part(vg_fn: Callable[..., Any], index: int) -> Callable[..., Any]:
+def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
     """The value (0) or the gradient (1) of a value-and-gradient function, as a callable."""
     from ..problem.callables import value_and_grad_pair
 
-    user = keyword_caller(vg_fn)
+    def factory(fixed):
+        user = keyword_caller(vg_fn, fixed)
 
-    def part(**kw):
-        return value_and_grad_pair(user(**kw), vg_fn)[index]
+        def part(**kw):
+            return value_and_grad_pair(user(**kw), vg_fn)[index]
 
-    part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-    return part
+        part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        return part
+
+    return factory
 
 
 def check_vjp(  # noqa: PLR0913  the public keywords mirror the spec format
@@ -228,7 +236,7 @@ def check_vjp(  # noqa: PLR0913  the public keywords mirror the spec format
     return check(
         req,
         _inner_product_loss(f_fn, cotangent, out_shape, call.location),
-        keyword_caller(vjp_fn),
+        lambda fixed: keyword_caller(vjp_fn, fixed),
         (f_fn, vjp_fn),
     )
 
@@ -269,32 +277,39 @@ def check_jvp(  # noqa: PLR0913  the public keywords mirror the spec format
     probe = "U" if tangent != "U" else "U_"
     declared = (out_shape, call.location)
 
-    user = keyword_caller(jvp_fn)
+    def claim(fixed):
+        user = keyword_caller(jvp_fn, fixed)
 
-    def transposed_by_columns(**kw):
-        u = kw.pop(probe)
-        grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
-        return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
+        def transposed_by_columns(**kw):
+            u = kw.pop(probe)
+            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
+            return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
-    transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        return transposed_by_columns
 
     req = _request(call, wrt, locals(), kind="jvp", extra_input=(probe, out_shape))
-    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), transposed_by_columns, (f_fn, jvp_fn))
+    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), claim, (f_fn, jvp_fn))
 
 
-def _inner_product_loss(f_fn: Callable[..., Any], name: str, declared: tuple, at: Location) -> Callable[..., Any]:
+def _inner_product_loss(
+    f_fn: Callable[..., Any], name: str, declared: tuple, at: Location
+) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
     """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
     the input ``name`` (the cotangent, or the JVP's probe U). An output of another shape than
     ``declared`` (output_shape=) is a SchemaError at ``at``, the call."""
 
-    user = keyword_caller(f_fn)
+    def loss(fixed):
+        user = keyword_caller(f_fn, fixed)
 
-    def inner_product(**kw):
-        w = kw.pop(name)
-        return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
+        def inner_product(**kw):
+            w = kw.pop(name)
+            return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
 
-    inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-    return inner_product
+        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+        return inner_product
+
+    return loss
 
 
 def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared: tuple[tuple, Location]) -> np.ndarray:

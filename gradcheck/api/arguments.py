@@ -231,9 +231,8 @@ def _is_number(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """One ``at=`` point as a problem of its own: its dims fixed to the sizes its arrays bind, its
-    inputs as declared (as the arrays are, without ``inputs=``), and the arrays themselves, which
-    the point's :class:`~gradcheck.samples.draw.GivenSample` hands to the check in place of a draw."""
+    """One ``at=`` point as a problem of its own: fixed dims, inputs that are the constant 0,
+    and the arrays to add back inside the callables (see :func:`pipeline.keyword_caller`)."""
 
     label: str
     inputs: dict[str, InputSpec]
@@ -272,14 +271,12 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
         for k, shape in shapes.items():
             a = arrays[k]
             if a.dtype.kind in "iub":
-                domain = (
-                    specs[k].domain if specs is not None and specs[k].domain.is_integer else Domain("integers", 0, 1)
-                )
-                inputs[k] = InputSpec(k, shape, domain, at)
+                inputs[k] = InputSpec(k, shape, Domain("integers", 0, 1), at)
+                arrays[k] = a.astype(np.int64)
             else:
-                declared = specs[k].domain if specs is not None else Domain()
-                domain = declared if not declared.is_integer else Domain()  # a float array is not a label
-                inputs[k] = InputSpec(k, shape, domain, at, "float32" if a.dtype == np.float32 else "float64")
+                inputs[k] = InputSpec(
+                    k, shape, Domain("range", 0.0, 0.0), at, "float32" if a.dtype == np.float32 else "float64"
+                )
         dims = {d: DimSpec(d, n, n, at) for d, n in sizes.items()}
         out.append(FixedPoint(f"at[{i}]", inputs, dims, {k: arrays[k] for k in shapes}))
     return out

@@ -24,7 +24,7 @@ Perturb = Callable[[np.ndarray], np.ndarray] | None
 
 class Sample(Protocol):
     """What a problem is bound to: the sizes of its dims, the seed of its directions, and its
-    arrays. :mod:`gradcheck.samples` makes them (drawn, or given as the API's ``at=``); this
+    arrays. :mod:`gradcheck.samples` makes them (drawn, or given: a known point); this
     stage only asks for the arrays, so it depends on no way of choosing them."""
 
     sizes: dict[str, int]

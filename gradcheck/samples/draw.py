@@ -54,7 +54,7 @@ class Sample:
 @dataclass(frozen=True)
 class GivenSample(Sample):
     """A sample whose arrays are given, not drawn: a known hard point, as Hypothesis's ``@example``
-    (the API's ``at=``). Inputs it does not give (a VJP's cotangent) are drawn from ``seed``.
+    (checked through ``CheckSettings.given``). Inputs it does not give are drawn from ``seed``.
 
     ``sizes`` must be the ones the arrays' shapes bind; ``label`` names the point in messages.
     """
