@@ -16,15 +16,15 @@ from .errors import SpecError
 from .examine import CheckSettings, InvalidSample, check_example, examine, explained
 from .expr.dims import bind_shape, name_shape, shape_str
 from .internal import InternalFailure, internal_error, ours
-from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
-from .problem.build import ClaimPlan, Problem, claim_fields
+from .problem.build import ClaimTarget, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
 from .spec.model import PythonRef, Source
+from .user_limits import ClaimTimeout, deadline
 from .verdict.model import ExampleRecord, Finding, Label, Verdict
 
 
-def claim_seed(run_seed: int, spec: str, plan: ClaimPlan) -> int:
+def claim_seed(run_seed: int, spec: str, plan: ClaimTarget) -> int:
     """A per-(spec, claim, wrt) seed: stable under reordering and under ``--claim`` filtering."""
     h = hashlib.sha256(f"{run_seed}\0{spec}\0{plan.claim.name}\0{plan.wrt}".encode()).digest()
     return int.from_bytes(h[:4], "little")
@@ -66,7 +66,7 @@ def _factor_seen(finding: Finding) -> float | None:
     return None
 
 
-def _refine_factor(problem: Problem, plan: ClaimPlan, failing: "_Failed", cfg: CheckSettings, oracle) -> "_Failed":
+def _refine_factor(problem: Problem, plan: ClaimTarget, failing: "_Failed", cfg: CheckSettings, oracle) -> "_Failed":
     """Which dims does a factor follow? A factor of 2 at d = 4 may be a dropped 1/2 or a dropped
     1/sqrt(d): re-run the same seed with every ranged dim changed, one at a time, fit the factor
     as a constant times a product of dim powers (:func:`gradcheck.diagnosis.factor.fit_dim_powers`),
@@ -140,7 +140,7 @@ def _rejected(invalid: list[InvalidSample]) -> dict:
     return {"rejected": len(invalid), "rejected_reason": top.reason if top is not None else ""}
 
 
-def _symbolic_claimed(plan: ClaimPlan, shape: tuple[int, ...], sizes: dict[str, int]) -> str:
+def _symbolic_claimed(plan: ClaimTarget, shape: tuple[int, ...], sizes: dict[str, int]) -> str:
     """A Python claim's concrete shape, in the user's symbols where the sizes say which dims."""
     expected = plan.expected_shape
     if shape == bind_shape(expected, sizes):
@@ -156,7 +156,7 @@ class _Search:
     and what they collect (the examples' records, the rejected draws, a misused callable)."""
 
     problem: Problem
-    plan: ClaimPlan
+    plan: ClaimTarget
     cfg: CheckSettings
     oracle: OracleChoice
     seed: int
@@ -308,13 +308,25 @@ class _Ended:
     timed_out: bool = False
 
 
+def _given_loop(search: _Search) -> None:
+    """Known points (``cfg.given``: the API's ``at=``), each examined once, as Hypothesis's
+    ``@example``: nothing is drawn or shrunk, and a rejected one is final. Raises
+    :class:`_Failed` at the first failing one, already explained."""
+    for sample in search.cfg.given:
+        checked = search.check(sample, explain=True)
+        if checked is not None and _failed(checked[0]):
+            raise _Failed(sample, *checked)
+
+
 def _search(search: _Search) -> _Ended:
-    """Draw and check the examples, the one way or the other, within the claim's --timeout."""
+    """Check the examples, one of three ways (given points, Hypothesis's draws and shrinking, or a
+    loop over seeds when every dim is fixed), within the claim's --timeout."""
     from hypothesis.errors import Unsatisfiable
 
+    loop = _given_loop if search.cfg.given else _hypothesis_loop if search.ranged else _seed_loop
     try:
         with deadline(search.cfg.timeout):
-            (_hypothesis_loop if search.ranged else _seed_loop)(search)
+            loop(search)
     except ClaimTimeout:
         return _Ended(timed_out=True)
     except _Failed as exc:
@@ -350,7 +362,7 @@ def _keywords(refs: list[PythonRef]) -> tuple[str, ...]:
     return (note,) if note is not None else ()
 
 
-def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
+def check_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Verdict:
     """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``).
 
@@ -372,7 +384,7 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     return _with_repair(problem, plan, cfg, verdict, begun)
 
 
-def _with_repair(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, verdict: Verdict, begun: float) -> Verdict:
+def _with_repair(problem: Problem, plan: ClaimTarget, cfg: CheckSettings, verdict: Verdict, begun: float) -> Verdict:
     """A failing expression claim (or a claim on an expression loss) with its repair search's result."""
     if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE:
         return verdict
@@ -398,7 +410,7 @@ def _with_repair(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, verdict:
     return replace(verdict, repair=found, claimed_text=text, seconds=verdict.seconds + time.perf_counter() - started)
 
 
-def _internal_verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings, exc: BaseException, seconds: float):
+def _internal_verdict(problem: Problem, plan: ClaimTarget, cfg: CheckSettings, exc: BaseException, seconds: float):
     """A failure of gradcheck's own machinery: an ``error`` verdict that says so, never a weaker check.
     User code's exceptions that reached this far are not gradcheck's: they go on (the worker reports them)."""
     if not ours(exc):
@@ -416,7 +428,7 @@ class _Run:
     """One check of one (claim, wrt): what every Verdict it builds says, and when it began."""
 
     problem: Problem
-    plan: ClaimPlan
+    plan: ClaimTarget
     cfg: CheckSettings
     started: float
     search: _Search | None = None
@@ -442,7 +454,7 @@ class _Run:
         return Verdict(**common, label=label, diagnosis=diagnosis, lines=lines, **{**base, **fields})
 
 
-def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
+def _verdict(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Verdict:
     """Draw and check examples of one (claim, wrt) pair, and return its Verdict."""
     from hypothesis.database import DirectoryBasedExampleDatabase
 

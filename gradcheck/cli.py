@@ -37,14 +37,31 @@ def build_parser() -> argparse.ArgumentParser:
         "5 nothing to check (a folder or pattern without specs, a --claim that matches no claim)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (_add_check, _add_report, _add_derive, _add_diff, _add_scaffolds, _add_merge):
+        add(sub)
+    sub.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
+        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
+    )
+    return parser
+
+
+def _options(parser: argparse.ArgumentParser, names: tuple[str, ...] | None = None) -> None:
+    """The shared option table's flags (``names``: only those) on a subcommand."""
+    for opt in OPTIONS:
+        if names is None or opt.name in names:
+            parser.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+
+
+def _add_check(sub) -> None:
     check = sub.add_parser(
         "check",
         help="check the claims of spec files (a folder: every .yaml/.yml in it)",
         description="Check every claim in the given spec files or folders.",
     )
     check.add_argument("paths", nargs="+", metavar="PATH")
-    for opt in OPTIONS:
-        check.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(check)
     talk = check.add_mutually_exclusive_group()
     talk.add_argument(
         "-q",
@@ -56,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="also the failure blocks of expected failures, and every note"
     )
 
+
+def _add_report(sub) -> None:
     report = sub.add_parser(
         "report",
         help="redraw report.html, summary.md and junit.xml from an earlier --report DIR",
@@ -69,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw a picture for every expected failure too (default: the first 12)",
     )
 
+
+def _add_derive(sub) -> None:
     derive = sub.add_parser(
         "derive",
         help="derive the gradient of each spec's loss in its own symbols, verified before it is printed",
@@ -80,10 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--wrt", action="append", metavar="NAME", help="only this input (repeatable)")
     derive.add_argument("--steps", action="store_true", help="also print the backward chain, one adjoint per node")
     derive.add_argument("--numpy", action="store_true", help="also print a numpy backward-pass function")
-    for opt in OPTIONS:
-        if opt.name in ("examples", "seed", "rtol", "atol", "no_python", "timeout", "memory"):
-            derive.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(derive, ("examples", "seed", "rtol", "atol", "no_python", "timeout", "memory"))
 
+
+def _add_diff(sub) -> None:
     diff = sub.add_parser(
         "diff",
         help="the claims whose verdict changed between two report folders",
@@ -94,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("--markdown", action="store_true", help="print the Markdown table instead of the terminal one")
 
+
+def _add_scaffolds(sub) -> None:
     new = sub.add_parser(
         "new",
         help="write a commented spec template to NAME.yaml (it passes `gradcheck check` as written)",
@@ -120,10 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument(
         "-o", "--output", default="spec.yaml", metavar="FILE", help="the spec file to write (default spec.yaml)"
     )
-    for opt in OPTIONS:
-        if opt.name in ("examples", "seed", "timeout", "memory"):
-            init.add_argument(f"--{opt.flag}", **opt.argparse_kwargs(dest=opt.name))
+    _options(init, ("examples", "seed", "timeout", "memory"))
 
+
+def _add_merge(sub) -> None:
     merge = sub.add_parser(
         "merge",
         help="join the report folders of a sharded run (check --shard I/N --report DIR) into one",
@@ -134,12 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     merge.add_argument("folders", nargs="+", metavar="DIR")
     merge.add_argument("--into", required=True, metavar="OUT", help="the folder to write the merged report into")
-    sub.add_parser(
-        "schema",
-        help="print the JSON Schema of the spec format (v1), for editors and check-jsonschema",
-        description="Print the JSON Schema (draft 2020-12) of spec format v1 to standard output.",
-    )
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -231,7 +248,7 @@ def _check(args: argparse.Namespace) -> int:
 
     def on_start():
         nonlocal progress
-        progress = Progress(_plan(args.paths, options, shard) if mode != "off" else [], mode)
+        progress = Progress(_claim_counts(args.paths, options, shard) if mode != "off" else [], mode)
 
     def on_verdict(v):
         if not args.quiet or not v.as_expected:
@@ -263,6 +280,14 @@ def _check(args: argparse.Namespace) -> int:
         progress.close()
     if result.nothing:
         return _refuse(result)
+    return _finish(result, blocks, options, shard)
+
+
+def _finish(result, blocks: list[str], options: RunOptions, shard) -> int:
+    """After a run: the failure blocks, the summary line, the report's files, the shard's part;
+    the exit code."""
+    from .report import text
+
     out = sys.stdout
     for block in blocks:
         print("", file=out)
@@ -270,24 +295,24 @@ def _check(args: argparse.Namespace) -> int:
     print("", file=out)
     print(text.summary_line(result), file=out)
     if options.report:
-        print(_written(options.report), file=out)
-    if shard is not None:
-        if not shard.mine:
-            print(
-                f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)",
-                file=out,
-            )
-        else:
-            print(
-                f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
-                "join the shards' --report folders with `gradcheck merge DIR... --into OUT`",
-                file=out,
-            )
-        if result.exit_code == EXIT_NOTHING and not result.nothing:
-            # more shards than claims: this part is empty by the split, not by a typo (exit 5
-            # would fail a CI matrix that is merely wider than the specs)
-            return EXIT_OK
+        print(_written(options.report, [p.name for p in result.written]), file=out)
+    if shard is None:
+        return result.exit_code
+    print(_shard_line(shard), file=out)
+    if result.exit_code == EXIT_NOTHING and not result.nothing:
+        # more shards than claims: this part is empty by the split, not by a typo (exit 5
+        # would fail a CI matrix that is merely wider than the specs)
+        return EXIT_OK
     return result.exit_code
+
+
+def _shard_line(shard) -> str:
+    if not shard.mine:
+        return f"shard {shard.index}/{shard.count}: no claims fell to this shard (the run has fewer claims than shards)"
+    return (
+        f"shard {shard.index}/{shard.count}: checked {len(shard.mine)} of the run's {len(shard.items)} claims; "
+        "join the shards' --report folders with `gradcheck merge DIR... --into OUT`"
+    )
 
 
 def _refuse(result) -> int:
@@ -302,7 +327,7 @@ def _refuse(result) -> int:
     return result.exit_code
 
 
-def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
+def _claim_counts(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, int]]:
     """Claims to check per spec file, counted before the run, for the progress bar's total.
 
     An estimate: a spec that does not load counts 0 here (the run reports why). A shard counts
@@ -327,12 +352,17 @@ def _plan(paths: list[str], options: RunOptions, shard=None) -> list[tuple[str, 
     return plan
 
 
-def _written(directory: str) -> str:
+def _written(directory: str, names: list[str]) -> str:
+    """``report written to DIR/: report.html, ...``: the files a run wrote (not what a folder
+    holds: an earlier run's results.parquet may lie there), pages first, then the tables."""
+    shown = ("report.html", "summary.md", "junit.xml", "summary.csv", "results.csv", "results.parquet")
+    return f"report written to {directory}/: {', '.join(n for n in shown if n in names)}"
+
+
+def _on_disk(directory: str) -> list[str]:
     from pathlib import Path
 
-    names = ("report.html", "summary.md", "junit.xml", "summary.csv", "results.csv", "results.parquet")
-    found = [n for n in names if (Path(directory) / n).exists()]
-    return f"report written to {directory}/: {', '.join(found)}"
+    return [p.name for p in Path(directory).iterdir()]
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -401,7 +431,7 @@ def _merge(args: argparse.Namespace) -> int:
         print(f"gradcheck merge: {_reason(err)}", file=sys.stderr)
         return EXIT_SPEC
     print(f"{merged.headline()}  seed {merged.seed}")
-    print(f"merged {len(args.folders)} report folders: {_written(args.into)}")
+    print(f"merged {len(args.folders)} report folders: {_written(args.into, _on_disk(args.into))}")
     return merged.exit_code
 
 

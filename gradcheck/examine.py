@@ -31,16 +31,16 @@ from .diagnosis.explain import explain as explain_failure
 from .errors import GradcheckError
 from .expr.dims import bind_shape
 from .internal import ours
-from .limits import user_traceback
 from .oracle import finite_diff
 from .oracle.batch import Batchable, chunk_for
 from .oracle.choice import OracleChoice
 from .oracle.rounding import RUNS, complex_step_rounding, spread
 from .problem.bound import Bound, bind
-from .problem.build import ClaimPlan, Problem
+from .problem.build import ClaimTarget, Problem
 from .samples.draw import Sample, direction_rng, draw_direction
 from .settings import CheckSettings, auto_directions
 from .spec.model import PythonRef, Source
+from .user_limits import user_traceback
 from .verdict.methods import Oracle
 from .verdict.model import Evidence, Finding, Label
 from .verdict.tolerance import EPS32, EPS64, SAFETY, Tolerance, projected_error
@@ -71,7 +71,7 @@ def _raised(exc: BaseException, who: str = "the loss") -> InvalidSample:
 
 
 def check_example(
-    problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice
+    problem: Problem, plan: ClaimTarget, sample: Sample, cfg: CheckSettings, oracle: OracleChoice
 ) -> Finding | ShapeEvidence | DirectionalEvidence:
     """The cheap check of one example: a Finding when it decides the example (it passes, the
     claim raised, it is not finite, the example cannot decide), else the evidence of the failure
@@ -89,7 +89,7 @@ def check_example(
 
 
 def examine(
-    problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool = True
+    problem: Problem, plan: ClaimTarget, sample: Sample, cfg: CheckSettings, oracle: OracleChoice, explain: bool = True
 ) -> Finding:
     """:func:`check_example`, and a failure explained (``explain``) or left pending."""
     result = check_example(problem, plan, sample, cfg, oracle)
@@ -115,7 +115,7 @@ def _quiet():
         yield
 
 
-def _bind(problem: Problem, plan: ClaimPlan, sample: Sample, cfg: CheckSettings, oracle: OracleChoice) -> Example:
+def _bind(problem: Problem, plan: ClaimTarget, sample: Sample, cfg: CheckSettings, oracle: OracleChoice) -> Example:
     try:
         bound = bind(problem, sample)
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's graph, callables and domains run here; gradcheck's own failures re-raised
@@ -171,7 +171,7 @@ def _check_directional(ex: Example) -> Finding | ShapeEvidence | DirectionalEvid
     return _compare(ex, _Along(c, tuple(dirs), tuple(ests), tol, low_precision, k))
 
 
-def _claim(bound: Bound, plan: ClaimPlan, extra) -> np.ndarray | Finding:
+def _claim(bound: Bound, plan: ClaimTarget, extra) -> np.ndarray | Finding:
     """The claim's value at the example, or the ``error`` Finding of a claim that raised."""
     try:
         return bound.claimed(plan, extra)
@@ -373,7 +373,7 @@ def _oracle_directions(oracle: OracleChoice, f, x: np.ndarray, dirs, exact: bool
         raise _raised(exc) from None
 
 
-def _function(problem: Problem, plan: ClaimPlan, bound: Bound, rng, cfg: CheckSettings):
+def _function(problem: Problem, plan: ClaimTarget, bound: Bound, rng, cfg: CheckSettings):
     """The function the oracles differentiate (with its batched form for expression code) and
     the claim's extra inputs (a VJP's cotangent)."""
     claim = plan.claim
@@ -425,7 +425,7 @@ def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kink_adjacent(
-    plan: ClaimPlan, f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
+    plan: ClaimTarget, f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
 ) -> tuple[str | None, str, int]:
     """When finite differences are the only oracle: (summary, line, evaluations spent), with a
     summary only if a kink next to x makes the example undecidable.
@@ -465,7 +465,7 @@ def _kink_adjacent(
 FLOAT64_AGREES = 1e-2  # ‖C32 - C64‖ / ‖C32‖ above this is not rounding: the code depends on the dtype
 
 
-def _claim_in_float64(bound: Bound, plan: ClaimPlan, extra, c32: np.ndarray) -> np.ndarray | None:
+def _claim_in_float64(bound: Bound, plan: ClaimTarget, extra, c32: np.ndarray) -> np.ndarray | None:
     """The user's claim on the same input values in float64, when that is a float64 computation
     differing from the float32 result ``c32`` only as rounding would; else None (code that
     returns float32 whatever it is given, or that depends on the dtype)."""
@@ -482,7 +482,7 @@ def _claim_in_float64(bound: Bound, plan: ClaimPlan, extra, c32: np.ndarray) -> 
     return c64
 
 
-def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps: float) -> np.ndarray:
+def _claim_rounding(bound: Bound, plan: ClaimTarget, extra, c, sample: Sample, eps: float) -> np.ndarray:
     try:
         return spread(lambda p: bound.claimed(plan, extra, perturb=p), c, sample.seed, eps=eps)
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim, perturbed; gradcheck's own failures re-raised
@@ -515,7 +515,7 @@ def _same_function(ref: PythonRef, loss) -> bool:
     return isinstance(loss, PythonRef) and loss.value_and_grad and loss.target == ref.target
 
 
-def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance) -> Finding | None:
+def _value_finding(bound: Bound, plan: ClaimTarget, x: np.ndarray, tol: Tolerance) -> Finding | None:
     """A ``value_and_grad`` claim's value against the spec's loss at the same inputs (None: they agree)."""
     try:
         value = bound.returned_value(plan)
@@ -538,7 +538,7 @@ def _value_finding(bound: Bound, plan: ClaimPlan, x: np.ndarray, tol: Tolerance)
     )
 
 
-def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarray | None = None) -> bool:
+def _defined_at(bound: Bound, plan: ClaimTarget, f, x: np.ndarray, real: np.ndarray | None = None) -> bool:
     """Whether the function is finite at the real point x.
 
     The complex step's real part is not enough: complex arithmetic continues log(-2) or

@@ -42,6 +42,7 @@ from typing import Any
 import pytest
 
 from .options import OPTIONS, RunOptions
+from .session import API_VERDICTS, SESSION_SEED, SessionSeed
 from .verdict.model import Expect
 
 DEFAULT_PATTERNS = ("*.gradcheck.yaml", "*.gradcheck.yml")
@@ -62,22 +63,15 @@ class _State:
 
 
 STATE = pytest.StashKey[_State]()
-_SEEDS: list[tuple[int, bool]] = []  # (seed, given) of the running sessions, innermost last
 _API_ROWS: list[dict[str, Any]] = []  # the Python API's verdicts in the running test, until its report
-
-
-def session_seed() -> tuple[int, bool] | None:
-    """The running session's seed and whether it was given: the Python API's default seed,
-    so that ``--gradcheck-seed`` also reproduces ``assert_gradient`` calls in test functions."""
-    return _SEEDS[-1] if _SEEDS else None
 
 
 def api_checked(verdicts: Any) -> None:
     """``assert_gradient`` (and ``assert_vjp``, ``assert_jvp``) in a test checked these: the summary
-    line counts them, as pytest counts the test. ``check_gradient``'s results are values the test
-    judges for itself (a test may expect a wrong claim to be caught), so they are not counted."""
-    if _SEEDS:
-        _API_ROWS.extend(_row(v) for v in verdicts)
+    line counts them, as pytest counts the test. Published as :data:`gradcheck.session.API_VERDICTS`;
+    ``check_gradient``'s results are values the test judges for itself (a test may expect a wrong
+    claim to be caught), so they are not handed here."""
+    _API_ROWS.extend(_row(v) for v in verdicts)
 
 
 def _row(verdict: Any) -> dict[str, Any]:
@@ -150,15 +144,24 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(problem.replace(where, options.report, 1))
     patterns = tuple(config.getini("gradcheck_specs"))
     config.stash[STATE] = _State(options=options, seed=seed, patterns=patterns)
-    _SEEDS.append((seed, options.seed is not None))
+    _publish(config, SessionSeed(seed, options.seed is not None))
     if worker is None:  # the controller, or a run without xdist: gathers the verdicts
         config.pluginmanager.register(_Reporter(config), "gradcheck-reporter")
 
 
+_PUBLISHED = pytest.StashKey[tuple]()  # the ContextVar tokens, reset at unconfigure
+
+
+def _publish(config: pytest.Config, seed: SessionSeed) -> None:
+    """The session's seed and verdict sink for the Python API (:mod:`gradcheck.session`)."""
+    config.stash[_PUBLISHED] = (SESSION_SEED.set(seed), API_VERDICTS.set(api_checked))
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(STATE, None)
-    if state is not None and _SEEDS:
-        _SEEDS.pop()
+    tokens = config.stash.get(_PUBLISHED, None)
+    if tokens is not None:
+        SESSION_SEED.reset(tokens[0])
+        API_VERDICTS.reset(tokens[1])
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -218,23 +218,31 @@ def run(
         result.incomplete = True
     result.seconds = time.perf_counter() - started
     if options.report:
-        from .report.frames import write_reports
-
-        write_reports(result, options.report)
-        marker = Path(options.report) / "INCOMPLETE"
-        if result.incomplete:
-            from .report.atomic import atomic_write_text
-
-            atomic_write_text(
-                marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
-            )
-        else:  # an earlier interrupted run's marker would call this complete report partial
-            marker.unlink(missing_ok=True)
-        if shard is not None:
-            from .report.merge import write_shard
-
-            write_shard(options.report, shard, seed)
+        result.written = write_report(result, options.report, shard)
     return result
+
+
+def write_report(result: RunResult, directory: str, shard: ShardPlan | None = None) -> list[Path]:
+    """The report stage: the report folder of ``result`` (tables, details.json, pages), the
+    ``INCOMPLETE`` marker of an interrupted run (an earlier one's removed), and ``shard.json`` for
+    a shard; returns the report files written (the marker and ``shard.json`` are bookkeeping)."""
+    from .report.frames import write_reports
+
+    written = write_reports(result, directory)
+    marker = Path(directory) / "INCOMPLETE"
+    if result.incomplete:
+        from .report.atomic import atomic_write_text
+
+        atomic_write_text(
+            marker, f"interrupted: {len(result.verdicts)} claims were checked before the run was stopped\n"
+        )
+    else:  # an earlier interrupted run's marker would call this complete report partial
+        marker.unlink(missing_ok=True)
+    if shard is not None:
+        from .report.merge import write_shard
+
+        write_shard(directory, shard, result.seed)
+    return written
 
 
 def draw_seed() -> int:
@@ -280,32 +288,10 @@ def _run_files(
     forks ends as an ``error`` verdict from its worker, and the next claim runs on. With
     ``--jobs N`` up to N claims run at once; verdicts still arrive in spec order.
     """
-    import sys
-
-    from .workers import Died, Task, claim_timeout, default_jobs, default_memory_limit, died_verdict, new_run, pool
-
-    this_run = new_run()
+    from .workers import Died, claim_timeout, default_jobs, default_memory_limit, died_verdict, pool
 
     broken: set[str] = set()  # specs whose python entry could not be imported: their other claims are left out
-    read = shard.read if shard else _read_each(options)
-    mine = shard.mine if shard else None
-
-    def entries():
-        for file in files:
-            try:
-                problem = read(file)
-            except SpecError as err:
-                yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
-                continue
-            for warning in problem.warnings if on_warning else ():
-                on_warning(warning)
-            for index, plan in enumerate(problem.plans):
-                if options.claim and plan.claim.name not in options.claim:
-                    continue
-                if mine is not None and (file, index) not in mine:
-                    continue
-                task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
-                yield (file, (problem, plan, task))
+    entries = _entries(files, options, seed, shard, on_warning)
 
     def work(entry):
         _, item = entry
@@ -319,7 +305,7 @@ def _run_files(
     limit = options.memory_limit if options.memory_limit is not None else default_memory_limit()
     with pool(limit, options.jobs or default_jobs()) as workers:
         workers.start()  # their imports overlap the reading of the first spec
-        for (file, item), reply in workers.ordered(entries(), work, skip=lambda e: e[0] in broken):
+        for (file, item), reply in workers.ordered(entries, work, skip=lambda e: e[0] in broken):
             if isinstance(item, SpecFailure):
                 fail(item)
                 continue
@@ -338,6 +324,34 @@ def _run_files(
             result.verdicts.append(verdict)
             if on_verdict:
                 on_verdict(verdict)
+
+
+def _entries(files, options: RunOptions, seed: int, shard: ShardPlan | None, on_warning):
+    """What the workers get, in run order: ``(file, SpecFailure)`` for a spec that cannot be read,
+    else ``(file, (problem, target, task))`` for each of its claim targets this run checks
+    (``--claim``, this ``--shard``); the spec's warnings go to ``on_warning`` as it is read."""
+    import sys
+
+    from .workers import Task, new_run
+
+    this_run = new_run()
+    read = shard.read if shard else _read_each(options)
+    mine = shard.mine if shard else None
+    for file in files:
+        try:
+            problem = read(file)
+        except SpecError as err:
+            yield (file, SpecFailure(file, str(err), err.location.line if err.location else 0))
+            continue
+        for warning in problem.warnings if on_warning else ():
+            on_warning(warning)
+        for index, target in enumerate(problem.plans):
+            if options.claim and target.claim.name not in options.claim:
+                continue
+            if mine is not None and (file, index) not in mine:
+                continue
+            task = Task(file, index, options, seed, os.getcwd(), tuple(sys.path), dict(os.environ), this_run)
+            yield (file, (problem, target, task))
 
 
 # --- sharding (``--shard I/N``) ---------------------------------------------------------------

@@ -233,10 +233,11 @@ def _constant() -> dict[str, Any]:
     )
 
 
-def _claim() -> dict[str, Any]:
+def _claim_properties() -> dict[str, Any]:
+    """The keys of one claim, each with its title and description."""
     body = {"anyOf": [_expression("the claimed derivative"), _python_ref("the claimed derivative")]}
     wrt_name = _doc("name", "an input (or, for vjp/jvp claims, an earlier graph node)", type="string")
-    properties = {
+    return {
         "name": _doc(
             "claim name",
             "a one-line name, unique in the spec; --claim NAME selects it",
@@ -284,6 +285,9 @@ def _claim() -> dict[str, Any]:
             "a function returning (value, gradient): the gradient is checked, and the value against the loss"
         ),
     }
+
+
+def _claim() -> dict[str, Any]:
     python = {"const": "python"}
     code = {k: v for k, v in _python_ref("the claimed gradient").items() if k not in ("title", "description")}
     single = _doc(
@@ -297,7 +301,7 @@ def _claim() -> dict[str, Any]:
         type="object",
         required=["name", "wrt"],
         additionalProperties=False,
-        properties=properties,
+        properties=_claim_properties(),
         oneOf=[{"required": [kind]} for kind in ("gradient", "vjp", "jvp", "value_and_grad")],
         allOf=[
             {"if": {"required": ["vjp"]}, "then": {"required": ["node"], "properties": {"wrt": single}}},
@@ -353,7 +357,20 @@ def spec_schema() -> dict[str, Any]:
         Plain JSON data; every key has a title and a description (the text editors show on
         hover), domains and dtypes are enums.
     """
-    dim = _doc(
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "gradcheck spec (format v1)",
+        "description": "A loss, its inputs and the hand-derived derivatives to check: gradcheck check SPEC",
+        "type": "object",
+        "required": ["inputs", "loss", "claims"],
+        "additionalProperties": False,
+        "properties": _spec_properties(),
+    }
+
+
+def _dim() -> dict[str, Any]:
+    return _doc(
         "dim",
         "a fixed size (an integer >= 1) or an inclusive range [lo, hi] to draw from",
         anyOf=[
@@ -366,7 +383,10 @@ def spec_schema() -> dict[str, Any]:
             },
         ],
     )
-    loss_vg = _doc(
+
+
+def _loss_value_and_grad() -> dict[str, Any]:
+    return _doc(
         "loss from value_and_grad",
         "{value_and_grad: {python: ...}}: the loss is the function's value",
         type="object",
@@ -374,7 +394,11 @@ def spec_schema() -> dict[str, Any]:
         additionalProperties=False,
         properties={"value_and_grad": _value_and_grad("a function returning (value, gradient)")},
     )
-    properties = {
+
+
+def _spec_properties() -> dict[str, Any]:
+    """The top-level keys of a spec, each with its title and description."""
+    return {
         "spec": _doc("spec name", "the spec's name; defaults to the file's stem", type="string", pattern=r"\S"),
         "description": _doc("description", "free text", type=["string", "null"]),
         "dims": _doc(
@@ -382,7 +406,7 @@ def spec_schema() -> dict[str, Any]:
             "symbolic sizes, usable in shapes and (unless a Python keyword) in expressions",
             type=["object", "null"],
             propertyNames=_name("dim", keywords=True),
-            additionalProperties=dim,
+            additionalProperties=_dim(),
         ),
         "constants": _doc(
             "constants",
@@ -420,7 +444,7 @@ def spec_schema() -> dict[str, Any]:
         "loss": _doc(
             "loss",
             'the scalar loss: an expression, {python: "module:function"}, or {value_and_grad: {python: ...}}',
-            anyOf=[_expression("the scalar loss"), _python_ref("the scalar loss"), loss_vg],
+            anyOf=[_expression("the scalar loss"), _python_ref("the scalar loss"), _loss_value_and_grad()],
         ),
         "claims": _doc(
             "claims",
@@ -430,16 +454,6 @@ def spec_schema() -> dict[str, Any]:
             items=_claim(),
         ),
         "settings": _settings(),
-    }
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "gradcheck spec (format v1)",
-        "description": "A loss, its inputs and the hand-derived derivatives to check: gradcheck check SPEC",
-        "type": "object",
-        "required": ["inputs", "loss", "claims"],
-        "additionalProperties": False,
-        "properties": properties,
     }
 
 

@@ -24,6 +24,7 @@ class CheckSettings:
     memory_mib: float = MEMORY_BUDGET_MIB  # batched evaluation stays within this many MiB
     repair: bool = True  # a failing expression claim gets the repair search (gradcheck.repair)
     shrink: bool = True  # False: a plain loop over seeded examples, nothing shrunk (confirming a repair)
+    given: tuple = ()  # GivenSamples (known points, the API's at=): examined instead of drawn ones, as @example
 
 
 DETECT_RELATIVE = 1e-6  # the relative error (‖C - G‖ / ‖G‖) every run promises to catch ...

@@ -399,8 +399,8 @@ class _Pinned:
 def _serve(task: Task, problems: dict) -> tuple:
     from .check import check_plan
     from .errors import SpecError
-    from .limits import ClaimTimeout, deadline, user_traceback
     from .run import check_settings, read_problem
+    from .user_limits import ClaimTimeout, deadline, user_traceback
 
     timeout = claim_timeout(task.options)
     started = time.perf_counter()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from scipy.special import expit
+from support import SSE_DIMS, SSE_INPUTS, sigmoid, sse, sse_grad, sse_grad_doubled
 
 import gradcheck
 from gradcheck import (
@@ -24,26 +25,6 @@ from gradcheck import (
     problems,
 )
 from gradcheck.errors import SchemaError
-
-SSE_INPUTS = {"X": "M in", "Y": "M out", "Theta": "in out"}
-SSE_DIMS = {"M": (2, 8), "in": (2, 6), "out": (2, 6)}
-
-
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def sse(X, Y, Theta):
-    return 0.5 * np.sum((Y - sigmoid(X @ Theta)) ** 2)
-
-
-def sse_grad(X, Y, Theta):
-    s = sigmoid(X @ Theta)
-    return X.T @ ((s - Y) * s * (1 - s))
-
-
-def sse_grad_doubled(X, Y, Theta):
-    return 2 * sse_grad(X, Y, Theta)
 
 
 def test_check_gradient_returns_the_verdict_with_its_examples():
@@ -271,10 +252,34 @@ def test_importing_gradcheck_is_light_and_lists_its_api():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    assert set(gradcheck.__all__) <= set(dir(gradcheck))
+    assert _unresolved(gradcheck) == []
     assert gradcheck.check_gradient is check_gradient
     with pytest.raises(AttributeError):
         gradcheck.no_such_name
+
+
+def _unresolved(module) -> list[str]:
+    """The names of ``module.__all__`` that it neither defines nor loads on first use (its lazy
+    table ``_WHERE``), or that do not resolve: ``dir()`` cannot tell, it lists ``__all__`` itself."""
+    lazy = getattr(module, "_WHERE", {})
+    out = []
+    for name in module.__all__:
+        if name not in vars(module) and name not in lazy:
+            out.append(name)
+            continue
+        try:
+            getattr(module, name)
+        except AttributeError:
+            out.append(name)
+    return out
+
+
+def test_the_all_check_fails_on_a_name_the_package_does_not_have(monkeypatch):
+    monkeypatch.setattr(gradcheck, "__all__", [*gradcheck.__all__, "planted_missing_name"])
+    assert set(gradcheck.__all__) <= set(dir(gradcheck))  # the old check: true whatever __all__ says
+    assert _unresolved(gradcheck) == ["planted_missing_name"]
+    monkeypatch.setitem(gradcheck._WHERE, "planted_missing_name", "gradcheck.api")  # a table entry that is wrong
+    assert _unresolved(gradcheck) == ["planted_missing_name"]
 
 
 # --- adapters (optional) -----------------------------------------------------------------------
@@ -379,3 +384,36 @@ def test_torch_code_writing_in_place_cannot_reach_the_callers_arrays():
     x, w = np.ones(3), np.ones(3)
     assert [float(call_user(f, {"x": x, "w": w})) for _ in range(3)] == [6.0, 6.0, 6.0]
     np.testing.assert_array_equal(w, np.ones(3))
+
+
+# --- the pytest session's seed reaches the API through a documented ContextVar, not sys.modules ----
+
+
+def test_the_api_takes_its_default_seed_from_the_published_session_seed():
+    from gradcheck.session import SESSION_SEED, SessionSeed
+
+    token = SESSION_SEED.set(SessionSeed(1234, given=True))
+    try:
+        result = check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2)
+    finally:
+        SESSION_SEED.reset(token)
+    assert (result.seed, result.seed_from) == (1234, "pytest")
+    token = SESSION_SEED.set(None)  # no session: a random seed, said to be one
+    try:
+        result = check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2)
+    finally:
+        SESSION_SEED.reset(token)
+    assert result.seed_from == "random"
+
+
+def test_assertions_are_counted_by_the_published_sink_only():
+    from gradcheck.session import API_VERDICTS
+
+    seen: list = []
+    token = API_VERDICTS.set(seen.extend)
+    try:
+        assert_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2, seed=1)
+        check_gradient(sse, sse_grad, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", examples=2, seed=1)
+    finally:
+        API_VERDICTS.reset(token)
+    assert [(v.claim, v.wrt) for v in seen] == [("sse_grad", "Theta")]  # check_* results are the test's own

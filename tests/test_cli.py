@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -11,23 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import cli
 
 from gradcheck.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SPEC = ROOT / "specs" / "least_squares.yaml"
-
-
-def gradcheck(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "gradcheck.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        env=env,
-        timeout=300,
-    )
 
 
 def test_seed_spec_shows_every_claims_verdict(capsys):
@@ -82,8 +70,8 @@ def test_expected_failure_that_passes_fails_the_gate(tmp_path, capsys):
 
 def test_reproduce_command_reproduces_the_same_example(tmp_path):
     path = _copy_unexpected(tmp_path)
-    first = gradcheck("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "a"))
-    second = gradcheck("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "b"))
+    first = cli("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "a"))
+    second = cli("check", str(path), "--seed", "9", "--claim", "answerer", "--report", str(tmp_path / "b"))
     assert first.returncode == second.returncode == 1
     assert (tmp_path / "a" / "summary.csv").read_bytes() == (tmp_path / "b" / "summary.csv").read_bytes()
     assert (tmp_path / "a" / "results.csv").read_bytes() == (tmp_path / "b" / "results.csv").read_bytes()
@@ -158,7 +146,7 @@ def test_hostile_expressions_exit_2_located_and_write_nothing(tmp_path, expressi
         f"claims:\n  - name: evil\n    wrt: X\n    gradient: {json.dumps(expression)}\n"
     )
     before = set(tmp_path.iterdir())
-    proc = gradcheck("check", str(spec), "--seed", "1", cwd=tmp_path)
+    proc = cli("check", str(spec), "--seed", "1", cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"{spec}:7:" in proc.stdout
     assert message in proc.stdout
@@ -251,3 +239,37 @@ def test_the_cli_parses_each_spec_once(monkeypatch, tmp_path):
     code = main(["check", str(SEED_SPEC), "--seed", "2", "--examples", "2", "--claim", "answer"])
     assert code == 0
     assert calls == [str(SEED_SPEC)], calls
+
+
+# --- the report stage: run() returns the paths it wrote; the CLI names those, not what is on disk ----
+
+
+SMALL_SPEC = (
+    "dims: {n: 3}\ninputs: {x: {shape: [n]}}\nloss: sum(x ** 2)\nclaims: [{name: g, wrt: x, gradient: 2 * x}]\n"
+)
+
+
+def test_run_returns_the_report_files_it_wrote(tmp_path):
+    from gradcheck.options import RunOptions
+    from gradcheck.run import run
+
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SMALL_SPEC)
+    result = run([str(spec)], RunOptions(seed=1, report=str(tmp_path / "r")))
+    assert sorted(Path(p).name for p in result.written) == sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert all(Path(p).parent == tmp_path / "r" for p in result.written)
+    assert run([str(spec)], RunOptions(seed=1)).written == []
+
+
+def test_check_names_the_files_this_run_wrote_not_a_stale_one(tmp_path, capsys):
+    spec = tmp_path / "s.yaml"
+    spec.write_text(SMALL_SPEC)
+    folder = tmp_path / "r"
+    folder.mkdir()
+    stale = folder / "results.parquet"  # an earlier run's, with pyarrow; this run may write none
+    stale.write_bytes(b"old")
+    assert main(["check", str(spec), "--seed", "1", "--report", str(folder), "-q"]) == 0
+    parquet = ", results.parquet" if stale.read_bytes() != b"old" else ""
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"report written to {folder}/: report.html, summary.md, junit.xml, summary.csv, results.csv{parquet}"
+    )

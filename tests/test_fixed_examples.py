@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from support import check_text
 
 from gradcheck.check import check_plan
 from gradcheck.examine import CheckSettings
@@ -26,9 +27,7 @@ claims:
 
 
 def _verdicts(text, **settings):
-    problem = build_problem(load_spec_text(text, "fixed.yaml"))
-    cfg = CheckSettings(**{"examples": 25, "seed": 1, **settings})
-    return {plan.claim.name: check_plan(problem, plan, cfg) for plan in problem.plans}
+    return check_text(text, "fixed.yaml", **settings)
 
 
 def test_invalid_draws_are_skipped_until_the_examples_are_valid():
@@ -93,3 +92,53 @@ def test_a_replayed_seed_0_is_not_checked_twice(tmp_path, monkeypatch):
     mended = _verdicts(wrong.replace("2 * x ** 2", "3 * x ** 2"), database=True, seed=1, examples=4)["off"]
     seeds = [r.seed for r in mended.records]
     assert mended.verdict == "pass" and seeds[0] == 0 and len(seeds) == len(set(seeds)) == 4
+
+
+# --- given samples (the API's at=): fixed points through the same interface as drawn samples ------
+
+
+def test_a_given_sample_is_examined_exactly_there_and_nothing_is_drawn():
+    import numpy as np
+
+    from gradcheck.samples.draw import GivenSample
+
+    problem = build_problem(load_spec_text(FIXED, "fixed.yaml"))
+    calm = GivenSample({"n": 2}, 0, {"x": np.array([0.5, 1.2])}, "at[0]")
+    hard = GivenSample({"n": 2}, 0, {"x": np.array([0.5, 2.0])}, "at[1]")
+    off = next(p for p in problem.plans if p.claim.name == "off")
+    passed = check_plan(problem, off, CheckSettings(examples=1, seed=1, given=(calm,)))
+    assert (passed.verdict, passed.examples) == ("pass", 1)
+    failed = check_plan(problem, off, CheckSettings(examples=2, seed=1, given=(calm, hard)))
+    assert (failed.verdict, failed.examples) == ("wrong", 2)
+    assert [e.index for e in failed.entries] == [(1,)]
+
+
+def test_binding_a_given_sample_uses_its_arrays_and_draws_only_the_others():
+    import numpy as np
+
+    from gradcheck.problem.bound import bind
+    from gradcheck.samples.draw import GivenSample
+
+    text = FIXED.replace("  x: {shape: [n]}\n", "  x: {shape: [n]}\n  w: {shape: [n]}\n")
+    problem = build_problem(load_spec_text(text, "fixed.yaml"))
+    x = np.array([0.5, 2.0], dtype=np.float32)
+    bound = bind(problem, GivenSample({"n": 2}, 7, {"x": x}, "at[0]"))
+    assert bound.inputs["x"].dtype == np.float64 and bound.inputs["x"].tolist() == [0.5, 2.0]
+    assert bound.inputs["w"].shape == (2,)  # not given: drawn from the sample's seed, as for any sample
+    assert bound.inputs["x"] is not x  # the caller's array is never handed on to be written into
+
+
+def test_the_problem_stage_does_not_import_the_samples_stage():
+    import ast
+    from pathlib import Path
+
+    import gradcheck.problem
+
+    folder = Path(gradcheck.problem.__file__).parent
+    imports = {
+        (f.name, node.module)
+        for f in folder.glob("*.py")
+        for node in ast.walk(ast.parse(f.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module and "samples" in node.module
+    }
+    assert imports == set()

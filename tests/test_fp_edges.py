@@ -8,22 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from support import verdicts_of
 
-from gradcheck import RunOptions
 from gradcheck.expr.kernels import power
 from gradcheck.oracle import complex_step
-from gradcheck.run import run
 
 
 def _verdicts(tmp_path: Path, text: str, seeds, examples=None) -> dict[str, list[str]]:
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(text)
     out: dict[str, list[str]] = {}
     for seed in seeds:
-        result = run([str(spec)], RunOptions(seed=seed, examples=examples))
-        assert not result.failures, result.failures
-        for v in result.verdicts:
-            out.setdefault(v.claim, []).append(v.verdict)
+        for claim, v in verdicts_of(tmp_path, text, seed=seed, examples=examples).items():
+            out.setdefault(claim, []).append(v.verdict)
     return out
 
 

@@ -8,8 +8,7 @@ import math
 
 import numpy as np
 import pytest
-
-from gradcheck.run import RunOptions, run
+from support import verdicts_of
 
 SPEC = """\
 dims: {n: [2, 5], m: [2, 5]}
@@ -31,11 +30,7 @@ claims:
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory):
-    path = tmp_path_factory.mktemp("rel") / "rel.yaml"
-    path.write_text(SPEC)
-    result = run([str(path)], RunOptions(seed=3, examples=10))
-    assert not result.failures, result.failures
-    return {v.claim: v for v in result.verdicts}
+    return verdicts_of(tmp_path_factory.mktemp("rel"), SPEC, "rel.yaml", seed=3, examples=10)
 
 
 def _normwise(c, g) -> float:

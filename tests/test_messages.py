@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import verdicts_of
 
 from gradcheck.api import check_gradient
 from gradcheck.errors import SchemaError, SpecError
@@ -27,11 +28,7 @@ claims:
 
 
 def _verdicts(tmp_path, loss, claims, examples=3):
-    path = tmp_path / "msgs.yaml"
-    path.write_text(BASE.format(loss=loss, claims=claims))
-    result = run([str(path)], RunOptions(seed=1, examples=examples))
-    assert not result.failures, result.failures
-    return {v.claim: v for v in result.verdicts}
+    return verdicts_of(tmp_path, BASE.format(loss=loss, claims=claims), "msgs.yaml", seed=1, examples=examples)
 
 
 def test_verdict_summaries_at_small_n(tmp_path):

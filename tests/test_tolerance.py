@@ -7,19 +7,13 @@ import textwrap
 
 import numpy as np
 import pytest
-
-from gradcheck.options import RunOptions
-from gradcheck.run import run
+from support import SSE_SOURCE, verdicts_of
 
 
 def check(tmp_path, text: str, seed: int = 0, examples: int = 15, **files):
-    path = tmp_path / "spec.yaml"
-    path.write_text(textwrap.dedent(text))
     for name, body in files.items():
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(body))
-    result = run([str(path)], RunOptions(seed=seed, examples=examples))
-    assert not result.failures, result.failures
-    return {v.claim: v for v in result.verdicts}
+    return verdicts_of(tmp_path, textwrap.dedent(text), seed=seed, examples=examples)
 
 
 SATURATED = """
@@ -210,28 +204,19 @@ inputs:
   X: {shape: [M, in], dtype: float32}
   Y: {shape: [M, out], dtype: float32}
   Theta: {shape: [in, out], dtype: float32}
-loss: {python: "f32big:loss"}
+loss: {python: "f32big:sse"}
 claims:
-  - {name: ok, wrt: Theta, gradient: {python: "f32big:grad"}}
+  - {name: ok, wrt: Theta, gradient: {python: "f32big:sse_grad"}}
   - {name: off-1e-3, wrt: Theta, gradient: {python: "f32big:grad_off"}}
 """
-F32BIG = """
-import numpy as np
-
-def _s(z):
-    return 1 / (1 + np.exp(-z))
-
-def loss(X, Y, Theta):
-    c = Y - _s(X @ Theta)
-    return 0.5 * np.sum(c * c)
-
-def grad(X, Y, Theta):
-    s = _s(X @ Theta)
-    return X.T @ ((s - Y) * s * (1 - s))
+F32BIG = (
+    SSE_SOURCE
+    + """
 
 def grad_off(X, Y, Theta):
-    return grad(X, Y, Theta) * np.float32(1.001)
+    return sse_grad(X, Y, Theta) * np.float32(1.001)
 """
+)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -34,7 +34,6 @@ buffers, ``scipy.special.expit``) is detected and checked with finite difference
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -63,12 +62,19 @@ __all__ = [
 Inputs = Mapping[str, Any]
 
 
-def _request(call: Call, wrt, **kwargs) -> Request:
+# the keywords every check_* takes, passed on to the Request as the caller gave them
+_SHARED = ("inputs", "dims", "domains", "constants", "at", "expect", "examples", "seed", "rtol", "atol", "directions")
+
+
+def _request(call: Call, wrt, arguments: Mapping[str, Any], **extra: Any) -> Request:
+    """The Request of a ``check_*`` call: ``arguments`` are its ``locals()`` (its parameters),
+    of which the shared keywords are taken; ``extra`` what only that function adds."""
     wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
-    return Request(call=call, wrt=wrt_names, **kwargs)
+    shared = {name: arguments[name] for name in _SHARED}
+    return Request(call=call, wrt=wrt_names, **{**shared, "at": tuple(shared["at"])}, **extra)
 
 
-def check_gradient(
+def check_gradient(  # noqa: PLR0913  the public keywords mirror the spec format
     loss: Callable[..., Any],
     gradient: Callable[..., Any],
     *,
@@ -140,21 +146,7 @@ def check_gradient(
     call = Call.here(name or name_of(gradient, "gradient"), "check_gradient")
     loss_fn = callable_arg(loss, "loss", call.location)
     grad_fn = callable_arg(gradient, "gradient", call.location)
-    req = _request(
-        call,
-        wrt,
-        inputs=inputs,
-        dims=dims,
-        domains=domains,
-        constants=constants,
-        at=tuple(at),
-        expect=expect,
-        examples=examples,
-        seed=seed,
-        rtol=rtol,
-        atol=atol,
-        directions=directions,
-    )
+    req = _request(call, wrt, locals())
     return check(
         req,
         lambda fixed: keyword_caller(loss_fn, fixed),
@@ -163,7 +155,7 @@ def check_gradient(
     )
 
 
-def check_value_and_grad(
+def check_value_and_grad(  # noqa: PLR0913  the public keywords mirror the spec format
     f: Callable[..., Any],
     *,
     wrt: str | Iterable[str],
@@ -189,21 +181,7 @@ def check_value_and_grad(
     """
     call = Call.here(name or name_of(f, "value_and_grad"), "check_value_and_grad")
     vg_fn = callable_arg(f, "f", call.location)
-    req = _request(
-        call,
-        wrt,
-        inputs=inputs,
-        dims=dims,
-        domains=domains,
-        constants=constants,
-        at=tuple(at),
-        expect=expect,
-        examples=examples,
-        seed=seed,
-        rtol=rtol,
-        atol=atol,
-        directions=directions,
-    )
+    req = _request(call, wrt, locals())
     return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
 
 
@@ -223,7 +201,7 @@ def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]]
     return factory
 
 
-def check_vjp(
+def check_vjp(  # noqa: PLR0913  the public keywords mirror the spec format
     f: Callable[..., Any],
     vjp: Callable[..., Any],
     *,
@@ -255,23 +233,7 @@ def check_vjp(
     vjp_fn = callable_arg(vjp, "vjp", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
 
-    req = _request(
-        call,
-        wrt,
-        inputs=inputs,
-        dims=dims,
-        domains=domains,
-        constants=constants,
-        at=tuple(at),
-        expect=expect,
-        examples=examples,
-        seed=seed,
-        rtol=rtol,
-        atol=atol,
-        directions=directions,
-        kind="vjp",
-        extra_input=(cotangent, out_shape),
-    )
+    req = _request(call, wrt, locals(), kind="vjp", extra_input=(cotangent, out_shape))
     return check(
         req,
         _inner_product_loss(f_fn, cotangent, out_shape, call.location),
@@ -280,7 +242,7 @@ def check_vjp(
     )
 
 
-def check_jvp(
+def check_jvp(  # noqa: PLR0913  the public keywords mirror the spec format
     f: Callable[..., Any],
     jvp: Callable[..., Any],
     *,
@@ -327,23 +289,7 @@ def check_jvp(
         transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
         return transposed_by_columns
 
-    req = _request(
-        call,
-        wrt,
-        inputs=inputs,
-        dims=dims,
-        domains=domains,
-        constants=constants,
-        at=tuple(at),
-        expect=expect,
-        examples=examples,
-        seed=seed,
-        rtol=rtol,
-        atol=atol,
-        directions=directions,
-        kind="jvp",
-        extra_input=(probe, out_shape),
-    )
+    req = _request(call, wrt, locals(), kind="jvp", extra_input=(probe, out_shape))
     return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), claim, (f_fn, jvp_fn))
 
 
@@ -391,9 +337,11 @@ def _assert(result: CheckResult, api: str) -> CheckResult:
     from dataclasses import replace
 
     result = replace(result, call=api)
-    plugin = sys.modules.get("gradcheck.pytest_plugin")
-    if plugin is not None:  # in a pytest session: its gradcheck summary line counts the assertion's verdicts
-        plugin.api_checked(result.verdicts)
+    from ..session import API_VERDICTS
+
+    counted = API_VERDICTS.get()
+    if counted is not None:  # in a pytest session: its gradcheck summary line counts the assertion's verdicts
+        counted(result.verdicts)
     if not result.passed:
         raise AssertionError(result.failure_text())  # its first line is the verdict: pytest's short summary
     return result

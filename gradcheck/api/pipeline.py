@@ -11,7 +11,6 @@ verdict, decides.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -156,10 +155,11 @@ def _seed(seed: int | None) -> tuple[int, bool, str]:
     """(seed, given, where from): the argument, else the running pytest session's, else random."""
     if seed is not None:
         return seed, True, "argument"
-    plugin = sys.modules.get("gradcheck.pytest_plugin")
-    session = plugin.session_seed() if plugin is not None else None
+    from ..session import SESSION_SEED
+
+    session = SESSION_SEED.get()
     if session is not None:
-        return session[0], session[1], "pytest"
+        return session.seed, session.given, "pytest"
     from ..run import draw_seed
 
     return draw_seed(), False, "random"

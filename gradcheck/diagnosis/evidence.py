@@ -24,7 +24,7 @@ from .compare import Names
 if TYPE_CHECKING:
     from ..oracle.choice import OracleChoice
     from ..problem.bound import Bound
-    from ..problem.build import ClaimPlan, Problem
+    from ..problem.build import ClaimTarget, Problem
     from ..samples.draw import Sample
     from ..settings import CheckSettings
 
@@ -41,7 +41,7 @@ class Example:
     cotangent) and the directions' generator, beside what the check was asked."""
 
     problem: Problem
-    plan: ClaimPlan
+    plan: ClaimTarget
     sample: Sample
     cfg: CheckSettings
     oracle: OracleChoice

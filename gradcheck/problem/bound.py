@@ -9,19 +9,31 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping, Protocol
 
 import numpy as np
 
 from ..expr.dims import bind_shape, shape_str
 from ..expr.evaluate import evaluate, evaluate_batched
 from ..expr.forward import Dual, forward_value, split
-from ..samples.draw import Sample, draw_inputs
-from ..spec.model import PythonRef, Source
-from .build import ClaimPlan, Problem
+from ..spec.model import InputSpec, PythonRef, Source
+from .build import ClaimTarget, Problem
 from .callables import call_user, claim_value, loss_value, resolve, user_view, value_and_grad_pair
 
 Perturb = Callable[[np.ndarray], np.ndarray] | None
+
+
+class Sample(Protocol):
+    """What a problem is bound to: the sizes of its dims, the seed of its directions, and its
+    arrays. :mod:`gradcheck.samples` makes them (drawn, or given: a known point); this
+    stage only asks for the arrays, so it depends on no way of choosing them."""
+
+    sizes: dict[str, int]
+    seed: int
+
+    def inputs(
+        self, specs: Mapping[str, InputSpec], shapes: Mapping[str, tuple[int, ...]]
+    ) -> dict[str, np.ndarray]: ...
 
 
 @dataclass
@@ -58,7 +70,7 @@ class Bound:
             if view is not x:  # a complex point: real x complex products as two real ones
                 try:
                     return self._loss_value(call_user(fn, {**kwargs, wrt: view}, copy=True, dims=self.sizes))
-                except Exception:  # e.g. code that checks type(x) is np.ndarray: the plain array decides
+                except Exception:  # noqa: BLE001  user code (e.g. it checks type(x) is np.ndarray): the plain array decides
                     pass
             return self._loss_value(call_user(fn, kwargs, copy=True, dims=self.sizes))
         # one point walks the graph unbatched: the batched walker on a batch of one costs twice as
@@ -75,7 +87,7 @@ class Bound:
             out = value_and_grad_pair(out, resolve(loss))[0]
         return loss_value(out, loss)
 
-    def returned_value(self, plan: ClaimPlan) -> float:
+    def returned_value(self, plan: ClaimTarget) -> float:
         """The value a ``value_and_grad`` claim's code returns at the bound inputs (beside its gradient)."""
         out = call_user(resolve(plan.body), self._claim_keywords(), copy=True, dims=self.sizes)
         return float(np.real(np.asarray(value_and_grad_pair(out, resolve(plan.body))[0], dtype=np.float64)))
@@ -170,7 +182,7 @@ class Bound:
 
     def claimed(
         self,
-        plan: ClaimPlan,
+        plan: ClaimTarget,
         extra: dict[str, np.ndarray] | None = None,
         perturb: Perturb = None,
         float64: bool = False,
@@ -212,7 +224,7 @@ class Bound:
         return claim_value(out, body, plan.wrt, shape_str(plan.expected_shape), plan.kind_word)
 
 
-def _pick(out, plan: ClaimPlan):
+def _pick(out, plan: ClaimTarget):
     if isinstance(out, dict):
         if plan.wrt not in out:
             raise KeyError(f"the returned dict has no entry {plan.wrt!r} (keys: {sorted(out)})")
@@ -225,14 +237,14 @@ def _pick(out, plan: ClaimPlan):
 
 
 def bind(problem: Problem, sample: Sample) -> Bound:
-    """Draw every input for ``sample`` and evaluate the graph in float64.
+    """Every input's array for ``sample`` (drawn or given) and the graph evaluated in float64.
 
     Raises whatever the graph's evaluation raises (a sample where the loss is not defined);
     the caller treats that as an invalid draw.
     """
     sizes = sample.sizes
     shapes = {name: bind_shape(shape, sizes) for name, shape in problem.input_shapes.items()}
-    inputs = draw_inputs(problem.spec.inputs, shapes, sample)
+    inputs = sample.inputs(problem.spec.inputs, shapes)
     # float64 inputs are used as drawn (no copy: nothing writes into them; user code gets copies)
     values: dict[str, object] = {
         k: (np.asarray(v, dtype=np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()

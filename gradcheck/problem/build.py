@@ -2,7 +2,7 @@
 
 An ill-shaped graph node or loss is a :class:`~gradcheck.errors.ShapeError` (the spec cannot
 be checked at all). An ill-shaped *claim* is not an error: it becomes a static
-``shape-mismatch`` finding carried by its :class:`ClaimPlan`, and the other claims still run.
+``shape-mismatch`` finding carried by its :class:`ClaimTarget`, and the other claims still run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 DEFAULT_MAX_ELEMENTS = 10_000_000
 
-__all__ = ["Problem", "ClaimPlan", "StaticMismatch", "build_problem", "claim_fields"]
+__all__ = ["Problem", "ClaimTarget", "ClaimPlan", "StaticMismatch", "build_problem", "claim_fields"]
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class StaticMismatch:
 
 
 @dataclass(frozen=True)
-class ClaimPlan:
-    """One (claim, wrt) pair: the unit that gets a verdict."""
+class ClaimTarget:
+    """One (claim, wrt) target: the unit that gets a verdict (``problem.plans`` holds them in claim order)."""
 
     claim: Claim
     wrt: str
@@ -72,6 +72,9 @@ class ClaimPlan:
         return f"claimed {self.kind_word}"
 
 
+ClaimPlan = ClaimTarget  # the old name (deprecated): one (claim, wrt) target, not a plan of several
+
+
 @dataclass(frozen=True)
 class Problem:
     spec: Spec
@@ -79,7 +82,7 @@ class Problem:
     input_shapes: dict[str, Shape]
     node_shapes: dict[str, Shape]
     defines: dict[str, tuple[tuple[str, ...], object, str]]
-    plans: tuple[ClaimPlan, ...]
+    plans: tuple[ClaimTarget, ...]
     max_elements: int
     intermediates: tuple[Shape, ...] = ()  # every array shape an evaluation of the graph and loss makes
     scalars: frozenset[str] = field(default_factory=frozenset)
@@ -237,53 +240,17 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         An array constant cannot be read or does not fit its shape (:mod:`.constants`).
     """
     budget = max_elements or spec.settings.max_elements or DEFAULT_MAX_ELEMENTS
-    data = None
-    if spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
-        from .constants import read_arrays
-
-        data = read_arrays(spec)
-    if data is not None and data.sizes:  # the data fixes the dims it names; the other inputs follow
-        at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
-        fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
-        spec = replace(spec, dims={**spec.dims, **fixed})
+    spec, data = _with_data(spec)
     dim_ranges = {name: (d.lo, d.hi) for name, d in spec.dims.items()}
-    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
-    for name, shape in input_shapes.items():
-        count, what = _most(shape, dim_ranges)
-        if count > budget:
-            raise ShapeError(
-                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
-                spec.inputs[name].location,
-                hint="narrow the dims' ranges, or raise the budget with --max-elements N",
-            )
+    input_shapes = _input_shapes(spec, dim_ranges, budget)
     scalars = frozenset(spec.constants) | frozenset(d for d in spec.dims if not keyword.iskeyword(d))
     defines = {name: (d.params, d.body.expr, d.body.text) for name, d in spec.define.items()}
     integers = integer_ranges(spec)
 
     arrays: dict[str, Shape] = {**(data.shapes if data is not None else {}), **input_shapes}
-    node_shapes: dict[str, Shape] = {}
     seen: list[Shape] = []  # every intermediate of the graph and the loss: what one evaluation allocates
-    for node in spec.graph:
-        # arrays itself, not a copy: the env lives for this node's inference only (a copy per node is quadratic)
-        env = ShapeEnv(
-            arrays=arrays,
-            scalars=scalars,
-            dims=dim_ranges,
-            defines=defines,
-            max_elements=budget,
-            record=seen,
-            integers=integers,
-        )
-        try:
-            shape = infer_shape(node.body.expr, env, node.body.text)
-        except ShapeError as err:
-            raise _located(err, node.body) from None
-        node_shapes[node.name] = shape
-        arrays[node.name] = shape
-
-    _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
-    full_env = ShapeEnv(
-        arrays=dict(arrays),
+    env = ShapeEnv(
+        arrays=arrays,
         scalars=scalars,
         dims=dim_ranges,
         defines=defines,
@@ -291,17 +258,9 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         record=seen,
         integers=integers,
     )
-    if isinstance(spec.loss, Source):
-        try:
-            loss_shape = infer_shape(spec.loss.expr, full_env, spec.loss.text)
-        except ShapeError as err:
-            raise _located(err, spec.loss) from None
-        if loss_shape != ():
-            raise ShapeError(
-                f"the loss must be a scalar, but `{spec.loss.text}` has shape {shape_str(loss_shape)}",
-                spec.loss.location,
-                hint="reduce it, e.g. sum(...) or mean(...)",
-            )
+    node_shapes = _node_shapes(spec, env)
+    _check_total(spec, dim_ranges, input_shapes, node_shapes, budget)
+    _check_loss(spec, replace(env, arrays=dict(arrays)))
 
     for claim in spec.claims:
         if claim.node is not None:
@@ -309,7 +268,7 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
     plans = []
     for claim in spec.claims:
         for wrt in claim.wrt:
-            plans.append(_plan(claim, wrt, arrays, node_shapes, scalars, dim_ranges, defines, budget, integers))
+            plans.append(_target(claim, wrt, node_shapes, replace(env, arrays=dict(arrays), record=None)))
     return Problem(
         spec=spec,
         dim_ranges=dim_ranges,
@@ -327,6 +286,64 @@ def build_problem(spec: Spec, *, max_elements: int | None = None) -> Problem:
         warnings=_warnings(spec, dim_ranges),
         label_hints=_label_hints(spec),
     )
+
+
+def _with_data(spec: Spec):
+    """The spec with the dims its array constants fix, and the data read (None: no constants)."""
+    if not spec.arrays:  # numpy only for specs with data: collecting spec files stays numpy-free
+        return spec, None
+    from .constants import read_arrays
+
+    data = read_arrays(spec)
+    if data.sizes:  # the data fixes the dims it names; the other inputs follow
+        at = {d: next(c.location for c in spec.arrays.values() if d in (c.shape or ())) for d in data.sizes}
+        fixed = {d: DimSpec(d, n, n, spec.dims[d].location if d in spec.dims else at[d]) for d, n in data.sizes.items()}
+        spec = replace(spec, dims={**spec.dims, **fixed})
+    return spec, data
+
+
+def _input_shapes(spec: Spec, dim_ranges: dict[str, tuple[int, int]], budget: int) -> dict[str, Shape]:
+    """Every input's symbolic shape; a ShapeError if one may exceed the element budget."""
+    input_shapes = {name: _input_shape(inp.shape, dim_ranges) for name, inp in spec.inputs.items()}
+    for name, shape in input_shapes.items():
+        count, what = _most(shape, dim_ranges)
+        if count > budget:
+            raise ShapeError(
+                f"input '{name}' with shape {shape_str(shape)} {what} (budget {budget})",
+                spec.inputs[name].location,
+                hint="narrow the dims' ranges, or raise the budget with --max-elements N",
+            )
+    return input_shapes
+
+
+def _node_shapes(spec: Spec, env: ShapeEnv) -> dict[str, Shape]:
+    """Every graph node's shape, in order; each node's shape joins ``env.arrays`` for the next
+    (the env itself, not a copy per node: that is quadratic)."""
+    node_shapes: dict[str, Shape] = {}
+    for node in spec.graph:
+        try:
+            shape = infer_shape(node.body.expr, env, node.body.text)
+        except ShapeError as err:
+            raise _located(err, node.body) from None
+        node_shapes[node.name] = shape
+        env.arrays[node.name] = shape
+    return node_shapes
+
+
+def _check_loss(spec: Spec, env: ShapeEnv) -> None:
+    """An expression loss must be well-shaped and a scalar."""
+    if not isinstance(spec.loss, Source):
+        return
+    try:
+        loss_shape = infer_shape(spec.loss.expr, env, spec.loss.text)
+    except ShapeError as err:
+        raise _located(err, spec.loss) from None
+    if loss_shape != ():
+        raise ShapeError(
+            f"the loss must be a scalar, but `{spec.loss.text}` has shape {shape_str(loss_shape)}",
+            spec.loss.location,
+            hint="reduce it, e.g. sum(...) or mean(...)",
+        )
 
 
 def _branch_cuts(spec: Spec) -> bool:
@@ -416,7 +433,10 @@ def _check_local(spec: Spec, claim: Claim) -> None:
         )
 
 
-def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defines, budget, integers) -> ClaimPlan:
+def _target(claim: Claim, wrt: str, node_shapes, base: ShapeEnv) -> ClaimTarget:
+    """One (claim, wrt) target; its claimed expression typed in ``base`` (the spec's inputs and
+    nodes, scalars, dims, helpers, budget) with the claim's own cotangent or tangent added."""
+    arrays = base.arrays
     wrt_shape = arrays[wrt]
     claim_arrays = dict(arrays)
     if claim.kind == "gradient":
@@ -428,12 +448,12 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
         expected = node_shapes[claim.node]
         claim_arrays[claim.tangent] = wrt_shape
     body = claim.bodies[wrt]
-    plan = ClaimPlan(claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None)
+    plan = ClaimTarget(
+        claim=claim, wrt=wrt, wrt_shape=wrt_shape, expected_shape=expected, body=body, claimed_shape=None
+    )
     if isinstance(body, PythonRef):
         return plan
-    env = ShapeEnv(
-        arrays=claim_arrays, scalars=scalars, dims=dim_ranges, defines=defines, max_elements=budget, integers=integers
-    )
+    env = replace(base, arrays=claim_arrays)
     target = wrt if claim.kind != "jvp" else f"node {claim.node}"
     try:
         shape = infer_shape(body.expr, env, body.text)
@@ -445,17 +465,19 @@ def _plan(claim: Claim, wrt: str, arrays, node_shapes, scalars, dim_ranges, defi
         lines.append(err.message)
         if "budget" in err.message:
             raise err.located(body.location, claim=claim.name) from None
-        return ClaimPlan(
+        return ClaimTarget(
             **{**plan.__dict__, "claimed_shape": recovered, "static": StaticMismatch(tuple(lines), recovered, False)}
         )
     if shape == expected:
-        return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape})
+        return ClaimTarget(**{**plan.__dict__, "claimed_shape": shape})
     transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
     line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
-    return ClaimPlan(**{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)})
+    return ClaimTarget(
+        **{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)}
+    )
 
 
-def claim_fields(problem: "Problem", plan: ClaimPlan, seed: int) -> dict:
+def claim_fields(problem: "Problem", plan: ClaimTarget, seed: int) -> dict:
     """What every Verdict of ``plan`` says about its claim, whatever the outcome (the worker's
     timeout and died verdicts too)."""
     spec = problem.spec

@@ -94,7 +94,7 @@ def _import(ref: PythonRef) -> Any:
     sys.path[:0] = added
     try:
         return importlib.import_module(ref.module)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  the user's module, at import: any error becomes a located SpecError
         raise SpecError(
             f"cannot import module '{ref.module}': {type(exc).__name__}: {exc}",
             ref.location,
@@ -179,7 +179,7 @@ def resolve_data(ref: PythonRef) -> Any:
         )
     try:
         return value()
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  the user's data function: any error becomes a located SpecError
         raise SpecError(
             f"'{ref.target}()' raised {type(exc).__name__}: {exc}",
             ref.location,

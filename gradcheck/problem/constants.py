@@ -87,7 +87,7 @@ def load_array(const: ArrayConstant, spec_path: str) -> np.ndarray:
         raw = _load_npy(str(const.source), spec_path, const)
     try:
         array = np.array(raw)  # a copy: the caller's array may change after the check is set up
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  the user's object's __array__ may raise anything: a located SpecError
         raise SpecError(
             f"constant '{const.name}' is not an array: {type(exc).__name__}: {exc}", const.location
         ) from None

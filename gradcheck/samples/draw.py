@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from hypothesis import strategies as st
@@ -25,6 +25,7 @@ from ..spec.model import DimSpec, Domain, InputSpec
 
 __all__ = [
     "Sample",
+    "GivenSample",
     "sample_strategy",
     "pick_sizes",
     "draw_sizes",
@@ -44,6 +45,36 @@ class Sample:
 
     def dims_text(self) -> str:
         return dims_text(self.sizes)
+
+    def inputs(self, specs: Mapping[str, InputSpec], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+        """Every input's array: drawn per domain from the seed (:func:`draw_inputs`)."""
+        return draw_inputs(specs, shapes, self)
+
+
+@dataclass(frozen=True)
+class GivenSample(Sample):
+    """A sample whose arrays are given, not drawn: a known hard point, as Hypothesis's ``@example``
+    (checked through ``CheckSettings.given``). Inputs it does not give are drawn from ``seed``.
+
+    ``sizes`` must be the ones the arrays' shapes bind; ``label`` names the point in messages.
+    """
+
+    arrays: Mapping[str, np.ndarray] = field(default_factory=dict, compare=False)
+    label: str = ""
+
+    def inputs(self, specs: Mapping[str, InputSpec], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+        """The given arrays (copies, in the declared dtype; int64 for integer domains), the rest drawn."""
+        drawn = draw_inputs({k: v for k, v in specs.items() if k not in self.arrays}, shapes, self)
+        return {
+            name: drawn[name] if name not in self.arrays else _given(self.arrays[name], spec)
+            for name, spec in specs.items()
+        }
+
+
+def _given(value: np.ndarray, spec: InputSpec) -> np.ndarray:
+    if spec.domain.is_integer:
+        return np.array(value, dtype=np.int64)
+    return np.array(value, dtype=np.float32 if spec.dtype == "float32" else np.float64)
 
 
 def pick_sizes(
@@ -81,7 +112,7 @@ def pick_sizes(
         count = d.hi - d.lo + 1 - len(taken)
         if count <= 0:  # every size is taken: any will do
             taken, count = set(), d.hi - d.lo + 1
-        sizes[name] = _choose(d.lo, d.hi, taken, pick(count), rest, used, pending, sizes, name)
+        sizes[name] = _choose((d.lo, d.hi), taken, pick(count), rest, used, pending, sizes, name)
         used.add(sizes[name])
         for dim in [p for p in pending if p.symbols <= sizes.keys()]:
             used.add(int(dim.bind(sizes)))
@@ -92,9 +123,11 @@ def pick_sizes(
 _CANDIDATES = 64  # free sizes tried after the picked one before settling for it
 
 
-def _choose(lo, hi, taken, index, rest, used, pending, sizes, name) -> int:
-    """The ``index``-th free size, or the first free size after it (wrapping around) that leaves
-    the other dims assignable and the derived dims distinct; else the first that does the former."""
+def _choose(span, taken, index, rest, used, pending, sizes, name) -> int:
+    """The ``index``-th free size of ``span`` (lo, hi), or the first free size after it (wrapping
+    around) that leaves the other dims assignable and the derived dims distinct; else the first
+    that does the former."""
+    lo, hi = span
     first = _nth_free(lo, taken, index)
     feasible = None
     for v in itertools.islice(_free_from(first, lo, hi, taken), _CANDIDATES):

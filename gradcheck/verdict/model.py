@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 from ..errors import Location
 
@@ -227,6 +228,7 @@ class RunResult:
     inputs: list[str] = field(default_factory=list)  # the paths as the user typed them (``specs/``)
     started_at: str = ""  # ISO 8601 UTC, when the run began
     nothing: list[str] = field(default_factory=list)  # what matched nothing (a folder, a --claim name)
+    written: list[Path] = field(default_factory=list)  # the report files this run wrote (--report)
 
     @property
     def exit_code(self) -> int:

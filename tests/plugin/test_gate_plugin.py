@@ -3,6 +3,8 @@ line that counts the API's checks too, and AssertionError messages whose first l
 
 from __future__ import annotations
 
+from support import SSE_SOURCE
+
 SEED = ["--gradcheck-seed", "3", "-p", "no:cacheprovider", "-ra"]
 
 
@@ -89,17 +91,11 @@ def test_a_spec_that_cannot_be_read_is_no_claim_typo_under_xdist(project):
     result.stdout.fnmatch_lines(["ERROR specs/broken.yaml*"])
 
 
-CHECK_AS_VALUE = """
-import numpy as np
+CHECK_AS_VALUE = (
+    SSE_SOURCE
+    + """
+
 from gradcheck import check_gradient
-
-
-def sse(X, Y, Theta):
-    return np.sum((X @ Theta - Y) ** 2)
-
-
-def sse_grad_doubled(X, Y, Theta):
-    return 4 * X.T @ (X @ Theta - Y)
 
 
 def test_the_checker_catches_a_doubled_gradient():
@@ -108,6 +104,7 @@ def test_the_checker_catches_a_doubled_gradient():
     )
     assert not result.passed
 """
+)
 
 
 def test_a_check_whose_result_the_test_judges_is_not_counted(project):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,18 +39,6 @@ def make(tmp_path: Path, body: str, claims: list[tuple[str, str]], dims: str = "
     spec = tmp_path / "hostile.yaml"
     spec.write_text(f'dims: {dims}\ninputs: {{x: {{shape: [n]}}}}\nloss: {{python: "hostile:loss"}}\nclaims:\n{lines}')
     return spec
-
-
-def cli(*args, cwd, timeout=90):
-    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "gradcheck.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=timeout,
-    )
 
 
 def summary(report: Path) -> dict[str, str]:

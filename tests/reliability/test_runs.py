@@ -10,21 +10,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from support import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def cli(*args, env_extra=None, **kw):
-    env = {**os.environ, "GRADCHECK_NO_DATABASE": "1", **(env_extra or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "gradcheck.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-        **kw,
-    )
 
 
 def test_same_seed_gives_byte_identical_reports_across_hash_seeds(tmp_path):
@@ -39,6 +27,7 @@ def test_same_seed_gives_byte_identical_reports_across_hash_seeds(tmp_path):
         "--report",
         str(tmp_path / "a"),
         env_extra={"PYTHONHASHSEED": "0"},
+        timeout=600,
     )
     b = cli(
         "check",
@@ -50,6 +39,7 @@ def test_same_seed_gives_byte_identical_reports_across_hash_seeds(tmp_path):
         "--report",
         str(tmp_path / "b"),
         env_extra={"PYTHONHASHSEED": "4242"},
+        timeout=600,
     )
     assert a.returncode == b.returncode == 0, a.stdout + a.stderr
     for name in ("summary.csv", "results.csv"):

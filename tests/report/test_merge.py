@@ -157,11 +157,11 @@ def test_a_shard_says_which_part_it_checked(specs, tmp_path, capsys):
 
 
 def test_a_shards_progress_counts_only_its_claims(specs):
-    from gradcheck.cli import _plan
+    from gradcheck.cli import _claim_counts
     from gradcheck.options import RunOptions
 
-    whole = sum(n for _, n in _plan([specs[1]], RunOptions()))
-    parts = [sum(n for _, n in _plan([specs[1]], RunOptions(shard=Shard(i, 2)))) for i in (1, 2)]
+    whole = sum(n for _, n in _claim_counts([specs[1]], RunOptions()))
+    parts = [sum(n for _, n in _claim_counts([specs[1]], RunOptions(shard=Shard(i, 2)))) for i in (1, 2)]
     assert parts == [(whole + 1) // 2, whole // 2]
 
 

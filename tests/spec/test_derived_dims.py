@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support import check_text
 
-from gradcheck.check import check_plan
 from gradcheck.errors import ExpressionError, SchemaError, ShapeError
-from gradcheck.examine import CheckSettings
 from gradcheck.expr.dims import shape_str
 from gradcheck.problem.build import build_problem
 from gradcheck.spec.load import load_spec_text
@@ -38,9 +37,7 @@ def _problem(text):
 
 
 def _verdicts(text, **settings):
-    problem = _problem(text)
-    cfg = CheckSettings(**{"examples": 20, "seed": 1, **settings})
-    return {plan.claim.name: check_plan(problem, plan, cfg) for plan in problem.plans}
+    return check_text(text, "d.yaml", **{"examples": 20, **settings})
 
 
 def test_an_intercept_dim_is_checked_end_to_end():
