@@ -143,7 +143,7 @@ class Anchor:
         self.available, self.note = True, ""
         try:
             self.setup()
-        except Exception as exc:  # an optional extra that is not installed
+        except Exception as exc:  # noqa: BLE001  an optional anchor that fails to import or set up is skipped, whatever it raises (an optional extra that is not installed)
             self.available, self.note = False, f"skipped: {_first_line(exc)} (pip install -e '.[bench]')"
 
     def setup(self) -> None:
@@ -162,7 +162,7 @@ class Anchor:
 
         try:
             return md.version(self.package)
-        except Exception:
+        except Exception:  # noqa: BLE001  a version we cannot read is shown as '-'
             return "-"
 
 

@@ -509,7 +509,7 @@ def _calls(c: dict) -> str:
     )
 
 
-def targets(results) -> str:
+def targets(results) -> str:  # noqa: PLR0915  one table of targets, a row per target
     rows = []
     speed = results["speed"]
     big = [r for r in speed if r["n"] >= 10_000]

@@ -93,7 +93,7 @@ def machine(anchors: list[A.Anchor]) -> dict:
     for pkg in ("scipy", "hypothesis", "gradcheck"):
         try:
             facts[pkg] = md.version(pkg)
-        except Exception:
+        except Exception:  # noqa: BLE001  machine facts are best effort
             facts[pkg] = "-"
     facts["anchors"] = {a.name: (a.version() if a.available else a.note) for a in anchors}
     try:
@@ -102,7 +102,7 @@ def machine(anchors: list[A.Anchor]) -> dict:
         facts["blas"] = [
             {k: i.get(k) for k in ("internal_api", "version", "architecture", "num_threads")} for i in threadpool_info()
         ]
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001  machine facts are best effort
         facts["blas"] = f"threadpoolctl not available ({type(exc).__name__})"
     facts["git"] = _git()
     return facts
@@ -133,7 +133,7 @@ def _git() -> str:
             ["git", "status", "--porcelain", "--", "gradcheck"], cwd=ROOT, capture_output=True, text=True
         ).stdout.strip()
         return head + (f" + uncommitted changes in gradcheck/ ({len(dirty.splitlines())} files)" if dirty else "")
-    except Exception:
+    except Exception:  # noqa: BLE001  no git here: the commit is shown as unknown
         return "-"
 
 

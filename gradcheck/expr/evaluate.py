@@ -246,6 +246,13 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
     if name == "reshape":
         x, shape = args
         return _Batch(np.reshape(x.a, (x.a.shape[0], *shape)))
+    out = _batched_products(name, fn, args, kwargs)
+    return out if out is not None else _looped(fn, args, kwargs)
+
+
+def _batched_products(name: str, fn: Callable, args: list[Any], kwargs: dict[str, Any]) -> _Batch | None:
+    """The batch rules of the products and joins (outer, dot, stack, concatenate, the windowed
+    functions, einsum); None where there is none (the caller loops over the batch)."""
     if name == "outer":
         a, b = args
         left = a.a.reshape(a.a.shape[0], -1)[:, :, None] if isinstance(a, _Batch) else np.ravel(a)[:, None]
@@ -274,7 +281,7 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
         rule = _einsum_batched(subscripts, operands)
         if rule is not None:
             return _Batch(np.einsum(rule, *[x.a if isinstance(x, _Batch) else x for x in operands]))
-    return _looped(fn, args, kwargs)
+    return None
 
 
 def _einsum_batched(subscripts: str, operands: list[Any]) -> str | None:

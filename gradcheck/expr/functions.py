@@ -315,8 +315,9 @@ def matmul_shape(a: Shape, b: Shape) -> Shape:
     return recovered
 
 
-def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
-    subscripts, *operands = args
+def _einsum_terms(subscripts: str, operands: list) -> tuple[list[str], list[str], str]:
+    """The operands' subscripts, every letter they use (with repeats) and the output's subscripts
+    (implicit output: the letters used once, sorted, after '...' if any operand has one)."""
     spec = subscripts.replace(" ", "")
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
@@ -334,6 +335,12 @@ def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     ellipsis = any("..." in t for t in terms)
     if not arrow:
         out = ("..." if ellipsis else "") + "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return terms, letters, out
+
+
+def _einsum(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    subscripts, *operands = args
+    terms, letters, out = _einsum_terms(subscripts, operands)
     sizes: dict[str, Dim] = {}
     problem = None
     broadcast_part: Shape | None = ()

@@ -28,7 +28,7 @@ from gradcheck.run import run
 LABEL = re.compile(r"^bug-(shape-mismatch|transposed|scaled|sign-flipped|wrong|not-finite|error|inconclusive)(-|$)")
 
 
-def main(argv=None) -> int:
+def main(argv=None) -> int:  # noqa: PLR0915  a measurement script's main: argument parsing, the loop, the figures
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--first-seed", type=int, default=0)
