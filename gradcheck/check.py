@@ -19,7 +19,7 @@ from .limits import ClaimTimeout, deadline
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
-from .spec.model import PythonRef, Source
+from .spec.model import SECOND_ORDER, PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
 
 
@@ -229,9 +229,13 @@ def _keywords(refs: list[PythonRef]) -> tuple[str, ...]:
 def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
     """The Verdict of one (claim, wrt) pair; a failing one carries its repair (a verified fix,
     the derived gradient) when the claim is an expression or the loss is (``cfg.repair``)."""
+    if plan.claim.kind in SECOND_ORDER and plan.static is None:  # checked by reduction to a first-order claim
+        from .second_order import check_second_order
+
+        return check_second_order(problem, plan, cfg)
     begun = time.monotonic()
     verdict = _verdict(problem, plan, cfg)
-    if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
+    if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE or plan.claim.kind in SECOND_ORDER:
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict

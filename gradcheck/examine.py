@@ -98,7 +98,14 @@ def _raised(exc: BaseException, who: str = "the loss") -> InvalidSample:
 def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = None) -> Names:
     target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
     axes = tuple(str(d) for d in plan.expected_shape)
-    truth = {"gradient": "the gradient", "vjp": "the true vjp (J^T G)", "jvp": "the true jvp (J V)"}[plan.kind_word]
+    truth = {
+        "gradient": "the gradient",
+        "vjp": "the true vjp (J^T G)",
+        "jvp": "the true jvp (J V)",
+        "hvp": "the true hvp (H V)",
+        "hessian": "the true Hessian",
+        "jacobian": "the true Jacobian applied to V (J V)",
+    }[plan.kind_word]
     return Names(
         target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes, truth=truth
     )
