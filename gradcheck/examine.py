@@ -104,7 +104,7 @@ def _names(problem: Problem, plan: ClaimPlan, sizes: dict[str, int] | None = Non
         "jvp": "the true jvp (J V)",
         "hvp": "the true hvp (H V)",
         "hessian": "the true Hessian",
-        "jacobian": "the true Jacobian applied to V (J V)",
+        "jacobian": "the true Jacobian",
     }[plan.kind_word]
     return Names(
         target=target, noun=plan.noun, axes=axes, shape_sym=shape_str(plan.expected_shape), sizes=sizes, truth=truth

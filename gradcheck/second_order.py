@@ -32,6 +32,7 @@ derivative approximation; Pearlmutter (1994), fast exact multiplication by the H
 
 from __future__ import annotations
 
+import math
 import string
 from dataclasses import dataclass, replace
 
@@ -45,6 +46,10 @@ from .verdict.model import Label, Verdict
 
 __all__ = ["SECOND_ORDER", "check_second_order", "reduce_plan"]
 
+# a derived gradient that misses its own check by less than this (relative) is rounding at an
+# ill-conditioned point (cond 1e8: the graph's solve() rounds at 1e-8), not a wrong rule: it is
+# still the reference, whose own rounding the complex step's error bar measures
+DERIVED_AGREES = 1e-6
 HESSIAN_FULL_LIMIT = 400  # wrt entries up to which a failing Hessian is explained on the full matrix
 
 
@@ -203,8 +208,11 @@ def derived_gradient(problem: Problem, wrt: str, cfg: CheckSettings) -> tuple[So
         reason = adjoint.reason if adjoint is not None else "no gradient was derived"
         return None, f"the loss's gradient cannot be derived: {reason}"
     checked = verify_derivation(problem, derivation, replace(cfg, repair=False), wrt=(wrt,)).get(wrt)
-    if checked is None or not checked.verified:
-        return None, "gradcheck's derived gradient did not pass its own check"
+    if checked is None or checked.verdict is None:
+        return None, "gradcheck's derived gradient could not be checked"
+    rel = checked.verdict.max_rel_error
+    if not checked.verified and not (math.isfinite(rel) and rel <= DERIVED_AGREES):
+        return None, f"gradcheck's derived gradient did not pass its own check ({checked.verdict.verdict})"
     from .expr.functions import WHITELIST
     from .expr.parse import parse
 

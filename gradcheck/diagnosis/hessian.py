@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..problem.build import ClaimPlan, Problem
     from ..second_order import Reduction
 
-__all__ = ["explain_hessian", "symmetry_lines"]
+__all__ = ["explain_hessian", "mirrored_text", "symmetry_lines"]
 
 
 def explain_hessian(
@@ -113,15 +113,20 @@ def symmetry_lines(c: np.ndarray, truth: np.ndarray, error: np.ndarray, tol: Tol
     if np.all(mirrored <= 1):
         return ()
     i, j = np.unravel_index(int(np.argmax(np.abs(c - c.T))), c.shape)
-    at_i, at_j = _index(i, shape), _index(j, shape)
-    lines = [
-        f"not symmetric where it must be: claimed [{at_i}, {at_j}] = {c[i, j]:.6g} but [{at_j}, {at_i}] = "
-        f"{c[j, i]:.6g} (the Hessian of a twice-differentiable loss is symmetric)"
-    ]
+    lines = [mirrored_text(c, int(i), int(j), shape)]
     half = 0.5 * (c + c.T)
     if np.all(tol.within(half, truth, rounding, error)):
         lines.append("its symmetric part (C + C^T) / 2 is the Hessian: symmetrize the claim")
     return tuple(lines)
+
+
+def mirrored_text(c: np.ndarray, i: int, j: int, shape) -> str:
+    """The diagnosis of a claimed Hessian ``c`` (n x n) whose entries [i, j] and [j, i] differ."""
+    at_i, at_j = _index(i, shape), _index(j, shape)
+    return (
+        f"not symmetric where it must be: claimed [{at_i}, {at_j}] = {c[i, j]:.6g} but [{at_j}, {at_i}] = "
+        f"{c[j, i]:.6g} (the Hessian of a twice-differentiable loss is symmetric)"
+    )
 
 
 def _index(flat: int, shape) -> str:

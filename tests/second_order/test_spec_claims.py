@@ -114,7 +114,7 @@ def test_jacobian_claims(tmp_path):
     )
     assert v["ok"].verdict == "pass" and v["ok-W"].verdict == "pass"
     assert v["ok"].what == "jacobian of node a wrt x"
-    assert v["sign"].diagnosis == "sign-flipped: the claim is -1 x the true Jacobian applied to V (J V) on every entry"
+    assert v["sign"].diagnosis == "sign-flipped: the claim is -1 x the true Jacobian on every entry"
     assert v["T"].verdict == "shape-mismatch"
     assert v["T"].diagnosis == "claimed jacobian has shape (n, M) but the Jacobian of node a wrt x has shape (M, n)"
     assert v["T"].lines[0] == "a Jacobian's axes are node a's (M,), then x's (n,)"
