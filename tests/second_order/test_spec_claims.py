@@ -154,3 +154,54 @@ def test_the_tangent_of_an_hvp_has_the_wrt_shape():
     plan = build_problem(spec).plans[0]
     assert plan.static is not None
     assert plan.static.lines[0] == "claimed hvp has shape () but x has shape (n,)"
+
+
+PYTHON_LOSS = """\
+spec: python-loss
+dims: {n: [3, 5]}
+inputs:
+  x: {shape: [n]}
+  A: {shape: [n, n]}
+loss: {python: "hvp_loss:loss"}
+claims:
+  - {name: right, wrt: x, hvp: "0.5 * (A + A.T) @ V + exp(x) * V"}
+  - {name: right-hessian, wrt: x, hessian: "0.5 * (A + A.T) + diag(exp(x))"}
+  - {name: off, wrt: x, hvp: "1.000001 * (0.5 * (A + A.T) @ V + exp(x) * V)", expect: fail}
+"""
+
+INDEXED = """\
+spec: indexed
+dims: {n: [3, 5]}
+inputs:
+  x: {shape: [n]}
+loss: "sum(x[0:2] ** 3) + sum(exp(x))"
+claims:
+  - {name: right, wrt: x, hvp: "concatenate((6 * x[0:2], zeros((n - 2,)))) * V + exp(x) * V"}
+  - {name: off, wrt: x, hvp: "1.000001 * (concatenate((6 * x[0:2], zeros((n - 2,)))) * V + exp(x) * V)", expect: fail}
+"""
+
+
+def test_a_python_loss_gets_finite_differences_of_its_complex_step(tmp_path):
+    (tmp_path / "hvp_loss.py").write_text(
+        "import numpy as np\n\ndef loss(x, A):\n    return 0.5 * x @ A @ x + np.sum(np.exp(x))\n"
+    )
+    v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS)
+    assert v["right"].verdict == "pass" and v["right-hessian"].verdict == "pass"
+    assert v["off"].verdict == "scaled"
+    assert (
+        "reference: finite differences of the complex step of the loss along V (the loss is Python code), "
+        "with their error bar"
+    ) in v["right"].notes
+
+
+def test_a_loss_without_a_derived_gradient_gets_finite_differences(tmp_path):
+    v = _verdicts(tmp_path, "{claims}", INDEXED)
+    assert v["right"].verdict == "pass"
+    assert v["off"].verdict == "scaled"
+    assert any(
+        n.startswith(
+            "reference: finite differences of the complex step of the loss along V (the loss's gradient "
+            "cannot be derived: "
+        )
+        for n in v["right"].notes
+    ), v["right"].notes
