@@ -205,3 +205,14 @@ def test_a_loss_without_a_derived_gradient_gets_finite_differences(tmp_path):
         )
         for n in v["right"].notes
     ), v["right"].notes
+
+
+def test_a_hessian_that_is_not_symmetric_is_told_so_with_a_python_loss_too(tmp_path):
+    (tmp_path / "hvp_loss.py").write_text(
+        "import numpy as np\n\ndef loss(x, A):\n    return 0.5 * x @ A @ x + np.sum(np.exp(x))\n"
+    )
+    claim = '  - {name: nonsym, wrt: x, hessian: "A + diag(exp(x))", expect: fail}\n'
+    v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS.split("claims:")[0] + "claims:\n" + claim)
+    assert v["nonsym"].verdict == "wrong"
+    assert v["nonsym"].diagnosis.startswith("not symmetric where it must be: claimed [")
+    assert v["nonsym"].lines == ()  # without the exact Hessian, no claim about its symmetric part
