@@ -38,9 +38,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .errors import SpecError
 from .examine import CheckSettings
 from .expr.dims import shape_str
-from .problem.build import ClaimPlan, Problem, build_problem
+from .problem.build import ClaimPlan, Problem, build_problem, claim_fields
 from .spec.model import SECOND_ORDER, Claim, Domain, InputSpec, PythonRef, Source, Spec
 from .verdict.model import Label, Verdict
 
@@ -68,7 +69,17 @@ def check_second_order(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) ->
     """The Verdict of a ``hessian``, ``hvp`` or ``jacobian`` plan (see the module docstring)."""
     from .check import check_plan
 
-    reduction = reduce_plan(problem, plan, cfg)
+    try:
+        reduction = reduce_plan(problem, plan, cfg)
+    except SpecError as err:  # the rewritten problem is refused (its tangent over the element budget)
+        return Verdict(
+            **claim_fields(problem, plan, cfg.seed),
+            verdict=Label.ERROR,
+            diagnosis=f"the {plan.claim.kind} claim cannot be checked: {err.message}",
+            lines=(str(err.location),) + ((err.hint,) if err.hint else ()) + _tangent_line(plan),
+            max_rel_error=float("nan"),
+            examples=0,
+        )
     verdict = check_plan(reduction.problem, reduction.plan, replace(cfg, repair=False))
     verdict = replace(
         verdict,
@@ -82,6 +93,15 @@ def check_second_order(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) ->
 
         verdict = explain_hessian(problem, plan, reduction, verdict, cfg)
     return verdict
+
+
+def _tangent_line(plan: ClaimPlan) -> tuple[str, ...]:
+    if plan.claim.kind == "jacobian":
+        return ()
+    tangent = plan.claim.tangent if plan.claim.kind == "hvp" else "V"
+    return (
+        f"the check draws a tangent {tangent} of {plan.wrt}'s shape beside the inputs: it counts toward the budget",
+    )
 
 
 _NOT_NUMERIC = (Label.ERROR, Label.NOT_FINITE, Label.INCONCLUSIVE, Label.SHAPE_MISMATCH)

@@ -216,3 +216,19 @@ def test_a_hessian_that_is_not_symmetric_is_told_so_with_a_python_loss_too(tmp_p
     assert v["nonsym"].verdict == "wrong"
     assert v["nonsym"].diagnosis.startswith("not symmetric where it must be: claimed [")
     assert v["nonsym"].lines == ()  # without the exact Hessian, no claim about its symmetric part
+
+
+def test_a_tangent_over_the_evaluation_budget_is_an_error_verdict_that_says_why(tmp_path):
+    inputs = "".join(f"  {name}: {{shape: [n, n]}}\n" for name in "xabc")
+    text = (
+        "dims: {n: 100}\ninputs:\n" + inputs + "loss: sum(x ** 3) + sum(a * b * c)\nclaims:\n"
+        "  - {name: h, wrt: x, hvp: 6 * x * V}\nsettings: {max_elements: 10000}\n"
+    )
+    (tmp_path / "big.yaml").write_text(text)
+    (v,) = run([str(tmp_path / "big.yaml")], RunOptions(seed=1, examples=2)).verdicts
+    assert v.verdict == "error"
+    assert v.diagnosis == (
+        "the hvp claim cannot be checked: one evaluation would hold up to 50000 elements in its inputs and nodes "
+        "(budget 40000 = 4 x settings.max_elements); the largest is 'x' with 10000"
+    )
+    assert v.lines[-1] == "the check draws a tangent V of x's shape beside the inputs: it counts toward the budget"
