@@ -232,3 +232,35 @@ def test_a_tangent_over_the_evaluation_budget_is_an_error_verdict_that_says_why(
         "(budget 40000 = 4 x settings.max_elements); the largest is 'x' with 10000"
     )
     assert v.lines[-1] == "the check draws a tangent V of x's shape beside the inputs: it counts toward the budget"
+
+
+MATRIX = """\
+spec: matrix
+dims: {{M: [2, 5], in: [2, 4], out: [2, 4]}}
+inputs:
+  X: {{shape: [M, in]}}
+  W: {{shape: [in, out]}}
+loss: 0.5 * sum((X @ W) ** 2)
+claims:
+{claims}
+"""
+
+
+def test_the_hessian_of_a_matrix_input_has_four_axes(tmp_path):
+    v = _verdicts(
+        tmp_path,
+        MATRIX,
+        """\
+  - {name: right, wrt: W, hessian: "einsum('ik,jl->ijkl', X.T @ X, eye(out))"}
+  - {name: hvp, wrt: W, hvp: "X.T @ X @ V"}
+  - {name: two-axes, wrt: W, hessian: "X.T @ X", expect: fail}
+  - {name: swapped-pairs, wrt: W, hessian: "einsum('ik,jl->ikjl', X.T @ X, eye(out))", expect: fail}
+""",
+    )
+    assert v["right"].verdict == "pass" and v["hvp"].verdict == "pass"
+    assert v["right"].expected_shape == "(in, out, in, out)"
+    assert v["two-axes"].diagnosis == (
+        "claimed hessian has shape (in, in) but the Hessian of the loss wrt W has shape (in, out, in, out)"
+    )
+    assert v["two-axes"].lines[0] == "a Hessian's axes are W's (in, out) twice"
+    assert v["swapped-pairs"].verdict == "shape-mismatch"
