@@ -89,9 +89,13 @@ def check_second_order(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) ->
         notes=verdict.notes + ((reduction.note,) if reduction.note else ()),
     )
     if plan.claim.kind == "hessian" and verdict.failing is not None and verdict.verdict not in _NOT_NUMERIC:
-        from .diagnosis.hessian import explain_hessian
+        from .diagnosis.matrices import explain_hessian
 
         verdict = explain_hessian(problem, plan, reduction, verdict, cfg)
+    if plan.claim.kind == "jacobian" and verdict.failing is not None:
+        from .diagnosis.matrices import explain_jacobian
+
+        verdict = explain_jacobian(problem, plan, reduction, verdict, cfg)
     return verdict
 
 

@@ -289,7 +289,7 @@ def _record_asymmetry(h: np.ndarray, shape: tuple[int, ...], asymmetry: list) ->
     worst = float(np.max(gap, initial=0.0))
     if scale == 0 or worst <= 1e-6 * scale:
         return
-    from ..diagnosis.hessian import mirrored_text
+    from ..diagnosis.matrices import mirrored_text
 
     i, j = np.unravel_index(int(np.argmax(gap)), m.shape)
     asymmetry.append((worst / scale, mirrored_text(m, int(i), int(j), shape)))

@@ -264,3 +264,34 @@ def test_the_hessian_of_a_matrix_input_has_four_axes(tmp_path):
     )
     assert v["two-axes"].lines[0] == "a Hessian's axes are W's (in, out) twice"
     assert v["swapped-pairs"].verdict == "shape-mismatch"
+
+
+SQUARE = """\
+spec: square
+dims: {{n: [3, 5]}}
+inputs:
+  x: {{shape: [n]}}
+  W: {{shape: [n, n]}}
+graph:
+  a: tanh(W @ x)
+loss: sum(a ** 2)
+claims:
+{claims}
+"""
+
+
+def test_a_transposed_square_jacobian_is_named_and_a_wrong_one_says_where(tmp_path):
+    v = _verdicts(
+        tmp_path,
+        SQUARE,
+        """\
+  - {name: T, node: a, wrt: x, jacobian: "((1 - a ** 2)[:, None] * W).T", expect: fail}
+  - {name: diag, node: a, wrt: x, jacobian: "diag(1 - a ** 2)", expect: fail}
+""",
+    )
+    assert v["T"].verdict == "transposed"
+    assert v["T"].diagnosis == (
+        "transposed: the claim equals the transpose of the true Jacobian (the Jacobian of node a wrt x is square, (n, n))"
+    )
+    assert v["diag"].verdict == "wrong"
+    assert len(v["diag"].entries[0].index) == 2  # an entry of the Jacobian [i, j], not of J V

@@ -1,4 +1,4 @@
-"""A failing Hessian claim, explained on the full matrices.
+"""A failing Hessian or Jacobian claim, explained on the full matrices.
 
 The check itself compares H V along drawn tangents (:mod:`gradcheck.second_order`); only a
 failure pays for the whole true Hessian: n complex steps of gradcheck's derived gradient, one
@@ -10,6 +10,10 @@ per basis tangent. Then, in this order:
 * a constant factor (``scaled``, ``sign-flipped``): the H V diagnosis already says it, with
   the dims the factor follows, and is kept;
 * otherwise ``wrong``, with the worst entries at their Hessian indices [i, j].
+
+A failing Jacobian claim (checked as J V) is compared with the true Jacobian (one complex step
+of the node per entry of the wrt): ``transposed`` for a square one that is Jᵀ, and ``wrong``
+with the entries at their indices.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     from ..problem.build import ClaimPlan, Problem
     from ..second_order import Reduction
 
-__all__ = ["explain_hessian", "mirrored_text", "symmetry_lines"]
+__all__ = ["explain_hessian", "explain_jacobian", "mirrored_text", "symmetry_lines"]
 
 
 def explain_hessian(
@@ -83,6 +87,48 @@ def explain_hessian(
     )
     finding = diagnose(c, truth, tol, names, 8 * EPS64 * np.abs(c), error)
     if finding.label == Label.PASS:
+        return verdict
+    return replace(
+        verdict, verdict=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
+    )
+
+
+def explain_jacobian(
+    problem: "Problem", plan: "ClaimPlan", reduction: "Reduction", verdict: Verdict, cfg: "CheckSettings"
+) -> Verdict:
+    """The verdict of a failing jacobian claim whose J V was ``wrong``, explained on the full
+    claimed and true Jacobians at its failing example (a transpose, or which entries)."""
+    from ..problem.bound import bind
+    from ..samples.draw import Sample
+    from ..second_order import HESSIAN_FULL_LIMIT
+
+    failing = verdict.failing
+    if failing is None or verdict.verdict != Label.WRONG:
+        return verdict
+    node = plan.claim.node
+    try:
+        bound = bind(reduction.problem, Sample(dict(failing.sizes), failing.seed))
+        x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
+        if x.size > HESSIAN_FULL_LIMIT:
+            return verdict
+        c = np.asarray(bound.claimed(plan), dtype=np.float64)
+        basis = [np.eye(x.size)[i].reshape(x.shape) for i in range(x.size)]
+        columns = directional_many(lambda z: bound.node_local(node, plan.wrt, z), x, basis)
+        out = np.shape(columns[0].value)
+        truth = np.stack([np.asarray(e.value) for e in columns], axis=-1).reshape(out + x.shape)
+        error = np.stack([np.broadcast_to(np.asarray(e.error), out) for e in columns], axis=-1).reshape(out + x.shape)
+    except Exception:  # noqa: BLE001  the explanation is extra: the verdict already stands without it
+        return verdict
+    names = Names(
+        target=f"the Jacobian of node {node} wrt {plan.wrt}",
+        noun="claimed jacobian",
+        axes=tuple(str(d) for d in plan.expected_shape),
+        shape_sym=shape_str(plan.expected_shape),
+        sizes=bound.sizes,
+        truth="the true Jacobian",
+    )
+    finding = diagnose(c, truth, Tolerance(cfg.rtol, cfg.atol), names, 8 * EPS64 * np.abs(c), error)
+    if finding.label in (Label.PASS, Label.SCALED, Label.SIGN_FLIPPED):  # J V decided those
         return verdict
     return replace(
         verdict, verdict=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
