@@ -74,7 +74,7 @@ def check_second_order(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) ->
     except SpecError as err:  # the rewritten problem is refused (its tangent over the element budget)
         return Verdict(
             **claim_fields(problem, plan, cfg.seed),
-            verdict=Label.ERROR,
+            verdict=Label.ERROR.value,
             diagnosis=f"the {plan.claim.kind} claim cannot be checked: {err.message}",
             lines=(str(err.location),) + ((err.hint,) if err.hint else ()) + _tangent_line(plan),
             max_rel_error=float("nan"),

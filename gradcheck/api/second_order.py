@@ -245,7 +245,7 @@ def _second_order(
     for v in result.verdicts:
         v = replace(v, notes=v.notes + (note,))
         if not v.passed and asymmetry and v.verdict not in (Label.ERROR, Label.NOT_FINITE, Label.INCONCLUSIVE):
-            v = replace(v, verdict=Label.WRONG, diagnosis=max(asymmetry)[1], factor=None)
+            v = replace(v, verdict=Label.WRONG.value, diagnosis=max(asymmetry)[1], factor=None)
         verdicts.append(v)
     return replace(result, verdicts=tuple(verdicts))
 
