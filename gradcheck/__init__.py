@@ -9,6 +9,8 @@ Hypothesis): the names below are loaded on first use, so the pytest plugin and
 - :func:`check_value_and_grad` checks ``f(x) -> (value, gradient)`` (scipy.optimize's ``jac=True``);
 - :func:`assert_gradient`, :func:`assert_vjp`, :func:`assert_jvp`, :func:`assert_value_and_grad`
   raise ``AssertionError`` with the failure block;
+- :func:`check_hvp`, :func:`check_hessian`, :func:`check_jacobian` (and their ``assert_`` twins)
+  check second-order and Jacobian claims by reduction to first-order ones;
 - :func:`problems` is a Hypothesis strategy of drawn :class:`Example` inputs.
 
 Spec files are checked by ``gradcheck.run.run(paths, RunOptions(...))``, as ``gradcheck check`` does
@@ -28,10 +30,16 @@ __all__ = [
     "SpecError",
     "Verdict",
     "assert_gradient",
+    "assert_hessian",
+    "assert_hvp",
+    "assert_jacobian",
     "assert_jvp",
     "assert_value_and_grad",
     "assert_vjp",
     "check_gradient",
+    "check_hessian",
+    "check_hvp",
+    "check_jacobian",
     "check_jvp",
     "check_value_and_grad",
     "check_vjp",
@@ -48,6 +56,12 @@ _WHERE = {
     "check_jvp": "gradcheck.api",
     "check_vjp": "gradcheck.api",
     "problems": "gradcheck.api",
+    "check_hessian": "gradcheck.api",
+    "check_hvp": "gradcheck.api",
+    "check_jacobian": "gradcheck.api",
+    "assert_hessian": "gradcheck.api",
+    "assert_hvp": "gradcheck.api",
+    "assert_jacobian": "gradcheck.api",
     "check_value_and_grad": "gradcheck.api",
     "assert_value_and_grad": "gradcheck.api",
     "GradcheckError": "gradcheck.errors",

@@ -19,7 +19,7 @@ from .internal import InternalFailure, internal_error, ours
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimTarget, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
-from .spec.model import PythonRef, Source
+from .spec.model import SECOND_ORDER, PythonRef, Source
 from .user_limits import ClaimTimeout, deadline
 from .verdict.model import ExampleRecord, Finding, Label, Verdict
 
@@ -372,6 +372,10 @@ def check_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Verdi
     the repair search (:func:`_with_repair`). Every Verdict is built by :meth:`_Run.verdict`.
     A failure of gradcheck's own machinery is an ``error`` verdict that says so.
     """
+    if plan.claim.kind in SECOND_ORDER and plan.static is None:  # checked by reduction to a first-order claim
+        from .second_order import check_second_order
+
+        return check_second_order(problem, plan, cfg)
     begun = time.monotonic()
     try:
         verdict = _verdict(problem, plan, cfg)
@@ -386,7 +390,7 @@ def check_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Verdi
 
 def _with_repair(problem: Problem, plan: ClaimTarget, cfg: CheckSettings, verdict: Verdict, begun: float) -> Verdict:
     """A failing expression claim (or a claim on an expression loss) with its repair search's result."""
-    if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE:
+    if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE or plan.claim.kind in SECOND_ORDER:
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict

@@ -271,9 +271,11 @@ def _claim_properties() -> dict[str, Any]:
             "d node / d wrt times V, of the node's shape; V (the tangent) has wrt's shape",
             **body,
         ),
-        "node": _doc("graph node", "vjp and jvp claims: the graph node whose derivative is claimed", type="string"),
+        "node": _doc(
+            "graph node", "vjp, jvp and jacobian claims: the graph node whose derivative is claimed", type="string"
+        ),
         "cotangent": {**_name("cotangent"), "description": "vjp claims: the cotangent's name (default G)"},
-        "tangent": {**_name("tangent"), "description": "jvp claims: the tangent's name (default V)"},
+        "tangent": {**_name("tangent"), "description": "jvp and hvp claims: the tangent's name (default V)"},
         "expect": _doc(
             "expected verdict",
             "fail: a known-wrong claim, reported but not failing the gate",
@@ -284,6 +286,28 @@ def _claim_properties() -> dict[str, Any]:
         "value_and_grad": _value_and_grad(
             "a function returning (value, gradient): the gradient is checked, and the value against the loss"
         ),
+        **_second_order_properties(body),
+    }
+
+
+def _second_order_properties(body: dict[str, Any]) -> dict[str, Any]:
+    """The claim keys of the second-order and Jacobian claims."""
+    return {
+        "hessian": _doc(
+            "claimed Hessian",
+            "d² loss / d wrt², of shape wrt + wrt (one wrt, an input)",
+            **body,
+        ),
+        "hvp": _doc(
+            "claimed Hessian-vector product",
+            "the Hessian of the loss wrt wrt applied to V, of wrt's shape; V (the tangent) has wrt's shape",
+            **body,
+        ),
+        "jacobian": _doc(
+            "claimed Jacobian",
+            "d node / d wrt (local, as vjp and jvp), of shape node + wrt",
+            **body,
+        ),
     }
 
 
@@ -292,20 +316,25 @@ def _claim() -> dict[str, Any]:
     code = {k: v for k, v in _python_ref("the claimed gradient").items() if k not in ("title", "description")}
     single = _doc(
         "one wrt",
-        "vjp and jvp claims take exactly one wrt",
+        "vjp, jvp, hessian, hvp and jacobian claims take exactly one wrt",
         anyOf=[{"type": "string"}, {"type": "array", "maxItems": 1}],
     )
     return _doc(
         "claim",
-        "a claimed derivative: exactly one of gradient, vjp, jvp, value_and_grad",
+        "a claimed derivative: exactly one of gradient, vjp, jvp, hessian, hvp, jacobian, value_and_grad",
         type="object",
         required=["name", "wrt"],
         additionalProperties=False,
         properties=_claim_properties(),
-        oneOf=[{"required": [kind]} for kind in ("gradient", "vjp", "jvp", "value_and_grad")],
+        oneOf=[
+            {"required": [kind]} for kind in ("gradient", "vjp", "jvp", "hessian", "hvp", "jacobian", "value_and_grad")
+        ],
         allOf=[
             {"if": {"required": ["vjp"]}, "then": {"required": ["node"], "properties": {"wrt": single}}},
             {"if": {"required": ["jvp"]}, "then": {"required": ["node"], "properties": {"wrt": single}}},
+            {"if": {"required": ["jacobian"]}, "then": {"required": ["node"], "properties": {"wrt": single}}},
+            {"if": {"required": ["hessian"]}, "then": {"not": {"required": ["node"]}, "properties": {"wrt": single}}},
+            {"if": {"required": ["hvp"]}, "then": {"not": {"required": ["node"]}, "properties": {"wrt": single}}},
             {
                 "if": {"anyOf": [{"required": ["gradient"]}, {"required": ["value_and_grad"]}]},
                 "then": {"not": {"required": ["node"]}},
@@ -324,7 +353,7 @@ def _claim() -> dict[str, Any]:
                 },
                 "then": {"properties": {"gradient": {"if": {"type": "object", "required": ["python"]}, "then": code}}},
             },
-            {"if": {"required": ["tangent"]}, "then": {"required": ["jvp"]}},
+            {"if": {"required": ["tangent"]}, "then": {"anyOf": [{"required": ["jvp"]}, {"required": ["hvp"]}]}},
         ],
     )
 

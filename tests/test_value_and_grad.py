@@ -159,12 +159,12 @@ BASE = "dims: {n: [2, 7]}\ninputs: {x: {shape: [n]}}\ngraph: {h: x * 2}\nloss: s
         ),
         (
             '  - {name: a, wrt: x, gradient: 2 * x, value_and_grad: {python: "m:f"}}',
-            "has both gradient and value_and_grad; a claim checks exactly one of gradient, vjp, jvp, value_and_grad",
+            "has both gradient and value_and_grad; a claim checks exactly one of gradient, vjp, jvp, hessian, hvp, jacobian, value_and_grad",
             (6, 40),
         ),
         (
             '  - {name: a, wrt: x, node: h, value_and_grad: {python: "m:f"}}',
-            "node is only for vjp and jvp claims",
+            "node is only for vjp, jvp and jacobian claims",
             (6, 23),
         ),
         (

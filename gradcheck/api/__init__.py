@@ -44,15 +44,29 @@ from ..verdict.model import Expect
 from .arguments import Call, callable_arg, dim_specs, input_specs, name_of, shape_arg
 from .pipeline import Request, check, keyword_caller, output
 from .result import CheckResult, Example
+from .second_order import (
+    assert_hessian,
+    assert_hvp,
+    assert_jacobian,
+    check_hessian,
+    check_hvp,
+    check_jacobian,
+)
 
 __all__ = [
     "CheckResult",
     "Example",
     "assert_gradient",
+    "assert_hessian",
+    "assert_hvp",
+    "assert_jacobian",
     "assert_jvp",
     "assert_value_and_grad",
     "assert_vjp",
     "check_gradient",
+    "check_hessian",
+    "check_hvp",
+    "check_jacobian",
     "check_jvp",
     "check_value_and_grad",
     "check_vjp",

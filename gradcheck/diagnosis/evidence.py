@@ -57,7 +57,14 @@ class Example:
         """The user's symbols for the messages: the target, its axes, the truth's name, the sizes."""
         plan = self.plan
         target = plan.wrt if plan.claim.kind != "jvp" else f"node {plan.claim.node}"
-        truth = {"gradient": "the gradient", "vjp": "the true vjp (J^T G)", "jvp": "the true jvp (J V)"}[plan.kind_word]
+        truth = {
+            "gradient": "the gradient",
+            "vjp": "the true vjp (J^T G)",
+            "jvp": "the true jvp (J V)",
+            "hvp": "the true hvp (H V)",
+            "hessian": "the true Hessian",
+            "jacobian": "the true Jacobian",
+        }[plan.kind_word]
         return Names(
             target=target,
             noun=plan.noun,

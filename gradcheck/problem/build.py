@@ -16,7 +16,7 @@ from ..errors import ShapeError, SpecError
 from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.fields import integer_domain_warning
-from ..spec.model import Claim, DimSpec, PythonRef, Source, Spec
+from ..spec.model import SECOND_ORDER, Claim, DimSpec, PythonRef, Source, Spec
 from ..verdict.model import Label
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class ClaimTarget:
             return f"{c.wording[0]} of {c.wording[1]} wrt {self.wrt}"
         if c.kind == "gradient":
             return f"d loss / d {self.wrt}"
+        if c.node is None:  # hessian, hvp: of the loss
+            return f"{c.kind} of the loss wrt {self.wrt}"
         return f"{c.kind} of node {c.node} wrt {self.wrt}"
 
     @property
@@ -444,6 +446,13 @@ def _target(claim: Claim, wrt: str, node_shapes, base: ShapeEnv) -> ClaimTarget:
     elif claim.kind == "vjp":
         expected = wrt_shape
         claim_arrays[claim.cotangent] = node_shapes[claim.node]
+    elif claim.kind == "hessian":
+        expected = wrt_shape + wrt_shape
+    elif claim.kind == "hvp":
+        expected = wrt_shape
+        claim_arrays[claim.tangent] = wrt_shape
+    elif claim.kind == "jacobian":
+        expected = node_shapes[claim.node] + wrt_shape
     else:
         expected = node_shapes[claim.node]
         claim_arrays[claim.tangent] = wrt_shape
@@ -454,7 +463,7 @@ def _target(claim: Claim, wrt: str, node_shapes, base: ShapeEnv) -> ClaimTarget:
     if isinstance(body, PythonRef):
         return plan
     env = replace(base, arrays=claim_arrays)
-    target = wrt if claim.kind != "jvp" else f"node {claim.node}"
+    target = _target_words(claim, wrt)
     try:
         shape = infer_shape(body.expr, env, body.text)
     except ShapeError as err:
@@ -470,11 +479,30 @@ def _target(claim: Claim, wrt: str, node_shapes, base: ShapeEnv) -> ClaimTarget:
         )
     if shape == expected:
         return ClaimTarget(**{**plan.__dict__, "claimed_shape": shape})
-    transposed = len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
+    # a transpose needs numbers to decide; a Hessian or Jacobian of another shape never reduces
+    transposed = claim.kind not in SECOND_ORDER and len(shape) >= 2 and tuple(reversed(shape)) == tuple(expected)
     line = f"{plan.noun} has shape {shape_str(shape)} but {target} has shape {shape_str(expected)}"
-    return ClaimTarget(
-        **{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch((line,), shape, transposed)}
-    )
+    lines = (line,) + _axes_line(claim, wrt, wrt_shape, node_shapes)
+    return ClaimTarget(**{**plan.__dict__, "claimed_shape": shape, "static": StaticMismatch(lines, shape, transposed)})
+
+
+def _axes_line(claim: Claim, wrt: str, wrt_shape: Shape, node_shapes) -> tuple[str, ...]:
+    """How a Hessian's or a Jacobian's axes are laid out, beside its shape mismatch."""
+    if claim.kind == "hessian":
+        return (f"a Hessian's axes are {wrt}'s {shape_str(wrt_shape)} twice",)
+    if claim.kind == "jacobian":
+        node = node_shapes[claim.node]
+        return (f"a Jacobian's axes are node {claim.node}'s {shape_str(node)}, then {wrt}'s {shape_str(wrt_shape)}",)
+    return ()
+
+
+def _target_words(claim: Claim, wrt: str) -> str:
+    """What the claim must match in shape, in words: ``Theta``, ``node a``, ``the Hessian of the loss wrt x``."""
+    if claim.kind == "hessian":
+        return f"the Hessian of the loss wrt {wrt}"
+    if claim.kind == "jacobian":
+        return f"the Jacobian of node {claim.node} wrt {wrt}"
+    return wrt if claim.kind != "jvp" else f"node {claim.node}"
 
 
 def claim_fields(problem: "Problem", plan: ClaimTarget, seed: int) -> dict:

@@ -9,7 +9,11 @@ A claim is one of
 * ``jvp`` of a graph ``node`` with respect to one input or earlier node, applied to the
   tangent (default name ``V``, wrt-shaped);
 * ``value_and_grad: {python: "mod:f"}``: a gradient claim whose code returns ``(value,
-  gradient)`` (scipy.optimize's ``jac=True``); the value must also equal the spec's loss.
+  gradient)`` (scipy.optimize's ``jac=True``); the value must also equal the spec's loss;
+* ``hessian`` of the loss with respect to one input (shape wrt + wrt);
+* ``hvp``: the Hessian of the loss with respect to one input applied to the tangent (default
+  name ``V``, wrt-shaped);
+* ``jacobian`` of a graph ``node`` with respect to one input or earlier node (shape node + wrt).
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ __all__ = ["read_claims"]
 CLAIM_KEYS = (
     "name", "wrt", "gradient", "vjp", "jvp", "node",
     "cotangent", "tangent", "expect", "description", "value_and_grad",
+    "hessian", "hvp", "jacobian",
 )  # fmt: skip
-KINDS = ("gradient", "vjp", "jvp")
+KINDS = ("gradient", "vjp", "jvp", "hessian", "hvp", "jacobian")
+LOSS_KINDS = ("gradient", "hessian", "hvp")  # derivatives of the loss: no node, wrt an input
+ONE_OF = "gradient, vjp, jvp, hessian, hvp, jacobian"
 VALUE_AND_GRAD = "value_and_grad"  # a gradient claim whose code returns (value, gradient)
-RENAMES = (("cotangent", "vjp", "G"), ("tangent", "jvp", "V"))
+RENAMES = (("cotangent", ("vjp",), "G"), ("tangent", ("jvp", "hvp"), "V"))
 
 
 def read_claims(loader: "_Loader", value: Any, at: Location) -> tuple[Claim, ...]:
@@ -79,9 +86,9 @@ class _ClaimReader:
         check_keys(item, CLAIM_KEYS, "", loader.path, claim=name)
         kinds = [k for k in (*KINDS, VALUE_AND_GRAD) if k in item]
         if not kinds:
-            raise self.fail("needs one of gradient, vjp, jvp")
+            raise self.fail(f"needs one of {ONE_OF}")
         if len(kinds) > 1:
-            one_of = "gradient, vjp, jvp" + (f", {VALUE_AND_GRAD}" if VALUE_AND_GRAD in kinds else "")
+            one_of = ONE_OF + (f", {VALUE_AND_GRAD}" if VALUE_AND_GRAD in kinds else "")
             raise self.fail(
                 f"has both {kinds[0]} and {kinds[1]}; a claim checks exactly one of {one_of}",
                 loader.at_key(item, kinds[1]),
@@ -137,12 +144,12 @@ class _ClaimReader:
 
     def read_node(self, kind: str) -> str | None:
         loader, item = self.loader, self.item
-        if kind == "gradient":
+        if kind in LOSS_KINDS:
             if "node" in item:
                 raise self.fail(
-                    "node is only for vjp and jvp claims",
+                    "node is only for vjp, jvp and jacobian claims",
                     loader.at_key(item, "node"),
-                    hint="a gradient claim is always of the loss",
+                    hint=f"a {kind} claim is always of the loss",
                 )
             return None
         if "node" not in item:
@@ -208,9 +215,9 @@ class _ClaimReader:
                 )
             return
         if name in order:
-            if kind == "gradient":
+            if kind in LOSS_KINDS:
                 raise self.fail(
-                    f"'{name}' is a graph node; a gradient claim is taken with respect to inputs",
+                    f"'{name}' is a graph node; a {kind} claim is taken with respect to inputs",
                     at,
                     hint=f"to check a local derivative, write a vjp or jvp claim with wrt: {name}",
                 )
@@ -218,7 +225,7 @@ class _ClaimReader:
                 raise self.fail(
                     f"wrt '{name}' must come before node '{node}' in graph",
                     at,
-                    hint="a vjp or jvp claim differentiates a node with respect to an earlier one",
+                    hint=f"a {'vjp or jvp' if kind != 'jacobian' else kind} claim differentiates a node with respect to an earlier one",
                 )
             return
         if name in getattr(loader, "arrays", {}):
@@ -229,7 +236,7 @@ class _ClaimReader:
             )
         if name in loader.refused:
             return  # its own error was kept
-        if kind == "gradient":
+        if kind in LOSS_KINDS:
             message, choices = f"wrt '{name}' is not an input", loader.inputs
         else:
             message, choices = f"wrt '{name}' is neither an input nor a graph node", [*loader.inputs, *order]
@@ -238,10 +245,10 @@ class _ClaimReader:
     def read_renames(self, kind: str) -> dict[str, str]:
         loader, item = self.loader, self.item
         renames: dict[str, str] = {}
-        for key, owner, default in RENAMES:
-            if key in item and kind != owner:
-                raise self.fail(f"{key} is only for {owner} claims", loader.at_key(item, key))
-            if kind != owner:
+        for key, owners, default in RENAMES:
+            if key in item and kind not in owners:
+                raise self.fail(f"{key} is only for {' and '.join(owners)} claims", loader.at_key(item, key))
+            if kind not in owners:
                 continue
             name = item.get(key, default)
             at = loader.at_value(item, key) if key in item else loader.at_key(item, kind)

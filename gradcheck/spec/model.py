@@ -125,7 +125,8 @@ class GraphNode:
     location: Location  # of the key
 
 
-ClaimKind = Literal["gradient", "vjp", "jvp"]
+ClaimKind = Literal["gradient", "vjp", "jvp", "hessian", "hvp", "jacobian"]
+SECOND_ORDER = ("hessian", "hvp", "jacobian")  # the claim kinds checked by reduction (gradcheck.second_order)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,10 @@ class Claim:
     ``cotangent``, node-shaped); result has the wrt's shape.
     kind ``jvp``: the local derivative of ``node`` applied to the tangent (named ``tangent``,
     wrt-shaped); result has the node's shape.
+    kind ``hessian``: d² loss / d w², of shape ``w.shape + w.shape`` (one wrt).
+    kind ``hvp``: the Hessian of the loss applied to the tangent (named ``tangent``, wrt-shaped);
+    result has the wrt's shape.
+    kind ``jacobian``: d node / d w (local, as vjp and jvp), of shape ``node.shape + w.shape``.
 
     For a PythonRef gradient with several ``wrt`` the same ref is stored under every name
     (it returns a dict keyed by name or a tuple in wrt order).

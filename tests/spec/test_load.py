@@ -400,12 +400,12 @@ CASES = {
     ),
     "claim-no-body": (
         HEAD + LOSS + "claims:\n  - name: g\n    wrt: x\n",
-        "5:5: claim 'g': needs one of gradient, vjp, jvp",
+        "5:5: claim 'g': needs one of gradient, vjp, jvp, hessian, hvp, jacobian",
         None,
     ),
     "claim-two-bodies": (
         HEAD + LOSS + "graph: {a: 2 * x}\nclaims:\n  - {name: g, wrt: x, gradient: 2 * x, vjp: G}\n",
-        "6:40: claim 'g': has both gradient and vjp; a claim checks exactly one of gradient, vjp, jvp",
+        "6:40: claim 'g': has both gradient and vjp; a claim checks exactly one of gradient, vjp, jvp, hessian, hvp, jacobian",
         "split it into two claims",
     ),
     "duplicate-claim": (
@@ -440,7 +440,7 @@ CASES = {
     ),
     "gradient-with-node": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: g, node: a, wrt: x, gradient: 2 * x}\n",
-        "6:15: claim 'g': node is only for vjp and jvp claims",
+        "6:15: claim 'g': node is only for vjp, jvp and jacobian claims",
         "a gradient claim is always of the loss",
     ),
     "unknown-node": (
@@ -480,7 +480,7 @@ CASES = {
     ),
     "tangent-on-vjp": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: v, node: a, wrt: x, vjp: G, tangent: T}\n",
-        "6:40: claim 'v': tangent is only for jvp claims",
+        "6:40: claim 'v': tangent is only for jvp and hvp claims",
         None,
     ),
     "cotangent-unknown-in-body": (
