@@ -61,7 +61,14 @@ def _is_users(filename: str) -> bool:
 
 
 # where gradcheck refuses the user's graph or values on purpose: (file inside gradcheck, function or "")
-REFUSALS = ((os.path.join("expr", "kernels.py"), ""), (os.path.join("problem", "bound.py"), "_pick"))
+REFUSALS = (
+    (os.path.join("expr", "kernels.py"), ""),
+    (os.path.join("problem", "bound.py"), "_pick"),
+    # a second-order claim's or a Jacobian's array of the wrong shape, refused where it is read
+    ("second_order.py", "contract"),
+    (os.path.join("api", "second_order.py"), "contracted_hessian"),
+    (os.path.join("api", "second_order.py"), "contracted_jacobian"),
+)
 
 
 def _frames(exc: BaseException) -> list[tuple[str, str]]:

@@ -304,6 +304,7 @@ def _directional(loss_fn: Callable[..., Any], wrt: str, tangent: str):
     refused, so the oracles take its gradient by finite differences (with their error bar).
     A loss that is not complex-step safe gets central differences along V instead."""
     from ..oracle import finite_diff
+    from ..oracle.estimate import NotComplexSafe
 
     def factory(fixed):
         user = keyword_caller(loss_fn, fixed)
@@ -315,8 +316,8 @@ def _directional(loss_fn: Callable[..., Any], wrt: str, tangent: str):
         def directional_derivative(**kw):
             v = np.asarray(kw.pop(tangent), dtype=np.float64)
             x = np.asarray(kw[wrt])
-            if np.iscomplexobj(x):
-                raise TypeError("the loss's directional derivative is taken at real points only")
+            if np.iscomplexobj(x):  # the oracle's signal to use finite differences
+                raise NotComplexSafe("the loss's directional derivative is taken at real points only")
             x = x.astype(np.float64)
             if not safe or safe[0]:
                 try:

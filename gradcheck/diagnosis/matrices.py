@@ -89,7 +89,7 @@ def explain_hessian(
     if finding.label == Label.PASS:
         return verdict
     return replace(
-        verdict, verdict=str(finding.label), diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
+        verdict, label=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
     )
 
 
@@ -131,7 +131,7 @@ def explain_jacobian(
     if finding.label in (Label.PASS, Label.SCALED, Label.SIGN_FLIPPED):  # J V decided those
         return verdict
     return replace(
-        verdict, verdict=str(finding.label), diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
+        verdict, label=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
     )
 
 

@@ -9,6 +9,7 @@ from gradcheck.options import RunOptions
 from gradcheck.problem.build import build_problem
 from gradcheck.run import run
 from gradcheck.spec.load import load_spec_text
+from gradcheck.verdict.model import Label
 
 QUADRATIC = """\
 spec: quad
@@ -80,7 +81,7 @@ def test_a_hessian_that_is_not_symmetric_says_so_and_how_to_fix_it(tmp_path):
     v = _verdicts(tmp_path, QUADRATIC, '  - {name: nonsym, wrt: x, hessian: "A + diag(exp(x))", expect: fail}\n')
     verdict = v["nonsym"]
     assert verdict.verdict == "wrong"
-    assert type(verdict.verdict) is str  # plain values cross to pytest-xdist's controller (execnet)
+    assert verdict.label is Label.WRONG  # an enum: the one serializer sends plain values to pytest-xdist
     assert verdict.diagnosis.startswith("not symmetric where it must be: claimed [")
     assert verdict.diagnosis.endswith("(the Hessian of a twice-differentiable loss is symmetric)")
     assert verdict.lines == ("its symmetric part (C + C^T) / 2 is the Hessian: symmetrize the claim",)
