@@ -16,9 +16,11 @@ from .errors import SpecError
 from .examine import PENDING, CheckSettings, InvalidSample, examine
 from .expr.dims import bind_shape, name_shape, shape_str
 from .limits import ClaimTimeout, deadline
+from .oracle import complex_params
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimPlan, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
+from .spec.complex_inputs import complex_names
 from .spec.model import PythonRef, Source
 from .verdict.model import ExampleRecord, Finding, Verdict
 
@@ -232,6 +234,8 @@ def check_plan(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict
     begun = time.monotonic()
     verdict = _verdict(problem, plan, cfg)
     if not cfg.repair or verdict.passed or verdict.verdict not in REPAIRABLE:
+        return verdict
+    if complex_names(problem.spec.inputs):  # the repair search evaluates and derives over real data only
         return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict
@@ -500,6 +504,7 @@ def _verdict(problem: Problem, plan: ClaimPlan, cfg: CheckSettings) -> Verdict:
         )
     if unsure:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
+    notes.extend(complex_params.error_bar_notes(problem, [r.finding for r in passes]))
     return Verdict(
         **common,
         verdict="pass",

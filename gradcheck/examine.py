@@ -27,7 +27,7 @@ from .diagnosis.directional import directional_diagnosis
 from .errors import GradcheckError
 from .expr.dims import bind_shape, shape_str
 from .limits import user_traceback
-from .oracle import complex_step, finite_diff
+from .oracle import complex_params, complex_step, finite_diff
 from .oracle.batch import MEMORY_BUDGET_MIB, Batchable, chunk_for
 from .oracle.choice import OracleChoice, cross_check, step_curve
 from .oracle.rounding import RUNS, perturber, spread
@@ -131,11 +131,15 @@ def _examine(
     except Exception as exc:
         raise _raised(exc, "drawing the inputs or evaluating the graph") from None
     claim = plan.claim
-    x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
+    view = complex_params.view_for(problem, plan.wrt, bound.values[plan.wrt])  # None: no complex inputs
+    x = view.point(bound.values[plan.wrt]) if view else np.asarray(bound.values[plan.wrt], dtype=np.float64)
     expected = bind_shape(plan.expected_shape, sample.sizes)
     rng = direction_rng(sample, 0)
 
     f, extra = _function(problem, plan, bound, rng, cfg)
+    if view:  # a complex parameter as its real pair (Re, Im); finite differences only
+        f = view.function(f)
+        view.restrict(oracle)
     low_precision = any(v.dtype == np.float32 for v in bound.inputs.values())
     tol = Tolerance(cfg.rtol, cfg.atol)
     k = cfg.directions or auto_directions(cfg.examples, cfg.rtol)
@@ -174,7 +178,11 @@ def _examine(
     if c.shape != expected:
         if not explain:
             return Finding("shape-mismatch", PENDING, claimed_shape=tuple(c.shape), max_rel_error=float("nan"))
+        if view and view.complex_wrt:
+            return view.shape_finding(c, _names(problem, plan, bound.sizes))
         return _shape_finding(plan, bound, f, x, c, expected, tol, _names(problem, plan, bound.sizes), oracle)
+    if view:
+        c = view.claimed(c)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
         return _not_finite(c, _names(problem, plan, bound.sizes))
     c = c.astype(np.float64)
@@ -230,7 +238,7 @@ def _examine(
                     "judged by the claim's own code on the same values in float64 (it differs from the "
                     "float32 result only by rounding)",
                 )
-    claim_err = np.zeros(c.shape) if skip_rounding else _claim_rounding(bound, plan, extra, c, sample, eps)
+    claim_err = np.zeros(c.shape) if skip_rounding else _claim_rounding(bound, plan, extra, c, sample, eps, view)
     oracle_err2 = oracle_err.copy()
     if (
         not isinstance(problem.spec.loss, PythonRef)
@@ -328,7 +336,7 @@ def _examine(
     if c.size <= FULL_GRADIENT_LIMIT:
         g_est = oracle.gradient(f, x)
         evals += g_est.evaluations
-        finding = diagnose(c, g_est.value, tol, names, claim_err * 1.0, g_est.error)
+        finding = (view.diagnose if view else diagnose)(c, g_est.value, tol, names, claim_err * 1.0, g_est.error)
         if finding.label == "pass":
             return Finding(
                 "inconclusive",
@@ -509,9 +517,10 @@ def _claim_in_float64(bound: Bound, plan: ClaimPlan, extra, c32: np.ndarray) -> 
     return c64
 
 
-def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps: float) -> np.ndarray:
+def _claim_rounding(bound: Bound, plan: ClaimPlan, extra, c, sample: Sample, eps: float, view=None) -> np.ndarray:
+    as_compared = view.claimed if view else np.asarray  # a complex parameter's claim is compared as its real pair
     try:
-        return spread(lambda p: bound.claimed(plan, extra, perturb=p), c, sample.seed, eps=eps)
+        return spread(lambda p: as_compared(bound.claimed(plan, extra, perturb=p)), c, sample.seed, eps=eps)
     except Exception:
         return np.zeros(c.shape)
 
@@ -585,7 +594,7 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarra
         from .expr.evaluate import evaluate
 
         nodes = {**bound.values}
-        value = evaluate(spec.loss.expr, nodes, bound.problem.defines)
+        value = evaluate(spec.loss.expr, nodes, bound.problem.defines, complex_data=bound.complex_data)
     elif real is not None:
         value = real  # already evaluated (the Python loss at the real point)
     else:
@@ -594,7 +603,8 @@ def _defined_at(bound: Bound, plan: ClaimPlan, f, x: np.ndarray, real: np.ndarra
         except Exception as exc:
             raise _raised(exc) from None
     value = np.asarray(value)
-    return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
+    # on complex data the loss is real up to rounding (complex_params.real_loss judges that)
+    return bool(np.all(np.isfinite(value)) and (bound.complex_data or np.all(np.imag(value) == 0)))
 
 
 def _not_finite(c: np.ndarray, names: Names) -> Finding:

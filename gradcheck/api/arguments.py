@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import Location, SchemaError
 from ..options import OPTION
+from ..spec.complex_inputs import check_domain
 from ..spec.fields import (
     INPUT_KEYS,
     OnePlace,
@@ -157,10 +158,13 @@ def input_specs(
             hint=did_you_mean(extra, read) or f"inputs: {', '.join(read)}",
         )
     known = None if dims is None else [n for n, (kind, _) in names.items() if kind == "dim"]
-    return {
+    out = {
         name: InputSpec(name, shape, _domain(domain, name, shape, at, known), at, dtype)
         for name, (shape, domain, dtype) in read.items()
     }
+    for spec in out.values():
+        check_domain(spec.domain, spec.dtype, spec.name, at)
+    return out
 
 
 def _domain(value: Any, name: str, shape: tuple[str | int, ...], at: Location, dims: list[str] | None) -> Domain:

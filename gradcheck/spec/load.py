@@ -33,6 +33,7 @@ from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErro
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from ..expr.suggest import closest
+from . import complex_inputs
 from .claims import read_claims
 from .data import read_array_constant
 from .expressions import (
@@ -249,6 +250,8 @@ class _Loader:
         else:
             loss = self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
+        for error in complex_inputs.claim_errors(self.inputs, claims):
+            self.keep(error)
         settings = self.attempt(self.read_settings, doc)
         if inlined is not None:
             self.check_inlined(inlined, graph, loss, claims)
@@ -398,6 +401,7 @@ class _Loader:
         dims = {**{r: DimSpec(r, 1, 1, at) for r in self.refused}, **self.dims}
         domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, dims)
         dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
+        complex_inputs.check_domain(domain, dtype, name, self.at_value(spec, "domain") if "domain" in spec else at)
         return InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
     def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:
