@@ -278,9 +278,8 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
                 inputs[k] = InputSpec(k, shape, Domain("integers", 0, 1), at)
                 arrays[k] = a.astype(np.int64)
             else:
-                inputs[k] = InputSpec(
-                    k, shape, Domain("range", 0.0, 0.0), at, "float32" if a.dtype == np.float32 else "float64"
-                )
+                dtype = "complex128" if a.dtype.kind == "c" else "float32" if a.dtype == np.float32 else "float64"
+                inputs[k] = InputSpec(k, shape, Domain("range", 0.0, 0.0), at, dtype)
         dims = {d: DimSpec(d, n, n, at) for d, n in sizes.items()}
         out.append(FixedPoint(f"at[{i}]", inputs, dims, {k: arrays[k] for k in shapes}))
     return out

@@ -143,3 +143,16 @@ def test_the_api_refuses_a_domain_complex_inputs_do_not_have():
     with pytest.raises(SchemaError) as info:
         check_gradient(_loss, _torch_convention, wrt="z", inputs={**INPUTS, "z": {**INPUTS["z"], "domain": "positive"}})
     assert info.value.message == "domain 'positive' is not defined for the complex128 input 'z'"
+
+
+def test_given_complex_points_are_checked_as_complex_parameters():
+    rng = np.random.default_rng(4)
+    point = {
+        "A": rng.standard_normal((4, 2)) + 1j * rng.standard_normal((4, 2)),
+        "b": rng.standard_normal(4) + 1j * rng.standard_normal(4),
+        "z": rng.standard_normal(2) + 1j * rng.standard_normal(2),
+    }
+    right = check_gradient(_loss, _torch_convention, wrt="z", at=[point], seed=1).verdict
+    assert right.verdict == "pass", (right.diagnosis, right.lines)
+    conj = check_gradient(_loss, lambda A, b, z: np.conj(_torch_convention(A, b, z)), wrt="z", at=[point], seed=1)
+    assert conj.verdict.verdict == "conjugated"
