@@ -34,3 +34,18 @@ def mlp_relu_grads_forgot_mask(X, Y, W1, b1, W2, b2):
     dO = (H @ W2 + b2 - Y) / M
     dA = dO @ W2.T
     return {"W1": X.T @ dA, "b1": dA.sum(axis=0), "W2": H.T @ dO, "b2": dO.sum(axis=0)}
+
+
+def complex_lsq_grad(A, b, z):
+    """d/dz of 1/2 sum |A z - b|^2 for complex A, b, z in torch's convention: A^H (A z - b)."""
+    return A.conj().T @ (A @ z - b)
+
+
+def complex_lsq_grad_jax(A, b, z):
+    """The same gradient as jax.grad returns it: its conjugate."""
+    return np.conj(complex_lsq_grad(A, b, z))
+
+
+def complex_lsq_grad_half(A, b, z):
+    """The Wirtinger derivative dL/dconj(z) = A^H (A z - b) / 2: the gradient without its factor 2."""
+    return complex_lsq_grad(A, b, z) / 2

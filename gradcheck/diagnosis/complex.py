@@ -81,10 +81,10 @@ def diagnose_complex(c, g, tol: Tolerance, names: Names, claim_err=0.0, oracle_e
         sizes=names.sizes,
         truth=names.truth,
     )
-    finding = diagnose(c, g, tol, part_names, claim_err, oracle_err)
+    finding = replace(diagnose(c, g, tol, part_names, claim_err, oracle_err), claimed_shape=tuple(c.shape[1:]))
     if finding.label == Label.SCALED and finding.factor == 0.5:
-        return replace(finding, summary=f"{finding.summary}: {WIRTINGER_HALF.format(z=z)}")
-    if finding.label in (Label.WRONG,):
+        finding = replace(finding, summary=f"{finding.summary}: {WIRTINGER_HALF.format(z=z)}")
+    if finding.entries:  # the table of worst entries indexes the real pair
         where = f"index [0, ...] is the real part of {z}, [1, ...] its imaginary part"
-        return replace(finding, lines=tuple(finding.lines) + (where,))
+        finding = replace(finding, lines=tuple(finding.lines) + (where,))
     return finding

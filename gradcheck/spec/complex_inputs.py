@@ -2,7 +2,7 @@
 
 A complex input is a parameter of a *real-valued* loss: the loss is a real function of the
 input's real and imaginary parts, and a claimed gradient follows torch's convention
-(∂L/∂Re z + i ∂L/∂Im z, see docs/reference/complex.md). Both parts are drawn from the
+(∂L/∂Re z + i ∂L/∂Im z, see "Complex parameters" in docs/reference/spec.md). Both parts are drawn from the
 input's domain, so only domains that make sense for each part on its own are allowed; the
 matrix domains (symmetric, spd, ...) and the positive/unit/simplex ones would each need a
 complex meaning of their own (Hermitian, unit modulus, ...) and are refused rather than guessed.
