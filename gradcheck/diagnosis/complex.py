@@ -65,7 +65,7 @@ def diagnose_complex(c, g, tol: Tolerance, names: Names, claim_err=0.0, oracle_e
                 if factor != 1:
                     summary += f": the Wirtinger derivative ∂L/∂{z}"
                 return Finding(
-                    Label.CONJUGATED,
+                    Label.CONJUGATED.value,  # the plain string, as every Finding's label (xdist sends it as is)
                     summary,
                     lines=(line.format(z=z),),
                     max_rel_error=rel,

@@ -175,3 +175,13 @@ def test_given_complex_points_are_checked_as_complex_parameters():
     assert right.verdict == "pass", (right.diagnosis, right.lines)
     conj = check_gradient(_loss, lambda A, b, z: np.conj(_torch_convention(A, b, z)), wrt="z", at=[point], seed=1)
     assert conj.verdict.verdict == "conjugated"
+
+
+def test_the_conjugated_label_crosses_the_xdist_channel():
+    # the pytest plugin sends ("gradcheck_verdict", verdict.verdict) from a worker to the controller
+    gateway_base = pytest.importorskip("execnet.gateway_base")
+    v = _check(lambda A, b, z: np.conj(_torch_convention(A, b, z)))
+    assert gateway_base.loads(gateway_base.dumps(("gradcheck_verdict", v.verdict))) == (
+        "gradcheck_verdict",
+        "conjugated",
+    )
