@@ -16,9 +16,11 @@ from .errors import SpecError
 from .examine import CheckSettings, InvalidSample, check_example, examine, explained
 from .expr.dims import bind_shape, name_shape, shape_str
 from .internal import InternalFailure, internal_error, ours
+from .oracle import complex_params
 from .oracle.choice import OracleChoice
 from .problem.build import ClaimTarget, Problem, claim_fields
 from .samples.draw import Sample, example_sizes
+from .spec.complex_inputs import complex_names
 from .spec.model import SECOND_ORDER, PythonRef, Source
 from .user_limits import ClaimTimeout, deadline
 from .verdict.model import ExampleRecord, Finding, Label, Verdict
@@ -392,6 +394,8 @@ def _with_repair(problem: Problem, plan: ClaimTarget, cfg: CheckSettings, verdic
     """A failing expression claim (or a claim on an expression loss) with its repair search's result."""
     if not cfg.repair or verdict.passed or verdict.label not in REPAIRABLE or plan.claim.kind in SECOND_ORDER:
         return verdict
+    if complex_names(problem.spec.inputs):  # the repair search evaluates and derives over real data only
+        return verdict
     if not isinstance(plan.body, Source) and not isinstance(problem.spec.loss, Source):
         return verdict
     from .repair import repair
@@ -604,6 +608,7 @@ def _passing_verdict(run: _Run) -> Verdict:
         )
     if unsure:
         notes.append(f"{len(unsure)} of {len(records)} examples inconclusive ({unsure[0].finding.summary})")
+    notes.extend(complex_params.error_bar_notes(run.problem, [r.finding for r in passes]))
     return run.verdict(
         Label.PASS, f"agrees on {len(passes)} examples", max_rel_error=rel, oracle=oracle_used, notes=tuple(notes)
     )

@@ -31,7 +31,7 @@ from .diagnosis.explain import explain as explain_failure
 from .errors import GradcheckError
 from .expr.dims import bind_shape
 from .internal import ours
-from .oracle import finite_diff
+from .oracle import complex_params, finite_diff
 from .oracle.batch import Batchable, chunk_for
 from .oracle.choice import OracleChoice
 from .oracle.rounding import RUNS, complex_step_rounding, spread
@@ -122,11 +122,15 @@ def _bind(problem: Problem, plan: ClaimTarget, sample: Sample, cfg: CheckSetting
         if ours(exc):
             raise
         raise _raised(exc, "drawing the inputs or evaluating the graph") from None
-    x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
+    view = complex_params.view_for(problem, plan.wrt, bound.values[plan.wrt])  # None: no complex inputs
+    x = view.point(bound.values[plan.wrt]) if view else np.asarray(bound.values[plan.wrt], dtype=np.float64)
     expected = bind_shape(plan.expected_shape, sample.sizes)
     rng = direction_rng(sample, 0)
     f, extra = _function(problem, plan, bound, rng, cfg)
-    return Example(problem, plan, sample, cfg, oracle, bound, x, expected, f, extra, rng)
+    if view:  # a complex parameter as its real pair (Re, Im); finite differences only
+        f = view.function(f)
+        view.restrict(oracle)
+    return Example(problem, plan, sample, cfg, oracle, bound, x, expected, f, extra, rng, view)
 
 
 def _directions(cfg: CheckSettings) -> int:
@@ -164,7 +168,11 @@ def _check_directional(ex: Example) -> Finding | ShapeEvidence | DirectionalEvid
         if wrong_value is not None:
             return wrong_value
     if c.shape != ex.expected:
+        if ex.view is not None and ex.view.complex_wrt:
+            return ex.view.shape_finding(c, ex.names)
         return ShapeEvidence(ex, c, tol)
+    if ex.view is not None:
+        c = ex.view.claimed(c)
     if c.dtype.kind not in "fiu" or not np.all(np.isfinite(c)):
         return _not_finite(c, ex.names)
     c = np.asarray(c, dtype=np.float64)  # the claim's own array: no copy when it is float64 already
@@ -262,7 +270,9 @@ def _with_rounding(ex: Example, along: _Along, typical: np.ndarray, ev: Directio
     ev, skip_rounding = _float64_rerun(ex, along, typical, ev)
     eps = EPS32 if along.low_precision else EPS64  # the claim's own precision (for its rounding estimate)
     c = ev.claimed
-    claim_err = np.zeros(c.shape) if skip_rounding else _claim_rounding(ex.bound, ex.plan, ex.extra, c, ex.sample, eps)
+    claim_err = (
+        np.zeros(c.shape) if skip_rounding else _claim_rounding(ex.bound, ex.plan, ex.extra, c, ex.sample, eps, ex.view)
+    )
     oracle_err = ev.oracle_err.copy()
     python_loss = isinstance(ex.problem.spec.loss, PythonRef)
     if not python_loss and ev.method == Oracle.COMPLEX_STEP and not (skip_rounding or skip_oracle_rounding):
@@ -482,9 +492,10 @@ def _claim_in_float64(bound: Bound, plan: ClaimTarget, extra, c32: np.ndarray) -
     return c64
 
 
-def _claim_rounding(bound: Bound, plan: ClaimTarget, extra, c, sample: Sample, eps: float) -> np.ndarray:
+def _claim_rounding(bound: Bound, plan: ClaimTarget, extra, c, sample: Sample, eps: float, view=None) -> np.ndarray:
+    as_compared = view.claimed if view else np.asarray  # a complex parameter's claim is compared as its real pair
     try:
-        return spread(lambda p: bound.claimed(plan, extra, perturb=p), c, sample.seed, eps=eps)
+        return spread(lambda p: as_compared(bound.claimed(plan, extra, perturb=p)), c, sample.seed, eps=eps)
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim, perturbed; gradcheck's own failures re-raised
         if ours(exc):
             raise
@@ -554,7 +565,7 @@ def _defined_at(bound: Bound, plan: ClaimTarget, f, x: np.ndarray, real: np.ndar
         from .expr.evaluate import evaluate
 
         nodes = {**bound.values}
-        value = evaluate(spec.loss.expr, nodes, bound.problem.defines)
+        value = evaluate(spec.loss.expr, nodes, bound.problem.defines, complex_data=bound.complex_data)
     elif real is not None:
         value = real  # already evaluated (the Python loss at the real point)
     else:
@@ -565,7 +576,8 @@ def _defined_at(bound: Bound, plan: ClaimTarget, f, x: np.ndarray, real: np.ndar
                 raise
             raise _raised(exc) from None
     value = np.asarray(value)
-    return bool(np.all(np.isfinite(value)) and np.all(np.imag(value) == 0))
+    # on complex data the loss is real up to rounding (complex_params.real_loss judges that)
+    return bool(np.all(np.isfinite(value)) and (bound.complex_data or np.all(np.imag(value) == 0)))
 
 
 def _not_finite(c: np.ndarray, names: Names) -> Finding:

@@ -64,6 +64,8 @@ def _is_users(filename: str) -> bool:
 REFUSALS = (
     (os.path.join("expr", "kernels.py"), ""),
     (os.path.join("problem", "bound.py"), "_pick"),
+    # a loss that is not real-valued at complex inputs, refused where its value is read
+    (os.path.join("oracle", "complex_params.py"), "real_loss"),
     # a second-order claim's or a Jacobian's array of the wrong shape, refused where it is read
     ("second_order.py", "contract"),
     (os.path.join("api", "second_order.py"), "contracted_hessian"),

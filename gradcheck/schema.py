@@ -171,7 +171,8 @@ def _input() -> dict[str, Any]:
         "domain": _domain(),
         "dtype": _doc(
             "dtype",
-            "what Python callables receive (checks always run in float64 and complex128)",
+            "float64/float32: what Python callables receive (checks run in float64); complex128: a complex "
+            "parameter of a real-valued loss, both parts drawn from the domain (real or range)",
             type="string",
             enum=list(DTYPES),
         ),

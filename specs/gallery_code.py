@@ -61,3 +61,16 @@ def conv_backward_naive(X, K, b, T):
                     dK[f] += Xp[window] * dout[n, f, y, x]
                     dXp[window] += K[f] * dout[n, f, y, x]
     return {"X": dXp[:, :, pad:-pad, pad:-pad], "K": dK, "b": db}
+def complex_lsq_grad(A, b, z):
+    """d/dz of 1/2 sum |A z - b|^2 for complex A, b, z in torch's convention: A^H (A z - b)."""
+    return A.conj().T @ (A @ z - b)
+
+
+def complex_lsq_grad_jax(A, b, z):
+    """The same gradient as jax.grad returns it: its conjugate."""
+    return np.conj(complex_lsq_grad(A, b, z))
+
+
+def complex_lsq_grad_half(A, b, z):
+    """The Wirtinger derivative dL/dconj(z) = A^H (A z - b) / 2: the gradient without its factor 2."""
+    return complex_lsq_grad(A, b, z) / 2

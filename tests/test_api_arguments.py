@@ -256,7 +256,7 @@ SAME_AS_LOADER = {
         dict(inputs={"x": {"shape": "n", "dtype": "float16"}}),
         "x: {shape: [n], dtype: float16}",
         None,
-        "dtype of input 'x' must be float64 or float32, got 'float16'",
+        "dtype of input 'x' must be float64, float32 or complex128, got 'float16'",
         "did you mean 'float64'?",
     ),
     "input-keyword-name": (

@@ -13,6 +13,11 @@ tolerance; turn 64-bit mode on to check a rule to float64 precision. Complex inp
 oracle's complex step) stay complex: jax differentiates holomorphically where its
 operations allow it, and an operation that refuses complex input makes gradcheck fall back
 to finite differences.
+
+For a complex parameter (``dtype: complex128``) of a real loss, ``jax.grad`` returns
+∂L/∂Re z - i ∂L/∂Im z, the conjugate of the gradient gradcheck checks (torch's convention,
+∂L/∂Re z + i ∂L/∂Im z): :func:`gradient` conjugates it, so a jax rule is checked as jax users
+write it, and a hand-written claim in jax's convention is diagnosed ``conjugated``.
 """
 
 from __future__ import annotations
@@ -52,9 +57,11 @@ def _array_to_numpy(value: Any) -> Any:
 
 
 def _grads(jax, loss, kwargs, names):
+    """``jax.grad`` in gradcheck's convention: for a complex parameter of a real loss jax returns
+    ∂L/∂Re z - i ∂L/∂Im z, the conjugate of torch's (and gradcheck's) gradient, so it is conjugated."""
     partial, primals = _common.split(loss, kwargs, names, _to_jax)
     grads = jax.grad(partial, argnums=tuple(range(len(names))))(*primals)
-    return [np.asarray(g) for g in grads]
+    return [np.conj(np.asarray(g)) if np.iscomplexobj(kwargs[name]) else np.asarray(g) for name, g in zip(names, grads)]
 
 
 def _pullback(jax, f, kwargs, names, g):

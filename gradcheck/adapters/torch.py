@@ -23,6 +23,9 @@ Arrays become tensors with their dtype (float64, float32, int64, and complex128 
 oracle takes a complex step: torch computes most operations on complex tensors, and an
 operation that refuses them makes gradcheck fall back to finite differences). Results come
 back as numpy arrays; dicts and tuples keep their structure.
+
+For a complex parameter (``dtype: complex128``) of a real loss, autograd's gradient is
+∂L/∂Re z + i ∂L/∂Im z (= 2 ∂L/∂conj(z)): gradcheck's own convention, so nothing is converted.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import Location, SchemaError
 from ..options import OPTION
+from ..spec.complex_inputs import check_domain
 from ..spec.fields import (
     INPUT_KEYS,
     OnePlace,
@@ -157,10 +158,13 @@ def input_specs(
             hint=did_you_mean(extra, read) or f"inputs: {', '.join(read)}",
         )
     known = None if dims is None else [n for n, (kind, _) in names.items() if kind == "dim"]
-    return {
+    out = {
         name: InputSpec(name, shape, _domain(domain, name, shape, at, known), at, dtype)
         for name, (shape, domain, dtype) in read.items()
     }
+    for spec in out.values():
+        check_domain(spec.domain, spec.dtype, spec.name, at)
+    return out
 
 
 def _domain(value: Any, name: str, shape: tuple[str | int, ...], at: Location, dims: list[str] | None) -> Domain:
@@ -274,9 +278,8 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
                 inputs[k] = InputSpec(k, shape, Domain("integers", 0, 1), at)
                 arrays[k] = a.astype(np.int64)
             else:
-                inputs[k] = InputSpec(
-                    k, shape, Domain("range", 0.0, 0.0), at, "float32" if a.dtype == np.float32 else "float64"
-                )
+                dtype = "complex128" if a.dtype.kind == "c" else "float32" if a.dtype == np.float32 else "float64"
+                inputs[k] = InputSpec(k, shape, Domain("range", 0.0, 0.0), at, dtype)
         dims = {d: DimSpec(d, n, n, at) for d, n in sizes.items()}
         out.append(FixedPoint(f"at[{i}]", inputs, dims, {k: arrays[k] for k in shapes}))
     return out

@@ -21,6 +21,7 @@ from ..expr.dims import Dim, Shape, broadcast, shape_str
 from ..expr.parse import free_names
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..problem.build import integer_ranges
+from ..spec.complex_inputs import complex_names
 from ..spec.model import Source
 from .algebra import T, add, call, div, mul, name, neg, num, power, rebuild, sub
 from .fold import Folder, inline
@@ -147,6 +148,11 @@ class _Reverse:
         for inp_name, inp in self.spec.inputs.items():
             if inp.domain.is_integer:
                 out.skipped[inp_name] = "integer input (labels are never differentiated)"
+        complex_inputs = complex_names(self.spec.inputs)
+        if complex_inputs:  # the rules (abs, .T, ...) are those of real data
+            why = f"complex inputs ({', '.join(complex_inputs)}): symbolic derivation covers real inputs only"
+            out.skipped.update({n: why for n in self.spec.inputs})
+            return out
         if not isinstance(self.spec.loss, Source):
             for n in self.targets - set(self.nodes):
                 out.inputs[n] = Adjoint(n, self.arrays[n], None, None, "the loss is Python code")

@@ -51,6 +51,7 @@ class Example:
     f: Any
     extra: dict
     rng: np.random.Generator
+    view: Any = None  # a complex parameter's real-pair view (gradcheck.oracle.complex_params), or None
 
     @property
     def names(self) -> Names:

@@ -122,7 +122,9 @@ def _full_gradient(ev: DirectionalEvidence) -> Finding:
     ex, c, w = ev.example, ev.claimed, ev.worst
     g_est = ex.oracle.gradient(ex.f, ex.x)
     evals = ev.evaluations + g_est.evaluations
-    finding = diagnose(c, g_est.value, ev.tol, ex.names, ev.claim_err * 1.0, g_est.error)
+    finding = (ex.view.diagnose if ex.view is not None else diagnose)(
+        c, g_est.value, ev.tol, ex.names, ev.claim_err * 1.0, g_est.error
+    )
     if finding.label == Label.PASS:
         return Finding(
             Label.INCONCLUSIVE,

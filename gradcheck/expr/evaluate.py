@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ExpressionError
 from . import ir
+from .complex_kernels import COMPLEX_DATA_KERNELS
 from .functions import TABLE
 from .kernels import KERNELS, power, split_product
 
@@ -54,6 +55,7 @@ def evaluate(
     defines: Defines,
     *,
     perturb: Callable[[np.ndarray], np.ndarray] | None = None,
+    complex_data: bool = False,
 ) -> np.ndarray:
     """Compute ``expr`` with numpy.
 
@@ -69,6 +71,9 @@ def evaluate(
         Applied to the floating-point result of every non-leaf node (except define calls,
         whose bodies are already perturbed). Used to estimate rounding error stochastically
         by multiplying each intermediate by ``1 + eps * u``.
+    complex_data : bool, optional
+        The spec has complex inputs: complex values are data, not a complex step, and the
+        kernels of :mod:`gradcheck.expr.complex_kernels` apply (``abs`` is the modulus).
 
     Returns
     -------
@@ -80,7 +85,7 @@ def evaluate(
     ExpressionError
         A name is missing from ``env`` (a bug in the caller: shapes are checked first).
     """
-    return np.asarray(_Walker(defines, perturb).value(expr, env))
+    return np.asarray(_Walker(defines, perturb, complex_data).value(expr, env))
 
 
 def evaluate_batched(
@@ -90,6 +95,7 @@ def evaluate_batched(
     batched: Collection[str],
     *,
     perturb: Callable[[np.ndarray], np.ndarray] | None = None,
+    complex_data: bool = False,
 ) -> tuple[np.ndarray, bool]:
     """Compute ``expr`` for a batch of values of the names in ``batched``.
 
@@ -103,7 +109,7 @@ def evaluate_batched(
         batched name is computed once, without it (the caller broadcasts if it must).
     """
     wrapped = {**env, **{name: _Batch(env[name]) for name in batched if name in env}}
-    out = _Walker(defines, perturb).value(expr, wrapped)
+    out = _Walker(defines, perturb, complex_data).value(expr, wrapped)
     if isinstance(out, _Batch):
         return out.a, True
     return np.asarray(out), False
@@ -365,9 +371,12 @@ def _transposed(x: Any) -> Any:
 
 
 class _Walker:
-    def __init__(self, defines: Defines, perturb: Callable[[np.ndarray], np.ndarray] | None) -> None:
+    def __init__(
+        self, defines: Defines, perturb: Callable[[np.ndarray], np.ndarray] | None, complex_data: bool = False
+    ) -> None:
         self.defines = defines
         self.perturb = perturb
+        self.kernels = COMPLEX_DATA_KERNELS if complex_data else KERNELS
 
     def value(self, node: ir.Expr, env: Mapping[str, Any]) -> Any:
         if isinstance(node, ir.Number):
@@ -421,8 +430,8 @@ class _Walker:
     def call(self, node: ir.Call, env: Mapping[str, Any]) -> Any:
         args, kwargs = call_arguments(node, lambda kind, arg: self.argument(kind, arg, env))
         if _has_batch(args):
-            return _batched_call(node.func, KERNELS[node.func], args, kwargs)
-        return KERNELS[node.func](*args, **kwargs)
+            return _batched_call(node.func, self.kernels[node.func], args, kwargs)
+        return self.kernels[node.func](*args, **kwargs)
 
     def argument(self, kind: str, arg: ir.Expr, env: Mapping[str, Any]) -> Any:
         if kind in ("shape", "newshape"):

@@ -328,6 +328,8 @@ def draw_inputs(
     out: dict[str, np.ndarray] = {}
     for name, spec in inputs.items():
         value = draw_array(rng, shapes[name], spec.domain, sample.sizes)
+        if spec.dtype == "complex128":  # a complex parameter: its imaginary part from the same domain
+            value = value + 1j * draw_array(rng, shapes[name], spec.domain, sample.sizes)
         if spec.dtype == "float32" and value.dtype.kind == "f":
             value = value.astype(np.float32)
         out[name] = value

@@ -62,7 +62,7 @@ NAME_KINDS = {
 }
 DOMAINS = ("real", "positive", "unit", "symmetric", "spd", "invertible", "orthogonal", "simplex")
 MATRIX_DOMAINS = frozenset({"symmetric", "spd", "invertible", "orthogonal"})
-DTYPES = ("float64", "float32")
+DTYPES = ("float64", "float32", "complex128")
 INPUT_KEYS = ("shape", "domain", "dtype")
 
 
@@ -308,7 +308,7 @@ def need_shape(spec: Mapping, name: str, at: Location) -> None:
 def read_dtype(value: Any, name: str, at: Location) -> str:
     if value not in DTYPES:
         raise SchemaError(
-            f"dtype of input '{name}' must be float64 or float32, got {value!r}",
+            f"dtype of input '{name}' must be {', '.join(DTYPES[:-1])} or {DTYPES[-1]}, got {value!r}",
             at,
             hint=did_you_mean(value, DTYPES),
         )

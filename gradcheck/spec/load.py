@@ -33,6 +33,7 @@ from ..errors import ExpressionError, Location, SchemaError, SpecError, SpecErro
 from ..expr.functions import WHITELIST
 from ..expr.parse import called_functions, free_names
 from ..expr.suggest import closest
+from . import complex_inputs
 from .claims import read_claims
 from .data import read_array_constant
 from .expressions import (
@@ -242,13 +243,10 @@ class _Loader:
         if len(self.errors) == known:  # a helper that calls itself would send the next checks round forever
             self.check_node_order(graph, defines)
             inlined = self.attempt(check_inlining, defines)
-        loss_value = doc.get("loss")
-        if isinstance(loss_value, Mapping) and "value_and_grad" in loss_value:  # the value of f -> (value, grad)
-            self.attempt(check_keys, loss_value, ("value_and_grad",), " in loss", self.path)
-            loss: Body = self.attempt(read_value_and_grad, loss_value, "value_and_grad", self.path)
-        else:
-            loss = self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
+        loss = self.read_loss(doc)
         claims = read_claims(self, doc.get("claims"), self.at_value(doc, "claims"))
+        for error in complex_inputs.claim_errors(self.inputs, claims):
+            self.keep(error)
         settings = self.attempt(self.read_settings, doc)
         if inlined is not None:
             self.check_inlined(inlined, graph, loss, claims)
@@ -268,6 +266,14 @@ class _Loader:
             location=top_at,
             arrays=self.arrays,
         )
+
+    def read_loss(self, doc: Mapping) -> Body:
+        """The loss: an expression, ``{python: ...}``, or ``{value_and_grad: ...}`` (the value of f -> (value, grad))."""
+        loss_value = doc.get("loss")
+        if isinstance(loss_value, Mapping) and "value_and_grad" in loss_value:
+            self.attempt(check_keys, loss_value, ("value_and_grad",), " in loss", self.path)
+            return self.attempt(read_value_and_grad, loss_value, "value_and_grad", self.path)
+        return self.attempt(self.read_body, doc, "loss", "loss", self.value_names(), claim=None)
 
     def read_name(self, doc: Mapping) -> str:
         name = doc.get("spec", Path(self.path).stem)
@@ -398,6 +404,7 @@ class _Loader:
         dims = {**{r: DimSpec(r, 1, 1, at) for r in self.refused}, **self.dims}
         domain = read_domain(spec.get("domain", "real"), name, shape, self.at_value(spec, "domain"), self, dims)
         dtype = read_dtype(spec.get("dtype", "float64"), name, self.at_value(spec, "dtype"))
+        complex_inputs.check_domain(domain, dtype, name, self.at_value(spec, "domain") if "domain" in spec else at)
         return InputSpec(name, shape, domain, self.at_key(inputs, name), dtype)
 
     def read_shape(self, spec: Mapping, name: str) -> tuple[str | int, ...]:

@@ -105,7 +105,7 @@ class InputSpec:
     shape: tuple[str | int, ...]  # dim names or integer literals, as written
     domain: Domain
     location: Location
-    dtype: Literal["float64", "float32"] = "float64"
+    dtype: Literal["float64", "float32", "complex128"] = "float64"  # complex128: spec/complex_inputs.py
 
 
 @dataclass(frozen=True)

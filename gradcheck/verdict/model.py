@@ -22,6 +22,7 @@ class Label(StrEnum):
     NOT_FINITE = "not-finite"
     ERROR = "error"
     INCONCLUSIVE = "inconclusive"
+    CONJUGATED = "conjugated"  # a complex parameter's claim is conj(gradient): jax's convention (diagnosis/complex.py)
 
 
 class Outcome(StrEnum):

@@ -324,7 +324,7 @@ CASES = {
     ),
     "dtype": (
         "inputs:\n  x: {shape: [], dtype: float16}\n" + TAIL,
-        "2:25: dtype of input 'x' must be float64 or float32, got 'float16'",
+        "2:25: dtype of input 'x' must be float64, float32 or complex128, got 'float16'",
         "did you mean 'float64'?",
     ),
     # define

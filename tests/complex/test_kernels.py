@@ -1,0 +1,66 @@
+"""Expressions on complex data: numpy's meaning (abs is the modulus, .T never conjugates)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gradcheck.expr.evaluate import evaluate, evaluate_batched
+from gradcheck.expr.functions import WHITELIST
+from gradcheck.expr.parse import parse
+
+Z = np.array([3 + 4j, -1 - 2j, 0.5j])
+A = np.array([[1 + 2j, 3 - 1j], [-2j, 4 + 0j], [1 + 1j, -1 + 0.5j]])
+
+
+def _eval(text: str, **env) -> np.ndarray:
+    return evaluate(parse(text, WHITELIST), env, {}, complex_data=True)
+
+
+def test_abs_of_complex_data_is_the_modulus_as_in_numpy():
+    np.testing.assert_allclose(_eval("abs(z)", z=Z), np.abs(Z), rtol=0, atol=0)
+    assert _eval("abs(z)", z=Z).dtype == np.float64
+
+
+def test_abs2_and_norm_of_complex_data_use_the_modulus():
+    np.testing.assert_allclose(_eval("abs2(z)", z=Z), np.abs(Z) ** 2, rtol=1e-15)
+    np.testing.assert_allclose(_eval("norm(z)", z=Z), np.linalg.norm(Z), rtol=1e-15)
+
+
+def test_the_real_data_abs_is_kept_without_the_flag():
+    # complex-step safe: the analytic continuation of |x| from real x, not the modulus
+    out = evaluate(parse("abs(z)", WHITELIST), {"z": Z}, {})
+    np.testing.assert_array_equal(out, np.where(Z.real < 0, -Z, Z))
+
+
+def test_transpose_never_conjugates():
+    np.testing.assert_array_equal(_eval("A.T", A=A), A.T)
+    np.testing.assert_array_equal(_eval("transpose(A)", A=A), A.T)
+    assert not np.allclose(_eval("A.T", A=A), A.conj().T)
+
+
+def test_the_batched_walker_uses_the_same_kernels():
+    batch = np.stack([Z, 2 * Z])
+    out, has_axis = evaluate_batched(parse("sum(abs(z))", WHITELIST), {"z": batch}, {}, {"z"}, complex_data=True)
+    assert has_axis
+    np.testing.assert_allclose(out, [np.abs(Z).sum(), 2 * np.abs(Z).sum()], rtol=1e-15)
+
+
+@pytest.mark.parametrize("text", ["relu(z)", "maximum(z, 0)", "max(z)", "sign(z)", "clip(z, -1, 1)"])
+def test_functions_that_order_their_arguments_refuse_complex_values(text):
+    with pytest.raises(ValueError) as info:
+        _eval(text, z=Z)
+    name = text.split("(")[0]
+    assert str(info.value) == (
+        f"{name}() needs real arguments: complex numbers have no order; apply it to abs() of the complex value"
+    )
+
+
+def test_first_order_continuations_refuse_complex_values():
+    with pytest.raises(ValueError) as info:
+        _eval("erf(z)", z=Z)
+    assert str(info.value) == "erf() has no kernel for complex data"
+
+
+def test_ordering_functions_still_take_real_values_on_complex_data():
+    np.testing.assert_array_equal(_eval("relu(abs(z) - 2)", z=Z), np.maximum(np.abs(Z) - 2, 0))
