@@ -19,7 +19,7 @@ from gradcheck.errors import Location, SchemaError
 from gradcheck.spec.load import load_spec_text
 from gradcheck.spec.model import Domain
 
-HERE = "tests/test_api_arguments.py"
+HERE = "tests/api/test_api_arguments.py"
 YAML_DIMS = "{n: 3, k: 4}"
 
 

@@ -171,7 +171,7 @@ def test_attentions_shrunk_failure_keeps_its_four_dims_distinct():
     from gradcheck.problem.build import build_problem
     from gradcheck.spec.load import load_spec_text
 
-    text = (Path(__file__).parents[1] / "specs" / "attention.yaml").read_text()
+    text = (Path(__file__).parents[2] / "specs" / "attention.yaml").read_text()
     text = text.replace("    gradient: P.T @ (O - T)", "    gradient: 2 * P.T @ (O - T)", 1)
     problem = build_problem(load_spec_text(text, "attention.yaml"))
     plan = next(p for p in problem.plans if p.claim.name == "grad-V")

@@ -52,7 +52,7 @@ def test_a_loss_returning_a_vector_is_a_located_usage_error():
     with pytest.raises(SchemaError) as info:
         check_gradient(vector_loss, square_grad, wrt="x", inputs={"x": "n"}, dims={"n": 3}, seed=1)
     line, err = _line(), info.value
-    assert (err.location.file, err.location.line) == ("tests/test_usage_errors.py", line)
+    assert (err.location.file, err.location.line) == ("tests/api/test_usage_errors.py", line)
     assert err.message == "the loss 'vector_loss' returned an array of shape (3,), but a loss returns one real number"
     assert err.hint == "sum it to one number; a vector-valued function is checked with check_vjp or check_jvp"
 

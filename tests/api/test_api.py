@@ -39,13 +39,13 @@ def test_check_gradient_returns_the_verdict_with_its_examples():
         "d loss / d Theta",
         "(in, out)",
     )
-    assert (v.path, v.location.line) == ("tests/test_api.py", line)
+    assert (v.path, v.location.line) == ("tests/api/test_api.py", line)
     assert v.spec == "test_check_gradient_returns_the_verdict_with_its_examples"
     frame = result.frame()
     assert len(frame) == v.examples == 10
     assert {"dims", "example_seed", "verdict", "oracle", "max_rel_error"} <= set(frame.columns)
     assert set(frame["verdict"]) == {"pass"}
-    assert str(result).startswith(f"PASS  tests/test_api.py:{line}  sse_grad  (d loss / d Theta)  pass")
+    assert str(result).startswith(f"PASS  tests/api/test_api.py:{line}  sse_grad  (d loss / d Theta)  pass")
 
 
 def test_assert_gradient_raises_with_the_failure_block():
@@ -53,7 +53,7 @@ def test_assert_gradient_raises_with_the_failure_block():
         assert_gradient(sse, sse_grad_doubled, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", seed=5, examples=10)
     line = sys._getframe().f_lineno - 1
     text = str(info.value)
-    assert f"FAIL tests/test_api.py:{line}:9 claim 'sse_grad_doubled' (d loss / d Theta)" in text
+    assert f"FAIL tests/api/test_api.py:{line}:9 claim 'sse_grad_doubled' (d loss / d Theta)" in text
     assert "  expected shape (in, out)" in text
     assert "  diagnosis: scaled: the claim is 2 x the gradient on every entry (factor 2)" in text
     assert "  reproduce: assert_gradient(..., seed=5)" in text
@@ -236,7 +236,7 @@ def test_argument_errors_are_located_at_the_call():
     with pytest.raises(SchemaError) as info:
         check_gradient(sse, sse_grad, inputs=SSE_INPUTS, wrt="theta")
     line = sys._getframe().f_lineno - 1
-    assert str(info.value) == (f"tests/test_api.py:{line}:9: wrt 'theta' is not an input\n  did you mean 'Theta'?")
+    assert str(info.value) == (f"tests/api/test_api.py:{line}:9: wrt 'theta' is not an input\n  did you mean 'Theta'?")
     with pytest.raises(SchemaError, match="unknown domain 'postive' for input 'X'"):
         check_gradient(sse, sse_grad, inputs=SSE_INPUTS, domains={"X": "postive"}, wrt="Theta")
     with pytest.raises(SchemaError, match="unknown key 'domian' for input 'X'"):

@@ -75,7 +75,7 @@ def test_a_loss_raising_on_every_draw_is_an_error_not_inconclusive():
         "the loss must return a number wherever the inputs' domains draw: fix it, or declare domains that "
         "exclude the inputs it refuses"
     )
-    assert str(r).startswith(f"FAIL  tests/test_rejected.py:{line}  multinomial_grad  (d loss / d x)  error: ")
+    assert str(r).startswith(f"FAIL  tests/samples/test_rejected.py:{line}  multinomial_grad  (d loss / d x)  error: ")
 
 
 def test_a_loss_raising_on_every_draw_of_ranged_dims_is_an_error():

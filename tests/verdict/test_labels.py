@@ -10,7 +10,7 @@ from pathlib import Path
 
 from gradcheck.verdict.model import Label, Outcome
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gradcheck"
+PACKAGE = Path(__file__).resolve().parents[2] / "gradcheck"
 WORDS = {m.value for m in Label} | {m.value for m in Outcome}
 
 # where the enums are defined: the one place their values are written
