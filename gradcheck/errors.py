@@ -7,6 +7,7 @@
         SchemaError               unknown key, wrong type, duplicate name, YAML tag/anchor
         ExpressionError           does not parse, or uses a name outside the whitelist
         ShapeError                symbolic shapes do not agree (graph, loss), or a budget is exceeded
+          BudgetError             an array over the element budget (a spec error, even inside a claim)
         SpecErrors                several independent errors of one file; .errors holds each
       SamplingError               a domain rejected too many draws
       OracleError                 the numerical reference itself failed
@@ -139,6 +140,11 @@ class ExpressionError(SpecError):
 
 class ShapeError(SpecError):
     """Symbolic shapes do not agree, or an array would exceed the element budget."""
+
+
+class BudgetError(ShapeError):
+    """An array would exceed the element budget (``max_elements``): a spec error even where a
+    shape mismatch would only be a claim's verdict."""
 
 
 class SpecErrors(SpecError):

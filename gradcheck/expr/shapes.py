@@ -18,7 +18,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..errors import GradcheckError, ShapeError
+from ..errors import BudgetError, GradcheckError, ShapeError
 from . import ir
 from .dims import (
     Dim,
@@ -145,9 +145,9 @@ class _Inferrer:
             raise self.first
         return shape
 
-    def error(self, message: str, span: ir.Span, hint: str | None = None) -> None:
+    def error(self, message: str, span: ir.Span, hint: str | None = None, kind: type = ShapeError) -> None:
         if self.first is None:
-            self.first = ShapeError(message, source=self.text, span=span, hint=hint)
+            self.first = kind(message, source=self.text, span=span, hint=hint)
 
     def src(self, node: ir.Expr) -> str:
         return self.text[node.span[0] : node.span[1]]
@@ -674,7 +674,7 @@ class _Inferrer:
             symbols = sorted(set().union(*(d.symbols for d in shape)))
             ranges = ", ".join(f"{s} in {self.lo[s]}..{self.hi[s]}" for s in symbols)
             what = f"may allocate up to {count} elements for {ranges}"
-        self.error(f"`{self.src(node)}` {what} (budget {self.env.max_elements})", node.span)
+        self.error(f"`{self.src(node)}` {what} (budget {self.env.max_elements})", node.span, kind=BudgetError)
 
 
 def _static(value: ir.Expr):
@@ -701,7 +701,7 @@ class SubtreeShapes(_Inferrer):
         self.memo: dict[int, tuple[ir.Expr, object, bool]] = {}
         self.errors = 0
 
-    def error(self, message: str, span: ir.Span, hint: str | None = None) -> None:
+    def error(self, message: str, span: ir.Span, hint: str | None = None, kind: type = ShapeError) -> None:
         self.errors += 1
 
     def infer(self, node: ir.Expr) -> Shape:

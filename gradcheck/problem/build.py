@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..errors import ShapeError, SpecError
+from ..errors import BudgetError, ShapeError, SpecError
 from ..expr.dims import Dim, Shape, at_text, most_elements, shape_dim, shape_str
 from ..expr.shapes import ShapeEnv, infer_shape
 from ..spec.fields import integer_domain_warning
@@ -472,7 +472,7 @@ def _target(claim: Claim, wrt: str, node_shapes, base: ShapeEnv) -> ClaimTarget:
         if recovered is not None and recovered != expected:
             lines.append(f"{plan.noun} has shape {shape_str(recovered)} but {target} has shape {shape_str(expected)}")
         lines.append(err.message)
-        if "budget" in err.message:
+        if isinstance(err, BudgetError):
             raise err.located(body.location, claim=claim.name) from None
         return ClaimTarget(
             **{**plan.__dict__, "claimed_shape": recovered, "static": StaticMismatch(tuple(lines), recovered, False)}
