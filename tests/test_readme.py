@@ -47,3 +47,13 @@ def test_readme_install_line_matches_the_makefile():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     extras = re.search(r"pip install --quiet -e '(\.\[[^]]*\])'", makefile).group(1)
     assert f"pip install -e '{extras}'" in README.read_text(encoding="utf-8")
+
+
+def test_the_readme_counts_the_functions_of_the_table():
+    import re
+
+    from gradcheck.expr.functions import TABLE
+
+    text = (ROOT / "README.md").read_text()
+    (count,) = re.findall(r"Expressions use (\d+) whitelisted functions", text)
+    assert int(count) == len(TABLE)
