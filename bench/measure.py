@@ -114,7 +114,7 @@ class GcRun:
 
     @property
     def label(self) -> str:
-        return self.verdict.verdict if self.verdict is not None else "spec-error"
+        return str(self.verdict.label) if self.verdict is not None else "spec-error"
 
     @property
     def flagged(self) -> bool:
@@ -146,17 +146,26 @@ class Gradcheck:
         return path
 
     def run(self, path: Path, *, examples: int | None = None, seed: int = 1) -> GcRun:
+        """One spec checked **in this process** (load, build, check_plan: what a worker process
+        does with a claim, and what the pytest plugin does), so that the benchmark's module state
+        (the planted ε of the sweeps, the call counts) is the user code's, and the profiler sees
+        the checking. The CLI's process isolation is measured as a whole in section 7."""
+        from gradcheck.check import check_plan
+        from gradcheck.errors import GradcheckError
+        from gradcheck.run import check_settings, read_problem
+
         options = self._options(seed=seed, examples=examples, timeout=0)
         P.reset_counts()
         started, cpu = time.perf_counter(), clock()
-        result = self._run([str(path)], options)
+        try:
+            problem = read_problem(str(path), options)
+            plan = problem.plans[0]
+            v = check_plan(problem, plan, check_settings(problem.spec, options, seed))
+        except GradcheckError as exc:
+            cpu, wall = clock() - cpu, time.perf_counter() - started
+            return GcRun(None, cpu, wall, 0, dict(P.CALLS), error=str(exc))
         cpu, wall = clock() - cpu, time.perf_counter() - started
-        calls = dict(P.CALLS)
-        if result.failures or not result.verdicts:
-            msg = result.failures[0].message if result.failures else "no verdict"
-            return GcRun(None, cpu, wall, 0, calls, error=msg)
-        v = result.verdicts[0]
-        return GcRun(v, cpu, wall, int(getattr(v, "examples", 0) or 0), calls)
+        return GcRun(v, cpu, wall, int(getattr(v, "examples", 0) or 0), dict(P.CALLS))
 
     def timed(
         self, path: Path, *, examples: int, seed: int = 1, repeats: int = 3, unit: Unit | None = None

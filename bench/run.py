@@ -292,15 +292,17 @@ def memory_peak(gc: Gradcheck, key: str) -> dict:
 
 
 PROFILE_PARTS = (  # (label, file suffix, function): cumulative time of each, per example
-    ("whole run()", "gradcheck/run.py", "run"),
+    ("whole check (spec to verdict, in process)", "bench/measure.py", "run"),
     ("  load spec + build problem", "gradcheck/spec/load.py", "load_spec"),
     ("", "gradcheck/problem/build.py", "build_problem"),
     ("  check_plan", "gradcheck/check.py", "check_plan"),
-    ("    examine (one example, all of it)", "gradcheck/examine.py", "examine"),
+    ("    examine (one example, all of it)", "gradcheck/examine.py", "check_example"),
     ("      bind: draw inputs, evaluate graph", "gradcheck/problem/bound.py", "bind"),
     ("        draw_inputs", "gradcheck/samples/draw.py", "draw_inputs"),
     ("      directions drawn", "gradcheck/samples/draw.py", "draw_direction"),
+    ("      dual-number oracle (expressions)", "gradcheck/oracle/dual.py", "directions"),
     ("      complex-step oracle", "gradcheck/oracle/complex_step.py", "directional"),
+    ("", "gradcheck/oracle/complex_step.py", "directional_many"),
     ("      the claim", "gradcheck/problem/bound.py", "claimed"),
     ("      call_user (read-only views + user call)", "gradcheck/problem/callables.py", "call_user"),
     ("      user loss (numpy)", "problems.py", "loss"),

@@ -61,6 +61,8 @@ def conv_backward_naive(X, K, b, T):
                     dK[f] += Xp[window] * dout[n, f, y, x]
                     dXp[window] += K[f] * dout[n, f, y, x]
     return {"X": dXp[:, :, pad:-pad, pad:-pad], "K": dK, "b": db}
+
+
 def complex_lsq_grad(A, b, z):
     """d/dz of 1/2 sum |A z - b|^2 for complex A, b, z in torch's convention: A^H (A z - b)."""
     return A.conj().T @ (A @ z - b)
