@@ -752,6 +752,98 @@ def ok(flag: bool) -> str:
     return "**met**" if flag else "**not met**"
 
 
+# the run of record before issue 16 (commit eca92ef, bench/RESULTS.md then): per example, T
+BEFORE_16 = {"python": {10_000: 12.6, 100_000: 9.03, 1_000_000: 6.65}, "gallery_s": 5.0}
+
+
+def _per_example_rows(results) -> list[list[str]]:
+    big = [r for r in results["speed"] if r["n"] >= 10_000]
+    rows = []
+    if big:
+        figs = "; ".join(f"n={r['n']:,}: {fmt(r['tools'][GC_EXPR]['T'])} T" for r in big)
+        worst = max(r["tools"][GC_EXPR]["T"] for r in big)
+        p = _profile(results, form="expr")
+        why = ""
+        if p is not None:
+            T = p["T"]
+            parts = ", ".join(
+                f"{label.strip()} {fmt(value / T)} T"
+                for label, value in p.items()
+                if isinstance(value, float) and label not in ("T", "n") and value / T >= 0.05
+            )
+            why = (
+                f"profile at n = {p['n']:,}, per example: {parts}. What remains is the work itself (one product "
+                "for the graph at the drawn point, one for the tangent, one for the claim, fresh inputs and a "
+                "direction) plus a fixed ~0.2-0.4 ms of Python per example (the walker, the example loop), "
+                "which is several T at n = 1e4 (T = 0.1 ms): only batching several examples per walk "
+                "would remove it"
+            )
+        rows.append(["Per example, correct expression claim, n ≥ 1e4: ≤ 3 T", figs, ok(worst <= 3), why])
+        slower = [
+            f"n={r['n']:,}: {fmt(r['tools'][GC_PY]['T'])} T (was {fmt(BEFORE_16['python'][r['n']])})"
+            for r in big
+            if r["n"] in BEFORE_16["python"]
+        ]
+        no_slower = all(r["tools"][GC_PY]["T"] <= 1.3 * BEFORE_16["python"].get(r["n"], 1e9) for r in big)
+        rows.append(
+            [
+                "Python-callable claims no slower than before (within the 30 % noise)",
+                "; ".join(slower) + "",
+                ok(no_slower),
+                "",
+            ]
+        )
+    return rows
+
+
+def _gate_rows(results) -> list[list[str]]:
+    s = results.get("suite") or {}
+    rows = []
+    if "gallery_jobs1_s" in s:
+        one, two = s["gallery_jobs1_s"], s["gallery_jobs2_s"]
+        rows.append(
+            [
+                "`gradcheck check specs/ --jobs 2` ≤ 0.6 x serial (2 cores)",
+                f"{fmt(two, ' s')} vs {fmt(one, ' s')}: {two / one:.2f}x",
+                ok(two / one <= 0.6),
+                ""
+                if two / one <= 0.6
+                else "the gallery's specs differ in cost (convolutions, second order): the "
+                "last specs leave one core idle, and each worker imports numpy and Hypothesis (~0.4 s CPU)",
+            ]
+        )
+        rows.append(
+            [
+                "serial gallery with process isolation ≤ 1.2 x the ~5 s before it",
+                f"{fmt(one, ' s')} for {s.get('gallery_specs', '?')} specs, {s.get('gallery_claims', '?')} claims "
+                f"(the gallery had 20 specs then)",
+                ok(one <= 1.2 * BEFORE_16["gallery_s"]),
+                f"per claim {1e3 * one / max(s.get('gallery_claims', 1), 1):.0f} ms against ~20 ms then (246 "
+                "claims): the gallery grew by 6 specs this round (convolutions, pooling, Cholesky, eigenvalues, "
+                "second order that re-verifies a derived gradient per claim, complex parameters by finite "
+                "differences), and isolation adds a worker's start-up (numpy, Hypothesis); which share is "
+                "which was not profiled this session",
+            ]
+        )
+    if "help_s" in s:
+        rows.append(["`gradcheck --help` < 0.1 s", fmt(s["help_s"], " s"), ok(s["help_s"] < 0.1), ""])
+    return rows
+
+
+def targets16(results) -> str:
+    rows = _per_example_rows(results) + _gate_rows(results)
+    return "\n".join(
+        [
+            "## Targets of issue 16",
+            "",
+            "Measured by this run (the whole-gate rows: subprocess wall time, median of 3).",
+            "",
+            table(["target", "measured", "", "why"], rows),
+            "",
+        ]
+    )
+
+
 def render(results) -> str:
     m = results["machine"]
     blas = (
@@ -793,6 +885,7 @@ def render(results) -> str:
         "",
     ]
     body = [
+        targets16(results),
         targets(results),
         speed_section(results),
         overhead_section(results),

@@ -379,12 +379,8 @@ class _Walker:
         self.kernels = COMPLEX_DATA_KERNELS if complex_data else KERNELS
 
     def value(self, node: ir.Expr, env: Mapping[str, Any]) -> Any:
-        if isinstance(node, ir.Number):
-            return float(node.value)
-        if isinstance(node, ir.Name):
-            if node.id not in env:
-                raise ExpressionError(f"no value for name '{node.id}'", span=node.span)
-            return env[node.id]
+        if isinstance(node, (ir.Number, ir.Name)):
+            return leaf(node, env)
         if isinstance(node, ir.Call) and node.func in self.defines:
             return self.define(node, env)
         return self.rounded(self.compute(node, env))
@@ -450,10 +446,26 @@ class _Walker:
         return self.value(arg, env)
 
     def define(self, node: ir.Call, env: Mapping[str, Any]) -> Any:
-        params, body, _ = self.defines[node.func]
-        inner = dict(env)
-        inner.update(zip(params, (self.value(arg, env) for arg in node.args)))
+        body, inner = helper_call(self.defines, node, env, self.value)
         return self.value(body, inner)
+
+
+def leaf(node: ir.Number | ir.Name, env: Mapping[str, Any]) -> Any:
+    """A literal's value (a Python float) or a name's (from ``env``), as every walker reads them."""
+    if isinstance(node, ir.Number):
+        return float(node.value)
+    if node.id not in env:
+        raise ExpressionError(f"no value for name '{node.id}'", span=node.span)
+    return env[node.id]
+
+
+def helper_call(defines: Defines, node: ir.Call, env: Mapping[str, Any], value: Callable) -> tuple[ir.Expr, dict]:
+    """A call of one of the spec's helpers: its body, and ``env`` with its parameters bound to the
+    arguments' values (``value(arg, env)``: each walker's own)."""
+    params, body, _ = defines[node.func]
+    inner = dict(env)
+    inner.update(zip(params, (value(arg, env) for arg in node.args)))
+    return body, inner
 
 
 def call_arguments(node: ir.Call, argument: Callable[[str, ir.Expr], Any]) -> tuple[list[Any], dict[str, Any]]:

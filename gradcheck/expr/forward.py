@@ -45,6 +45,8 @@ from .evaluate import (
     _transposed,
     _Walker,
     call_arguments,
+    helper_call,
+    leaf,
 )
 from .functions import TABLE
 from .kernels import KERNELS, _normal_cdf, power, sigmoid
@@ -254,16 +256,10 @@ class _Forward:
         self.defines = defines
 
     def value(self, node: ir.Expr, env: Mapping[str, Any], known: Any = None) -> Any:
-        if isinstance(node, ir.Number):
-            return float(node.value)
-        if isinstance(node, ir.Name):
-            if node.id not in env:
-                raise ExpressionError(f"no value for name '{node.id}'", span=node.span)
-            return env[node.id]
+        if isinstance(node, (ir.Number, ir.Name)):
+            return leaf(node, env)
         if isinstance(node, ir.Call) and node.func in self.defines:
-            params, body, _ = self.defines[node.func]
-            inner = dict(env)
-            inner.update(zip(params, (self.value(arg, env) for arg in node.args)))
+            body, inner = helper_call(self.defines, node, env, self.value)
             return self.value(body, inner)
         if isinstance(node, ir.Unary):
             a = self.value(node.operand, env)
