@@ -59,7 +59,6 @@ sys.path.insert(0, str(BENCH))
 
 import anchors as A  # noqa: E402
 import problems as P  # noqa: E402
-from anchors import clock  # noqa: E402
 from measure import Gradcheck, Unit, per_call, time_check  # noqa: E402
 
 GC_PY, GC_EXPR = "gradcheck (python)", "gradcheck (expr)"
@@ -316,7 +315,7 @@ def profile(gc: Gradcheck, key: str, form: str, examples: int = 5) -> dict:
     and "example loop and the rest" = check_plan minus examine (Hypothesis for ranged dims, a plain seed loop for fixed ones)."""
     size = P.SIZES[key]
     path = gc.write(f"prof_{key}_{form}", P.seed_spec(size, form=form))
-    prof = cProfile.Profile(clock)
+    prof = cProfile.Profile(time.process_time)  # in process (Gradcheck.run); reading /proc per call would swamp it
     prof.enable()
     r = gc.run(path, examples=examples)
     prof.disable()
