@@ -7,7 +7,8 @@ construct and pointing at its characters. What is allowed:
 * int and float literals (ints up to 2**53), names not starting with ``_``;
 * ``+ - * / ** @``, unary ``-``/``+``, and ``.T``;
 * calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables`` (also ``ddof=``
-  and ``k=``, integer literals, and ``approximate=`` 'none' or 'tanh'); tuples and lists only as
+  and ``k=``, integer literals, ``approximate=`` 'none' or 'tanh', and ``lower=`` True or False);
+  tuples and lists only as
   call arguments; a string only as einsum's first argument or as approximate=;
 * one comparison, only as the condition of ``where()``;
 * subscripts made of integer literals, slices with integer-literal bounds, and ``None``.
@@ -279,7 +280,7 @@ class _Converter:
     def constant(self, node: ast.Constant, span: ir.Span) -> ir.Expr:
         value = node.value
         if isinstance(value, bool):
-            raise self.fail("True/False are only allowed as keepdims= values", node)
+            raise self.fail("True/False are only allowed as keepdims= and lower= values", node)
         if isinstance(value, int):
             if value > MAX_INT:
                 raise self.fail("integer literal is too large (more than 2**53)", node)
@@ -384,11 +385,11 @@ class _Converter:
                 raise self.fail("**kwargs are not allowed", keyword)
             if keyword.arg == "axis":
                 kwargs.append(("axis", self.axis(keyword.value)))
-            elif keyword.arg == "keepdims":
+            elif keyword.arg in ("keepdims", "lower"):
                 value = keyword.value
                 if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
-                    raise self.fail("keepdims= must be True or False", value)
-                kwargs.append(("keepdims", ir.Number(self.span(value), value.value)))
+                    raise self.fail(f"{keyword.arg}= must be True or False", value)
+                kwargs.append((keyword.arg, ir.Number(self.span(value), value.value)))
             elif keyword.arg in ("ddof", "k"):
                 kwargs.append((keyword.arg, self.axis_item(keyword.value, f"{keyword.arg}= must be an integer")))
             elif keyword.arg == "approximate":
@@ -399,7 +400,7 @@ class _Converter:
             else:
                 raise self.fail(
                     f"keyword argument '{keyword.arg}' is not allowed "
-                    "(only axis=, keepdims=, ddof=, k= and approximate=)",
+                    "(only axis=, keepdims=, ddof=, k=, approximate= and lower=)",
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))

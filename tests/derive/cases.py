@@ -69,6 +69,15 @@ CASES: dict[str, tuple[str, str]] = {
     "onehot": ("x: {shape: [n, m]}\n  y: {shape: [n], domain: {integers: [0, m]}}", "onehot(y, m) * x"),
     "stack": ("x: {shape: [n]}\n  y: {shape: [n]}", "stack([x, y], axis=0)"),
     "concatenate": ("x: {shape: [n]}\n  y: {shape: [n]}", "sum(concatenate([x, y])) * ones((n,))"),
+    # linear algebra (fn-linalg)
+    "cholesky": ("A: {shape: [n, n], domain: spd}", "cholesky(A)"),
+    "solve_triangular": (
+        "A: {shape: [n, n], domain: spd}\n  B: {shape: [n, m]}",
+        "solve_triangular(A, B, lower=True) + solve_triangular(A, B)",
+    ),
+    "eigvalsh": ("A: {shape: [n, n], domain: symmetric}", "eigvalsh(A)"),
+    "eigvecsh": ("A: {shape: [n, n], domain: symmetric}", "eigvecsh(A)"),
+    "pinv": ("A: {shape: [n, m]}", "pinv(A)"),
 }
 
 
@@ -120,5 +129,9 @@ def weight_shape(function: str) -> str:
         "onehot": "n, m",
         "stack": "2, n",
         "inv": "n, n",
+        "cholesky": "n, n",
+        "solve_triangular": "n, m",
+        "eigvecsh": "n, n",
+        "pinv": "m, n",
     }
     return shapes.get(function, "n")
