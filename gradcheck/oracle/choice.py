@@ -43,7 +43,7 @@ class OracleChoice:
             try:
                 est = complex_step.directional(f, x, v)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
             else:
                 if not self.guard:
                     return est
@@ -61,7 +61,7 @@ class OracleChoice:
             try:
                 return complex_step.directional_many(f, x, directions)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
         return [self.directional(f, x, v) for v in directions]
 
     def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
@@ -101,8 +101,16 @@ class OracleChoice:
             try:
                 return complex_step.gradient(f, x)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
         return finite_diff.gradient(f, x)
+
+
+def _fallback_note(exc: NotComplexSafe) -> str:
+    """Why finite differences answer: a function the table marks not complex-safe (the refusal
+    names it: "eigvalsh has no complex-step continuation"), or code that failed the complex step."""
+    if getattr(exc, "function", None):
+        return f"{exc}; finite differences used"
+    return f"not complex-step safe ({exc}); finite differences used"
 
 
 def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None) -> Evidence:
