@@ -66,3 +66,24 @@ def test_eigvalsh_adjoint_is_v_diag_g_v_transposed():
     V = la.eigh(A)[1]
     derived = _derived_gradient(spec, "A", {"A": A, "W": W, "n": 4})
     np.testing.assert_allclose(derived, V @ np.diag(W) @ V.T, rtol=1e-12, atol=1e-12)
+
+
+def test_the_cholesky_gallery_spec_gets_the_verdicts_its_descriptions_name():
+    """specs/gaussian_nll_cholesky.yaml: the correct claims pass (one of them is the chain rule
+    from The Matrix Cookbook's covariance gradient, an independent derivation), and each planted
+    mistake gets the verdict its description names."""
+    import re
+    from pathlib import Path
+
+    from gradcheck.check import check_plan
+    from gradcheck.examine import CheckSettings
+    from gradcheck.run import read_problem
+
+    problem = read_problem(str(Path(__file__).resolve().parents[2] / "specs" / "gaussian_nll_cholesky.yaml"))
+    seen = {}
+    for plan in problem.plans:
+        verdict = check_plan(problem, plan, CheckSettings(examples=5, seed=1, repair=False))
+        named = re.search(r"Expected verdict: ([a-z-]+)", plan.claim.description or "")
+        seen[plan.claim.name] = (verdict.verdict, named.group(1) if named else "pass")
+    assert all(got == want for got, want in seen.values()), seen
+    assert sorted(want for _, want in seen.values()) == ["pass"] * 4 + ["transposed"] + ["wrong"] * 3
