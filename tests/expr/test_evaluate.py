@@ -164,6 +164,8 @@ def test_singular_matrix_propagates_as_numpy_error():
 def test_cholesky_refuses_a_matrix_that_is_not_positive_definite():
     with pytest.raises(np.linalg.LinAlgError, match="cholesky\\(\\): the matrix is not positive definite"):
         ev("cholesky(-S @ S.T)")
+    with pytest.raises(np.linalg.LinAlgError, match="cholesky\\(\\): the matrix is not positive definite"):
+        ev("cholesky(Z)", {"Z": -S @ S.T + 1e-30j * S})  # the recurrence, at a complex point
 
 
 def test_solve_triangular_refuses_a_zero_on_the_diagonal():
