@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import numpy as np
 
 from gradcheck.derive import derive_problem
@@ -68,22 +71,41 @@ def test_eigvalsh_adjoint_is_v_diag_g_v_transposed():
     np.testing.assert_allclose(derived, V @ np.diag(W) @ V.T, rtol=1e-12, atol=1e-12)
 
 
-def test_the_cholesky_gallery_spec_gets_the_verdicts_its_descriptions_name():
-    """specs/gaussian_nll_cholesky.yaml: the correct claims pass (one of them is the chain rule
-    from The Matrix Cookbook's covariance gradient, an independent derivation), and each planted
-    mistake gets the verdict its description names."""
-    import re
-    from pathlib import Path
+NOTE = "eigvalsh has no complex-step continuation; finite differences used"
 
+
+def _gallery_verdicts(name: str) -> dict:
     from gradcheck.check import check_plan
     from gradcheck.examine import CheckSettings
     from gradcheck.run import read_problem
 
-    problem = read_problem(str(Path(__file__).resolve().parents[2] / "specs" / "gaussian_nll_cholesky.yaml"))
-    seen = {}
-    for plan in problem.plans:
-        verdict = check_plan(problem, plan, CheckSettings(examples=5, seed=1, repair=False))
-        named = re.search(r"Expected verdict: ([a-z-]+)", plan.claim.description or "")
-        seen[plan.claim.name] = (verdict.verdict, named.group(1) if named else "pass")
+    problem = read_problem(str(Path(__file__).resolve().parents[2] / "specs" / name))
+    settings = CheckSettings(examples=5, seed=1, repair=False)
+    return {plan.claim.name: (plan.claim, check_plan(problem, plan, settings)) for plan in problem.plans}
+
+
+def _named(claim) -> str:
+    found = re.search(r"Expected verdict: ([a-z-]+)", claim.description or "")
+    return found.group(1) if found else "pass"
+
+
+def test_the_cholesky_gallery_spec_gets_the_verdicts_its_descriptions_name():
+    """specs/gaussian_nll_cholesky.yaml: the correct claims pass (one of them is the chain rule
+    from The Matrix Cookbook's covariance gradient, an independent derivation), and each planted
+    mistake gets the verdict its description names."""
+    seen = {
+        name: (v.verdict, _named(claim)) for name, (claim, v) in _gallery_verdicts("gaussian_nll_cholesky.yaml").items()
+    }
     assert all(got == want for got, want in seen.values()), seen
     assert sorted(want for _, want in seen.values()) == ["pass"] * 4 + ["transposed"] + ["wrong"] * 3
+
+
+def test_the_eigen_gallery_spec_is_checked_by_finite_differences_where_eigvalsh_is_perturbed():
+    """specs/symmetric_eigen.yaml: every claim wrt A carries the finite-difference note; the claim
+    wrt w (A fixed) keeps the complex step; each gets the verdict its description names."""
+    verdicts = _gallery_verdicts("symmetric_eigen.yaml")
+    seen = {name: (v.verdict, _named(claim)) for name, (claim, v) in verdicts.items()}
+    assert all(got == want for got, want in seen.values()), seen
+    assert sorted(want for _, want in seen.values()) == ["pass"] * 2 + ["wrong"] * 3
+    for name, (claim, v) in verdicts.items():
+        assert (NOTE in v.notes) == (v.wrt == "A"), (name, v.notes)
