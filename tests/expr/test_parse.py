@@ -191,6 +191,18 @@ def test_unknown_function_suggests_the_closest_name():
     assert refused("dhh(x)").hint == "did you mean 'dh'?"
 
 
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("eigh(A)", "'eigh' is not an expression function; use eigvalsh(A) and eigvecsh(A)"),
+        ("lstsq(A, b)", "'lstsq' is not an expression function; use pinv(A) @ b (full rank)"),
+        ("triangular_solve(b, A)", "'triangular_solve' is not an expression function; use solve_triangular(A, b)"),
+    ],
+)
+def test_linear_algebra_spellings_get_a_replacement(text, hint):
+    assert refused(text).hint == hint
+
+
 def test_statements_do_not_parse_and_point_at_the_column():
     err = refused("import os")
     assert err.message == "does not parse: invalid syntax" and err.span == (0, 1)
