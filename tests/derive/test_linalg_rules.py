@@ -109,3 +109,20 @@ def test_the_eigen_gallery_spec_is_checked_by_finite_differences_where_eigvalsh_
     assert sorted(want for _, want in seen.values()) == ["pass"] * 2 + ["wrong"] * 3
     for name, (claim, v) in verdicts.items():
         assert (NOTE in v.notes) == (v.wrt == "A"), (name, v.notes)
+
+
+def test_a_batch_of_matrices_is_not_derivable_and_says_why():
+    spec = """
+dims: {n: [2, 3], k: [2, 2]}
+inputs:
+  A: {shape: [k, n, n], domain: positive}
+graph:
+  C: pinv(A)
+loss: sum(C)
+claims:
+  - {name: grad-C, wrt: A, gradient: A}
+"""
+    problem = build_problem(load_spec_text(spec, "batch.yaml"))
+    adjoint = derive_problem(problem).inputs["A"]
+    assert adjoint.expr is None
+    assert "pinv() of a batch of matrices (`.T` would reverse every axis)" in adjoint.reason
