@@ -2,7 +2,8 @@
 
 :class:`OracleChoice` uses the complex step while it works for the claim and finite
 differences after it fails once (or after the guard catches a complex result that is not the
-derivative); :func:`cross_check` is the finite-difference second opinion along one direction;
+derivative, or an expression function the table marks ``complex_safe=False`` refuses the
+complex point: the note then names it); :func:`cross_check` is the finite-difference second opinion along one direction;
 :func:`step_curve` records the finite-difference error against the step for the report's picture.
 """
 
