@@ -31,6 +31,7 @@ _NUMPY = {
     "inv": "np.linalg.inv",
     "solve": "np.linalg.solve",
     "norm": "np.linalg.norm",
+    "pinv": "np.linalg.pinv",
 }
 _PREAMBLE = {
     "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))",
@@ -58,6 +59,18 @@ _PREAMBLE = {
     "log_sigmoid": "def log_sigmoid(x):\n    return -np.logaddexp(0, -x)",
     "abs2": "def abs2(x):\n    return np.abs(x) ** 2",
     "onehot": "def onehot(y, k):\n    return (np.asarray(y)[..., None] == np.arange(k)).astype(float)",
+    # linear algebra (fn-linalg): cholesky and eigh of the symmetric part, as gradcheck's kernels
+    "cholesky": "def cholesky(a):\n    return np.linalg.cholesky((a + np.swapaxes(a, -1, -2)) / 2)",
+    "solve_triangular": (
+        "def solve_triangular(a, b, lower=False):\n    return np.linalg.solve(np.tril(a) if lower else np.triu(a), b)"
+    ),
+    "eigvalsh": "def eigvalsh(a):\n    return np.linalg.eigvalsh((a + np.swapaxes(a, -1, -2)) / 2)",
+    "eigvecsh": (
+        "def eigvecsh(a):\n"
+        "    v = np.linalg.eigh((a + np.swapaxes(a, -1, -2)) / 2)[1]\n"
+        "    largest = np.take_along_axis(v, np.argmax(np.abs(v), axis=-2)[..., None, :], axis=-2)\n"
+        "    return v * np.sign(largest)"
+    ),
 }
 
 _CONV = """def {name}(x, w, stride=1, padding=0, dilation=1):

@@ -292,6 +292,88 @@ def _solve_rule(node, i, G, ctx):
     return neg(matmul(dB, T(node)))
 
 
+# -- linear algebra (fn-linalg) -----------------------------------------------------------
+# cholesky, eigvalsh and eigvecsh read the symmetric part (A + A^T)/2 of A, so their adjoints
+# are symmetrised; solve_triangular reads one triangle of A, so its adjoint is that triangle.
+
+
+def _matrix_only(node: ir.Call, ctx: Context) -> ir.Expr:
+    A = node.args[0]
+    if len(ctx.shape(A)) != 2:
+        raise NotDerivable(f"{node.func}() of a batch of matrices (`.T` would reverse every axis)")
+    return A
+
+
+def _symmetrised(X: ir.Expr) -> ir.Expr:
+    return mul(num(0.5), add(X, T(X)))
+
+
+def _identity(ctx: Context, like: ir.Expr) -> ir.Expr:
+    """The identity matching the square matrix ``like``: eye(n) when n can be named."""
+    n = ctx.dim(ctx.shape(like)[-1])
+    return call("eye", n) if n is not None else call("diag", call("diag", call("ones_like", like)))
+
+
+def _cholesky_rule(node, i, G, ctx):
+    """A-bar = sym(L^-T Phi(L^T L-bar) L^-1), Phi = the lower triangle with its diagonal halved
+    (Murray 2016, "Differentiation of the Cholesky decomposition", eq. 10, symmetrised as torch
+    and TensorFlow do)."""
+    _matrix_only(node, ctx)
+    L = node
+    M = matmul(T(L), ctx.full(G, node))
+    P = sub(call("tril", M), mul(num(0.5), call("diag", call("diag", M))))
+    S = T(call("solve_triangular", T(L), T(call("solve_triangular", T(L), P))))
+    return _symmetrised(S)
+
+
+def _solve_triangular_rule(node, i, G, ctx):
+    """X = A^-1 B reading A's lower (upper) triangle: B-bar = A^-T G, A-bar = -tril(B-bar X^T)."""
+    A, B = node.args
+    _matrix_only(node, ctx)
+    lower = bool(_kw(node, "lower"))
+    G = ctx.full(G, node)
+    dB = call("solve_triangular", T(A), G, lower=True) if not lower else call("solve_triangular", T(A), G)
+    if i == 1:
+        return dB
+    product = call("outer", dB, node) if len(ctx.shape(B)) == 1 else matmul(dB, T(node))
+    return neg(call("tril" if lower else "triu", product))
+
+
+def _eigvalsh_rule(node, i, G, ctx):
+    """A-bar = V diag(g) V^T with V = eigvecsh(A) (distinct eigenvalues)."""
+    A = _matrix_only(node, ctx)
+    V = call("eigvecsh", A)
+    return matmul(mul(V, ctx.full(G, node)), T(V))
+
+
+def _eigvecsh_rule(node, i, G, ctx):
+    """A-bar = sym(V (F o V^T V-bar) V^T), F_ij = 1/(w_j - w_i) off the diagonal, 0 on it
+    (Giles 2008, section 3.1; distinct eigenvalues)."""
+    A = _matrix_only(node, ctx)
+    V = node
+    w = call("eigvalsh", A)
+    eye = _identity(ctx, A)
+    gaps = sub(
+        index(w, (ir.IndexNewAxis(), ir.IndexSlice(None, None, None))),
+        index(w, (ir.IndexSlice(None, None, None), ir.IndexNewAxis())),
+    )
+    F = div(sub(num(1), eye), add(gaps, eye))
+    inner = mul(F, matmul(T(V), ctx.full(G, node)))
+    return _symmetrised(matmul(matmul(V, inner), T(V)))
+
+
+def _pinv_rule(node, i, G, ctx):
+    """Golub & Pereyra (1973) for full rank, P = pinv(A):
+    A-bar = -P^T G P^T + (G^T - A P G^T) P P^T + P^T P (G^T - G^T P A)."""
+    A = _matrix_only(node, ctx)
+    P = node
+    G = ctx.full(G, node)
+    first = neg(matmul(matmul(T(P), G), T(P)))
+    second = matmul(sub(T(G), matmul(matmul(A, P), T(G))), matmul(P, T(P)))
+    third = matmul(matmul(T(P), P), sub(T(G), matmul(matmul(T(G), P), A)))
+    return add(add(first, second), third)
+
+
 def _diag_rule(node, i, G, ctx):
     return call("diag", ctx.full(G, node))
 
@@ -805,6 +887,12 @@ RULES: dict[str, Rule] = {
     "repeat": _repeat_rule,
     "pad": _pad_rule,
     "transpose": _transpose_axes_rule,
+    # linear algebra (fn-linalg)
+    "cholesky": _cholesky_rule,
+    "solve_triangular": _solve_triangular_rule,
+    "eigvalsh": _eigvalsh_rule,
+    "eigvecsh": _eigvecsh_rule,
+    "pinv": _pinv_rule,
 }
 
 # Functions whose adjoint the expression language cannot write (no scatter, no symbolic slices):

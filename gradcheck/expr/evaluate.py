@@ -22,12 +22,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExpressionError
+from ..oracle.estimate import NotComplexSafe
 from . import ir
 from .complex_kernels import COMPLEX_DATA_KERNELS
 from .functions import TABLE
 from .kernels import KERNELS, power, split_product
 
-__all__ = ["SubtreeValues", "evaluate", "evaluate_batched"]
+__all__ = ["NoComplexContinuation", "SubtreeValues", "evaluate", "evaluate_batched"]
 
 Defines = Mapping[str, tuple[tuple[str, ...], ir.Expr, str]]
 
@@ -113,6 +114,24 @@ def evaluate_batched(
     if isinstance(out, _Batch):
         return out.a, True
     return np.asarray(out), False
+
+
+class NoComplexContinuation(NotComplexSafe):
+    """A function marked ``complex_safe=False`` was called at a complex point.
+
+    Raised instead of calling its kernel (which would return a complex number that is not the
+    derivative); the oracle falls back to finite differences and its note quotes this message.
+    """
+
+    def __init__(self, function: str) -> None:
+        super().__init__(f"{function} has no complex-step continuation")
+        self.function = function
+
+
+def _complex(args: list[Any]) -> bool:
+    return any(
+        _complex(a) if isinstance(a, list) else np.iscomplexobj(a.a if isinstance(a, _Batch) else a) for a in args
+    )
 
 
 class _Batch:
@@ -209,7 +228,7 @@ _ELEMENTWISE = frozenset(
     "maximum minimum where sign erf gelu log_sigmoid abs2 reciprocal logaddexp clip conj real imag".split()
 )
 _REDUCTIONS = frozenset("sum mean prod logsumexp norm max min amax amin var std".split())
-_LINALG = frozenset("trace det logdet inv".split())
+_LINALG = frozenset("trace det logdet inv cholesky eigvalsh eigvecsh pinv".split())
 _WINDOWED = frozenset("conv1d conv2d conv_transpose1d conv_transpose2d max_pool2d avg_pool2d".split())
 
 
@@ -233,15 +252,15 @@ def _batched_call(name: str, fn: Callable, args: list[Any], kwargs: dict[str, An
         return _Batch(fn(args[0].a, **kwargs))  # numpy's tril/triu act on the last two axes
     if name in _LINALG and args[0].core >= 2:
         return _Batch(fn(args[0].a))  # numpy's linalg broadcasts over leading axes
-    if name == "solve":
+    if name in ("solve", "solve_triangular"):
         a, b = args
         if (a.core if isinstance(a, _Batch) else np.ndim(a)) == 2:
             arr_a = a.a if isinstance(a, _Batch) else a
             arr_b = b.a if isinstance(b, _Batch) else np.asarray(b)
             if (b.core if isinstance(b, _Batch) else np.ndim(b)) == 1:
-                return _Batch(np.linalg.solve(arr_a, arr_b[..., None])[..., 0])
+                return _Batch(fn(arr_a, arr_b[..., None], **kwargs)[..., 0])
             if (b.core if isinstance(b, _Batch) else np.ndim(b)) == 2:
-                return _Batch(np.linalg.solve(arr_a, arr_b))
+                return _Batch(fn(arr_a, arr_b, **kwargs))
     if name == "transpose":
         if kwargs.get("axis") is None:
             return _transposed(args[0])
@@ -425,6 +444,8 @@ class _Walker:
 
     def call(self, node: ir.Call, env: Mapping[str, Any]) -> Any:
         args, kwargs = call_arguments(node, lambda kind, arg: self.argument(kind, arg, env))
+        if not TABLE[node.func].complex_safe and self.kernels is KERNELS and _complex(args):
+            raise NoComplexContinuation(node.func)  # on complex data (complex parameters) it is data, not a step
         if _has_batch(args):
             return _batched_call(node.func, self.kernels[node.func], args, kwargs)
         return self.kernels[node.func](*args, **kwargs)

@@ -51,7 +51,7 @@ from .evaluate import (
 from .functions import TABLE
 from .kernels import KERNELS, _normal_cdf, power, sigmoid
 
-__all__ = ["Dual", "NotForwardable", "TANGENTS", "forward", "forward_value", "split"]
+__all__ = ["Dual", "FINITE_DIFFERENCES_ONLY", "NotForwardable", "TANGENTS", "forward", "forward_value", "split"]
 
 
 class NotForwardable(Exception):
@@ -238,6 +238,11 @@ step of their kernel (when the table says the kernel is complex-step safe)."""
 
 def _complex_safe(name: str) -> bool:
     return getattr(TABLE[name], "complex_safe", True)
+
+
+# no rule of their own and no complex-step continuation: an expression calling them is checked by
+# finite differences (the evaluator refuses them a complex point; see expr/kernels.py)
+FINITE_DIFFERENCES_ONLY = frozenset({"eigvalsh", "eigvecsh"})
 
 
 def rule(name: str) -> str:

@@ -203,17 +203,36 @@ def _solve(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     n = a[-1]
     if len(b) == 1:  # numpy >= 2: b is a vector only when it is exactly 1-D
         if b[0] != n:
-            message = f"solve(A, b) needs b of shape ({n},) for A {shape_str(a)}, got {shape_str(b)}"
+            message = f"{name}(A, b) needs b of shape ({n},) for A {shape_str(a)}, got {shape_str(b)}"
             raise ShapeRuleError(message, a[:-1])
         return a[:-1]
     if len(b) < 2 or b[-2] != n:
-        message = f"solve(A, B) needs B with {n} rows for A {shape_str(a)}, got {shape_str(b)}"
+        message = f"{name}(A, B) needs B with {n} rows for A {shape_str(a)}, got {shape_str(b)}"
         raise ShapeRuleError(message, recovered)
     batch = broadcast(a[:-2], b[:-2])
     if batch is None:
-        message = f"solve(A, B): batch dimensions of {shape_str(a)} and {shape_str(b)} do not broadcast"
+        message = f"{name}(A, B): batch dimensions of {shape_str(a)} and {shape_str(b)} do not broadcast"
         raise ShapeRuleError(message, b)
     return batch + b[-2:]
+
+
+# linear algebra (fn-linalg): cholesky, solve_triangular, eigvalsh, eigvecsh, pinv
+
+
+def _eigvalsh(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    try:
+        _square(name, args[0])
+    except ShapeRuleError as exc:
+        exc.recovered = args[0][:-1]
+        raise
+    return args[0][:-1]
+
+
+def _pinv(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    shape = args[0]
+    if len(shape) < 2:
+        raise ShapeRuleError(f"{name} needs a matrix (at least 2 axes), got {shape_str(shape)}", shape)
+    return shape[:-2] + (shape[-1], shape[-2])
 
 
 def _diag(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
@@ -726,6 +745,8 @@ def _params(text: str) -> tuple[tuple[tuple[str, str], ...], int]:
 
 
 def _table(*rows: tuple) -> dict[str, Function]:
+    """Rows ``(names, params, rule[, keywords][, fields])``: ``fields`` (a dict) sets further
+    :class:`Function` fields, such as ``complex_safe``."""
     table = {}
     for names, params, rule, *rest in rows:
         keywords = rest[0] if rest else ()
@@ -776,6 +797,12 @@ TABLE: dict[str, Function] = _table(
     ("repeat", "x, repeats:size, axis:axes?", _repeat, {"axis"}),
     ("pad", "x, pad_width:widths", _pad),
     ("transpose", "x, axes:axes?", _transpose, {"axes"}),
+    # linear algebra (fn-linalg)
+    ("cholesky", "A", _inv),
+    ("solve_triangular", "A, B", _solve, {"lower"}),
+    ("eigvalsh", "A", _eigvalsh, (), {"complex_safe": False}),
+    ("eigvecsh", "A", _inv, (), {"complex_safe": False}),
+    ("pinv", "A", _pinv),
 )
 TABLE.update(_WINDOWED)
 

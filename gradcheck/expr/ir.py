@@ -67,7 +67,9 @@ class TupleExpr(Expr):
 class Call(Expr):
     func: str  # a whitelisted function or a `define:` helper
     args: tuple[Expr, ...]
-    kwargs: tuple[tuple[str, Expr], ...]  # axis=, keepdims=, ddof=, k=, approximate=, stride=, ... (static literals)
+    kwargs: tuple[
+        tuple[str, Expr], ...
+    ]  # axis=, keepdims=, ddof=, k=, approximate=, stride=, lower=, ... (static literals)
 
 
 @dataclass(frozen=True)

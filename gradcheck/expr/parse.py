@@ -7,10 +7,10 @@ construct and pointing at its characters. What is allowed:
 * int and float literals (ints up to 2**53), names not starting with ``_``;
 * ``+ - * / ** @``, unary ``-``/``+``, and ``.T``;
 * calls ``f(args, axis=..., keepdims=...)`` of a bare name from ``callables`` (also ``ddof=``
-  and ``k=``, integer literals, ``axes=`` like axis=, ``approximate=`` 'none' or 'tanh', and ``stride=``,
-  ``dilation=``, ``padding=`` integers or tuples of them, padding= also 'valid' or 'same');
-  tuples and lists only as call arguments; a string only as einsum's first argument or as
-  approximate= and padding=;
+  and ``k=``, integer literals, ``axes=`` like axis=, ``approximate=`` 'none' or 'tanh', ``lower=`` True or
+  False, and ``stride=``, ``dilation=``, ``padding=`` integers or tuples of them, padding= also
+  'valid' or 'same'); tuples and lists only as call arguments; a string only as einsum's first
+  argument or as approximate= and padding=;
 * one comparison, only as the condition of ``where()``;
 * subscripts made of integer literals, slices with integer-literal bounds, ``None``, and integer
   arrays: ``arange(n)`` or a name (``lp[arange(M), y]``; shapes.py checks that the name is an
@@ -298,7 +298,7 @@ class _Converter:
     def constant(self, node: ast.Constant, span: ir.Span) -> ir.Expr:
         value = node.value
         if isinstance(value, bool):
-            raise self.fail("True/False are only allowed as keepdims= values", node)
+            raise self.fail("True/False are only allowed as keepdims= and lower= values", node)
         if isinstance(value, int):
             if value > MAX_INT:
                 raise self.fail("integer literal is too large (more than 2**53)", node)
@@ -402,11 +402,11 @@ class _Converter:
                 raise self.fail("**kwargs are not allowed", keyword)
             if keyword.arg in ("axis", "axes"):
                 kwargs.append((keyword.arg, self.axis(keyword.value)))
-            elif keyword.arg == "keepdims":
+            elif keyword.arg in ("keepdims", "lower"):
                 value = keyword.value
                 if not (isinstance(value, ast.Constant) and isinstance(value.value, bool)):
-                    raise self.fail("keepdims= must be True or False", value)
-                kwargs.append(("keepdims", ir.Number(self.span(value), value.value)))
+                    raise self.fail(f"{keyword.arg}= must be True or False", value)
+                kwargs.append((keyword.arg, ir.Number(self.span(value), value.value)))
             elif keyword.arg in ("ddof", "k"):
                 kwargs.append((keyword.arg, self.axis_item(keyword.value, f"{keyword.arg}= must be an integer")))
             elif keyword.arg == "approximate":
@@ -419,7 +419,7 @@ class _Converter:
             else:
                 raise self.fail(
                     f"keyword argument '{keyword.arg}' is not allowed "
-                    "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
+                    "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding=, dilation= and lower=)",
                     keyword,
                 )
         return ir.Call(span, func.id, tuple(args), tuple(kwargs))

@@ -2,7 +2,8 @@
 
 :class:`OracleChoice` uses the complex step while it works for the claim and finite
 differences after it fails once (or after the guard catches a complex result that is not the
-derivative); :func:`cross_check` is the finite-difference second opinion along one direction;
+derivative, or an expression function the table marks ``complex_safe=False`` refuses the
+complex point: the note then names it); :func:`cross_check` is the finite-difference second opinion along one direction;
 :func:`step_curve` records the finite-difference error against the step for the report's picture.
 """
 
@@ -53,7 +54,7 @@ class OracleChoice:
             try:
                 est = complex_step.directional(f, x, v)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
             else:
                 if not self.guard:
                     return est
@@ -78,7 +79,7 @@ class OracleChoice:
             try:
                 return complex_step.directional_many(f, x, directions)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
         return [self.directional(f, x, v) for v in directions]
 
     def _disagreement(self, f, x, v, cs: Estimate) -> str | None:
@@ -121,8 +122,16 @@ class OracleChoice:
             try:
                 return complex_step.gradient(f, x)
             except NotComplexSafe as exc:
-                self.unsafe_note = f"not complex-step safe ({exc}); finite differences used"
+                self.unsafe_note = _fallback_note(exc)
         return finite_diff.gradient(f, x)
+
+
+def _fallback_note(exc: NotComplexSafe) -> str:
+    """Why finite differences answer: a function the table marks not complex-safe (the refusal
+    names it: "eigvalsh has no complex-step continuation"), or code that failed the complex step."""
+    if getattr(exc, "function", None):
+        return f"{exc}; finite differences used"
+    return f"not complex-step safe ({exc}); finite differences used"
 
 
 def step_curve(f, x, v, cs_value, cs_error, claimed=None, truth=None, steps=None) -> Evidence:

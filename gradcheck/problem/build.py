@@ -373,7 +373,14 @@ def _complex_unsafe(spec: Spec) -> tuple[str, ...]:
     exprs += [d.body.expr for d in spec.define.values()]
     if isinstance(spec.loss, Source):
         exprs.append(spec.loss.expr)
-    return tuple(dict.fromkeys(f for e in exprs for f in complex_unsafe_calls(e)))
+    calls = (f for e in exprs for f in complex_unsafe_calls(e))
+    return tuple(dict.fromkeys(f for f in calls if f in DROPS_THE_STEP))
+
+
+# the functions that silently drop a complex step (their kernels take complex data as data): the whole
+# spec goes to finite differences. The other functions without a continuation (eigvalsh, eigvecsh)
+# refuse a complex point in the evaluator, so the oracle falls back only where a claim's path reaches them
+DROPS_THE_STEP = frozenset({"conj", "real", "imag"})
 
 
 EVALUATION_BUDGET_FACTOR = 4  # one evaluation may hold this many per-array budgets at once

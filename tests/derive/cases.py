@@ -99,6 +99,15 @@ CASES: dict[str, tuple[str, str]] = {
     "tile": ("x: {shape: [n, m]}", "tile(x, (2, 3))"),
     "repeat": ("x: {shape: [n, m]}", "repeat(x, 2, axis=1)"),
     "pad": ("x: {shape: [n, m]}", "pad(x, ((1, 0), (2, 3)))"),
+    # linear algebra (fn-linalg)
+    "cholesky": ("A: {shape: [n, n], domain: spd}", "cholesky(A)"),
+    "solve_triangular": (
+        "A: {shape: [n, n], domain: spd}\n  B: {shape: [n, m]}",
+        "solve_triangular(A, B, lower=True) + solve_triangular(A, B)",
+    ),
+    "eigvalsh": ("A: {shape: [n, n], domain: symmetric}", "eigvalsh(A)"),
+    "eigvecsh": ("A: {shape: [n, n], domain: symmetric}", "eigvecsh(A)"),
+    "pinv": ("A: {shape: [n, m]}", "pinv(A)"),
 }
 
 
@@ -162,5 +171,9 @@ def weight_shape(function: str) -> str:
         "tile": "2 * n, 3 * m",
         "repeat": "n, 2 * m",
         "pad": "n + 1, m + 5",
+        "cholesky": "n, n",
+        "solve_triangular": "n, m",
+        "eigvecsh": "n, n",
+        "pinv": "m, n",
     }
     return shapes.get(function, "n")

@@ -159,7 +159,7 @@ def test_pinned_messages(text, message):
         (
             "conv2d(x, w, groups=2)",
             "keyword argument 'groups' is not allowed "
-            "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
+            "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding=, dilation= and lower=)",
             (13, 21),
         ),
     ],

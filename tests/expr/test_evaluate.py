@@ -46,6 +46,12 @@ def _gelu(a):
     return a * 0.5 * (1 + _erf(a / math.sqrt(2)))
 
 
+def _triangular(S, x, X):
+    upper = np.linalg.solve(np.triu(S), x)
+    lower = np.linalg.solve(np.tril(S), X.T)
+    return upper + lower[:, 0]
+
+
 def _gelu_tanh(a):
     return 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)))
 
@@ -136,6 +142,13 @@ VALUES = [
     ("pad(S, ((1, 0), (0, 2)))", lambda: np.pad(S, ((1, 0), (0, 2)))),
     ("transpose(T3, (1, 0, 2))", lambda: ENV["T3"].transpose(1, 0, 2)),
     ('einsum("...ij,...jk->...ik", T3, S)', lambda: ENV["T3"] @ S),
+    # linear algebra (fn-linalg): on symmetric S the symmetric part is S itself
+    ("cholesky(S @ S.T)", lambda: np.linalg.cholesky(S @ S.T)),
+    ("solve_triangular(S, x) + solve_triangular(S, X.T, lower=True)[:, 0]", lambda: _triangular(S, x, X)),
+    ("eigvalsh(S + S.T)", lambda: np.linalg.eigvalsh(S + S.T)),
+    ("eigvecsh(S + S.T) @ diag(eigvalsh(S + S.T)) @ eigvecsh(S + S.T).T", lambda: S + S.T),
+    ("pinv(X) @ X", lambda: np.eye(3)),
+    ("pinv(W)", lambda: np.linalg.pinv(W)),
 ]
 
 
@@ -179,6 +192,37 @@ def test_onehot_refuses_labels_out_of_range():
 def test_singular_matrix_propagates_as_numpy_error():
     with pytest.raises(np.linalg.LinAlgError):
         ev("inv(S)", dict(ENV, S=np.zeros((3, 3))))
+
+
+def test_cholesky_refuses_a_matrix_that_is_not_positive_definite():
+    with pytest.raises(np.linalg.LinAlgError, match="cholesky\\(\\): the matrix is not positive definite"):
+        ev("cholesky(-S @ S.T)")
+    with pytest.raises(np.linalg.LinAlgError, match="cholesky\\(\\): the matrix is not positive definite"):
+        ev("cholesky(Z)", {"Z": -S @ S.T + 1e-30j * S})  # the recurrence, at a complex point
+
+
+def test_solve_triangular_refuses_a_zero_on_the_diagonal():
+    with pytest.raises(np.linalg.LinAlgError, match="singular \\(a zero on its diagonal\\)"):
+        ev("solve_triangular(S - diag(diag(S)), x)")
+
+
+def test_cholesky_and_solve_triangular_do_not_conjugate():
+    """numpy factors a complex A as L L^H; the kernel's L L^T is the analytic continuation."""
+    Z = S @ S.T + 1e-3j * (W @ W.T)
+    L = ev("cholesky(Z)", {"Z": Z})
+    np.testing.assert_allclose(L @ L.T, Z, rtol=1e-12, atol=1e-12)
+    assert np.all(L == np.tril(L))
+    np.testing.assert_allclose(L @ ev("solve_triangular(L, x, lower=True)", {"L": L, "x": x}), x, atol=1e-12)
+
+
+def test_an_unsafe_function_refuses_a_complex_point_by_name():
+    from gradcheck.expr.evaluate import NoComplexContinuation
+    from gradcheck.oracle.estimate import NotComplexSafe
+
+    with pytest.raises(NoComplexContinuation, match="^eigvalsh has no complex-step continuation$") as caught:
+        ev("sum(eigvalsh(Z))", {"Z": S + 1e-30j * S})
+    assert isinstance(caught.value, NotComplexSafe) and caught.value.function == "eigvalsh"
+    np.testing.assert_allclose(ev("eigvalsh(S + S.T)"), np.linalg.eigvalsh(S + S.T))  # real points evaluate
 
 
 def test_transpose_never_conjugates():
@@ -260,6 +304,10 @@ CASES = [
     "X.T @ (X @ W * dh(X @ W))",
     "onehot(y, k) * X",
     "x / (1 + x ** 2) - 2 ** x",
+    "cholesky(S @ S.T + X.T @ X)",
+    "solve_triangular(S, X.T) + solve_triangular(S, X.T, lower=True)",
+    "solve_triangular(S, x, lower=True)",
+    "pinv(X).T @ pinv(W).T",
 ]
 
 

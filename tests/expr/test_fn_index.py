@@ -37,11 +37,19 @@ def test_conj_real_imag_are_marked_not_complex_step_safe_and_nothing_else_is():
 
 
 def test_the_complex_step_really_is_wrong_through_them():
-    """The flag is honest: Im f(x + i h v) / h is not the derivative for conj and real."""
+    """The flag is honest: Im f(x + i h v) / h is not the derivative for conj and real, so the
+    evaluator refuses them a complex step by name (complex data is evaluated with complex_data=True)."""
+    from gradcheck.expr.evaluate import NoComplexContinuation
+
     x, v, h = np.array([0.3, -1.2]), np.array([1.0, 2.0]), 1e-30
     for text, derivative in (("real(x)", v), ("conj(x)", v)):
-        stepped = evaluate(parse(text, WHITELIST), {"x": x + 1j * h * v}, {})
-        assert not np.allclose(np.imag(stepped) / h, derivative), text
+        stepped = np.real(x + 1j * h * v) if text == "real(x)" else np.conj(x + 1j * h * v)
+        assert not np.allclose(np.imag(stepped) / h, derivative), text  # numpy's kernel drops the step
+        with pytest.raises(NoComplexContinuation, match=f"^{text[:4]} has no complex-step continuation$"):
+            evaluate(parse(text, WHITELIST), {"x": x + 1j * h * v}, {})
+        z = x + 1j * v  # complex data (a complex parameter): numpy's meaning
+        expected = np.real(z) if text == "real(x)" else np.conj(z)
+        assert np.allclose(evaluate(parse(text, WHITELIST), {"x": z}, {}, complex_data=True), expected)
 
 
 def test_unsafe_calls_are_found_through_helpers_order_kept():

@@ -154,13 +154,14 @@ BARE_HINT = "write exp(...): functions are called by their bare names"
         ("(x, y)", "tuples and lists are only allowed as function arguments (shapes, axis=, stack)", (0, 6), None),
         ("x + 'a'", "a string is only allowed as the first argument of einsum()", (4, 7), None),
         ("einsum(A, B)", "einsum() needs a subscripts string as first argument", (7, 8), None),
-        ("x + True", "True/False are only allowed as keepdims= values", (4, 8), None),
+        ("x + True", "True/False are only allowed as keepdims= and lower= values", (4, 8), None),
         ("sum(x, keepdims=1)", "keepdims= must be True or False", (16, 17), None),
+        ("solve_triangular(A, b, lower=1)", "lower= must be True or False", (29, 30), None),
         ("sum(x, axis=k)", "axis= must be an integer or a tuple of integers", (12, 13), None),
         (
             "sum(x, out=y)",
             "keyword argument 'out' is not allowed "
-            "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding= and dilation=)",
+            "(only axis=, axes=, keepdims=, ddof=, k=, approximate=, stride=, padding=, dilation= and lower=)",
             (7, 12),
             None,
         ),
@@ -209,6 +210,18 @@ def test_unknown_function_suggests_the_closest_name():
     assert (err.message, err.span, err.hint) == ("unknown function 'expp'", (0, 4), "did you mean 'exp'?")
     assert refused("frobnicate(x)").hint is None
     assert refused("dhh(x)").hint == "did you mean 'dh'?"
+
+
+@pytest.mark.parametrize(
+    "text, hint",
+    [
+        ("eigh(A)", "'eigh' is not an expression function; use eigvalsh(A) and eigvecsh(A)"),
+        ("lstsq(A, b)", "'lstsq' is not an expression function; use pinv(A) @ b (full rank)"),
+        ("triangular_solve(b, A)", "'triangular_solve' is not an expression function; use solve_triangular(A, b)"),
+    ],
+)
+def test_linear_algebra_spellings_get_a_replacement(text, hint):
+    assert refused(text).hint == hint
 
 
 def test_statements_do_not_parse_and_point_at_the_column():

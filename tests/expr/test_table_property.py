@@ -10,6 +10,10 @@ example checks
 * the batched evaluation: each item of a batch of K draws against the reference at that item,
   and the batched complex step against the unbatched one.
 
+A function marked ``complex_safe=False`` (eigvalsh: numpy's eigh takes complex input as
+Hermitian, which is not the analytic continuation) is checked to refuse a complex point with
+:class:`NoComplexContinuation` instead, so that the oracle falls back to finite differences.
+
 A function added to the table without a kernel, a batch rule or a reference fails here.
 """
 
@@ -19,11 +23,12 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg as la
 import scipy.special as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradcheck.expr.evaluate import evaluate, evaluate_batched
+from gradcheck.expr.evaluate import NoComplexContinuation, evaluate, evaluate_batched
 from gradcheck.expr.functions import TABLE, WHITELIST
 from gradcheck.expr.parse import called_functions, parse
 
@@ -46,6 +51,11 @@ SHAPES = {
     "I2": lambda n, m: (2, n, m + 3, m + 2),
     "K2": lambda n, m: (3, n, 2, 3),
     "J2": lambda n, m: (n, 3, 3, 2),
+    # linear algebra (fn-linalg): a lower-triangular L with a dominant diagonal, a small
+    # non-symmetric perturbation N (cholesky/eigvalsh read the symmetric part), a full-rank R
+    "L": lambda n, m: (n, n),
+    "N": lambda n, m: (n, n),
+    "R": lambda n, m: (n, m),
 }
 
 
@@ -56,6 +66,12 @@ def _draw(name, n, m, rng):
     if name == "S":
         a = rng.normal(size=shape)
         return a @ a.T / n + np.eye(n)  # symmetric positive definite
+    if name == "L":
+        return np.tril(rng.normal(size=shape) / n) + np.diag(rng.uniform(1.0, 2.0, size=n))
+    if name == "N":
+        return 0.1 * rng.normal(size=shape)
+    if name == "R":
+        return rng.normal(size=shape) / max(shape) + 2 * np.eye(*shape)  # full rank, well conditioned
     return rng.normal(size=shape)
 
 
@@ -67,6 +83,17 @@ def _env(n, m, rng):
 
 def _gelu_tanh(a):
     return 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a**3)))
+
+
+def _sym(a):
+    return (a + a.T) / 2
+
+
+def _eigvecsh(a):
+    """scipy's eigenvectors of the symmetric part, each column signed so its largest entry is positive."""
+    v = la.eigh(_sym(a))[1]
+    pick = np.argmax(np.abs(v), axis=0)
+    return v * np.sign(v[pick, np.arange(v.shape[1])])
 
 
 def _cumulative(fn, a, axis):
@@ -198,7 +225,10 @@ REFERENCES: dict[str, list[tuple[str, object]]] = {
     "log_softmax": [("log_softmax(x, axis=0)", lambda e: sp.log_softmax(e["x"], axis=0))],
     "trace": [("trace(S)", lambda e: np.trace(e["S"]))],
     "det": [("det(S)", lambda e: np.linalg.det(e["S"]))],
-    "logdet": [("logdet(S)", lambda e: np.linalg.slogdet(e["S"])[1])],
+    "logdet": [
+        ("logdet(S)", lambda e: np.linalg.slogdet(e["S"])[1]),
+        ("logdet(T)", lambda e: np.linalg.slogdet(e["T"])[1]),  # negative determinants too
+    ],
     "inv": [("inv(S)", lambda e: np.linalg.inv(e["S"]))],
     "solve": [("solve(S, u)", lambda e: np.linalg.solve(e["S"], e["u"]))],
     "diag": [("diag(u)", lambda e: np.diag(e["u"]))],
@@ -286,6 +316,19 @@ REFERENCES: dict[str, list[tuple[str, object]]] = {
         ("pad(x, ((1, 0), (2, 3)))", lambda e: _zero_padded(e["x"], (1, 0), (2, 3))),
         ("pad(u, 1)", lambda e: _zero_padded(e["u"], (1, 1))),
     ],
+    # linear algebra (fn-linalg)
+    "cholesky": [
+        ("cholesky(S)", lambda e: la.cholesky(_sym(e["S"]), lower=True)),
+        ("cholesky(S + N)", lambda e: la.cholesky(_sym(e["S"] + e["N"]), lower=True)),
+    ],
+    "solve_triangular": [
+        ("solve_triangular(L, u, lower=True)", lambda e: la.solve_triangular(e["L"], e["u"], lower=True)),
+        ("solve_triangular(L.T, x)", lambda e: la.solve_triangular(e["L"].T, e["x"])),
+        ("solve_triangular(S, x, lower=False)", lambda e: la.solve_triangular(e["S"], e["x"], lower=False)),
+    ],
+    "eigvalsh": [("eigvalsh(S + N)", lambda e: la.eigh(_sym(e["S"] + e["N"]), eigvals_only=True))],
+    "eigvecsh": [("eigvecsh(S + N)", lambda e: _eigvecsh(e["S"] + e["N"]))],
+    "pinv": [("pinv(R)", lambda e: la.pinv(e["R"])), ("pinv(R.T)", lambda e: la.pinv(e["R"].T))],
 }
 REFERENCES["transpose"].append(("transpose(T, (1, 2, 0))", lambda e: np.einsum("ijk->jki", e["T"])))
 REFERENCES["einsum"] += [
@@ -295,8 +338,16 @@ REFERENCES["einsum"] += [
 CASES = [(function, text, reference) for function, rows in REFERENCES.items() for text, reference in rows]
 
 
+# eigenvectors from two LAPACK drivers agree to eps / (eigenvalue gap), not to a few ulps
+RTOL = {"eigvecsh": 1e-8}
+
+
 def _expr(text):
     return parse(text, WHITELIST)
+
+
+def _unsafe(expr):
+    return sorted({name for name, _ in called_functions(expr) if not TABLE[name].complex_safe})
 
 
 def _arrays(expr):
@@ -324,7 +375,8 @@ def test_kernel_matches_its_reference_real_and_complex_step(function, text, refe
     env = _env(n, m, rng)
     expr = _expr(text)
     value = evaluate(expr, env, {})
-    np.testing.assert_allclose(value, reference(env), rtol=1e-12, atol=1e-12)
+    rtol = RTOL.get(function, 1e-12)
+    np.testing.assert_allclose(value, reference(env), rtol=rtol, atol=rtol)
 
     names = _arrays(expr)
     directions = {name: rng.uniform(-1, 1, size=np.shape(env[name])) for name in names}
@@ -332,8 +384,10 @@ def test_kernel_matches_its_reference_real_and_complex_step(function, text, refe
     def moved(t):
         return {**env, **{name: env[name] + t * directions[name] for name in names}}
 
-    if not TABLE[function].complex_safe:
-        return  # the oracle never takes the complex step through it (tests/expr/test_fn_index.py)
+    if _unsafe(expr):  # no complex step claimed: a complex point is refused, by name
+        with pytest.raises(NoComplexContinuation, match=f"^{_unsafe(expr)[0]} has no complex-step continuation$"):
+            evaluate(expr, moved(1j * H), {})
+        return
     stepped = evaluate(expr, moved(1j * H), {})
     np.testing.assert_allclose(np.real(stepped), value, rtol=1e-12, atol=1e-12)
     delta = 1e-6
@@ -356,10 +410,15 @@ def test_batched_kernel_matches_its_reference_item_by_item(function, text, refer
     batch = {name: np.stack([item[name] for item in items]) for name in names}
     out, has_axis = evaluate_batched(expr, {**env, **batch}, {}, names)
     assert has_axis and out.shape[0] == K
+    rtol = RTOL.get(function, 1e-12)
     for i, item in enumerate(items):
-        np.testing.assert_allclose(out[i], reference(item), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(out[i], reference(item), rtol=rtol, atol=rtol)
 
     steps = {name: 1j * H * rng.uniform(-1, 1, size=batch[name].shape) for name in names}
+    if _unsafe(expr):
+        with pytest.raises(NoComplexContinuation):
+            evaluate_batched(expr, {**env, **{name: batch[name] + steps[name] for name in names}}, {}, names)
+        return
     stepped, _ = evaluate_batched(expr, {**env, **{name: batch[name] + steps[name] for name in names}}, {}, names)
     for i, item in enumerate(items):
         single = evaluate(expr, {**item, **{name: item[name] + steps[name][i] for name in names}}, {})
