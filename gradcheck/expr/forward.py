@@ -141,12 +141,7 @@ def _full(t: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 def _times(derivative: Any, t: np.ndarray) -> np.ndarray:
     """Each tangent row times the (broadcastable) derivative array."""
-    d = np.asarray(derivative)
-    return _Batch_mul(t, d)
-
-
-def _Batch_mul(t: np.ndarray, d: np.ndarray) -> np.ndarray:  # noqa: N802  reads as the operation it is
-    a, b = _aligned([_Batch(t), d])
+    a, b = _aligned([_Batch(t), np.asarray(derivative)])
     return a * b
 
 
