@@ -41,6 +41,7 @@ import numpy as np
 from .errors import SpecError
 from .examine import CheckSettings
 from .expr.dims import shape_str
+from .internal import refusal
 from .problem.build import ClaimTarget, Problem, build_problem, claim_fields
 from .spec.model import SECOND_ORDER, Claim, Domain, InputSpec, PythonRef, Source, Spec
 from .verdict.model import Label, Verdict
@@ -203,8 +204,10 @@ def _contracted_ref(body: PythonRef, tangent: str, k: int) -> PythonRef:
         v = kw.pop(tangent)
         out = np.asarray(call_user(user, kw, copy=False))
         if out.ndim < k or out.shape[out.ndim - k :] != np.shape(v):
-            raise ValueError(
-                f"{body.function} returned shape {out.shape}: its last {k} axes must be the wrt's shape {np.shape(v)}"
+            raise refusal(
+                ValueError(
+                    f"{body.function} returned shape {out.shape}: its last {k} axes must be the wrt's shape {np.shape(v)}"
+                )
             )
         return np.tensordot(out, v, axes=k) if k else out * v
 

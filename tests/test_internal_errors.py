@@ -278,3 +278,22 @@ def test_whose_exception_it_is():
     # the user's own code, and errors gradcheck raises on purpose
     assert not ours(_raised_by(functools.partial(cube_grad, "not an array")))
     assert not ours(SpecError("a located error"))
+
+
+def test_a_refusal_raised_in_gradcheck_s_own_frame_is_the_user_s():
+    from gradcheck.internal import ours, refusal
+
+    # a frame of gradcheck's (compiled as the planted bugs above), refusing the user's value
+    namespace = {"refusal": refusal, "np": np}
+    filename = os.path.join(os.path.dirname(gradcheck.__file__), "planted_refusal.py")
+    exec(compile("def read(v):\n    raise refusal(ValueError(f'returned shape {v}'))\n", filename, "exec"), namespace)
+    with pytest.raises(ValueError) as info:
+        namespace["read"]((3, 2))
+    info.value.__traceback__ = info.value.__traceback__.tb_next  # only gradcheck's frame, not this test's
+    assert ours(info.value) is False
+    plain = {}
+    exec(compile("def read(v):\n    raise ValueError(v)\n", filename, "exec"), plain)
+    with pytest.raises(ValueError) as info:
+        plain["read"]((3, 2))
+    info.value.__traceback__ = info.value.__traceback__.tb_next
+    assert ours(info.value) is True  # the same error unmarked is gradcheck's bug

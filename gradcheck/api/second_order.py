@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import Location, SchemaError
+from ..internal import refusal
 from ..verdict.model import Label
 from .arguments import Call, callable_arg, input_specs, name_of, shape_arg
 from .pipeline import Request, check, keyword_caller
@@ -247,9 +248,11 @@ def _hessian_claim(hessian_fn: Callable[..., Any], tangent: str, wrt: str, asymm
             v = np.asarray(kw.pop(tangent))
             h = np.asarray(user(**kw))
             if h.shape != v.shape + v.shape:
-                raise ValueError(
-                    f"{name_of(hessian_fn, 'hessian')} returned shape {h.shape}, but the Hessian wrt {wrt} has "
-                    f"shape {v.shape + v.shape} ({wrt}'s shape twice)"
+                raise refusal(
+                    ValueError(
+                        f"{name_of(hessian_fn, 'hessian')} returned shape {h.shape}, but the Hessian wrt {wrt} has "
+                        f"shape {v.shape + v.shape} ({wrt}'s shape twice)"
+                    )
                 )
             _record_asymmetry(h, v.shape, asymmetry)
             return np.tensordot(h, v, axes=v.ndim)
@@ -382,9 +385,11 @@ def _contracted_jacobian(jac_fn, f_fn, wrt: str, cotangent: str):
             j = np.asarray(user(**kw))
             x_shape = np.shape(kw[wrt])
             if j.shape != g.shape + x_shape:
-                raise ValueError(
-                    f"{name_of(jac_fn, 'jacobian')} returned shape {j.shape}, but the Jacobian of "
-                    f"{name_of(f_fn, 'f')} wrt {wrt} has shape {g.shape + x_shape} (the output's, then {wrt}'s)"
+                raise refusal(
+                    ValueError(
+                        f"{name_of(jac_fn, 'jacobian')} returned shape {j.shape}, but the Jacobian of "
+                        f"{name_of(f_fn, 'f')} wrt {wrt} has shape {g.shape + x_shape} (the output's, then {wrt}'s)"
+                    )
                 )
             return np.tensordot(g, j, axes=g.ndim)
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..diagnosis.compare import Names, diagnose
 from ..diagnosis.complex import diagnose_complex
+from ..internal import refusal
 from ..spec.complex_inputs import complex_names
 from ..verdict.methods import Oracle
 from ..verdict.model import Finding, Label
@@ -52,9 +53,11 @@ def real_loss(value) -> np.ndarray:
         return value
     re, im = np.real(value), np.imag(value)
     if np.any(np.abs(im) > IMAGINARY_RTOL * np.maximum(np.abs(re), 1.0)):
-        raise ValueError(
-            f"the loss is not real-valued at complex inputs (imaginary part {float(np.max(np.abs(im))):.3g}): "
-            f"a gradient of a complex parameter is defined for a real loss, e.g. sum(abs(r) ** 2)"
+        raise refusal(
+            ValueError(
+                f"the loss is not real-valued at complex inputs (imaginary part {float(np.max(np.abs(im))):.3g}): "
+                f"a gradient of a complex parameter is defined for a real loss, e.g. sum(abs(r) ** 2)"
+            )
         )
     return re
 
