@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .diagnosis.compare import Names, diagnose
+from .diagnosis.compare import Names, diagnose, shape_mismatch
 from .diagnosis.evidence import FULL_GRADIENT_LIMIT, PENDING, DirectionalEvidence, Example, ShapeEvidence, array_error
 from .diagnosis.explain import explain as explain_failure
 from .errors import GradcheckError
@@ -169,7 +169,7 @@ def _check_directional(ex: Example) -> Finding | ShapeEvidence | DirectionalEvid
             return wrong_value
     if c.shape != ex.expected:
         if ex.view is not None and ex.view.complex_wrt:
-            return ex.view.shape_finding(c, ex.names)
+            return shape_mismatch(ex.names, c.shape, ex.view.shape, sizes=True)
         return ShapeEvidence(ex, c, tol)
     if ex.view is not None:
         c = ex.view.claimed(c)
@@ -632,13 +632,7 @@ def _jvp_claims(ex: Example, tangents) -> list[np.ndarray] | Finding:
         if isinstance(c, Finding):
             return c
         if c.shape != ex.expected:
-            return Finding(
-                Label.SHAPE_MISMATCH,
-                f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape "
-                f"{names.shape_sym} = {tuple(ex.expected)}",
-                claimed_shape=tuple(c.shape),
-                max_rel_error=float("nan"),
-            )
+            return shape_mismatch(names, c.shape, ex.expected)
         if not np.all(np.isfinite(c)):
             return _not_finite(c, names)
         claims.append(c)

@@ -133,6 +133,18 @@ def _swapped(c, g, bad, tol, claim_err, oracle_err) -> tuple[tuple[tuple[int, ..
     return tuple(tuple(tuple(int(i) for i in np.unravel_index(flat[k], c.shape)) for k in cycle) for cycle in cycles)
 
 
+def shape_mismatch(names: Names, claimed: tuple[int, ...], expected: tuple[int, ...], sizes: bool = False) -> Finding:
+    """``claimed gradient has shape (n, n) = (3, 3) but z has shape (n,) = (3,)``, with the sizes
+    bound (``[M=5 n=3]``) when ``sizes``: a claim of another shape, in the user's symbols."""
+    text = (
+        f"{names.noun} has shape {names.symbolic(claimed)} but {names.target} has shape "
+        f"{names.shape_sym} = {tuple(expected)}"
+    )
+    if sizes:
+        text += "   [" + " ".join(f"{k}={v}" for k, v in (names.sizes or {}).items()) + "]"
+    return Finding(Label.SHAPE_MISMATCH, text, claimed_shape=tuple(claimed), max_rel_error=float("nan"))
+
+
 def diagnose(
     c: np.ndarray,
     g: np.ndarray,

@@ -19,6 +19,7 @@ from ..verdict.methods import Oracle
 from ..verdict.model import Evidence, Finding, Label
 from ..verdict.tolerance import SAFETY
 from .compare import diagnose
+from .complex import diagnose_complex
 from .directional import directional_diagnosis
 from .evidence import FULL_GRADIENT_LIMIT, DirectionalEvidence, ShapeEvidence, array_error
 
@@ -122,7 +123,8 @@ def _full_gradient(ev: DirectionalEvidence) -> Finding:
     ex, c, w = ev.example, ev.claimed, ev.worst
     g_est = ex.oracle.gradient(ex.f, ex.x)
     evals = ev.evaluations + g_est.evaluations
-    finding = (ex.view.diagnose if ex.view is not None else diagnose)(
+    complex_pair = ex.view is not None and ex.view.complex_wrt  # a complex parameter, as its real pair
+    finding = (diagnose_complex if complex_pair else diagnose)(
         c, g_est.value, ev.tol, ex.names, ev.claim_err * 1.0, g_est.error
     )
     if finding.label == Label.PASS:

@@ -25,12 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..diagnosis.compare import Names, diagnose
-from ..diagnosis.complex import diagnose_complex
 from ..internal import refusal
 from ..spec.complex_inputs import complex_names
 from ..verdict.methods import Oracle
-from ..verdict.model import Finding, Label
 from .choice import OracleChoice
 
 __all__ = ["ComplexView", "error_bar_notes", "view_for"]
@@ -99,22 +96,6 @@ class ComplexView:
         if not self.complex_wrt:
             return c
         return np.stack([np.real(c), np.imag(c)]).astype(np.float64)
-
-    def shape_finding(self, c: np.ndarray, names: Names) -> Finding:
-        sizes = " ".join(f"{k}={v}" for k, v in (names.sizes or {}).items())
-        return Finding(
-            Label.SHAPE_MISMATCH,
-            f"{names.noun} has shape {names.symbolic(c.shape)} but {names.target} has shape "
-            f"{names.shape_sym} = {self.shape}   [{sizes}]",
-            claimed_shape=tuple(c.shape),
-            max_rel_error=float("nan"),
-        )
-
-    def diagnose(self, c, g, tol, names: Names, claim_err=0.0, oracle_err=0.0) -> Finding:
-        """The full diagnosis of a failing example: the conjugate and Wirtinger mistakes first."""
-        if not self.complex_wrt:
-            return diagnose(c, g, tol, names, claim_err, oracle_err)
-        return diagnose_complex(c, g, tol, names, claim_err, oracle_err)
 
 
 def view_for(problem, wrt: str, value) -> ComplexView | None:
