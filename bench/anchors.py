@@ -28,7 +28,6 @@ skips it.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from dataclasses import dataclass, field
@@ -53,45 +52,16 @@ class Outcome:
 
 
 def clock() -> float:
-    """The benchmark's clock: CPU time of this process, all threads (user + system), plus that of
-    its child processes, live or ended (gradcheck checks claims in worker processes that outlive
-    one run: their CPU time is read from /proc while they live; without it a gradcheck run
-    looked almost free).
+    """The benchmark's clock: CPU time of this process, all threads (user + system). gradcheck is
+    measured in process (``measure.Gradcheck.run``: what a worker process does with a claim);
+    subprocess figures (section 7) read their children's CPU from ``getrusage`` instead.
 
     The machine is shared: while other processes compete for the two cores, wall time counts
     the time this process waits for a core (measured here: single calls 20x slower than usual,
     in steps of the 4 ms scheduler tick), CPU time does not. Everything is single-threaded, so
     CPU time is the work done. Wall time is recorded beside it.
     """
-    import resource
-
-    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + ended.ru_utime + ended.ru_stime + _live_children_cpu(os.getpid())
-
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _live_children_cpu(pid: int) -> float:
-    """User + system CPU seconds of the live descendants of ``pid`` (Linux /proc; 0 elsewhere)."""
-    total = 0.0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return 0.0
-    for task in tasks:
-        try:
-            children = [int(c) for c in open(f"/proc/{pid}/task/{task}/children").read().split()]
-        except OSError:
-            continue
-        for child in children:
-            try:
-                fields = open(f"/proc/{child}/stat").read().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / _TICK
-            except (OSError, IndexError, ValueError):
-                continue
-            total += _live_children_cpu(child)
-    return total
+    return time.process_time()
 
 
 def with_budget(fn: Callable[[], tuple[bool, str]], seconds: float) -> Outcome:

@@ -315,7 +315,7 @@ def profile(gc: Gradcheck, key: str, form: str, examples: int = 5) -> dict:
     and "example loop and the rest" = check_plan minus examine (Hypothesis for ranged dims, a plain seed loop for fixed ones)."""
     size = P.SIZES[key]
     path = gc.write(f"prof_{key}_{form}", P.seed_spec(size, form=form))
-    prof = cProfile.Profile(time.process_time)  # in process (Gradcheck.run); reading /proc per call would swamp it
+    prof = cProfile.Profile(A.clock)
     prof.enable()
     r = gc.run(path, examples=examples)
     prof.disable()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable, Mapping, Protocol
 
 import numpy as np
@@ -51,9 +52,10 @@ class Bound:
     def sizes(self) -> dict[str, int]:
         return self.sample.sizes
 
-    @property
+    @cached_property
     def complex_data(self) -> bool:
-        """The spec has complex inputs: complex values are data, evaluated with numpy's meaning."""
+        """The spec has complex inputs: complex values are data, evaluated with numpy's meaning
+        (read once per sample: every evaluation of the graph asks)."""
         return bool(complex_names(self.problem.spec.inputs))
 
     def fixed_values(self) -> dict[str, object]:
