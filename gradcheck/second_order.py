@@ -260,7 +260,7 @@ def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
     """⟨V, ∇L(x)⟩ as the complex step of the original loss along V at a real x; complex x is
     refused, so the oracles differentiate it by finite differences (with their error bar)."""
     from .oracle.complex_step import STEP
-    from .oracle.estimate import NotComplexSafe
+    from .oracle.estimate import FiniteDifferencesOnly
     from .problem.bound import Bound
     from .samples.draw import Sample
 
@@ -270,7 +270,9 @@ def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
         x = np.asarray(kw[wrt])
         v = np.asarray(kw[tangent])
         if np.iscomplexobj(x) or np.iscomplexobj(v):  # the oracle's signal to use finite differences
-            raise NotComplexSafe("the directional derivative of the loss takes real points only")
+            raise FiniteDifferencesOnly(
+                "the reference is a complex step of the loss along V, so its gradient is taken at real points"
+            )
         inputs = {k: np.asarray(kw[k]) for k in original.spec.inputs}
         sizes = _sizes(original, inputs)
         values = {k: (a.astype(np.float64) if a.dtype.kind == "f" else a) for k, a in inputs.items()}

@@ -307,7 +307,7 @@ def _directional(loss_fn: Callable[..., Any], wrt: str, tangent: str):
     refused, so the oracles take its gradient by finite differences (with their error bar).
     A loss that is not complex-step safe gets central differences along V instead."""
     from ..oracle import finite_diff
-    from ..oracle.estimate import NotComplexSafe
+    from ..oracle.estimate import FiniteDifferencesOnly
 
     def factory(fixed):
         user = keyword_caller(loss_fn, fixed)
@@ -320,7 +320,9 @@ def _directional(loss_fn: Callable[..., Any], wrt: str, tangent: str):
             v = np.asarray(kw.pop(tangent), dtype=np.float64)
             x = np.asarray(kw[wrt])
             if np.iscomplexobj(x):  # the oracle's signal to use finite differences
-                raise NotComplexSafe("the loss's directional derivative is taken at real points only")
+                raise FiniteDifferencesOnly(
+                    "the reference is a complex step of the loss along V, so its gradient is taken at real points"
+                )
             x = x.astype(np.float64)
             if not safe or safe[0]:
                 try:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ExpressionError
-from ..oracle.estimate import NotComplexSafe
+from ..oracle.estimate import FiniteDifferencesOnly
 from . import ir
 from .complex_kernels import COMPLEX_DATA_KERNELS
 from .functions import TABLE
@@ -116,7 +116,7 @@ def evaluate_batched(
     return np.asarray(out), False
 
 
-class NoComplexContinuation(NotComplexSafe):
+class NoComplexContinuation(FiniteDifferencesOnly):
     """A function marked ``complex_safe=False`` was called at a complex point.
 
     Raised instead of calling its kernel (which would return a complex number that is not the

@@ -17,7 +17,7 @@ from ..internal import ours
 from ..verdict.model import Evidence
 from ..verdict.tolerance import EPS64, SAFETY
 from . import complex_step, dual, finite_diff
-from .estimate import Estimate, NotComplexSafe, Oracle
+from .estimate import Estimate, FiniteDifferencesOnly, NotComplexSafe, Oracle
 
 __all__ = ["OracleChoice", "cross_check", "step_curve"]
 
@@ -129,7 +129,7 @@ class OracleChoice:
 def _fallback_note(exc: NotComplexSafe) -> str:
     """Why finite differences answer: a function the table marks not complex-safe (the refusal
     names it: "eigvalsh has no complex-step continuation"), or code that failed the complex step."""
-    if getattr(exc, "function", None):
+    if isinstance(exc, FiniteDifferencesOnly):
         return f"{exc}; finite differences used"
     return f"not complex-step safe ({exc}); finite differences used"
 

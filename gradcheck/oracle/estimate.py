@@ -31,3 +31,9 @@ class Estimate:
 
 class NotComplexSafe(Exception):
     """The function cannot be evaluated at a complex point (or silently drops the imaginary part)."""
+
+
+class FiniteDifferencesOnly(NotComplexSafe):
+    """The function refuses a complex point by design, and its message says why in full (a
+    function without a complex-step continuation; a reference that is itself a complex step): the
+    oracle's note quotes it as it is, not as code that failed the complex step."""

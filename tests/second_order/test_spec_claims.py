@@ -207,6 +207,11 @@ def test_a_loss_without_a_derived_gradient_gets_finite_differences(tmp_path):
         )
         for n in v["right"].notes
     ), v["right"].notes
+    # why finite differences, said as a design, not as code that failed the complex step
+    assert (
+        "the reference is a complex step of the loss along V, so its gradient is taken at real points; "
+        "finite differences used"
+    ) in v["right"].notes, v["right"].notes
 
 
 def test_a_hessian_that_is_not_symmetric_is_told_so_with_a_python_loss_too(tmp_path):
