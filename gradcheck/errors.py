@@ -12,9 +12,16 @@
       SamplingError               a domain rejected too many draws
       OracleError                 the numerical reference itself failed
 
+    NotComplexSafe                a signal, not an error: this code cannot take a complex point
+      FiniteDifferencesOnly       ... by design, and the message says why (the note quotes it)
+
 A spec file's independent errors (different claims, different graph nodes) are reported
 together as one :class:`SpecErrors`; it is a SpecError whose location and message are its
 first error's, so code that handles one error handles a group.
+
+:class:`NotComplexSafe` is raised by the stages that evaluate code (the expression evaluator,
+second-order references, the complex-step oracle) and caught by the oracle, which falls back to
+finite differences; it lives here so that an earlier stage can raise it without naming a later one.
 
 A wrong *claim* is never an exception: it is a Verdict. Exceptions are for specs that
 cannot be read and for failures of gradcheck's own machinery.
@@ -39,6 +46,8 @@ __all__ = [
     "SpecErrors",
     "SamplingError",
     "OracleError",
+    "NotComplexSafe",
+    "FiniteDifferencesOnly",
 ]
 
 
@@ -203,3 +212,13 @@ class SamplingError(GradcheckError):
 
 class OracleError(GradcheckError):
     """The numerical reference itself failed (loss not finite, no convergence)."""
+
+
+class NotComplexSafe(Exception):
+    """The function cannot be evaluated at a complex point (or silently drops the imaginary part)."""
+
+
+class FiniteDifferencesOnly(NotComplexSafe):
+    """The function refuses a complex point by design, and its message says why in full (a
+    function without a complex-step continuation; a reference that is itself a complex step): the
+    oracle's note quotes it as it is, not as code that failed the complex step."""

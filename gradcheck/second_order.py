@@ -259,8 +259,8 @@ def _inner_product(spec: Spec, tangent: str, gradient: Source) -> Source:
 def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
     """⟨V, ∇L(x)⟩ as the complex step of the original loss along V at a real x; complex x is
     refused, so the oracles differentiate it by finite differences (with their error bar)."""
+    from .errors import FiniteDifferencesOnly
     from .oracle.complex_step import STEP
-    from .oracle.estimate import FiniteDifferencesOnly
     from .problem.bound import Bound
     from .samples.draw import Sample
 

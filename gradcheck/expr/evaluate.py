@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ExpressionError
-from ..oracle.estimate import FiniteDifferencesOnly
+from ..errors import ExpressionError, FiniteDifferencesOnly
 from . import ir
 from .complex_kernels import COMPLEX_DATA_KERNELS
 from .functions import TABLE

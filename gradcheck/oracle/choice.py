@@ -13,11 +13,12 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import FiniteDifferencesOnly, NotComplexSafe
 from ..internal import ours
 from ..verdict.model import Evidence
 from ..verdict.tolerance import EPS64, SAFETY
 from . import complex_step, dual, finite_diff
-from .estimate import Estimate, FiniteDifferencesOnly, NotComplexSafe, Oracle
+from .estimate import Estimate, Oracle
 
 __all__ = ["OracleChoice", "cross_check", "step_curve"]
 

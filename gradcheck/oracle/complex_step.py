@@ -34,9 +34,10 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import NotComplexSafe
 from ..internal import ours
 from .batch import batches
-from .estimate import Estimate, NotComplexSafe, Oracle
+from .estimate import Estimate, Oracle
 
 STEP = 1e-30
 MAX_STEP_RATIO = 1e-10  # the largest step, relative to the point's scale (see the module notes)

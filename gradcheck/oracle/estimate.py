@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import FiniteDifferencesOnly, NotComplexSafe
 from ..verdict.methods import Oracle
 
-__all__ = ["Estimate", "NotComplexSafe", "Oracle"]
+__all__ = ["Estimate", "FiniteDifferencesOnly", "NotComplexSafe", "Oracle"]  # the two signals live in errors.py
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,3 @@ class Estimate:
     note: str = ""
     at: object = None  # the function's value at x, when the method saw it (Re f(x + ihv) for complex step)
     step: object = None  # the complex step's h, per entry if it differs (it grows where h·Jv would be subnormal)
-
-
-class NotComplexSafe(Exception):
-    """The function cannot be evaluated at a complex point (or silently drops the imaginary part)."""
-
-
-class FiniteDifferencesOnly(NotComplexSafe):
-    """The function refuses a complex point by design, and its message says why in full (a
-    function without a complex-step continuation; a reference that is itself a complex step): the
-    oracle's note quotes it as it is, not as code that failed the complex step."""

@@ -146,7 +146,7 @@ def _references(problem, plan, cfg) -> list[tuple[dict, np.ndarray, np.ndarray]]
     """Two examples (smallest distinct sizes, then drawn ones): the values there, the true
     derivative, and its error bar (complex step; finite differences for code that is not
     complex-step safe)."""
-    from ..oracle.estimate import NotComplexSafe
+    from ..errors import NotComplexSafe
     from ..problem.bound import bind
     from ..samples.draw import Sample, pick_sizes
 
