@@ -213,8 +213,9 @@ def gradient(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray) -> Estimate:
 
 def one_sided(
     f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, step_scale: float = 0.01
-) -> tuple[float, float]:
-    """Forward and backward slopes of scalar f along v, with the smaller step of :func:`directional`.
+) -> tuple[float, float, float]:
+    """Forward and backward slopes of scalar f along v, with the smaller step of :func:`directional`,
+    and the rounding error of either (float64's, of the three values, over the step).
 
     On smooth code they differ by about h·|v^T H v|; across a kink by the jump in slope, and
     then one of them is the derivative on the drawn point's side while central differences
@@ -222,9 +223,10 @@ def one_sided(
     """
     h = _initial_step(np.asarray(x, dtype=np.float64), np.asarray(v, dtype=np.float64)) * step_scale
     f0 = float(np.real(np.asarray(f(x.copy()))))
-    fwd = (float(np.real(np.asarray(f(x + h * v)))) - f0) / h
-    bwd = (f0 - float(np.real(np.asarray(f(x - h * v))))) / h
-    return fwd, bwd
+    plus = float(np.real(np.asarray(f(x + h * v))))
+    minus = float(np.real(np.asarray(f(x - h * v))))
+    rounding = 4 * np.finfo(np.float64).eps * max(abs(f0), abs(plus), abs(minus)) / h
+    return (plus - f0) / h, (f0 - minus) / h, float(rounding)
 
 
 def central_step(x: np.ndarray, v: np.ndarray) -> float:
