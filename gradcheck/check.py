@@ -211,7 +211,7 @@ def _seed_loop(search: _Search) -> None:
     saved = sorted({int.from_bytes(v[:8], "little") for v in db.fetch(key)}) if db is not None else []
     attempts, budget = 0, 10 * cfg.examples + 10
     if all(_constant(i.domain) for i in problem.spec.inputs.values()):
-        budget = cfg.examples  # every seed draws the same point (the API's at=): a rejection is final
+        budget = cfg.examples  # every seed draws the same point: a rejection is final
     for s in _seeds(saved, np.random.default_rng([search.seed, 9])):
         if len(search.records) >= cfg.examples or attempts >= budget:
             return
@@ -346,7 +346,7 @@ def _search(search: _Search) -> _Ended:
 
 
 def _constant(domain) -> bool:
-    """A domain with one value (the API's fixed points are inputs drawn from range [0, 0])."""
+    """A domain with one value (``range: [c, c]``, or one integer)."""
     if domain.kind == "range":
         return domain.low == domain.high
     return (

@@ -35,76 +35,35 @@ buffers, ``scipy.special.expit``) is detected and checked with finite difference
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
+from .. import _WHERE
 from ..errors import Location
-from ..verdict.model import Expect
 from .arguments import Call, callable_arg, dim_specs, input_specs, name_of, shape_arg
+from .keywords import CheckOptions, read_options, shared_keywords
 from .pipeline import Request, check, keyword_caller, output
 from .result import CheckResult, Example
-from .second_order import (
-    assert_hessian,
-    assert_hvp,
-    assert_jacobian,
-    check_hessian,
-    check_hvp,
-    check_jacobian,
-)
+from .second_order import assert_hessian as assert_hessian  # re-exported (X as X): gradcheck loads them from here
+from .second_order import assert_hvp as assert_hvp
+from .second_order import assert_jacobian as assert_jacobian
+from .second_order import check_hessian as check_hessian
+from .second_order import check_hvp as check_hvp
+from .second_order import check_jacobian as check_jacobian
 
-__all__ = [
-    "CheckResult",
-    "Example",
-    "assert_gradient",
-    "assert_hessian",
-    "assert_hvp",
-    "assert_jacobian",
-    "assert_jvp",
-    "assert_value_and_grad",
-    "assert_vjp",
-    "check_gradient",
-    "check_hessian",
-    "check_hvp",
-    "check_jacobian",
-    "check_jvp",
-    "check_value_and_grad",
-    "check_vjp",
-    "problems",
-]
+__all__ = sorted(name for name, home in _WHERE.items() if home == __name__)  # what ``gradcheck`` loads from here
 
 Inputs = Mapping[str, Any]
 
 
-# the keywords every check_* takes, passed on to the Request as the caller gave them
-_SHARED = ("inputs", "dims", "domains", "constants", "at", "expect", "examples", "seed", "rtol", "atol", "directions")
-
-
-def _request(call: Call, wrt, arguments: Mapping[str, Any], **extra: Any) -> Request:
-    """The Request of a ``check_*`` call: ``arguments`` are its ``locals()`` (its parameters),
-    of which the shared keywords are taken; ``extra`` what only that function adds."""
-    wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
-    shared = {name: arguments[name] for name in _SHARED}
-    return Request(call=call, wrt=wrt_names, **{**shared, "at": tuple(shared["at"])}, **extra)
-
-
-def check_gradient(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_gradient(
     loss: Callable[..., Any],
     gradient: Callable[..., Any],
     *,
     wrt: str | Iterable[str],
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = Expect.PASS,
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check that ``gradient`` is the gradient of the scalar ``loss`` with respect to ``wrt``.
 
@@ -157,34 +116,20 @@ def check_gradient(  # noqa: PLR0913  the public keywords mirror the spec format
         The arguments do not describe a problem (an unknown wrt, a bad domain, a fixed point
         of the wrong shape), located at the caller's line.
     """
-    call = Call.here(name or name_of(gradient, "gradient"), "check_gradient")
+    opts = read_options(check_gradient, options)
+    call = Call.here(opts["name"] or name_of(gradient, "gradient"), "check_gradient")
     loss_fn = callable_arg(loss, "loss", call.location)
     grad_fn = callable_arg(gradient, "gradient", call.location)
-    req = _request(call, wrt, locals())
-    return check(
-        req,
-        lambda fixed: keyword_caller(loss_fn, fixed),
-        lambda fixed: keyword_caller(grad_fn, fixed),
-        (loss_fn, grad_fn),
-    )
+    req = Request.of(call, wrt, opts)
+    return check(req, keyword_caller(loss_fn), keyword_caller(grad_fn), (loss_fn, grad_fn))
 
 
-def check_value_and_grad(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_value_and_grad(
     f: Callable[..., Any],
     *,
     wrt: str | Iterable[str],
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = Expect.PASS,
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check ``f(...) -> (value, gradient)``: the gradient it returns must be that of the value.
 
@@ -193,47 +138,35 @@ def check_value_and_grad(  # noqa: PLR0913  the public keywords mirror the spec 
     wrt, a dict keyed by name or a tuple in ``wrt`` order for several). Other parameters as
     :func:`check_gradient`.
     """
-    call = Call.here(name or name_of(f, "value_and_grad"), "check_value_and_grad")
+    opts = read_options(check_value_and_grad, options)
+    call = Call.here(opts["name"] or name_of(f, "value_and_grad"), "check_value_and_grad")
     vg_fn = callable_arg(f, "f", call.location)
-    req = _request(call, wrt, locals())
+    req = Request.of(call, wrt, opts)
     return check(req, _part(vg_fn, 0), _part(vg_fn, 1), (vg_fn, vg_fn))
 
 
-def _part(vg_fn: Callable[..., Any], index: int) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+def _part(vg_fn: Callable[..., Any], index: int) -> Callable[..., Any]:
     """The value (0) or the gradient (1) of a value-and-gradient function, as a callable."""
     from ..problem.callables import value_and_grad_pair
 
-    def factory(fixed):
-        user = keyword_caller(vg_fn, fixed)
+    user = keyword_caller(vg_fn)
 
-        def part(**kw):
-            return value_and_grad_pair(user(**kw), vg_fn)[index]
+    def part(**kw):
+        return value_and_grad_pair(user(**kw), vg_fn)[index]
 
-        part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return part
-
-    return factory
+    part.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return part
 
 
-def check_vjp(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_vjp(
     f: Callable[..., Any],
     vjp: Callable[..., Any],
     *,
     wrt: str | Iterable[str],
     output_shape: Any,
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
     cotangent: str = "G",
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = Expect.PASS,
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check a vector-Jacobian product: ``vjp(..., G=g)`` must be Jᵀ g, with J = d f / d wrt.
 
@@ -242,39 +175,30 @@ def check_vjp(  # noqa: PLR0913  the public keywords mirror the spec format
     and returns an array of the wrt's shape (a dict or tuple for several wrt). Checked as the
     gradient of ⟨f(x), G⟩, G drawn per example. Other parameters as :func:`check_gradient`.
     """
-    call = Call.here(name or name_of(vjp, "vjp"), "check_vjp")
+    opts = read_options(check_vjp, options)
+    call = Call.here(opts["name"] or name_of(vjp, "vjp"), "check_vjp")
     f_fn = callable_arg(f, "f", call.location)
     vjp_fn = callable_arg(vjp, "vjp", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
 
-    req = _request(call, wrt, locals(), kind="vjp", extra_input=(cotangent, out_shape))
+    req = Request.of(call, wrt, opts, kind="vjp", extra_input=(cotangent, out_shape))
     return check(
         req,
         _inner_product_loss(f_fn, cotangent, out_shape, call.location),
-        lambda fixed: keyword_caller(vjp_fn, fixed),
+        keyword_caller(vjp_fn),
         (f_fn, vjp_fn),
     )
 
 
-def check_jvp(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_jvp(
     f: Callable[..., Any],
     jvp: Callable[..., Any],
     *,
     wrt: str | Iterable[str],
     output_shape: Any,
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
     tangent: str = "V",
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = Expect.PASS,
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check a Jacobian-vector product: ``jvp(..., V=v)`` must be J v, with J = d f / d wrt.
 
@@ -284,7 +208,8 @@ def check_jvp(  # noqa: PLR0913  the public keywords mirror the spec format
     ``output_shape``. Checked as the gradient of ⟨U, f(x)⟩ with U drawn per example, the
     claim assembled from ``jvp`` along every basis tangent (n calls per evaluation).
     """
-    call = Call.here(name or name_of(jvp, "jvp"), "check_jvp")
+    opts = read_options(check_jvp, options)
+    call = Call.here(opts["name"] or name_of(jvp, "jvp"), "check_jvp")
     f_fn = callable_arg(f, "f", call.location)
     jvp_fn = callable_arg(jvp, "jvp", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
@@ -292,39 +217,32 @@ def check_jvp(  # noqa: PLR0913  the public keywords mirror the spec format
     probe = "U" if tangent != "U" else "U_"
     declared = (out_shape, call.location)
 
-    def claim(fixed):
-        user = keyword_caller(jvp_fn, fixed)
+    user = keyword_caller(jvp_fn)
 
-        def transposed_by_columns(**kw):
-            u = kw.pop(probe)
-            grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
-            return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
+    def transposed_by_columns(**kw):
+        u = kw.pop(probe)
+        grads = {w: _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared) for w in wrt_names}
+        return grads if len(wrt_names) > 1 else grads[wrt_names[0]]
 
-        transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return transposed_by_columns
+    transposed_by_columns.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
 
-    req = _request(call, wrt, locals(), kind="jvp", extra_input=(probe, out_shape))
-    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), claim, (f_fn, jvp_fn))
+    req = Request.of(call, wrt, opts, kind="jvp", extra_input=(probe, out_shape))
+    return check(req, _inner_product_loss(f_fn, probe, out_shape, call.location), transposed_by_columns, (f_fn, jvp_fn))
 
 
-def _inner_product_loss(
-    f_fn: Callable[..., Any], name: str, declared: tuple, at: Location
-) -> Callable[[Mapping[str, Any]], Callable[..., Any]]:
+def _inner_product_loss(f_fn: Callable[..., Any], name: str, declared: tuple, at: Location) -> Callable[..., Any]:
     """The scalar loss <f(...), W> whose gradient a VJP or JVP claim is checked as; W arrives as
     the input ``name`` (the cotangent, or the JVP's probe U). An output of another shape than
     ``declared`` (output_shape=) is a SchemaError at ``at``, the call."""
 
-    def loss(fixed):
-        user = keyword_caller(f_fn, fixed)
+    user = keyword_caller(f_fn)
 
-        def inner_product(**kw):
-            w = kw.pop(name)
-            return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
+    def inner_product(**kw):
+        w = kw.pop(name)
+        return np.sum(output(user(**kw), w.shape, f_fn, "f", declared, at) * w)
 
-        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return inner_product
-
-    return loss
+    inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return inner_product
 
 
 def _jvp_columns(user, jvp_fn, kw, w, wrt_names, tangent, u, declared: tuple[tuple, Location]) -> np.ndarray:

@@ -235,8 +235,9 @@ def _is_number(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """One ``at=`` point as a problem of its own: fixed dims, inputs that are the constant 0,
-    and the arrays to add back inside the callables (see :func:`pipeline.keyword_caller`)."""
+    """One ``at=`` point as a problem of its own: its dims fixed to the sizes its arrays bind, its
+    inputs as declared (as the arrays are, without ``inputs=``), and the arrays themselves, which
+    the point's :class:`~gradcheck.samples.draw.GivenSample` hands to the check in place of a draw."""
 
     label: str
     inputs: dict[str, InputSpec]
@@ -274,12 +275,15 @@ def fixed_points(points: list[Mapping[str, Any]], specs: dict[str, InputSpec] | 
         inputs = {}
         for k, shape in shapes.items():
             a = arrays[k]
+            declared = specs[k].domain if specs is not None else None
             if a.dtype.kind in "iub":
-                inputs[k] = InputSpec(k, shape, Domain("integers", 0, 1), at)
+                domain = declared if declared is not None and declared.is_integer else Domain("integers", 0, 1)
+                inputs[k] = InputSpec(k, shape, domain, at)
                 arrays[k] = a.astype(np.int64)
             else:
                 dtype = "complex128" if a.dtype.kind == "c" else "float32" if a.dtype == np.float32 else "float64"
-                inputs[k] = InputSpec(k, shape, Domain("range", 0.0, 0.0), at, dtype)
+                domain = declared if declared is not None and not declared.is_integer else Domain()
+                inputs[k] = InputSpec(k, shape, domain, at, dtype)
         dims = {d: DimSpec(d, n, n, at) for d, n in sizes.items()}
         out.append(FixedPoint(f"at[{i}]", inputs, dims, {k: arrays[k] for k in shapes}))
     return out

@@ -1,24 +1,26 @@
 """One API call -> Specs -> the core's problem and check machinery -> one verdict per wrt.
 
 The user's callables become ``python`` entries that carry the function object
-(:class:`~gradcheck.spec.model.PythonRef` ``obj``), so nothing is imported. Fixed points
-(``at=``) are problems of their own with every dim fixed and every input the constant 0;
-the callables add the point back, so the oracles' perturbations land on it. A claim passes
-only if every example passes: the first fixed point that fails, else the drawn examples'
-verdict, decides.
+(:class:`~gradcheck.spec.model.PythonRef` ``obj``), so nothing is imported. A fixed point
+(``at=``) is a problem of its own with every dim fixed to the point's sizes and the declared
+domains, checked at one :class:`~gradcheck.samples.draw.GivenSample` (as Hypothesis's
+``@example``): the same path as a drawn sample, with the point's arrays instead of drawn ones.
+A claim passes only if every example passes: the first fixed point that fails, else the drawn
+examples' verdict, decides.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from ..errors import Location, SchemaError
+from ..samples.draw import GivenSample
 from ..spec.fields import did_you_mean
 from ..spec.model import Claim, DimSpec, Domain, InputSpec, PythonRef, Settings, Spec
 from ..verdict.model import Expect, Verdict
@@ -28,9 +30,6 @@ from .guard import outside_nesting
 from .result import CheckResult
 
 DEFAULT_EXAMPLES = 25
-
-# Builds a callable from the fixed point's arrays ({} for drawn examples).
-Factory = Callable[[Mapping[str, np.ndarray]], Callable[..., Any]]
 
 
 @dataclass(frozen=True)
@@ -53,14 +52,20 @@ class Request:
     kind: str = "gradient"  # what is claimed: gradient, vjp or jvp (vjp/jvp run as gradients)
     extra_input: tuple[str, tuple[str | int, ...]] | None = None  # the drawn cotangent / probe
 
+    @classmethod
+    def of(cls, call: Call, wrt: str | Iterable[str], options: Mapping[str, Any], **extra: Any) -> Request:
+        """The Request of a ``check_*`` call: ``options`` its shared keywords, every one of them
+        (:func:`~gradcheck.api.keywords.read_options`); ``extra`` what only that function adds."""
+        wrt_names = (wrt,) if isinstance(wrt, str) else tuple(wrt)
+        shared = {k: v for k, v in options.items() if k != "name"}
+        return cls(call=call, wrt=wrt_names, **{**shared, "at": tuple(shared["at"])}, **extra)
 
-def keyword_caller(fn: Callable[..., Any], fixed: Mapping[str, np.ndarray]) -> Callable[..., Any]:
-    """``fn`` called by keyword with what its signature accepts; ``fixed`` is added to the inputs."""
+
+def keyword_caller(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` called by keyword with what its signature accepts."""
     from ..problem.callables import FORWARDS, call_user
 
     def call(**kw):
-        for k, v in fixed.items():
-            kw[k] = v + kw[k]
         return call_user(fn, kw, copy=False)
 
     for attr in ("__name__", "__qualname__", "__module__"):
@@ -109,7 +114,10 @@ def _shape_text(shape: tuple) -> str:
 
 
 def check(
-    req: Request, loss: Factory, claim: Factory, named: tuple[Callable[..., Any], Callable[..., Any]]
+    req: Request,
+    loss: Callable[..., Any],
+    claim: Callable[..., Any],
+    named: tuple[Callable[..., Any], Callable[..., Any]],
 ) -> CheckResult:
     """Run the request; ``named`` are the user's (loss-side, claim-side) functions, for messages."""
     started = time.perf_counter()
@@ -136,17 +144,19 @@ def check(
     seed, given, origin = _seed(req.seed)
     database = not given and os.environ.get("GRADCHECK_NO_DATABASE") is None
 
-    runs: list[tuple[Spec, int, str | None]] = []
+    runs: list[tuple[Spec, int, GivenSample | None]] = []
     for point in fixed_points(points, specs, at):
-        runs.append((_spec(req, point.inputs, point.dims, point.arrays, loss, claim, named, data), 1, point.label))
+        spec = _spec(req, point.inputs, point.dims, True, loss, claim, named, data)
+        given = GivenSample({d: spec.dims[d].lo for d in spec.dims}, 0, point.arrays, point.label)
+        runs.append((spec, 1, given))
     if examples > 0:
         drawn_dims = dim_specs(req.dims, [s.shape for s in specs.values()], at)
-        runs.append((_spec(req, specs, drawn_dims, {}, loss, claim, named, data), examples, None))
+        runs.append((_spec(req, specs, drawn_dims, False, loss, claim, named, data), examples, None))
 
     per_wrt: dict[str, list[Verdict]] = {w: [] for w in req.wrt}
-    for spec, count, label in runs:
-        for v in _run(spec, count, seed, database and label is None, req):
-            per_wrt[v.wrt].append(_at_point(v, label) if label else v)
+    for spec, count, given in runs:
+        for v in _run(spec, count, seed, database and given is None, req, given):
+            per_wrt[v.wrt].append(_at_point(v, given.label) if given else v)
     verdicts = tuple(_merge(per_wrt[w]) for w in req.wrt)
     return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api, seed_from=origin)
 
@@ -195,9 +205,9 @@ def _spec(
     req: Request,
     inputs: dict[str, InputSpec],
     dims: dict[str, DimSpec],
-    fixed: Mapping[str, np.ndarray],
-    loss: Factory,
-    claim: Factory,
+    at_point: bool,
+    loss: Callable[..., Any],
+    claim: Callable[..., Any],
     named,
     data: tuple[dict[str, float], dict[str, Any]] = ({}, {}),
 ) -> Spec:
@@ -208,14 +218,15 @@ def _spec(
         declared = dim_specs(req.dims, [], at)
         for d in shape:
             if isinstance(d, str) and d not in dims:
-                if d not in declared and fixed:
+                if d not in declared and at_point:
                     raise SchemaError(
                         f"the output's dim {d!r} is bound by no input at the fixed points: "
                         f"declare its size, dims={{{d!r}: n}}",
                         at,
                     )
-                dims = {**dims, d: declared.get(d) or DimSpec(d, *DEFAULT_DIM, at)}
-    body = _ref(named[1], claim(fixed), req)
+                size = declared.get(d) or DimSpec(d, *DEFAULT_DIM, at)
+                dims = {**dims, d: replace(size, hi=size.lo) if at_point else size}  # a point's sizes are fixed
+    body = _ref(named[1], claim, req)
     wording = None if req.kind == "gradient" else (req.kind, name_of(named[0], "f"))
     c = Claim(
         name=req.call.name,
@@ -235,7 +246,7 @@ def _spec(
         inputs=inputs,
         define={},
         graph=(),
-        loss=_ref(named[0], loss(fixed), req),
+        loss=_ref(named[0], loss, req),
         claims=(c,),
         settings=Settings(),
         location=at,
@@ -243,7 +254,9 @@ def _spec(
     )
 
 
-def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> list[Verdict]:
+def _run(
+    spec: Spec, examples: int, seed: int, database: bool, req: Request, given: GivenSample | None = None
+) -> list[Verdict]:
     from ..check import check_plan
     from ..examine import CheckSettings
     from ..problem.build import build_problem
@@ -255,6 +268,7 @@ def _run(spec: Spec, examples: int, seed: int, database: bool, req: Request) -> 
         directions=req.directions,  # None: as many as the detection bound asks for
         seed=seed,
         database=database,
+        given=(given,) if given is not None else (),
     )
     problem = build_problem(spec)
     verdicts = []

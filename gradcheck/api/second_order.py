@@ -17,9 +17,9 @@ does for spec files):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from ..errors import Location, SchemaError
 from ..internal import refusal
 from ..verdict.model import Label
 from .arguments import Call, callable_arg, input_specs, name_of, shape_arg
+from .keywords import CheckOptions, read_options, shared_keywords
 from .pipeline import Request, check, keyword_caller
 from .result import CheckResult
 
@@ -43,25 +44,15 @@ Inputs = Mapping[str, Any]
 CS_STEP = 1e-20  # the complex step of the loss along V (its rounding is that of the loss itself)
 
 
-def check_hvp(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_hvp(
     loss: Callable[..., Any],
     hvp: Callable[..., Any],
     *,
     wrt: str,
     gradient: Callable[..., Any] | None = None,
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
     tangent: str = "V",
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = "pass",
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check a Hessian-vector product: ``hvp(..., V=v)`` must be H v, H = d² loss / d wrt².
 
@@ -71,58 +62,40 @@ def check_hvp(  # noqa: PLR0913  the public keywords mirror the spec format
     (complex step: machine precision), else finite differences of the loss's complex step.
     Other parameters as :func:`~gradcheck.api.check_gradient`; ``wrt`` is one input.
     """
-    call = Call.here(name or name_of(hvp, "hvp"), "check_hvp")
+    opts = read_options(check_hvp, options)
+    call = Call.here(opts["name"] or name_of(hvp, "hvp"), "check_hvp")
     hvp_fn = callable_arg(hvp, "hvp", call.location)
-    return _second_order(call, "hvp", loss, hvp_fn, gradient, locals())
+    return _second_order(call, "hvp", loss, hvp_fn, gradient, {**opts, "wrt": wrt, "tangent": tangent})
 
 
-def check_hessian(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_hessian(
     loss: Callable[..., Any],
     hessian: Callable[..., Any],
     *,
     wrt: str,
     gradient: Callable[..., Any] | None = None,
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = "pass",
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check a Hessian: ``hessian(...)`` must be d² loss / d wrt², of shape wrt + wrt.
 
     Checked as the Hessian-vector product ``tensordot(hessian(...), V)`` (see :func:`check_hvp`,
     whose other parameters it takes); a claim that is not symmetric is told so.
     """
-    call = Call.here(name or name_of(hessian, "hessian"), "check_hessian")
+    opts = read_options(check_hessian, options)
+    call = Call.here(opts["name"] or name_of(hessian, "hessian"), "check_hessian")
     hessian_fn = callable_arg(hessian, "hessian", call.location)
-    return _second_order(call, "hessian", loss, hessian_fn, gradient, {**locals(), "tangent": "V"})
+    return _second_order(call, "hessian", loss, hessian_fn, gradient, {**opts, "wrt": wrt, "tangent": "V"})
 
 
-def check_jacobian(  # noqa: PLR0913  the public keywords mirror the spec format
+@shared_keywords
+def check_jacobian(
     f: Callable[..., Any],
     jacobian: Callable[..., Any],
     *,
     wrt: str,
     output_shape: Any,
-    inputs: Inputs | None = None,
-    dims: Mapping[str, Any] | None = None,
-    domains: Mapping[str, Any] | None = None,
-    constants: Mapping[str, Any] | None = None,
-    at: Iterable[Mapping[str, Any]] = (),
-    examples: int | None = None,
-    seed: int | None = None,
-    rtol: float | None = None,
-    atol: float | None = None,
-    directions: int | None = None,
-    expect: str = "pass",
-    name: str | None = None,
+    **options: Unpack[CheckOptions],
 ) -> CheckResult:
     """Check a Jacobian: ``jacobian(...)`` must be d f / d wrt, of shape ``output_shape`` + wrt's.
 
@@ -131,30 +104,15 @@ def check_jacobian(  # noqa: PLR0913  the public keywords mirror the spec format
     """
     from . import _inner_product_loss
 
-    call = Call.here(name or name_of(jacobian, "jacobian"), "check_jacobian")
+    opts = read_options(check_jacobian, options)
+    call = Call.here(opts["name"] or name_of(jacobian, "jacobian"), "check_jacobian")
     f_fn = callable_arg(f, "f", call.location)
     jac_fn = callable_arg(jacobian, "jacobian", call.location)
     out_shape = shape_arg(output_shape, "the output", call.location)
     _one_wrt(wrt, "jacobian", call.location)
-    cotangent = _free_name("G", inputs, at, constants)
+    cotangent = _free_name("G", opts["inputs"], opts["at"], opts["constants"])
     claim = _contracted_jacobian(jac_fn, f_fn, wrt, cotangent)
-    req = Request(
-        call=call,
-        wrt=(wrt,),
-        inputs=inputs,
-        dims=dims,
-        domains=domains,
-        constants=constants,
-        at=tuple(at),
-        expect=expect,
-        examples=examples,
-        seed=seed,
-        rtol=rtol,
-        atol=atol,
-        directions=directions,
-        kind="jacobian",
-        extra_input=(cotangent, out_shape),
-    )
+    req = Request.of(call, wrt, opts, kind="jacobian", extra_input=(cotangent, out_shape))
     return check(req, _inner_product_loss(f_fn, cotangent, out_shape, call.location), claim, (f_fn, jac_fn))
 
 
@@ -171,9 +129,8 @@ def _free_name(base: str, inputs, at, constants) -> str:
     return base
 
 
-def _wrt_shape(args: dict[str, Any], call: Call) -> tuple[str | int, ...]:
+def _wrt_shape(wrt: str, args: dict[str, Any], call: Call) -> tuple[str | int, ...]:
     """The wrt input's shape as the inputs declare it (dim names), or as the first fixed point has it."""
-    wrt = args["wrt"]
     if args["inputs"] is not None:
         specs = input_specs(args["inputs"], args["domains"], call.location, dims=args["dims"] or {})
         return specs[wrt].shape if wrt in specs else ()
@@ -192,7 +149,7 @@ def _second_order(
     loss_fn = callable_arg(loss, "loss", call.location)
     if gradient is not None:
         gradient = callable_arg(gradient, "gradient", call.location)
-    wrt, tangent = args["wrt"], args["tangent"]
+    wrt, tangent = args.pop("wrt"), args.pop("tangent")
     _one_wrt(wrt, kind, call.location)
     args = {**args, "at": tuple(args["at"])}
     common = {k: args[k] for k in ("inputs", "dims", "domains", "constants", "at", "examples", "seed", "rtol", "atol")}
@@ -214,15 +171,7 @@ def _second_order(
         note = f"reference: finite differences of the loss's complex step along {tangent}, with their error bar"
     asymmetry: list[tuple[float, str]] = []
     claim = _hvp_claim(claim_fn, tangent) if kind == "hvp" else _hessian_claim(claim_fn, tangent, wrt, asymmetry)
-    req = Request(
-        call=call,
-        wrt=(wrt,),
-        expect=args["expect"],
-        directions=args["directions"],
-        kind=kind,
-        extra_input=(tangent, _wrt_shape(args, call)),
-        **common,
-    )
+    req = Request.of(call, wrt, args, kind=kind, extra_input=(tangent, _wrt_shape(wrt, args, call)))
     reference = _gradient_inner(trusted, wrt, tangent) if trusted is not None else _directional(loss_fn, wrt, tangent)
     result = check(req, reference, claim, (loss_fn, claim_fn))
     verdicts = []
@@ -235,32 +184,29 @@ def _second_order(
 
 
 def _hvp_claim(hvp_fn: Callable[..., Any], tangent: str):
-    return lambda fixed: keyword_caller(hvp_fn, fixed)
+    return keyword_caller(hvp_fn)
 
 
 def _hessian_claim(hessian_fn: Callable[..., Any], tangent: str, wrt: str, asymmetry: list):
     """The claimed Hessian contracted with the tangent; its worst asymmetry is kept in ``asymmetry``."""
 
-    def factory(fixed):
-        user = keyword_caller(hessian_fn, fixed)
+    user = keyword_caller(hessian_fn)
 
-        def contracted_hessian(**kw):
-            v = np.asarray(kw.pop(tangent))
-            h = np.asarray(user(**kw))
-            if h.shape != v.shape + v.shape:
-                raise refusal(
-                    ValueError(
-                        f"{name_of(hessian_fn, 'hessian')} returned shape {h.shape}, but the Hessian wrt {wrt} has "
-                        f"shape {v.shape + v.shape} ({wrt}'s shape twice)"
-                    )
+    def contracted_hessian(**kw):
+        v = np.asarray(kw.pop(tangent))
+        h = np.asarray(user(**kw))
+        if h.shape != v.shape + v.shape:
+            raise refusal(
+                ValueError(
+                    f"{name_of(hessian_fn, 'hessian')} returned shape {h.shape}, but the Hessian wrt {wrt} has "
+                    f"shape {v.shape + v.shape} ({wrt}'s shape twice)"
                 )
-            _record_asymmetry(h, v.shape, asymmetry)
-            return np.tensordot(h, v, axes=v.ndim)
+            )
+        _record_asymmetry(h, v.shape, asymmetry)
+        return np.tensordot(h, v, axes=v.ndim)
 
-        contracted_hessian.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return contracted_hessian
-
-    return factory
+    contracted_hessian.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return contracted_hessian
 
 
 def _record_asymmetry(h: np.ndarray, shape: tuple[int, ...], asymmetry: list) -> None:
@@ -284,62 +230,56 @@ def _record_asymmetry(h: np.ndarray, shape: tuple[int, ...], asymmetry: list) ->
 def _gradient_inner(gradient: Callable[..., Any], wrt: str, tangent: str):
     """⟨V, g(x)⟩ with the user's (verified) gradient g: its derivative wrt x is H V."""
 
-    def factory(fixed):
-        user = keyword_caller(gradient, fixed)
+    user = keyword_caller(gradient)
 
-        def inner_product(**kw):
-            v = kw.pop(tangent)
-            g = user(**kw)
-            if isinstance(g, Mapping):
-                g = g[wrt]
-            elif isinstance(g, (tuple, list)) and len(g) == 1:
-                g = g[0]
-            return np.sum(np.asarray(g) * v)
+    def inner_product(**kw):
+        v = kw.pop(tangent)
+        g = user(**kw)
+        if isinstance(g, Mapping):
+            g = g[wrt]
+        elif isinstance(g, (tuple, list)) and len(g) == 1:
+            g = g[0]
+        return np.sum(np.asarray(g) * v)
 
-        inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return inner_product
-
-    return factory
+    inner_product.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return inner_product
 
 
 def _directional(loss_fn: Callable[..., Any], wrt: str, tangent: str):
     """⟨V, ∇L(x)⟩ as the complex step of the loss along V at a real x; complex points are
     refused, so the oracles take its gradient by finite differences (with their error bar).
     A loss that is not complex-step safe gets central differences along V instead."""
+    from ..errors import FiniteDifferencesOnly
     from ..oracle import finite_diff
-    from ..oracle.estimate import FiniteDifferencesOnly
 
-    def factory(fixed):
-        user = keyword_caller(loss_fn, fixed)
-        safe: list[bool] = []
+    user = keyword_caller(loss_fn)
+    safe: list[bool] = []
 
-        def along(kw, x):
-            return float(np.real(user(**{**kw, wrt: x})))
+    def along(kw, x):
+        return float(np.real(user(**{**kw, wrt: x})))
 
-        def directional_derivative(**kw):
-            v = np.asarray(kw.pop(tangent), dtype=np.float64)
-            x = np.asarray(kw[wrt])
-            if np.iscomplexobj(x):  # the oracle's signal to use finite differences
-                raise FiniteDifferencesOnly(
-                    "the reference is a complex step of the loss along V, so its gradient is taken at real points"
-                )
-            x = x.astype(np.float64)
-            if not safe or safe[0]:
-                try:
-                    out = np.asarray(user(**{**kw, wrt: x + 1j * CS_STEP * v}))
-                    value = float(np.imag(out)) / CS_STEP
-                except Exception:  # noqa: BLE001  code that refuses complex numbers: finite differences
-                    value = None
-                if not safe:
-                    safe.append(value is not None and _agrees(value, lambda y: along(kw, y), x, v))
-                if safe[0]:
-                    return value
-            return float(finite_diff.directional(lambda y: along(kw, y), x, v).value)
+    def directional_derivative(**kw):
+        v = np.asarray(kw.pop(tangent), dtype=np.float64)
+        x = np.asarray(kw[wrt])
+        if np.iscomplexobj(x):  # the oracle's signal to use finite differences
+            raise FiniteDifferencesOnly(
+                "the reference is a complex step of the loss along V, so its gradient is taken at real points"
+            )
+        x = x.astype(np.float64)
+        if not safe or safe[0]:
+            try:
+                out = np.asarray(user(**{**kw, wrt: x + 1j * CS_STEP * v}))
+                value = float(np.imag(out)) / CS_STEP
+            except Exception:  # noqa: BLE001  code that refuses complex numbers: finite differences
+                value = None
+            if not safe:
+                safe.append(value is not None and _agrees(value, lambda y: along(kw, y), x, v))
+            if safe[0]:
+                return value
+        return float(finite_diff.directional(lambda y: along(kw, y), x, v).value)
 
-        directional_derivative.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return directional_derivative
-
-    return factory
+    directional_derivative.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return directional_derivative
 
 
 def _agrees(value: float, f, x: np.ndarray, v: np.ndarray) -> bool:
@@ -379,23 +319,20 @@ def _contracted_jacobian(jac_fn, f_fn, wrt: str, cotangent: str):
     """The claim as a vjp: Gᵀ J from the user's Jacobian, its shape checked against the output's
     then wrt's."""
 
-    def claim(fixed):
-        user = keyword_caller(jac_fn, fixed)
+    user = keyword_caller(jac_fn)
 
-        def contracted_jacobian(**kw):
-            g = kw.pop(cotangent)
-            j = np.asarray(user(**kw))
-            x_shape = np.shape(kw[wrt])
-            if j.shape != g.shape + x_shape:
-                raise refusal(
-                    ValueError(
-                        f"{name_of(jac_fn, 'jacobian')} returned shape {j.shape}, but the Jacobian of "
-                        f"{name_of(f_fn, 'f')} wrt {wrt} has shape {g.shape + x_shape} (the output's, then {wrt}'s)"
-                    )
+    def contracted_jacobian(**kw):
+        g = kw.pop(cotangent)
+        j = np.asarray(user(**kw))
+        x_shape = np.shape(kw[wrt])
+        if j.shape != g.shape + x_shape:
+            raise refusal(
+                ValueError(
+                    f"{name_of(jac_fn, 'jacobian')} returned shape {j.shape}, but the Jacobian of "
+                    f"{name_of(f_fn, 'f')} wrt {wrt} has shape {g.shape + x_shape} (the output's, then {wrt}'s)"
                 )
-            return np.tensordot(g, j, axes=g.ndim)
+            )
+        return np.tensordot(g, j, axes=g.ndim)
 
-        contracted_jacobian.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
-        return contracted_jacobian
-
-    return claim
+    contracted_jacobian.__gradcheck_forwards__ = user  # type: ignore[attr-defined]
+    return contracted_jacobian

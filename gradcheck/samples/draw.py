@@ -74,7 +74,7 @@ class GivenSample(Sample):
 def _given(value: np.ndarray, spec: InputSpec) -> np.ndarray:
     if spec.domain.is_integer:
         return np.array(value, dtype=np.int64)
-    return np.array(value, dtype=np.float32 if spec.dtype == "float32" else np.float64)
+    return np.array(value, dtype={"float32": np.float32, "complex128": np.complex128}.get(spec.dtype, np.float64))
 
 
 def pick_sizes(

@@ -417,3 +417,27 @@ def test_assertions_are_counted_by_the_published_sink_only():
     finally:
         API_VERDICTS.reset(token)
     assert [(v.claim, v.wrt) for v in seen] == [("sse_grad", "Theta")]  # check_* results are the test's own
+
+
+def test_fixed_points_keep_the_declared_domains_and_are_given_samples(monkeypatch):
+    """at= points are checked where they are (a GivenSample, as Hypothesis's @example) with the
+    declared domains, not as range [0, 0] inputs whose callables add the point back."""
+    import gradcheck.problem.build as build
+
+    built = []
+    real = build.build_problem
+    monkeypatch.setattr(build, "build_problem", lambda spec, **kw: built.append(spec) or real(spec, **kw))
+    seen = []
+
+    def loss(x):
+        seen.append(np.array(x))
+        return np.sum(np.log(x))
+
+    point = {"x": np.array([1.0, 2.0, 0.5])}
+    result = check_gradient(
+        loss, lambda x: 1 / x, inputs={"x": {"shape": "n", "domain": "positive"}}, at=[point], wrt="x", seed=0
+    )
+    assert result.passed and result.verdict.examples == 1
+    assert [s.inputs["x"].domain.kind for s in built] == ["positive"]
+    assert [(s.dims["n"].lo, s.dims["n"].hi) for s in built] == [(3, 3)]
+    assert any(np.array_equal(x, point["x"]) for x in seen)  # the loss was called at the point itself

@@ -451,3 +451,57 @@ def test_integer_bounds_naming_no_dim_are_refused_at_the_call_without_dims():
             wrt="x",
         )
     assert info.value.location.file.endswith("test_api_arguments.py")
+
+
+# --- the shared keywords, declared once (gradcheck.api.keywords) --------------------------------
+
+CHECKS = (
+    "check_gradient",
+    "check_value_and_grad",
+    "check_vjp",
+    "check_jvp",
+    "check_hvp",
+    "check_hessian",
+    "check_jacobian",
+)
+SHARED = {
+    "inputs": None,
+    "dims": None,
+    "domains": None,
+    "constants": None,
+    "at": (),
+    "examples": None,
+    "seed": None,
+    "rtol": None,
+    "atol": None,
+    "directions": None,
+    "expect": "pass",
+    "name": None,
+}
+
+
+@pytest.mark.parametrize("api", CHECKS)
+def test_every_check_shows_every_shared_keyword_in_its_signature(api):
+    """help() and editors that read the runtime signature see each keyword with its default."""
+    import inspect
+
+    import gradcheck
+
+    params = inspect.signature(getattr(gradcheck, api)).parameters
+    shown = {k: p.default for k, p in params.items() if k in SHARED}
+    assert shown == SHARED
+    assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in SHARED)
+    assert "wrt" in params and not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+@pytest.mark.parametrize("api", CHECKS)
+def test_a_misspelt_keyword_is_refused_with_the_closest_name(api):
+    import gradcheck
+
+    functions = (np.sum,) if api == "check_value_and_grad" else (np.sum, np.sum)
+    extra = {"output_shape": "n"} if api in ("check_vjp", "check_jvp", "check_jacobian") else {}
+
+    with pytest.raises(
+        TypeError, match=rf"^{api}\(\) got an unexpected keyword argument 'exmaples' \(did you mean 'examples'\?\)$"
+    ):
+        getattr(gradcheck, api)(*functions, wrt="x", inputs={"x": "n"}, **extra, exmaples=3)
