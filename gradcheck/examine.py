@@ -332,16 +332,7 @@ def _kink_check(ex: Example, ev: DirectionalEvidence) -> Finding | DirectionalEv
     ev = replace(ev, evaluations=ev.evaluations + used)
     if summary is None:
         return ev
-    return Finding(
-        Label.INCONCLUSIVE,
-        summary,
-        lines=(line,),
-        max_rel_error=ev.rel,
-        oracle=ev.method,
-        evaluations=ev.evaluations,
-        directions=ev.directions,
-        notes=ev.notes,
-    )
+    return ev.undecided(summary, line, ev.method, notes=ev.notes)
 
 
 def _real_value(f, x: np.ndarray) -> np.ndarray:

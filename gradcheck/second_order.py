@@ -43,7 +43,7 @@ from .examine import CheckSettings
 from .expr.dims import shape_str
 from .internal import refusal
 from .problem.build import ClaimTarget, Problem, build_problem, claim_fields
-from .spec.model import SECOND_ORDER, Claim, Domain, InputSpec, PythonRef, Source, Spec
+from .spec.model import SECOND_ORDER, Claim, ClaimKind, Domain, InputSpec, PythonRef, Source, Spec
 from .verdict.model import Label, Verdict
 
 __all__ = ["SECOND_ORDER", "check_second_order", "reduce_plan"]
@@ -119,32 +119,11 @@ def reduce_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Redu
     k = len(plan.wrt_shape)
     body = plan.body if claim.kind == "hvp" else contracted(spec, plan.body, tangent, k, len(plan.expected_shape) - k)
     if claim.kind == "jacobian":
-        reduced = Claim(
-            name=claim.name,
-            kind="jvp",
-            wrt=(plan.wrt,),
-            bodies={plan.wrt: body},
-            location=claim.location,
-            node=claim.node,
-            tangent=tangent,
-            expect=claim.expect,
-            description=claim.description,
-            wrt_locations=claim.wrt_locations,
-            wording=("jacobian", f"node {claim.node}"),
-        )
+        wording = ("jacobian", f"node {claim.node}")
+        reduced = _first_order(claim, plan.wrt, body, "jvp", wording, node=claim.node, tangent=tangent)
         return _built(problem, replace(spec, claims=(reduced,)), tangent, None, "")
     gradient, why = derived_gradient(problem, plan.wrt, cfg)
-    reduced = Claim(
-        name=claim.name,
-        kind="gradient",
-        wrt=(plan.wrt,),
-        bodies={plan.wrt: body},
-        location=claim.location,
-        expect=claim.expect,
-        description=claim.description,
-        wrt_locations=claim.wrt_locations,
-        wording=(claim.kind, "the loss"),
-    )
+    reduced = _first_order(claim, plan.wrt, body, "gradient", (claim.kind, "the loss"))
     inputs = {**spec.inputs, tangent: _tangent_input(spec, plan.wrt, tangent, claim)}
     if gradient is not None:
         loss = _inner_product(spec, tangent, gradient)
@@ -157,6 +136,26 @@ def reduce_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Redu
         )
     rewritten = replace(spec, inputs=inputs, loss=loss, claims=(reduced,))
     return _built(problem, rewritten, tangent, gradient, note)
+
+
+def _first_order(
+    claim: Claim, wrt: str, body: Source | PythonRef, kind: ClaimKind, wording: tuple[str, str], **local
+) -> Claim:
+    """The user's claim as the first-order claim of ``kind`` that checks it: one wrt and its
+    rewritten body, the user's name, location, expectation and description, worded as the
+    user's kind (``local``: a jvp's node and tangent)."""
+    return Claim(
+        name=claim.name,
+        kind=kind,
+        wrt=(wrt,),
+        bodies={wrt: body},
+        location=claim.location,
+        expect=claim.expect,
+        description=claim.description,
+        wrt_locations=claim.wrt_locations,
+        wording=wording,
+        **local,
+    )
 
 
 def _built(problem: Problem, spec: Spec, tangent: str, gradient: Source | None, note: str) -> Reduction:

@@ -400,7 +400,7 @@ def _serve(task: Task, problems: dict) -> tuple:
     from .check import check_plan
     from .errors import SpecError
     from .run import check_settings, read_problem
-    from .user_limits import ClaimTimeout, deadline, user_traceback
+    from .user_limits import deadline
 
     timeout = claim_timeout(task.options)
     started = time.perf_counter()
@@ -420,35 +420,22 @@ def _serve(task: Task, problems: dict) -> tuple:
         return ("failure", str(err), err.location.line if err.location else 0)
     except MemoryError:
         return ("oom",)
-    except ClaimTimeout:
+    except BaseException as exc:  # the deadline; SystemExit, GeneratorExit, KeyboardInterrupt from the claim's code
         if plan is None:
             raise
-        return (
-            "verdict",
-            error_verdict(
-                problem,
-                plan,
-                task.seed,
-                f"timed out after {timeout:g} s",
-                ("raise the limit with --timeout SECONDS (0 = none)",),
-                time.perf_counter() - started,
-            ),
-        )
-    except BaseException as exc:  # SystemExit, GeneratorExit, KeyboardInterrupt from the claim's code
-        if plan is None:
-            raise
-        text = str(exc)
-        return (
-            "verdict",
-            error_verdict(
-                problem,
-                plan,
-                task.seed,
-                f"the claim raised {type(exc).__name__}" + (f": {text}" if text else ""),
-                user_traceback(exc),
-                time.perf_counter() - started,
-            ),
-        )
+        diagnosis, lines = _stopped(exc, timeout)
+        return ("verdict", error_verdict(problem, plan, task.seed, diagnosis, lines, time.perf_counter() - started))
+
+
+def _stopped(exc: BaseException, timeout: float) -> tuple[str, tuple[str, ...]]:
+    """The diagnosis and lines of a claim whose check did not return: it ran out of time, or its
+    code raised past the check."""
+    from .user_limits import ClaimTimeout, user_traceback
+
+    if isinstance(exc, ClaimTimeout):
+        return f"timed out after {timeout:g} s", ("raise the limit with --timeout SECONDS (0 = none)",)
+    text = str(exc)
+    return f"the claim raised {type(exc).__name__}" + (f": {text}" if text else ""), user_traceback(exc)
 
 
 def default_jobs() -> int:

@@ -497,24 +497,23 @@ def _conv_weight_gradient(nd: int, x: ir.Expr, G: ir.Expr, stride, padding, dila
     return _swap(nd, conv)
 
 
-def _conv_rule(node, i, G, ctx):
-    nd = _spatial(node)
-    x, w = node.args
-    stride, padding, dilation = _window(node, ctx)
-    G = ctx.full(G, node)
-    if i == 0:
-        return call(f"conv_transpose{nd}d", G, w, **_window_kwargs(stride, padding, dilation))
-    return _conv_weight_gradient(nd, x, G, stride, padding, dilation)
+def _conv_rule(transposed: bool) -> Rule:
+    """The rule of conv (``transposed`` False) or conv_transpose: in x each is the other's adjoint;
+    in w both correlate a convolution's input with its output's adjoint, and conv_transpose is
+    a convolution run backwards (G its input, x its output's adjoint)."""
 
+    def rule(node, i, G, ctx):
+        nd = _spatial(node)
+        x, w = node.args
+        stride, padding, dilation = _window(node, ctx)
+        G = ctx.full(G, node)
+        if i == 0:
+            adjoint = f"conv{nd}d" if transposed else f"conv_transpose{nd}d"
+            return call(adjoint, G, w, **_window_kwargs(stride, padding, dilation))
+        conv_input, conv_adjoint = (G, x) if transposed else (x, G)
+        return _conv_weight_gradient(nd, conv_input, conv_adjoint, stride, padding, dilation)
 
-def _conv_transpose_rule(node, i, G, ctx):
-    nd = _spatial(node)
-    x, w = node.args
-    stride, padding, dilation = _window(node, ctx)
-    G = ctx.full(G, node)
-    if i == 0:
-        return call(f"conv{nd}d", G, w, **_window_kwargs(stride, padding, dilation))
-    return _conv_weight_gradient(nd, G, x, stride, padding, dilation)
+    return rule
 
 
 def _pool_rule(node, i, G, ctx):
@@ -869,10 +868,10 @@ RULES: dict[str, Rule] = {
     "reshape": _reshape_rule,
     "dot": _dot_rule,
     "einsum": _einsum_rule,
-    "conv1d": _conv_rule,
-    "conv2d": _conv_rule,
-    "conv_transpose1d": _conv_transpose_rule,
-    "conv_transpose2d": _conv_transpose_rule,
+    "conv1d": _conv_rule(transposed=False),
+    "conv2d": _conv_rule(transposed=False),
+    "conv_transpose1d": _conv_rule(transposed=True),
+    "conv_transpose2d": _conv_rule(transposed=True),
     "max_pool2d": _pool_rule,
     "avg_pool2d": _pool_rule,
     # -- fn-index (on real data: conj and real are the identity, imag is zero) --

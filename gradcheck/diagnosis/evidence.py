@@ -128,6 +128,20 @@ class DirectionalEvidence:
             directions=self.directions,
         )
 
+    def undecided(self, summary: str, line: str, oracle: Oracle, notes: tuple[str, ...] = ()) -> Finding:
+        """This example cannot decide (a kink next to it, oracles that disagree, a complex step
+        nothing confirms): ``inconclusive``, with the evidence's error, evaluations and directions."""
+        return Finding(
+            Label.INCONCLUSIVE,
+            summary,
+            lines=(line,),
+            max_rel_error=self.rel,
+            oracle=oracle,
+            evaluations=self.evaluations,
+            directions=self.directions,
+            notes=notes,
+        )
+
 
 def array_error(tol: Tolerance, c, g, claim_err=0.0, oracle_err=0.0) -> float:
     """max_rel_error of a whole claimed array against the true one: normwise (the scale is

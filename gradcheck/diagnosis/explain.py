@@ -83,39 +83,27 @@ def _second_opinion(ev: DirectionalEvidence) -> Finding | DirectionalEvidence:
     disagree = abs(fd_v - cs_v) > SAFETY * (fd_e + ev.oracle_err[w]) + ev.tol.rtol * abs(cs_v) + 1e-7 * abs(cs_v)
     if informative and disagree:
         if abs(ev.claimed_d[w] - fd_v) <= SAFETY * (fd_e + ev.dot_err[w]) + 1e-7 * abs(fd_v):
-            return _undecided(
-                ev,
+            return ev.undecided(
                 f"the oracles disagree: complex step gives {cs_v:.10g}, finite differences {fd_v:.10g} ± "
                 f"{fd_e:.2g} along the same direction, and the claim ({ev.claimed_d[w]:.10g}) sides with "
                 f"finite differences",
                 "the loss may not be analytic here (a kink: relu, abs, maximum), or complex arithmetic does "
                 "not continue it (conjugation, abs of a complex value)",
+                Oracle.BOTH,
             )
         note = f"finite differences disagree with the complex step here ({fd_v:.6g} ± {fd_e:.2g}), but the claim matches neither"
         return replace(ev, notes=ev.notes + (note,))
     if not informative:
         if ex.oracle.guard:  # user code whose complex step no finite difference has yet confirmed
-            return _undecided(
-                ev,
+            return ev.undecided(
                 f"the complex step of this Python code is unconfirmed here: finite differences are not "
                 f"informative at this example (estimate {fd_v:.6g} ± {fd_e:.2g}), so it cannot decide",
                 "a kink (abs, maximum, a branch) may lie next to the drawn point; other examples decide",
+                Oracle.BOTH,
             )
         note = f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})"
         return replace(ev, notes=ev.notes + (note,))
     return ev
-
-
-def _undecided(ev: DirectionalEvidence, summary: str, line: str) -> Finding:
-    return Finding(
-        Label.INCONCLUSIVE,
-        summary,
-        lines=(line,),
-        max_rel_error=ev.rel,
-        oracle=Oracle.BOTH,
-        evaluations=ev.evaluations,
-        directions=ev.directions,
-    )
 
 
 def _full_gradient(ev: DirectionalEvidence) -> Finding:

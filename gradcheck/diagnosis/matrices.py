@@ -43,19 +43,13 @@ def explain_hessian(
 ) -> Verdict:
     """The verdict of a failing hessian claim, explained on the full claimed and true Hessians
     at its failing example (unchanged when the wrt is too large or the oracle is not exact)."""
-    from ..problem.bound import bind
-    from ..samples.draw import Sample
-    from ..second_order import HESSIAN_FULL_LIMIT
-
-    failing = verdict.failing
-    if failing is None:
+    if verdict.failing is None:
         return verdict
     try:
-        bound = bind(reduction.problem, Sample(dict(failing.sizes), failing.seed))
-        x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
-        if x.size > HESSIAN_FULL_LIMIT:
+        point = _failing_point(plan, reduction, verdict)
+        if point is None:
             return verdict
-        c = np.asarray(bound.claimed(plan), dtype=np.float64)
+        bound, x, c = point
         truth = error = None
         if reduction.gradient is not None:  # exact: n complex steps of the derived gradient
             truth, error = _true_hessian(bound, plan.wrt, reduction.gradient.expr, x)
@@ -76,21 +70,8 @@ def explain_hessian(
         )
     if verdict.label in (Label.SCALED, Label.SIGN_FLIPPED) or truth is None:
         return verdict  # the factor and the dims it follows, from H V, say it all
-    axes = tuple(str(d) for d in plan.expected_shape)
-    names = Names(
-        target=f"the Hessian of the loss wrt {plan.wrt}",
-        noun="claimed hessian",
-        axes=axes,
-        shape_sym=shape_str(plan.expected_shape),
-        sizes=bound.sizes,
-        truth="the true Hessian",
-    )
-    finding = diagnose(c, truth, tol, names, 8 * EPS64 * np.abs(c), error)
-    if finding.label == Label.PASS:
-        return verdict
-    return replace(
-        verdict, label=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
-    )
+    names = _names(plan, bound, f"the Hessian of the loss wrt {plan.wrt}", "Hessian")
+    return _on_full_matrices(verdict, c, truth, error, tol, names, decided=(Label.PASS,))
 
 
 def explain_jacobian(
@@ -98,41 +79,68 @@ def explain_jacobian(
 ) -> Verdict:
     """The verdict of a failing jacobian claim whose J V was ``wrong``, explained on the full
     claimed and true Jacobians at its failing example (a transpose, or which entries)."""
+    if verdict.failing is None or verdict.label != Label.WRONG:
+        return verdict
+    node = plan.claim.node
+    try:
+        point = _failing_point(plan, reduction, verdict)
+        if point is None:
+            return verdict
+        bound, x, c = point
+        truth, error = _full_jacobian(lambda z: bound.node_local(node, plan.wrt, z), x)
+    except Exception:  # noqa: BLE001  the explanation is extra: the verdict already stands without it
+        return verdict
+    names = _names(plan, bound, f"the Jacobian of node {node} wrt {plan.wrt}", "Jacobian")
+    decided = (Label.PASS, Label.SCALED, Label.SIGN_FLIPPED)  # J V decided those
+    return _on_full_matrices(verdict, c, truth, error, Tolerance(cfg.rtol, cfg.atol), names, decided)
+
+
+def _failing_point(plan: "ClaimTarget", reduction: "Reduction", verdict: Verdict):
+    """The failing example bound again: (bound, the wrt's value x, the claimed matrix), or None
+    when x has more entries than a full matrix is computed for."""
     from ..problem.bound import bind
     from ..samples.draw import Sample
     from ..second_order import HESSIAN_FULL_LIMIT
 
     failing = verdict.failing
-    if failing is None or verdict.label != Label.WRONG:
-        return verdict
-    node = plan.claim.node
-    try:
-        bound = bind(reduction.problem, Sample(dict(failing.sizes), failing.seed))
-        x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
-        if x.size > HESSIAN_FULL_LIMIT:
-            return verdict
-        c = np.asarray(bound.claimed(plan), dtype=np.float64)
-        basis = [np.eye(x.size)[i].reshape(x.shape) for i in range(x.size)]
-        columns = directional_many(lambda z: bound.node_local(node, plan.wrt, z), x, basis)
-        out = np.shape(columns[0].value)
-        truth = np.stack([np.asarray(e.value) for e in columns], axis=-1).reshape(out + x.shape)
-        error = np.stack([np.broadcast_to(np.asarray(e.error), out) for e in columns], axis=-1).reshape(out + x.shape)
-    except Exception:  # noqa: BLE001  the explanation is extra: the verdict already stands without it
-        return verdict
-    names = Names(
-        target=f"the Jacobian of node {node} wrt {plan.wrt}",
-        noun="claimed jacobian",
+    bound = bind(reduction.problem, Sample(dict(failing.sizes), failing.seed))
+    x = np.asarray(bound.values[plan.wrt], dtype=np.float64)
+    if x.size > HESSIAN_FULL_LIMIT:
+        return None
+    return bound, x, np.asarray(bound.claimed(plan), dtype=np.float64)
+
+
+def _names(plan: "ClaimTarget", bound, target: str, matrix: str) -> Names:
+    """The user's symbols for a full matrix's messages (``matrix``: Hessian, Jacobian)."""
+    return Names(
+        target=target,
+        noun=f"claimed {matrix.lower()}",
         axes=tuple(str(d) for d in plan.expected_shape),
         shape_sym=shape_str(plan.expected_shape),
         sizes=bound.sizes,
-        truth="the true Jacobian",
+        truth=f"the true {matrix}",
     )
-    finding = diagnose(c, truth, Tolerance(cfg.rtol, cfg.atol), names, 8 * EPS64 * np.abs(c), error)
-    if finding.label in (Label.PASS, Label.SCALED, Label.SIGN_FLIPPED):  # J V decided those
+
+
+def _on_full_matrices(verdict: Verdict, c, truth, error, tol: Tolerance, names: Names, decided) -> Verdict:
+    """The verdict with the diagnosis of the full claimed matrix ``c`` against the true one;
+    unchanged when that diagnosis is one of ``decided`` (the check along tangents said it)."""
+    finding = diagnose(c, truth, tol, names, 8 * EPS64 * np.abs(c), error)
+    if finding.label in decided:
         return verdict
     return replace(
         verdict, label=finding.label, diagnosis=finding.summary, lines=finding.lines, entries=finding.entries
     )
+
+
+def _full_jacobian(f, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """d f / d x (shape f's + x's) and its error bar: one complex step of f per entry of x."""
+    basis = [np.eye(x.size)[i].reshape(x.shape) for i in range(x.size)]
+    columns = directional_many(f, x, basis)
+    out = np.shape(columns[0].value)
+    value = np.stack([np.asarray(e.value) for e in columns], axis=-1).reshape(out + x.shape)
+    error = np.stack([np.broadcast_to(np.asarray(e.error), out) for e in columns], axis=-1).reshape(out + x.shape)
+    return value, error
 
 
 def _true_hessian(bound, wrt: str, gradient, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,11 +154,7 @@ def _true_hessian(bound, wrt: str, gradient, x: np.ndarray) -> tuple[np.ndarray,
             env[node.name] = evaluate(node.body.expr, env, problem.defines)
         return np.asarray(evaluate(gradient, env, problem.defines))
 
-    n = x.size
-    basis = [np.eye(n)[i].reshape(x.shape) for i in range(n)]
-    columns = directional_many(grad_at, x, basis)
-    value = np.stack([np.asarray(e.value).reshape(-1) for e in columns], axis=-1)  # [i, j] = d g_i / d x_j
-    error = np.stack([np.broadcast_to(np.asarray(e.error), np.shape(e.value)).reshape(-1) for e in columns], axis=-1)
+    value, error = _full_jacobian(grad_at, x)
     return value.reshape(x.shape + x.shape), error.reshape(x.shape + x.shape)
 
 

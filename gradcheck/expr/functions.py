@@ -248,13 +248,16 @@ def _outer(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
     return (size(args[0]), size(args[1]))
 
 
-def _kron(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
-    a, b = args
+def _aligned_product(a: Shape, b: Shape) -> Shape:
+    """The product of two shapes axis by axis, aligned at their last axes, the shorter one
+    padded with 1s in front: the shape of kron(A, B), and of tile(x, reps)."""
     rank = max(len(a), len(b))
     one = (Dim.const(1),)
-    a = one * (rank - len(a)) + a
-    b = one * (rank - len(b)) + b
-    return tuple(x * y for x, y in zip(a, b))
+    return tuple(x * y for x, y in zip(one * (rank - len(a)) + a, one * (rank - len(b)) + b))
+
+
+def _kron(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
+    return _aligned_product(*args)
 
 
 def _eye(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
@@ -658,12 +661,7 @@ def _squeeze(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
 
 
 def _tile(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:
-    shape, reps = args
-    rank = max(len(shape), len(reps))
-    one = (Dim.const(1),)
-    shape = one * (rank - len(shape)) + shape
-    reps = one * (rank - len(reps)) + reps
-    return tuple(r * d for d, r in zip(shape, reps))
+    return _aligned_product(*args)
 
 
 def _repeat(name: str, args: list, axis: Axis, keepdims: bool) -> Shape:

@@ -14,6 +14,7 @@ ruamel positions are 0-based; :class:`~gradcheck.errors.Location` is 1-based.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -272,29 +273,27 @@ def node_location(node: Any, path: str) -> Location:
 
 
 def key_location(mapping: CommentedMap, key: Any, path: str) -> Location:
-    try:
-        line, col = mapping.lc.key(key)
-    except (AttributeError, KeyError, TypeError):
-        return node_location(mapping, path)
-    return Location(path, line + 1, col + 1)
+    return _recorded(lambda: mapping.lc.key(key), path) or node_location(mapping, path)
 
 
 def value_location(mapping: CommentedMap, key: Any, path: str) -> Location:
     """Where a key's value starts; an empty (null) value is located at its key."""
     if mapping.get(key) is None:
         return key_location(mapping, key, path)
-    try:
-        line, col = mapping.lc.value(key)
-    except (AttributeError, KeyError, TypeError):
-        return key_location(mapping, key, path)
-    return Location(path, line + 1, col + 1)
+    return _recorded(lambda: mapping.lc.value(key), path) or key_location(mapping, key, path)
 
 
 def item_location(seq: CommentedSeq, index: int, path: str) -> Location:
+    return _recorded(lambda: seq.lc.item(index), path) or node_location(seq, path)
+
+
+def _recorded(position: Callable[[], tuple[int, int]], path: str) -> Location | None:
+    """The location ruamel recorded (``position()``: its 0-based line and column), or None where
+    it recorded none (a node built in code, a key or item it does not know)."""
     try:
-        line, col = seq.lc.item(index)
+        line, col = position()
     except (AttributeError, KeyError, TypeError):
-        return node_location(seq, path)
+        return None
     return Location(path, line + 1, col + 1)
 
 
