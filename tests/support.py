@@ -53,7 +53,7 @@ def by_claim(result) -> dict[str, Any]:
 
 
 def verdicts_of(folder: Path, text: str, name: str = "spec.yaml", **options: Any) -> dict[str, Any]:
-    """:func:`run_text`, by claim: ``verdicts_of(tmp_path, SPEC, seed=1)["grad-W"].verdict``."""
+    """:func:`run_text`, by claim: ``verdicts_of(tmp_path, SPEC, seed=1)["grad-W"].label``."""
     return by_claim(run_text(folder, text, name, **options))
 
 

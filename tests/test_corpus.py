@@ -33,7 +33,7 @@ def corpus_run(request):
 
 
 def test_every_claim_gets_its_planted_verdict(corpus_run):
-    wrong = [(v.claim, v.verdict, v.diagnosis) for v in corpus_run.verdicts if v.verdict != expected(v.claim)]
+    wrong = [(v.claim, v.label, v.diagnosis) for v in corpus_run.verdicts if v.label != expected(v.claim)]
     assert not wrong
     assert len(corpus_run.verdicts) >= 30
 
@@ -96,7 +96,7 @@ def test_soak_false_alarm_at_seed_183_stays_fixed():
     amplified direction. Sign perturbations fixed it; this pins the reproduction."""
     result = run([str(CORPUS / "regimes.yaml")], RunOptions(seed=183, claim=("ok-spd-v",)))
     (verdict,) = result.verdicts
-    assert verdict.verdict == "pass", verdict.diagnosis
+    assert verdict.label == "pass", verdict.diagnosis
 
 
 def test_factor_hint_follows_a_dim_only_when_the_factor_does():

@@ -33,14 +33,14 @@ def _verdicts(text, **settings):
 def test_invalid_draws_are_skipped_until_the_examples_are_valid():
     """log(x) of a standard-normal x is undefined for 3 draws in 4 (n = 2): those are skipped."""
     v = _verdicts(FIXED)["right"]
-    assert v.verdict == "pass" and v.examples == 25
+    assert v.label == "pass" and v.examples == 25
     assert {r.finding.label for r in v.records} == {"pass"}
     assert len({r.seed for r in v.records}) == 25
 
 
 def test_a_failure_is_explained_at_once_and_the_loop_stops():
     v = _verdicts(FIXED)["off"]
-    assert v.verdict == "wrong" and v.failing is not None and v.failing.shrunk
+    assert v.label == "wrong" and v.failing is not None and v.failing.shrunk
     assert v.failing.finding.summary.startswith("wrong: ")
     assert v.examples == len([r for r in v.records if not r.shrunk])
 
@@ -54,7 +54,7 @@ def test_the_same_seed_gives_the_same_examples_and_another_seed_others():
 def test_no_valid_draw_is_inconclusive_with_the_reason():
     text = FIXED.replace("sum(log(x) ** 2)", "sum(log(-x * x - 1) ** 2)")
     v = _verdicts(text, examples=3)["right"]
-    assert v.verdict == "inconclusive"
+    assert v.label == "inconclusive"
     assert v.diagnosis.startswith("no valid example: ") and "declare a domain" in v.diagnosis
 
 
@@ -63,10 +63,10 @@ def test_a_failing_seed_is_saved_and_replayed_first(tmp_path, monkeypatch):
     first = _verdicts(FIXED, database=True, seed=1)["off"]
     again = _verdicts(FIXED, database=True, seed=2)["off"]  # another run seed: the saved seed comes first
     assert again.records[0].seed == first.failing.seed
-    assert again.verdict == "wrong" and again.examples == 1
+    assert again.label == "wrong" and again.examples == 1
     fixed = FIXED.replace("+ where(x > 1.5, 1, 0)", "")
     mended = _verdicts(fixed, database=True, seed=2)["off"]
-    assert mended.verdict == "pass"  # fixed since: forgotten
+    assert mended.label == "pass"  # fixed since: forgotten
     seeds = [r.seed for r in mended.records]
     assert len(seeds) == len(set(seeds))  # the replayed seed is not drawn again (seed 0 is both)
     assert _verdicts(FIXED, database=True, seed=2)["off"].records[0].seed != first.failing.seed
@@ -88,10 +88,10 @@ def test_a_replayed_seed_0_is_not_checked_twice(tmp_path, monkeypatch):
         .replace("2 * log(x) / x", "3 * x ** 2")
     )
     first = _verdicts(wrong, database=True, seed=1, examples=4)["off"]
-    assert first.verdict == "scaled" and first.failing.seed == 0
+    assert first.label == "scaled" and first.failing.seed == 0
     mended = _verdicts(wrong.replace("2 * x ** 2", "3 * x ** 2"), database=True, seed=1, examples=4)["off"]
     seeds = [r.seed for r in mended.records]
-    assert mended.verdict == "pass" and seeds[0] == 0 and len(seeds) == len(set(seeds)) == 4
+    assert mended.label == "pass" and seeds[0] == 0 and len(seeds) == len(set(seeds)) == 4
 
 
 # --- given samples (the API's at=): fixed points through the same interface as drawn samples ------
@@ -107,9 +107,9 @@ def test_a_given_sample_is_examined_exactly_there_and_nothing_is_drawn():
     hard = GivenSample({"n": 2}, 0, {"x": np.array([0.5, 2.0])}, "at[1]")
     off = next(p for p in problem.plans if p.claim.name == "off")
     passed = check_plan(problem, off, CheckSettings(examples=1, seed=1, given=(calm,)))
-    assert (passed.verdict, passed.examples) == ("pass", 1)
+    assert (passed.label, passed.examples) == ("pass", 1)
     failed = check_plan(problem, off, CheckSettings(examples=2, seed=1, given=(calm, hard)))
-    assert (failed.verdict, failed.examples) == ("wrong", 2)
+    assert (failed.label, failed.examples) == ("wrong", 2)
     assert [e.index for e in failed.entries] == [(1,)]
 
 

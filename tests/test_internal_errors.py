@@ -65,7 +65,7 @@ def _verdict(claim: str, n: str = "3", **settings):
 
 
 def _assert_internal(verdict):
-    assert verdict.verdict == "error", (verdict.verdict, verdict.diagnosis)
+    assert verdict.label == "error", (verdict.label, verdict.diagnosis)
     assert verdict.diagnosis.startswith("internal error in gradcheck (please report it: " + PLANTED), verdict.diagnosis
     assert any("planted_bug.py" in line for line in verdict.lines), verdict.lines
 
@@ -232,7 +232,7 @@ def test_a_claim_that_raises_is_still_the_claim_raising():
         raise ValueError("the user's own")
 
     v = gradcheck.check_gradient(cube, grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3).verdict
-    assert v.verdict == "error"
+    assert v.label == "error"
     assert v.diagnosis == "the claim raised ValueError: the user's own"
 
 
@@ -243,7 +243,7 @@ def test_a_loss_that_refuses_complex_input_still_falls_back_to_finite_difference
         return float(np.sum(x**3))
 
     v = gradcheck.check_gradient(loss, cube_grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3)
-    assert v.verdict.verdict == "pass", v.verdict.diagnosis
+    assert v.verdict.label == "pass", v.verdict.diagnosis
     assert v.verdict.oracle == "finite-difference"
 
 

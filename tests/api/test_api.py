@@ -32,7 +32,7 @@ def test_check_gradient_returns_the_verdict_with_its_examples():
     line = sys._getframe().f_lineno - 1
     assert isinstance(result, CheckResult) and result.passed
     v = result.verdict
-    assert (v.verdict, v.claim, v.wrt, v.what, v.expected_shape) == (
+    assert (v.label, v.claim, v.wrt, v.what, v.expected_shape) == (
         "pass",
         "sse_grad",
         "Theta",
@@ -58,7 +58,7 @@ def test_assert_gradient_raises_with_the_failure_block():
     assert "  diagnosis: scaled: the claim is 2 x the gradient on every entry (factor 2)" in text
     assert "  reproduce: assert_gradient(..., seed=5)" in text
     result = check_gradient(sse, sse_grad_doubled, inputs=SSE_INPUTS, dims=SSE_DIMS, wrt="Theta", seed=5, examples=10)
-    assert not result.passed and result.verdict.verdict == "scaled" and result.verdict.factor == pytest.approx(2)
+    assert not result.passed and result.verdict.label == "scaled" and result.verdict.factor == pytest.approx(2)
     assert result.failure_text().splitlines()[-1] == "  reproduce: check_gradient(..., seed=5)"
 
 
@@ -96,12 +96,12 @@ UNSAFE = {
 def test_code_that_is_not_complex_safe_is_judged_correctly(case):
     loss, grad, why = UNSAFE[case]
     right = check_gradient(loss, grad, inputs={"x": "n"}, dims={"n": (2, 6)}, wrt="x", seed=4, examples=8)
-    assert right.verdict.verdict == "pass", right
+    assert right.verdict.label == "pass", right
     if why is not None:
         assert "finite-difference" in right.verdict.oracle
         assert any("not complex-step safe" in n and why in n for n in right.verdict.notes), right.verdict.notes
     off = check_gradient(loss, lambda x: 1.01 * grad(x), inputs={"x": "n"}, wrt="x", seed=4, examples=8)
-    assert off.verdict.verdict == "scaled" and off.verdict.factor == pytest.approx(1.01, rel=1e-4), off
+    assert off.verdict.label == "scaled" and off.verdict.factor == pytest.approx(1.01, rel=1e-4), off
 
 
 def test_float32_code_gets_float32_tolerances():
@@ -116,7 +116,7 @@ def test_float32_code_gets_float32_tolerances():
     for seed in range(3):
         assert check_gradient(loss, grad, inputs=inputs, wrt="w", seed=seed, examples=8).passed
     off = check_gradient(loss, lambda X, w: grad(X, w) * np.float32(1.001), inputs=inputs, wrt="w", seed=0, examples=8)
-    assert off.verdict.verdict == "scaled"
+    assert off.verdict.label == "scaled"
 
 
 def test_code_computing_in_float32_throughout_has_no_false_alarm():
@@ -133,7 +133,7 @@ def test_code_computing_in_float32_throughout_has_no_false_alarm():
         result = check_gradient(loss, grad, inputs=inputs, wrt="w", seed=seed, examples=8)
         assert result.passed and result.verdict.oracle == "finite-difference", result
     off = check_gradient(loss, lambda X, w: grad(X, w) * np.float32(1.01), inputs=inputs, wrt="w", seed=0, examples=8)
-    assert off.verdict.verdict == "scaled", off  # float32 finite differences: a 1 % error is caught, 1e-3 not always
+    assert off.verdict.label == "scaled", off  # float32 finite differences: a 1 % error is caught, 1e-3 not always
     assert off.verdict.factor == pytest.approx(1.01, rel=1e-3)
 
 
@@ -158,7 +158,7 @@ LAYER = {"inputs": {"A": "m n", "x": "n"}, "output_shape": "m", "seed": 1, "exam
 
 def test_vjp_rules_with_several_wrt():
     result = check_vjp(layer, layer_vjp, wrt=["A", "x"], **LAYER)
-    assert [(v.wrt, v.kind, v.what, v.verdict) for v in result] == [
+    assert [(v.wrt, v.kind, v.what, v.label) for v in result] == [
         ("A", "vjp", "vjp of layer wrt A", "pass"),
         ("x", "vjp", "vjp of layer wrt x", "pass"),
     ]
@@ -176,7 +176,7 @@ def test_vjp_rules_with_several_wrt():
 def test_jvp_rules_single_and_total():
     assert check_jvp(layer, layer_jvp_x, wrt="x", **LAYER).passed
     half = check_jvp(layer, lambda A, x, V: 0.5 * layer_jvp_x(A, x, V), wrt="x", **LAYER).verdict
-    assert (half.kind, half.verdict, half.factor) == ("jvp", "scaled", pytest.approx(0.5))
+    assert (half.kind, half.label, half.factor) == ("jvp", "scaled", pytest.approx(0.5))
     assert "the true jvp" in half.diagnosis
 
     def total(A, x, V):  # several wrt: a dict of tangents, the total derivative as jax.jvp gives it
@@ -192,7 +192,7 @@ def test_a_gradient_for_several_wrt_may_return_a_tuple():
         return d @ Theta.T, X.T @ d
 
     result = check_gradient(sse, grads, inputs=SSE_INPUTS, wrt=("X", "Theta"), seed=3, examples=5)
-    assert [v.verdict for v in result] == ["pass", "pass"]
+    assert [v.label for v in result] == ["pass", "pass"]
 
 
 # --- fixed points and the Hypothesis strategy --------------------------------------------------
@@ -209,7 +209,7 @@ def test_fixed_points_are_checked_exactly_there():
     assert check_gradient(cube, cube_grad_wrong_above_2, at=[calm], wrt="x", seed=0).passed
     result = check_gradient(cube, cube_grad_wrong_above_2, at=[calm, hard], wrt="x", seed=0)
     v = result.verdict
-    assert (v.verdict, v.examples) == ("wrong", 2)
+    assert (v.label, v.examples) == ("wrong", 2)
     assert v.entries[0].index == (2,) and v.entries[0].claimed == pytest.approx(28)
     assert "found at the fixed point at[1]" in v.notes
     # with inputs, the point's sizes bind the dims, and shapes are checked
@@ -316,7 +316,7 @@ def test_torch_adapter_checks_a_custom_autograd_function():
         result = check_gradient(
             tg.numpy_function(loss), tg.gradient(loss, "W"), inputs=inputs, wrt="W", seed=1, examples=6
         )
-        assert result.verdict.verdict == verdict, result
+        assert result.verdict.label == verdict, result
 
         def layer_t(W, X, fn=fn):
             return fn.apply(X @ W)
@@ -330,7 +330,7 @@ def test_torch_adapter_checks_a_custom_autograd_function():
             seed=1,
             examples=6,
         )
-        assert vjp.verdict.verdict == verdict, vjp
+        assert vjp.verdict.label == verdict, vjp
     f = tg.numpy_function(lambda W, X: torch.tanh(X @ W))
     assert check_jvp(
         f, tg.jvp(lambda W, X: torch.tanh(X @ W), "W"), inputs=inputs, output_shape="M k", wrt="W", seed=1, examples=4
@@ -364,7 +364,7 @@ def test_jax_adapter_checks_a_custom_vjp(jax_x64):
         result = check_gradient(
             jg.numpy_function(loss), jg.gradient(loss, "x"), inputs={"x": "n"}, wrt="x", seed=1, examples=6
         )
-        assert result.verdict.verdict == verdict, result
+        assert result.verdict.label == verdict, result
 
     def f(A, x):
         return jnp.tanh(A @ x)

@@ -180,7 +180,7 @@ def test_the_same_mistakes_in_a_spec_are_error_verdicts_at_the_entry(tmp_path, m
     result = run([str(path)], RunOptions(seed=1, examples=5))
     assert not result.failures
     (v,) = result.verdicts
-    assert (v.verdict, v.diagnosis) == ("error", message)
+    assert (v.label, v.diagnosis) == ("error", message)
     assert v.lines[0] == f"{path}:{4 if col == 16 else 6}:{col}"
     assert "declare a domain" not in " ".join((v.diagnosis,) + v.lines)
 

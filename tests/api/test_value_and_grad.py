@@ -32,7 +32,7 @@ def test_a_wrong_gradient_beside_the_value_is_diagnosed():
         return rosen(x), rosen_der(x) / 2
 
     result = check_value_and_grad(halved, inputs={"x": "n"}, wrt="x", seed=0, examples=10)
-    assert result.verdict.verdict == "scaled" and result.verdict.factor == pytest.approx(0.5)
+    assert result.verdict.label == "scaled" and result.verdict.factor == pytest.approx(0.5)
     with pytest.raises(AssertionError, match="scaled"):
         assert_value_and_grad(halved, inputs={"x": "n"}, wrt="x", seed=0, examples=10)
 
@@ -109,9 +109,9 @@ def test_a_value_and_grad_claim_checks_the_value_against_the_loss_and_the_gradie
     assert not result.failures, result.failures
     v = {x.claim: x for x in result.verdicts}
     assert v["right"].passed, failure_block(v["right"])
-    assert v["double-grad"].verdict == "scaled" and v["double-grad"].factor == pytest.approx(2)
+    assert v["double-grad"].label == "scaled" and v["double-grad"].factor == pytest.approx(2)
     wrong = v["mean-value"]
-    assert wrong.verdict == "wrong", failure_block(wrong)
+    assert wrong.label == "wrong", failure_block(wrong)
     m = wrong.failing.sizes["M"]
     assert wrong.diagnosis.startswith("the value logistic_vg_mean_value returns is not the loss: ")
     assert wrong.diagnosis.endswith(f"(ratio {1 / m:.4g})"), wrong.diagnosis
@@ -131,7 +131,7 @@ def test_a_value_and_grad_loss_needs_only_the_one_function(folder):
     )
     result = run([str(path)], RunOptions(seed=4, examples=5))
     assert not result.failures, result.failures
-    assert [v.verdict for v in result.verdicts] == ["pass", "wrong"], [failure_block(v) for v in result.verdicts]
+    assert [v.label for v in result.verdicts] == ["pass", "wrong"], [failure_block(v) for v in result.verdicts]
 
 
 def test_no_python_refuses_a_value_and_grad_loss(tmp_path):

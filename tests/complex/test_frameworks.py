@@ -30,11 +30,11 @@ def test_torch_grad_of_a_real_loss_of_a_complex_tensor_passes_and_its_conjugate_
         return float(loss(*(torch.from_numpy(np.array(a)) for a in (A, b, z))))
 
     right = check_gradient(numpy_loss, grad, wrt="z", inputs=INPUTS, dims=DIMS, seed=2, examples=4).verdict
-    assert right.verdict == "pass", (right.diagnosis, right.lines)
+    assert right.label == "pass", (right.diagnosis, right.lines)
     wrong = check_gradient(
         numpy_loss, lambda A, b, z: np.conj(grad(A, b, z)), wrt="z", inputs=INPUTS, dims=DIMS, seed=2, examples=4
     ).verdict
-    assert wrong.verdict == "conjugated"
+    assert wrong.label == "conjugated"
 
 
 def test_the_torch_adapter_passes_complex_tensors_through():
@@ -49,7 +49,7 @@ def test_the_torch_adapter_passes_complex_tensors_through():
     v = check_gradient(
         adapter.numpy_function(loss), adapter.gradient(loss, "z"), wrt="z", inputs=INPUTS, dims=DIMS, seed=3, examples=4
     ).verdict
-    assert v.verdict == "pass", (v.diagnosis, v.lines)
+    assert v.label == "pass", (v.diagnosis, v.lines)
 
 
 def test_the_jax_adapter_converts_jax_s_conjugate():
@@ -69,4 +69,4 @@ def test_the_jax_adapter_converts_jax_s_conjugate():
     v = check_gradient(
         adapter.numpy_function(loss), adapter.gradient(loss, "z"), wrt="z", inputs=INPUTS, dims=DIMS, seed=3, examples=4
     ).verdict
-    assert v.verdict == "pass", (v.diagnosis, v.lines)
+    assert v.label == "pass", (v.diagnosis, v.lines)

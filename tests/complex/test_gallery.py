@@ -13,7 +13,7 @@ SPEC = Path(__file__).resolve().parents[2] / "specs" / "complex_least_squares.ya
 def test_complex_least_squares_verdicts():
     result = run([str(SPEC)], RunOptions(seed=1, examples=4))
     assert not result.failures, result.failures
-    got = {v.claim: (v.verdict, v.outcome) for v in result.verdicts}
+    got = {v.claim: (v.label, v.outcome) for v in result.verdicts}
     assert got == {
         "adjoint": ("pass", "ok"),
         "jax-convention": ("conjugated", "xfail"),

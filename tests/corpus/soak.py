@@ -51,36 +51,36 @@ def main(argv=None) -> int:  # noqa: PLR0915  a measurement script's main: argum
             print("spec errors:", [f.message for f in result.failures], file=sys.stderr)
             return 2
         for v in result.verdicts:
-            by_claim[(v.spec, v.claim)][v.verdict] += 1
+            by_claim[(v.spec, v.claim)][v.label] += 1
             correct = v.expect == "pass"
             m = LABEL.match(v.claim)
             if correct:
                 counts["correct checks"] += 1
-                if v.verdict == "pass":
+                if v.label == "pass":
                     counts["correct passed"] += 1
-                elif v.verdict == "inconclusive":
+                elif v.label == "inconclusive":
                     counts["correct inconclusive"] += 1
-                    problems[(v.spec, v.claim, v.verdict)] += 1
+                    problems[(v.spec, v.claim, v.label)] += 1
                 else:
                     counts["FALSE ALARMS"] += 1
-                    problems[(v.spec, v.claim, v.verdict, v.diagnosis[:80])] += 1
+                    problems[(v.spec, v.claim, v.label, v.diagnosis[:80])] += 1
                 if v.spec == "corpus-regimes":
                     by_regime["regime correct checks"] += 1
-                    by_regime["regime false alarms"] += v.verdict not in ("pass", "inconclusive")
+                    by_regime["regime false alarms"] += v.label not in ("pass", "inconclusive")
             else:
                 counts["wrong checks"] += 1
-                if v.verdict == "pass":
+                if v.label == "pass":
                     counts["WRONG MISSED"] += 1
                     problems[(v.spec, v.claim, "missed")] += 1
                 elif m:
                     counts["wrong with planted label"] += 1
-                    if v.verdict == m.group(1):
+                    if v.label == m.group(1):
                         counts["wrong caught with the right label"] += 1
                     else:
-                        problems[(v.spec, v.claim, v.verdict, "expected " + m.group(1))] += 1
+                        problems[(v.spec, v.claim, v.label, "expected " + m.group(1))] += 1
                     if v.spec == "corpus-regimes":
                         by_regime["regime wrong checks"] += 1
-                        by_regime["regime wrong caught right"] += v.verdict == m.group(1)
+                        by_regime["regime wrong caught right"] += v.label == m.group(1)
                 else:
                     counts["wrong caught (unlabelled)"] += 1
         print(f"seed {seed}: {dict(counts)}", file=sys.stderr, flush=True)

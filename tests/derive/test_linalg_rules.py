@@ -94,7 +94,7 @@ def test_the_cholesky_gallery_spec_gets_the_verdicts_its_descriptions_name():
     from The Matrix Cookbook's covariance gradient, an independent derivation), and each planted
     mistake gets the verdict its description names."""
     seen = {
-        name: (v.verdict, _named(claim)) for name, (claim, v) in _gallery_verdicts("gaussian_nll_cholesky.yaml").items()
+        name: (v.label, _named(claim)) for name, (claim, v) in _gallery_verdicts("gaussian_nll_cholesky.yaml").items()
     }
     assert all(got == want for got, want in seen.values()), seen
     assert sorted(want for _, want in seen.values()) == ["pass"] * 4 + ["transposed"] + ["wrong"] * 3
@@ -104,7 +104,7 @@ def test_the_eigen_gallery_spec_is_checked_by_finite_differences_where_eigvalsh_
     """specs/symmetric_eigen.yaml: every claim wrt A carries the finite-difference note; the claim
     wrt w (A fixed) keeps the complex step; each gets the verdict its description names."""
     verdicts = _gallery_verdicts("symmetric_eigen.yaml")
-    seen = {name: (v.verdict, _named(claim)) for name, (claim, v) in verdicts.items()}
+    seen = {name: (v.label, _named(claim)) for name, (claim, v) in verdicts.items()}
     assert all(got == want for got, want in seen.values()), seen
     assert sorted(want for _, want in seen.values()) == ["pass"] * 2 + ["wrong"] * 3
     for name, (claim, v) in verdicts.items():

@@ -47,5 +47,5 @@ def test_a_wrong_rule_is_caught_by_verification(monkeypatch):
     problem = build_problem(load_spec_text(spec_text("tanh"), "tanh.yaml"))
     checked = verify_derivation(problem, derive_problem(problem), CheckSettings(examples=4, seed=3))
     assert not checked["x"].verified
-    assert checked["x"].verdict.verdict == "wrong"
+    assert checked["x"].verdict.label == "wrong"
     assert "failed its check" in checked["x"].problem

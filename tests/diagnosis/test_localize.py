@@ -120,7 +120,7 @@ def big(tmp_path_factory):
 
 def test_large_claims_are_diagnosed_without_a_full_gradient(big):
     n = 80 * 60  # above the 4096 entries where a full gradient would be computed
-    assert big["ok"].verdict == "pass"
+    assert big["ok"].label == "pass"
     entry = big["entry"]
     assert entry.diagnosis == f"wrong: 1 of {n} entries of Theta is off: [17, 42]"
     assert (
@@ -130,13 +130,13 @@ def test_large_claims_are_diagnosed_without_a_full_gradient(big):
     assert entry.entries[0].index == (17, 42) and entry.entries[0].ratio == pytest.approx(1.1, rel=1e-9)
     assert entry.failing.finding.evaluations < 60
     assert big["column"].diagnosis == "wrong: column 9 of Theta is off (index 9 along out)"
-    assert big["double"].verdict == "scaled" and big["double"].factor == pytest.approx(2.0, rel=1e-9)
+    assert big["double"].label == "scaled" and big["double"].factor == pytest.approx(2.0, rel=1e-9)
     assert big["double"].diagnosis.startswith("scaled: the claim is 2 x the gradient along all ")
 
 
 def test_swapped_entries_at_large_n_are_named_from_the_confirmed_entries(big):
     swap = big["swap"]
-    assert swap.verdict == "wrong"
+    assert swap.label == "wrong"
     assert swap.diagnosis == "wrong: entries [3, 5] and [40, 7] of Theta are swapped"
     assert swap.lines[0] == (
         "the claim holds the right values in the wrong places: its entries are in another order than Theta's"

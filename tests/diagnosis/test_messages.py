@@ -109,7 +109,7 @@ def test_a_module_that_cannot_be_imported(tmp_path):
     path.write_text(text)
     result = run([str(path)], RunOptions(seed=1))
     (v,) = result.verdicts  # found when the claim runs: an error verdict, the other claims go on
-    assert v.verdict == "error"
+    assert v.label == "error"
     assert (
         v.diagnosis
         == "cannot import module 'no_such_module_xyz': ModuleNotFoundError: No module named 'no_such_module_xyz'"

@@ -18,7 +18,7 @@ def _verdicts(tmp_path: Path, text: str, seeds, examples=None) -> dict[str, list
     out: dict[str, list[str]] = {}
     for seed in seeds:
         for claim, v in verdicts_of(tmp_path, text, seed=seed, examples=examples).items():
-            out.setdefault(claim, []).append(v.verdict)
+            out.setdefault(claim, []).append(v.label)
     return out
 
 
@@ -188,10 +188,10 @@ def test_a_correct_claim_on_python_code_with_cancellation_noise_passes_and_a_fac
     inputs = {"x": {"shape": "n", "domain": domain}}
     for seed in range(4):
         ok = check_gradient(shifted_abs, lambda x: np.ones_like(x), inputs=inputs, wrt="x", seed=seed).verdict
-        assert ok.verdict == "pass", (seed, ok.verdict, ok.diagnosis)
+        assert ok.label == "pass", (seed, ok.label, ok.diagnosis)
         assert ok.oracle == "finite-difference"  # np.abs of a complex array is real: no complex step
     bad = check_gradient(shifted_abs, lambda x: 2 * np.ones_like(x), inputs=inputs, wrt="x", seed=0).verdict
-    assert bad.verdict == "scaled" and bad.factor == pytest.approx(2, rel=1e-3), (bad.verdict, bad.diagnosis)
+    assert bad.label == "scaled" and bad.factor == pytest.approx(2, rel=1e-3), (bad.label, bad.diagnosis)
 
 
 # --- np.abs drops a small term's imaginary part: the guard must see the term -------------------------
@@ -208,11 +208,11 @@ def test_a_dropped_l1_term_at_large_x_is_seen_by_the_guard(low, high):
     inputs = {"x": {"shape": "n", "domain": {"range": [low, high]}}}
     for seed in range(3):
         ok = check_gradient(l1_loss, lambda x: np.sign(x) + x, inputs=inputs, wrt="x", seed=seed).verdict
-        assert ok.verdict == "pass", (seed, ok.verdict, ok.diagnosis)
+        assert ok.label == "pass", (seed, ok.label, ok.diagnosis)
         assert ok.oracle == "finite-difference"
         assert any(n.startswith("not complex-step safe (its complex-step derivative") for n in ok.notes), ok.notes
         forgot = check_gradient(l1_loss, lambda x: x, inputs=inputs, wrt="x", seed=seed).verdict
-        assert forgot.verdict == "wrong", (seed, forgot.verdict, forgot.diagnosis)
+        assert forgot.label == "wrong", (seed, forgot.label, forgot.diagnosis)
 
 
 def test_the_guard_still_trusts_the_complex_step_of_smooth_python_code():
@@ -226,7 +226,7 @@ def test_the_guard_still_trusts_the_complex_step_of_smooth_python_code():
 
     for seed in range(3):
         v = check_gradient(smooth, smooth_grad, inputs={"x": "n"}, wrt="x", seed=seed).verdict
-        assert v.verdict == "pass" and v.oracle == "complex-step" and not v.notes, (v.verdict, v.oracle, v.notes)
+        assert v.label == "pass" and v.oracle == "complex-step" and not v.notes, (v.label, v.oracle, v.notes)
 
 
 def test_only_the_entries_near_the_subnormals_take_the_larger_step():

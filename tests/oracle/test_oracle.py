@@ -168,7 +168,7 @@ def test_user_code_gets_the_complex_step_with_or_without_the_split_view(tmp_path
     result = run([str(_spec(tmp_path, MODULE, loss))], RunOptions(seed=3, examples=5))
     assert not result.failures, result.failures
     (v,) = result.verdicts
-    assert v.verdict == "pass" and v.oracle == "complex-step", (v.verdict, v.oracle, v.notes)
+    assert v.label == "pass" and v.oracle == "complex-step", (v.label, v.oracle, v.notes)
 
 
 MUTATING = """
@@ -208,8 +208,8 @@ claims:
     result = run([str(tmp_path / "m.yaml")], RunOptions(seed=2, examples=10))
     assert not result.failures, result.failures
     v = {x.claim: x for x in result.verdicts}
-    assert v["right"].verdict == "pass" and v["right"].oracle == "complex-step", v["right"]
-    assert v["wrong"].verdict == "scaled" and v["wrong"].factor == pytest.approx(1.5)
+    assert v["right"].label == "pass" and v["right"].oracle == "complex-step", v["right"]
+    assert v["wrong"].label == "scaled" and v["wrong"].factor == pytest.approx(1.5)
     # run() checks in worker processes: the record of mutating functions is read in this one
     from gradcheck.check import check_plan
     from gradcheck.run import check_settings, read_problem

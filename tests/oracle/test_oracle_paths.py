@@ -46,10 +46,10 @@ def test_kink_within_the_finite_difference_step_is_inconclusive():
     # straddles the kink, while the 100x smaller second estimate's last steps do not (measured:
     # inconclusive for 1e-8 .. 5e-8; further out it passes, closer see the xfail below)
     far = check_gradient(abs_loss, abs_grad, inputs={"x": "n"}, wrt="x", at=_at(0.3), seed=0)
-    assert far.verdict.verdict == "pass", far  # the claim is right: only the point makes it undecidable
+    assert far.verdict.label == "pass", far  # the claim is right: only the point makes it undecidable
 
     v = check_gradient(abs_loss, abs_grad, inputs={"x": "n"}, wrt="x", at=_at(2e-8), seed=0).verdict
-    assert v.verdict == "inconclusive", v
+    assert v.label == "inconclusive", v
     assert v.oracle == "finite-difference"
     assert any("not complex-step safe" in n and "imaginary part was dropped" in n for n in v.notes), v.notes
     m = re.fullmatch(
@@ -100,7 +100,7 @@ def test_the_guard_sees_the_non_analytic_term_at_its_default_slack():
     v = check_gradient(
         nonanalytic_loss, nonanalytic_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=3, examples=10
     ).verdict
-    assert v.verdict == "pass" and v.oracle == "finite-difference", v
+    assert v.label == "pass" and v.oracle == "finite-difference", v
     assert any(n.startswith("not complex-step safe (its complex-step derivative") for n in v.notes), v.notes
 
 
@@ -108,7 +108,7 @@ def test_a_claim_siding_with_finite_differences_against_the_complex_step_is_inco
     v = check_gradient(
         nonanalytic_loss, nonanalytic_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=3, examples=10
     ).verdict
-    assert v.verdict == "inconclusive", v
+    assert v.label == "inconclusive", v
     m = re.fullmatch(
         r"the oracles disagree: complex step gives (\S+), finite differences (\S+) ± (\S+) along the "
         r"same direction, and the claim \((\S+)\) sides with finite differences",
@@ -134,7 +134,7 @@ def test_a_claim_matching_neither_oracle_is_diagnosed_against_the_complex_step_w
     v = check_gradient(
         nonanalytic_loss, off_grad, inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=3, examples=10
     ).verdict
-    assert v.verdict == "scaled", v
+    assert v.label == "scaled", v
     assert v.oracle == "complex-step"
     assert v.factor == pytest.approx(1.000002, abs=1e-6)  # against the complex step, itself ~3e-7 off
     disagree = [n for n in v.notes if n.startswith("finite differences disagree with the complex step here (")]
@@ -167,9 +167,9 @@ def test_finite_differences_that_cannot_cross_check_leave_a_note(tmp_path: Path)
     result = run([str(spec)], RunOptions(seed=2, examples=10))
     assert not result.failures
     verdicts = {v.claim: v for v in result.verdicts}
-    assert verdicts["right"].verdict == "pass", verdicts["right"]
+    assert verdicts["right"].label == "pass", verdicts["right"]
     off = verdicts["off"]
-    assert off.verdict == "scaled" and off.factor == pytest.approx(1.001, rel=1e-9), off
+    assert off.label == "scaled" and off.factor == pytest.approx(1.001, rel=1e-9), off
     assert off.outcome == "xfail" and off.oracle == "complex-step"
     assert f"{CROSS_CHECK_FAILED} (estimate nan ± inf)" in off.notes, off.notes
 
@@ -191,8 +191,8 @@ def test_a_sign_flipped_claim_on_smooth_code_gets_no_cross_check_note():
     v = check_gradient(
         smooth_loss, lambda x: -smooth_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=0, examples=10
     ).verdict
-    if v.verdict != "sign-flipped" or v.oracle != "complex-step":
-        pytest.fail(f"precondition: expected a sign-flipped verdict by the complex step, got {v.verdict} ({v.oracle})")
+    if v.label != "sign-flipped" or v.oracle != "complex-step":
+        pytest.fail(f"precondition: expected a sign-flipped verdict by the complex step, got {v.label} ({v.oracle})")
     assert not any(CROSS_CHECK_FAILED in n for n in v.notes), v.notes
 
 
@@ -200,7 +200,7 @@ def test_a_kink_closer_than_the_smaller_step_does_not_condemn_a_correct_claim():
     v = check_gradient(abs_loss, abs_grad, inputs={"x": "n"}, wrt="x", at=_at(1e-9, 0.5, -0.7), seed=0).verdict
     if v.oracle != "finite-difference":
         pytest.fail(f"precondition: the finite-difference-only path, got oracle {v.oracle!r}")
-    assert v.verdict == "inconclusive", f"{v.verdict}: {v.diagnosis}"
+    assert v.label == "inconclusive", f"{v.label}: {v.diagnosis}"
     assert "the one-sided slopes differ" in v.diagnosis and "matches one side" in v.diagnosis
 
 
@@ -209,7 +209,7 @@ def test_a_wrong_claim_on_kinked_code_is_still_caught_at_drawn_points():
     v = check_gradient(
         abs_loss, lambda x: 2 * abs_grad(x), inputs={"x": "n"}, dims={"n": (2, 4)}, wrt="x", seed=0, examples=10
     ).verdict
-    assert v.verdict in ("scaled", "wrong"), f"{v.verdict}: {v.diagnosis}"
+    assert v.label in ("scaled", "wrong"), f"{v.label}: {v.diagnosis}"
     assert v.oracle == "finite-difference"
 
 
@@ -227,14 +227,12 @@ def test_a_guard_probe_next_to_a_kink_does_not_trust_an_unsafe_complex_step():
     far = check_gradient(
         abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x", at=_at(0.3, 0.5, -0.7), seed=0
     ).verdict
-    if far.verdict != "pass" or not any("disagrees with finite differences" in n for n in far.notes):
-        pytest.fail(
-            f"precondition: away from the kink the guard catches the complex step, got {far.verdict} {far.notes}"
-        )
+    if far.label != "pass" or not any("disagrees with finite differences" in n for n in far.notes):
+        pytest.fail(f"precondition: away from the kink the guard catches the complex step, got {far.label} {far.notes}")
     v = check_gradient(
         abs_plus_square, abs_plus_square_grad, inputs={"x": "n"}, wrt="x", at=_at(3e-8, 0.5, -0.7), seed=0
     ).verdict
-    assert v.verdict == "inconclusive", f"{v.verdict}: {v.diagnosis} {v.notes}"
+    assert v.label == "inconclusive", f"{v.label}: {v.diagnosis} {v.notes}"
     # the guard sees the complex step disagree and drops it; next to the kink the smaller step's
     # finite differences are no estimate (some of its steps cross it), so the one-sided slopes'
     # jump is measured against their rounding, and the claim matches the point's side
@@ -254,5 +252,5 @@ def test_an_undecided_guard_still_lets_drawn_examples_catch_a_wrong_claim():
         seed=0,
         examples=10,
     ).verdict
-    assert v.verdict in ("scaled", "wrong"), f"{v.verdict}: {v.diagnosis}"
+    assert v.label in ("scaled", "wrong"), f"{v.label}: {v.diagnosis}"
     assert v.oracle == "finite-difference"

@@ -103,7 +103,7 @@ def test_a_loss_that_raises_on_every_draw_shows_what_it_received():
         return x
 
     result = check_gradient(loss, grad, inputs={"x": "n"}, dims={"n": 4}, wrt="x", seed=0, examples=2)
-    assert result.verdict.verdict == "error"  # every draw raised: an error, not a numerical outcome
+    assert result.verdict.label == "error"  # every draw raised: an error, not a numerical outcome
     assert "  note: keywords received: loss(x, n)" in result.failure_text(), result.failure_text()
 
 
@@ -173,7 +173,7 @@ def test_two_specs_with_a_module_of_the_same_name_each_get_their_own(tmp_path):
         )
     result = run([str(tmp_path / "a" / "s.yaml"), str(tmp_path / "b" / "s.yaml")], RunOptions(seed=1, examples=3))
     assert not result.failures, result.failures
-    assert [v.verdict for v in result.verdicts] == ["pass", "pass"], [v.diagnosis for v in result.verdicts]
+    assert [v.label for v in result.verdicts] == ["pass", "pass"], [v.diagnosis for v in result.verdicts]
 
 
 def test_a_module_beside_the_spec_that_shadows_an_installed_one_is_refused(tmp_path):

@@ -49,7 +49,7 @@ def test_a_wrong_gradient_with_data_is_caught_with_the_data_size():
     result = check_gradient(
         logistic_loss, logistic_grad_summed, inputs={"w": "in"}, constants=DATA, wrt="w", seed=0, examples=5
     )
-    assert result.verdict.verdict == "scaled" and result.verdict.factor == pytest.approx(9)
+    assert result.verdict.label == "scaled" and result.verdict.factor == pytest.approx(9)
 
 
 def test_a_plain_array_constant_keeps_its_own_sizes():
@@ -125,7 +125,7 @@ def test_array_constants_hold_at_fixed_points_too():
     wrong = check_gradient(
         logistic_loss, logistic_grad_summed, inputs={"w": "in"}, constants=DATA, wrt="w", at=[{"w": w}]
     )
-    assert wrong.verdict.verdict == "scaled"
+    assert wrong.verdict.label == "scaled"
 
 
 def test_vjp_rules_take_array_constants_too():

@@ -40,5 +40,5 @@ def test_a_batched_evaluation_stays_within_the_memory_budget():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert v.verdict == "wrong", v.lines
+    assert v.label == "wrong", v.lines
     assert peak < 120 * 2**20, f"peak {peak / 2**20:.0f} MiB"  # 64 points of a 700 x 700 complex outer: ~500 MiB

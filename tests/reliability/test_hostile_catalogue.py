@@ -37,7 +37,7 @@ def test_python_entries_never_reach_foreign_callables(tmp_path, monkeypatch, nam
     )
     result = run([str(path)], RunOptions(seed=1, examples=3))
     (verdict,) = result.verdicts
-    assert verdict.verdict == "error"
+    assert verdict.label == "error"
     assert message in verdict.diagnosis
     assert f"{path}:7:" in " ".join(verdict.lines)
     assert sorted(os.listdir(tmp_path)) == ["spec.yaml"]

@@ -288,8 +288,8 @@ def test_a_spec_rewritten_between_two_runs_in_one_process_is_read_again(tmp_path
     first = run([str(spec)], RunOptions(seed=1, examples=3))
     make(tmp_path, "", [("b", "wrong"), ("a", "good")])  # the same file, its claims swapped
     second = run([str(spec)], RunOptions(seed=1, examples=3))
-    assert [(v.claim, v.verdict) for v in first.verdicts] == [("a", "pass"), ("b", "scaled")]
-    assert [(v.claim, v.verdict) for v in second.verdicts] == [("b", "scaled"), ("a", "pass")]
+    assert [(v.claim, v.label) for v in first.verdicts] == [("a", "pass"), ("b", "scaled")]
+    assert [(v.claim, v.label) for v in second.verdicts] == [("b", "scaled"), ("a", "pass")]
 
 
 def test_a_claim_that_forges_a_reply_cannot_make_the_supervisor_run_anything(tmp_path):
@@ -384,7 +384,7 @@ def test_runs_on_threads_that_have_ended_leave_the_next_run_working(tmp_path, mo
         t = threading.Thread(target=lambda: results.append(run([str(spec)], RunOptions(seed=1, examples=2))))
         t.start()
         t.join(timeout=120)
-    assert [[v.verdict for v in r.verdicts] for r in results] == [["pass"], ["pass"]]
+    assert [[v.label for v in r.verdicts] for r in results] == [["pass"], ["pass"]]
 
 
 def test_jobs_default_to_the_usable_cores_and_one_claim_starts_one_worker(monkeypatch):

@@ -38,7 +38,7 @@ def test_the_timeout_covers_the_check_and_the_repair_together(tmp_path, monkeypa
     started = time.monotonic()
     verdict = check_plan(problem, problem.plans[0], cfg)
     took = time.monotonic() - started
-    assert verdict.verdict == "scaled"  # the check's verdict stands when the search is cut short
+    assert verdict.label == "scaled"  # the check's verdict stands when the search is cut short
     assert verdict.repair.exhausted == "the --timeout of 1 s"
     assert took < 1.0 + 0.4, f"{took:.2f} s for a 1 s --timeout"
     sys.modules.pop("slow_repair_loss", None)

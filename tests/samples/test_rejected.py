@@ -32,7 +32,7 @@ def always_raises(x, y):
 
 def test_a_loss_raising_on_some_draws_keeps_the_complex_step_and_counts_them():
     v = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, seed=1).verdict
-    assert v.verdict == "pass" and v.examples == 25
+    assert v.label == "pass" and v.examples == 25
     assert v.oracle == "complex-step"  # a rejected draw is no evidence that the code is not complex-step safe
     assert not any("complex-step safe" in n for n in v.notes)
     assert v.rejected > 0
@@ -46,7 +46,7 @@ def test_a_loss_raising_on_some_draws_keeps_the_complex_step_and_counts_them():
 def test_a_loss_raising_on_some_draws_of_ranged_dims_is_counted_too():
     inputs = {"x": "n", "y": {"shape": "n", "domain": {"integers": [0, 3]}}}
     v = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=inputs, dims={"n": (3, 6)}, seed=2).verdict
-    assert v.verdict == "pass" and v.oracle == "complex-step" and v.rejected > 0
+    assert v.label == "pass" and v.oracle == "complex-step" and v.rejected > 0
 
 
 def test_the_rejected_count_and_reason_follow_the_original_summary_columns():
@@ -66,7 +66,7 @@ def test_a_loss_raising_on_every_draw_is_an_error_not_inconclusive():
     r = check_gradient(always_raises, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, seed=1, examples=3)
     line = sys._getframe().f_lineno - 1
     v = r.verdict
-    assert v.verdict == "error"
+    assert v.label == "error"
     assert v.rejected == 40  # 10 draws per example and 10 more, as Hypothesis allows
     assert v.diagnosis == "the loss raised on every draw (40 of 40): ValueError: no such model"
     assert "declare a domain" not in v.diagnosis
@@ -80,7 +80,7 @@ def test_a_loss_raising_on_every_draw_is_an_error_not_inconclusive():
 
 def test_a_loss_raising_on_every_draw_of_ranged_dims_is_an_error():
     v = check_gradient(always_raises, multinomial_grad, wrt="x", inputs=LABELS, seed=1, examples=5).verdict
-    assert v.verdict == "error" and v.rejected > 0
+    assert v.label == "error" and v.rejected > 0
     assert v.diagnosis == f"the loss raised on every draw ({v.rejected} of {v.rejected}): ValueError: no such model"
 
 
@@ -89,7 +89,7 @@ def test_code_that_is_not_complex_step_safe_still_falls_back_to_finite_differenc
         return float(np.sum(x**2))  # float() drops the imaginary part: the real point works
 
     v = check_gradient(loss, lambda x: 2 * x, wrt="x", inputs={"x": "n"}, seed=1, examples=3).verdict
-    assert v.verdict == "pass" and v.oracle == "finite-difference" and v.rejected == 0
+    assert v.label == "pass" and v.oracle == "finite-difference" and v.rejected == 0
     assert any(n.startswith("not complex-step safe (") for n in v.notes)
 
 
@@ -120,7 +120,7 @@ def test_a_fixed_point_the_loss_refuses_is_one_rejection_and_an_error():
         return np.sum(x**2)
 
     v = check_gradient(loss, lambda x: 2 * x, wrt="x", at=[{"x": np.array([1.0, 2.0])}], seed=1).verdict
-    assert v.verdict == "error" and v.rejected == 1
+    assert v.label == "error" and v.rejected == 1
     assert v.diagnosis == "the loss raised on every draw (1 of 1): ValueError: too big"
     assert "found at the fixed point at[0]" in v.notes
 
@@ -131,7 +131,7 @@ def test_rejections_at_fixed_points_and_drawn_examples_add_up():
         multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, at=[point], examples=5, seed=1
     ).verdict
     drawn = check_gradient(multinomial, multinomial_grad, wrt="x", inputs=LABELS, dims={"n": 4}, examples=5, seed=1)
-    assert v.verdict == "error"  # the fixed point decides
+    assert v.label == "error"  # the fixed point decides
     assert v.rejected == 1 + drawn.verdict.rejected
 
 
@@ -144,7 +144,7 @@ def test_a_failure_block_notes_the_rejected_draws():
         if r.verdict.rejected:
             break
     v = r.verdict
-    assert v.verdict == "wrong" and v.rejected > 0
+    assert v.label == "wrong" and v.rejected > 0
     assert (
         f"  note: {v.rejected} draw{'s' if v.rejected != 1 else ''} rejected (the loss raised ValueError: label "
         "vector misses a class)"

@@ -158,7 +158,7 @@ def test_the_factor_refinement_never_materialises_a_dims_range():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert v.verdict == "scaled" and v.lines[0].startswith("the factor is 1/K: an extra 1/K")
+    assert v.label == "scaled" and v.lines[0].startswith("the factor is 1/K: an extra 1/K")
     assert peak < 20_000_000, peak  # the list of K's range alone was some 80 MB
 
 
@@ -176,5 +176,5 @@ def test_attentions_shrunk_failure_keeps_its_four_dims_distinct():
     problem = build_problem(load_spec_text(text, "attention.yaml"))
     plan = next(p for p in problem.plans if p.claim.name == "grad-V")
     v = check_plan(problem, plan, CheckSettings(examples=25, seed=0, database=False))
-    assert v.verdict == "scaled"
+    assert v.label == "scaled"
     assert sorted(v.failing.sizes.values()) == [2, 3, 4, 5], v.failing.sizes

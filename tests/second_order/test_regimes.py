@@ -19,7 +19,7 @@ GALLERY = HERE.parents[1] / "specs" / "layer_norm_hvp.yaml"
 def test_every_second_order_claim_gets_its_planted_verdict(seed):
     result = run([str(HERE / "regimes.yaml")], RunOptions(seed=seed, examples=10))
     assert not result.failures, [f.message for f in result.failures]
-    got = {v.claim: v.verdict for v in result.verdicts}
+    got = {v.claim: v.label for v in result.verdicts}
     assert got == {claim: expected(claim) for claim in got}
     assert sum(claim.endswith("-1e-6") for claim in got) == 5
 
@@ -36,7 +36,7 @@ def test_the_layer_norm_hvp_gallery_spec():
     result = run([str(GALLERY)], RunOptions(seed=5))
     assert result.exit_code == 0
     by = {v.claim: v for v in result.verdicts}
-    assert by["hvp-x"].verdict == "pass" and by["hessian-beta"].verdict == "pass"
-    assert by["bug-wrong-gauss-newton"].verdict == "wrong"
-    assert by["bug-scaled-hessian-beta"].verdict == "scaled"
+    assert by["hvp-x"].label == "pass" and by["hessian-beta"].label == "pass"
+    assert by["bug-wrong-gauss-newton"].label == "wrong"
+    assert by["bug-scaled-hessian-beta"].label == "scaled"
     assert by["bug-wrong-hessian-gamma-not-symmetric"].diagnosis.startswith("not symmetric where it must be")

@@ -63,7 +63,7 @@ def test_a_correct_hvp_passes_and_a_planted_1e_6_error_is_caught(with_gradient):
     right = check_hvp(loss, hvp, **kwargs)
     assert right.passed, right.failure_text()
     off = check_hvp(loss, hvp_off, **kwargs)
-    assert off.verdict.verdict == "scaled"
+    assert off.verdict.label == "scaled"
     assert (
         off.verdict.diagnosis == "scaled: the claim is 1.000001 x the true hvp (H V) on every entry (factor 1.000001)"
     )
@@ -90,11 +90,11 @@ def test_a_gradient_that_fails_its_own_check_is_not_trusted():
 def test_hessians():
     assert check_hessian(loss, hessian, wrt="x", inputs=INPUTS, seed=2).passed
     unsymmetric = check_hessian(loss, hessian_unsymmetric, wrt="x", inputs=INPUTS, seed=2).verdict
-    assert unsymmetric.verdict == "wrong"
+    assert unsymmetric.label == "wrong"
     assert unsymmetric.diagnosis.startswith("not symmetric where it must be: claimed [")
     assert unsymmetric.diagnosis.endswith("(the Hessian of a twice-differentiable loss is symmetric)")
     shaped = check_hessian(loss, hessian_vector, wrt="x", inputs=INPUTS, seed=2, dims={"n": 3}).verdict
-    assert shaped.verdict == "error"
+    assert shaped.label == "error"
     assert shaped.diagnosis == (
         "the claim raised ValueError: hessian_vector returned shape (3,), but the Hessian wrt x has shape (3, 3) "
         "(x's shape twice)"
@@ -107,7 +107,7 @@ def test_jacobians():
     transposed = check_jacobian(
         f, jacobian_transposed, wrt="x", inputs=inputs, output_shape="M", seed=3, dims={"M": 2, "n": 3}
     ).verdict
-    assert transposed.verdict == "error"
+    assert transposed.label == "error"
     assert transposed.diagnosis == (
         "the claim raised ValueError: jacobian_transposed returned shape (3, 2), but the Jacobian of f wrt x has "
         "shape (2, 3) (the output's, then x's)"

@@ -54,7 +54,7 @@ def test_correct_hvp_and_hessian_claims_pass(tmp_path):
   - {name: hessian, wrt: x, hessian: "0.5 * (A + A.T) + diag(exp(x))"}
 """,
     )
-    assert {name: x.verdict for name, x in v.items()} == {"hvp": "pass", "hvp-renamed": "pass", "hessian": "pass"}
+    assert {name: x.label for name, x in v.items()} == {"hvp": "pass", "hvp-renamed": "pass", "hessian": "pass"}
     assert v["hvp"].kind == "hvp" and v["hessian"].kind == "hessian"
     assert v["hvp"].what == "hvp of the loss wrt x"
     assert v["hessian"].expected_shape == "(n, n)"
@@ -65,7 +65,7 @@ def test_a_scaled_hvp_is_diagnosed_with_its_factor(tmp_path):
     v = _verdicts(
         tmp_path, QUADRATIC, '  - {name: twice, wrt: x, hvp: "(A + A.T) @ V + 2 * exp(x) * V", expect: fail}\n'
     )
-    assert v["twice"].verdict == "scaled"
+    assert v["twice"].label == "scaled"
     assert v["twice"].diagnosis == "scaled: the claim is 2 x the true hvp (H V) on every entry (factor 2)"
 
 
@@ -73,14 +73,14 @@ def test_a_sign_flipped_hessian(tmp_path):
     v = _verdicts(
         tmp_path, QUADRATIC, '  - {name: neg, wrt: x, hessian: "-0.5 * (A + A.T) - diag(exp(x))", expect: fail}\n'
     )
-    assert v["neg"].verdict == "sign-flipped"
+    assert v["neg"].label == "sign-flipped"
 
 
 def test_a_hessian_that_is_not_symmetric_says_so_and_how_to_fix_it(tmp_path):
     """The classic: the Hessian of x^T A x / 2 written as A (it is (A + A^T) / 2)."""
     v = _verdicts(tmp_path, QUADRATIC, '  - {name: nonsym, wrt: x, hessian: "A + diag(exp(x))", expect: fail}\n')
     verdict = v["nonsym"]
-    assert verdict.verdict == "wrong"
+    assert verdict.label == "wrong"
     assert verdict.label is Label.WRONG  # an enum: the one serializer sends plain values to pytest-xdist
     assert verdict.diagnosis.startswith("not symmetric where it must be: claimed [")
     assert verdict.diagnosis.endswith("(the Hessian of a twice-differentiable loss is symmetric)")
@@ -90,14 +90,14 @@ def test_a_hessian_that_is_not_symmetric_says_so_and_how_to_fix_it(tmp_path):
 def test_a_wrong_hessian_names_its_entries(tmp_path):
     v = _verdicts(tmp_path, QUADRATIC, '  - {name: nodiag, wrt: x, hessian: "0.5 * (A + A.T)", expect: fail}\n')
     verdict = v["nodiag"]
-    assert verdict.verdict == "wrong"
+    assert verdict.label == "wrong"
     assert verdict.diagnosis.startswith("wrong: ")
     assert all(e.index[0] == e.index[1] for e in verdict.entries)  # the missing diag(exp(x))
 
 
 def test_a_hessian_of_the_wrong_shape_is_refused_in_the_users_symbols(tmp_path):
     v = _verdicts(tmp_path, QUADRATIC, '  - {name: vec, wrt: x, hessian: "A @ x", expect: fail}\n')
-    assert v["vec"].verdict == "shape-mismatch"
+    assert v["vec"].label == "shape-mismatch"
     assert v["vec"].diagnosis == "claimed hessian has shape (n,) but the Hessian of the loss wrt x has shape (n, n)"
     assert v["vec"].lines[0] == "a Hessian's axes are x's (n,) twice"
     assert v["vec"].repair is None
@@ -114,10 +114,10 @@ def test_jacobian_claims(tmp_path):
   - {name: T, node: a, wrt: x, jacobian: "((1 - a ** 2)[:, None] * W).T", expect: fail}
 """,
     )
-    assert v["ok"].verdict == "pass" and v["ok-W"].verdict == "pass"
+    assert v["ok"].label == "pass" and v["ok-W"].label == "pass"
     assert v["ok"].what == "jacobian of node a wrt x"
     assert v["sign"].diagnosis == "sign-flipped: the claim is -1 x the true Jacobian on every entry"
-    assert v["T"].verdict == "shape-mismatch"
+    assert v["T"].label == "shape-mismatch"
     assert v["T"].diagnosis == "claimed jacobian has shape (n, M) but the Jacobian of node a wrt x has shape (M, n)"
     assert v["T"].lines[0] == "a Jacobian's axes are node a's (M,), then x's (n,)"
 
@@ -188,8 +188,8 @@ def test_a_python_loss_gets_finite_differences_of_its_complex_step(tmp_path):
         "import numpy as np\n\ndef loss(x, A):\n    return 0.5 * x @ A @ x + np.sum(np.exp(x))\n"
     )
     v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS)
-    assert v["right"].verdict == "pass" and v["right-hessian"].verdict == "pass"
-    assert v["off"].verdict == "scaled"
+    assert v["right"].label == "pass" and v["right-hessian"].label == "pass"
+    assert v["off"].label == "scaled"
     assert (
         "reference: finite differences of the complex step of the loss along V (the loss is Python code), "
         "with their error bar"
@@ -198,8 +198,8 @@ def test_a_python_loss_gets_finite_differences_of_its_complex_step(tmp_path):
 
 def test_a_loss_without_a_derived_gradient_gets_finite_differences(tmp_path):
     v = _verdicts(tmp_path, "{claims}", INDEXED)
-    assert v["right"].verdict == "pass"
-    assert v["off"].verdict == "scaled"
+    assert v["right"].label == "pass"
+    assert v["off"].label == "scaled"
     assert any(
         n.startswith(
             "reference: finite differences of the complex step of the loss along V (the loss's gradient "
@@ -220,7 +220,7 @@ def test_a_hessian_that_is_not_symmetric_is_told_so_with_a_python_loss_too(tmp_p
     )
     claim = '  - {name: nonsym, wrt: x, hessian: "A + diag(exp(x))", expect: fail}\n'
     v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS.split("claims:")[0] + "claims:\n" + claim)
-    assert v["nonsym"].verdict == "wrong"
+    assert v["nonsym"].label == "wrong"
     assert v["nonsym"].diagnosis.startswith("not symmetric where it must be: claimed [")
     assert v["nonsym"].lines == ()  # without the exact Hessian, no claim about its symmetric part
 
@@ -233,7 +233,7 @@ def test_a_tangent_over_the_evaluation_budget_is_an_error_verdict_that_says_why(
     )
     (tmp_path / "big.yaml").write_text(text)
     (v,) = run([str(tmp_path / "big.yaml")], RunOptions(seed=1, examples=2)).verdicts
-    assert v.verdict == "error"
+    assert v.label == "error"
     assert v.diagnosis == (
         "the hvp claim cannot be checked: one evaluation would hold up to 50000 elements in its inputs and nodes "
         "(budget 40000 = 4 x settings.max_elements); the largest is 'x' with 10000"
@@ -264,13 +264,13 @@ def test_the_hessian_of_a_matrix_input_has_four_axes(tmp_path):
   - {name: swapped-pairs, wrt: W, hessian: "einsum('ik,jl->ikjl', X.T @ X, eye(out))", expect: fail}
 """,
     )
-    assert v["right"].verdict == "pass" and v["hvp"].verdict == "pass"
+    assert v["right"].label == "pass" and v["hvp"].label == "pass"
     assert v["right"].expected_shape == "(in, out, in, out)"
     assert v["two-axes"].diagnosis == (
         "claimed hessian has shape (in, in) but the Hessian of the loss wrt W has shape (in, out, in, out)"
     )
     assert v["two-axes"].lines[0] == "a Hessian's axes are W's (in, out) twice"
-    assert v["swapped-pairs"].verdict == "shape-mismatch"
+    assert v["swapped-pairs"].label == "shape-mismatch"
 
 
 SQUARE = """\
@@ -296,9 +296,9 @@ def test_a_transposed_square_jacobian_is_named_and_a_wrong_one_says_where(tmp_pa
   - {name: diag, node: a, wrt: x, jacobian: "diag(1 - a ** 2)", expect: fail}
 """,
     )
-    assert v["T"].verdict == "transposed"
+    assert v["T"].label == "transposed"
     assert v["T"].diagnosis == (
         "transposed: the claim equals the transpose of the true Jacobian (the Jacobian of node a wrt x is square, (n, n))"
     )
-    assert v["diag"].verdict == "wrong"
+    assert v["diag"].label == "wrong"
     assert len(v["diag"].entries[0].index) == 2  # an entry of the Jacobian [i, j], not of J V

@@ -70,7 +70,7 @@ def test_npy_constants_bind_the_dims_and_a_wrong_claim_is_scaled_by_the_data_siz
     assert not result.failures, result.failures
     verdicts = {v.claim: v for v in result.verdicts}
     assert verdicts["right"].passed, failure_block(verdicts["right"])
-    assert verdicts["summed"].verdict == "scaled" and verdicts["summed"].factor == pytest.approx(7)
+    assert verdicts["summed"].label == "scaled" and verdicts["summed"].factor == pytest.approx(7)
     assert verdicts["summed"].failing.sizes == {"out": verdicts["summed"].failing.sizes["out"], "M": 7, "in": 3}
 
 
@@ -85,7 +85,7 @@ def test_python_constants_are_imported_when_the_spec_is_compiled(tmp_path, monke
     assert problem.data["X"].shape == (7, 3) and not problem.data["X"].flags.writeable
     assert problem.spec.dims["M"].lo == problem.spec.dims["M"].hi == 7
     result = run([str(path)], RunOptions(seed=1, examples=5))
-    assert [v.verdict for v in result.verdicts] == ["pass", "scaled"]
+    assert [v.label for v in result.verdicts] == ["pass", "scaled"]
 
 
 def test_no_python_refuses_a_python_constant_and_allows_npy(tmp_path):
@@ -97,7 +97,7 @@ def test_no_python_refuses_a_python_constant_and_allows_npy(tmp_path):
         "{python: ...} entry"
     )
     result = run([str(_npy_spec(tmp_path))], RunOptions(seed=1, examples=3, no_python=True))
-    assert not result.failures and [v.verdict for v in result.verdicts] == ["pass", "scaled"]
+    assert not result.failures and [v.label for v in result.verdicts] == ["pass", "scaled"]
 
 
 @pytest.mark.parametrize(

@@ -42,9 +42,9 @@ def _verdicts(text, **settings):
 
 def test_an_intercept_dim_is_checked_end_to_end():
     verdicts = _verdicts(INTERCEPT)
-    assert verdicts["right"].verdict == "pass"
+    assert verdicts["right"].label == "pass"
     short = verdicts["short"]
-    assert short.verdict == "shape-mismatch"
+    assert short.label == "shape-mismatch"
     assert short.diagnosis == "claimed gradient has shape (F,) but w has shape (F + 1,)"
 
 
@@ -79,7 +79,7 @@ claims:
 
 def test_derived_sizes_follow_the_drawn_dims():
     verdicts = _verdicts(PAIRS)
-    assert {v.verdict for v in verdicts.values()} == {"pass"}
+    assert {v.label for v in verdicts.values()} == {"pass"}
     for record in verdicts["p"].records:
         n = record.sizes["n"]
         assert n * (n - 1) // 2 >= 1

@@ -163,7 +163,7 @@ def test_a_run_records_one_failure_per_file_that_shows_every_error(tmp_path):
     assert [(f.path, f.line) for f in result.failures] == [(str(bad), 2)]
     heads = [line for line in result.failures[0].message.splitlines() if line.startswith(str(bad))]
     assert heads == [f"{bad}:2:16: unknown name 'p'", f"{bad}:4:20: claim 'g': wrt 'xx' is not an input"]
-    assert [v.verdict for v in result.verdicts] == ["pass"]
+    assert [v.label for v in result.verdicts] == ["pass"]
 
 
 def test_a_group_of_errors_survives_pickling():

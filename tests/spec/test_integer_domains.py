@@ -74,7 +74,7 @@ def _verdict(text):
 
 def test_a_failure_that_real_labels_could_explain_says_so():
     v = _verdict(REAL_LABELS)
-    assert v.verdict != "pass"
+    assert v.label != "pass"
     assert v.lines[-1] == (
         "input 'y' is drawn real-valued (domain real) but is compared with 1 (`y == 1`) and is named like a "
         "label: if it holds labels, give it an integer domain, e.g. {integers: [0, 2]} (half-open)"
@@ -84,7 +84,7 @@ def test_a_failure_that_real_labels_could_explain_says_so():
 def test_integer_labels_get_no_such_hint():
     text = REAL_LABELS.replace("  y: {shape: [M]}", "  y: {shape: [M], domain: {integers: [0, 2]}}")
     v = _verdict(text)
-    assert v.verdict == "pass"
+    assert v.label == "pass"
     assert not any("real-valued" in line for line in v.lines + v.notes)
 
 

@@ -99,7 +99,7 @@ def test_a_chain_of_helpers_at_the_bound_is_checked_without_exhausting_the_stack
     path = tmp_path / "deep.yaml"
     path.write_text(text.replace("gradient: ones_like(x)", "gradient: 2 * ones_like(x)"))
     result = run([str(path)], RunOptions(seed=1, examples=2))
-    assert not result.failures and [v.verdict for v in result.verdicts] == ["pass"]
+    assert not result.failures and [v.label for v in result.verdicts] == ["pass"]
 
 
 def test_shape_inference_works_out_each_helper_once_per_argument_shapes(monkeypatch):

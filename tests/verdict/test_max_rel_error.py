@@ -40,20 +40,20 @@ def _normwise(c, g) -> float:
 def test_a_passing_claim_reports_at_most_rtol_even_where_the_gradient_is_near_zero(verdicts):
     for name in ("zero", "flat"):
         v = verdicts[name]
-        assert v.verdict == "pass", (name, v.diagnosis)
+        assert v.label == "pass", (name, v.diagnosis)
         assert 0 <= v.max_rel_error <= 1e-9, (name, v.max_rel_error)
         assert all(r.finding.max_rel_error <= 1e-9 for r in v.records), name
 
 
 def test_a_scaled_claim_reports_its_normwise_error(verdicts):
     v = verdicts["doubled"]
-    assert v.verdict == "scaled"
+    assert v.label == "scaled"
     assert v.max_rel_error == pytest.approx(0.5, rel=1e-6)
 
 
 def test_a_square_transposed_claim_reports_the_error_of_the_claim_as_given(verdicts):
     v = verdicts["square-transposed"]
-    assert v.verdict == "transposed", v.diagnosis
+    assert v.label == "transposed", v.diagnosis
     e = v.failing.finding.evidence
     assert v.max_rel_error == pytest.approx(_normwise(e.claimed, e.truth), rel=1e-6)
     assert v.max_rel_error > 0.01  # not the 1e-16 of the transposed match
@@ -61,7 +61,7 @@ def test_a_square_transposed_claim_reports_the_error_of_the_claim_as_given(verdi
 
 def test_a_non_square_transposed_claim_has_no_entrywise_error(verdicts):
     v = verdicts["transposed"]
-    assert v.verdict == "transposed", v.diagnosis
+    assert v.label == "transposed", v.diagnosis
     assert math.isnan(v.max_rel_error)
 
 

@@ -35,8 +35,8 @@ claims:
 @pytest.mark.parametrize("seed", range(4))
 def test_saturated_sigmoid_no_false_alarm_and_still_sensitive(tmp_path, seed):
     v = check(tmp_path, SATURATED, seed)
-    assert v["ok"].verdict == "pass", v["ok"].diagnosis
-    assert v["off-1e-6"].verdict == "scaled"
+    assert v["ok"].label == "pass", v["ok"].diagnosis
+    assert v["off-1e-6"].label == "scaled"
     assert v["off-1e-6"].factor == pytest.approx(1.000001, rel=1e-9)
 
 
@@ -58,8 +58,8 @@ claims:
 @pytest.mark.parametrize("seed", range(4))
 def test_large_magnitudes(tmp_path, seed):
     v = check(tmp_path, LARGE, seed)
-    assert v["ok"].verdict == "pass", v["ok"].diagnosis
-    assert v["off-1e-8"].verdict == "scaled"
+    assert v["ok"].label == "pass", v["ok"].diagnosis
+    assert v["off-1e-8"].label == "scaled"
     assert v["off-1e-8"].factor == pytest.approx(1.00000001, rel=1e-9)
 
 
@@ -91,8 +91,8 @@ def grad_off(X, w):
 @pytest.mark.parametrize("seed", range(3))
 def test_float32_user_code(tmp_path, seed):
     v = check(tmp_path, FLOAT32, seed, f32=F32)
-    assert v["ok"].verdict == "pass", v["ok"].diagnosis
-    assert v["off-1e-3"].verdict == "scaled"
+    assert v["ok"].label == "pass", v["ok"].diagnosis
+    assert v["off-1e-3"].label == "scaled"
 
 
 UNSAFE = """
@@ -121,10 +121,10 @@ def grad_half(x):
 
 def test_code_that_is_not_complex_safe_falls_back_to_finite_differences(tmp_path):
     v = check(tmp_path, UNSAFE, 1, unsafe=UNSAFE_CODE)
-    assert v["ok"].verdict == "pass", v["ok"].diagnosis
+    assert v["ok"].label == "pass", v["ok"].diagnosis
     assert "finite-difference" in v["ok"].oracle
     assert any("not complex-step safe" in n for n in v["ok"].notes)
-    assert v["half"].verdict == "scaled" and v["half"].factor == pytest.approx(0.5, rel=1e-6)
+    assert v["half"].label == "scaled" and v["half"].factor == pytest.approx(0.5, rel=1e-6)
 
 
 SILENT = """
@@ -152,9 +152,9 @@ def right(x):
 
 def test_silently_wrong_complex_step_is_caught_by_the_guard(tmp_path):
     v = check(tmp_path, SILENT, 1, silent=SILENT_CODE)
-    assert v["right"].verdict == "pass", v["right"].diagnosis
+    assert v["right"].label == "pass", v["right"].diagnosis
     assert any("disagrees with finite differences" in n for n in v["right"].notes)
-    assert v["matches-the-bogus-complex-step"].verdict == "scaled"
+    assert v["matches-the-bogus-complex-step"].label == "scaled"
     assert v["matches-the-bogus-complex-step"].factor == pytest.approx(0.5, rel=1e-6)
 
 
@@ -183,7 +183,7 @@ def grad_complex(x):
 
 def test_a_loss_undefined_at_every_draw_is_inconclusive_not_wrong(tmp_path):
     v = check(tmp_path, UNDEFINED, 1, examples=5, undef=UNDEFINED_CODE)
-    assert v["code"].verdict == "inconclusive"
+    assert v["code"].label == "inconclusive"
     assert v["code"].diagnosis.startswith("no valid example: the loss is not")
     assert v["code"].diagnosis.endswith("(declare a domain for the inputs?)")
 
@@ -194,7 +194,7 @@ def test_a_complex_claim_is_an_error_not_a_nan(tmp_path):
         'claims:\n  - {name: complex-claim, wrt: x, gradient: {python: "undef:grad_complex"}}\n'
     )
     v = check(tmp_path, text, 1, examples=5, undef=UNDEFINED_CODE)
-    assert v["complex-claim"].verdict == "error"
+    assert v["complex-claim"].label == "error"
     assert v["complex-claim"].diagnosis == "the claim returned complex128 values, not real numbers"
 
 
@@ -224,8 +224,8 @@ def test_float32_sensitivity_does_not_fade_with_n(tmp_path, seed):
     """n = 100,000 float32 entries: the claim's rounding along V is bounded by Hoeffding (13 ‖δ‖₂),
     not by <|δ|, |V|> ~ sqrt(n) ‖δ‖₂, so a 1e-3 error is still caught and a right claim passes."""
     v = check(tmp_path, LARGE_FLOAT32, seed, examples=5, f32big=F32BIG)
-    assert v["ok"].verdict == "pass", v["ok"].diagnosis
-    assert v["off-1e-3"].verdict == "scaled", v["off-1e-3"].diagnosis
+    assert v["ok"].label == "pass", v["ok"].diagnosis
+    assert v["off-1e-3"].label == "scaled", v["off-1e-3"].diagnosis
 
 
 def test_projected_error_is_the_smaller_of_the_worst_case_and_hoeffding():
@@ -261,7 +261,7 @@ def test_a_correct_float32_claim_with_cancellation_passes_at_large_n():
     inputs = {"x": {"shape": "n", "domain": {"range": [1000, 1000.0005]}, "dtype": "float32"}}
     for seed in range(3):
         v = check_gradient(loss, grad, inputs=inputs, dims={"n": 5000}, wrt="x", seed=seed, examples=3).verdict
-        assert v.verdict == "pass", v.diagnosis
+        assert v.label == "pass", v.diagnosis
         # the float32 result is 50-100 % off along V, all of it rounding: max_rel_error measures it against
         # the tolerance's scale, its rounding allowance included, so a pass reports at most rtol (float32's)
         assert 0 < v.max_rel_error <= 2e-5
