@@ -13,7 +13,8 @@ distinct where the ranges allow, so that a transposed claim cannot pass by coinc
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,7 @@ __all__ = [
     "Sample",
     "GivenSample",
     "sample_strategy",
+    "without_mined_constants",
     "pick_sizes",
     "draw_sizes",
     "example_sizes",
@@ -213,6 +215,35 @@ def example_sizes(
     """:func:`pick_sizes` from a seeded generator: sizes to show where no example is drawn."""
     rng = np.random.default_rng([seed, 3])
     return pick_sizes(lambda count: int(rng.integers(count)), dims, reserved, derived)
+
+
+@contextmanager
+def without_mined_constants() -> Iterator[None]:
+    """Within: Hypothesis draws without the literals it mines from the process's local modules.
+
+    Hypothesis (6.1xx) mixes constants found in every local module of ``sys.modules`` into a few
+    percent of its choices. gradcheck's examples would then depend on what else is imported (a
+    pytest run imports the user's test modules, ``gradcheck check`` does not, a lazy import
+    happens mid-run), and the failure block's ``reproduce:`` seed would not bring the same
+    example back. The hook is Hypothesis's private one: when it is not there, nothing is done
+    (``tests/samples/test_reproducible_draws.py`` then fails and says so).
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - another Hypothesis layout
+        yield
+        return
+    mined, cache = getattr(providers, "_get_local_constants", None), getattr(providers, "CONSTANTS_CACHE", None)
+    if mined is None or cache is None or not hasattr(providers, "Constants"):  # pragma: no cover
+        yield
+        return
+    cache.cache.clear()  # choices permitted per constraint, cached with the mined ones in them
+    providers._get_local_constants = providers.Constants
+    try:
+        yield
+    finally:
+        providers._get_local_constants = mined
+        cache.cache.clear()
 
 
 def sample_strategy(
