@@ -375,12 +375,12 @@ def check_plan(problem: Problem, plan: ClaimTarget, cfg: CheckSettings) -> Verdi
     the repair search (:func:`_with_repair`). Every Verdict is built by :meth:`_Run.verdict`.
     A failure of gradcheck's own machinery is an ``error`` verdict that says so.
     """
-    if plan.claim.kind in SECOND_ORDER and plan.static is None:  # checked by reduction to a first-order claim
-        from .second_order import check_second_order
-
-        return check_second_order(problem, plan, cfg)
     begun = time.monotonic()
     try:
+        if plan.claim.kind in SECOND_ORDER and plan.static is None:  # checked by reduction to a first-order claim
+            from .second_order import check_second_order
+
+            return check_second_order(problem, plan, cfg)
         verdict = _verdict(problem, plan, cfg)
     except InternalFailure as failure:  # out of Hypothesis's loop
         return _internal_verdict(problem, plan, cfg, failure.error, time.monotonic() - begun)

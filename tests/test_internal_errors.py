@@ -194,6 +194,72 @@ def test_a_bug_in_the_guard_s_adaptive_estimate_is_not_agreement(monkeypatch):
     _assert_internal(v.verdict)
 
 
+SECOND_ORDER = """
+spec: planted-hessian
+dims: {n: 3}
+inputs:
+  x: {shape: [n]}
+loss: sum(x * x * x)
+claims:
+  - {name: right, wrt: x, hessian: "6 * diag(x)"}
+  - {name: twice, wrt: x, hessian: "12 * diag(x)", expect: fail}
+"""
+
+
+def _second_order_verdict(claim: str):
+    problem = build_problem(load_spec_text(SECOND_ORDER, "planted_hessian.yaml"))
+    plan = next(p for p in problem.plans if p.claim.name == claim)
+    return check_plan(problem, plan, CheckSettings(examples=5, seed=1, repair=False))
+
+
+def test_a_bug_deriving_the_loss_s_gradient_is_not_a_reason_for_the_slower_oracle(monkeypatch):
+    # formerly: "its gradient could not be derived: RuntimeError: planted bug" in a note, and the
+    # Hessian checked against finite differences of the complex step instead
+    if _second_order_verdict("right").label != "pass":
+        pytest.fail("precondition: the right Hessian passes")
+    monkeypatch.setattr("gradcheck.derive.derive_problem", _planted())
+    _assert_internal(_second_order_verdict("right"))
+
+
+def test_a_bug_explaining_a_failing_hessian_is_not_an_unexplained_verdict(monkeypatch):
+    # formerly: the verdict of H V, unexplained, as if the explanation could not be made
+    if _second_order_verdict("twice").label not in ("scaled", "wrong"):
+        pytest.fail("precondition: twice the Hessian fails")
+    monkeypatch.setattr("gradcheck.diagnosis.matrices._true_hessian", _planted())
+    _assert_internal(_second_order_verdict("twice"))
+
+
+def _complex_point(args, kwargs) -> bool:
+    return any(np.iscomplexobj(v) for v in args[1].values())
+
+
+def test_a_bug_calling_the_loss_at_a_complex_point_is_not_code_that_refuses_complex_numbers(monkeypatch):
+    # check_hvp's reference without gradient=: formerly value None, and finite differences of the
+    # loss instead of its complex step, silently
+    import gradcheck.problem.callables as callables
+
+    def hvp(x, V):
+        return 6 * x * V
+
+    kwargs = {"inputs": {"x": "n"}, "dims": {"n": 3}, "wrt": "x", "seed": 1, "examples": 3}
+    if gradcheck.check_hvp(cube, hvp, **kwargs).verdict.label != "pass":
+        pytest.fail("precondition: the right hvp passes")
+    monkeypatch.setattr(callables, "call_user", _planted(_complex_point, callables.call_user))
+    _assert_internal(gradcheck.check_hvp(cube, hvp, **kwargs).verdict)
+
+
+def test_a_bug_calling_the_loss_on_a_split_complex_view_is_not_code_that_wants_a_plain_array(monkeypatch):
+    # formerly: swallowed, and the loss called again with the plain complex array
+    import gradcheck.problem.callables as callables
+
+    def split_view(args, kwargs) -> bool:
+        return any(isinstance(v, callables.SplitComplex) for v in args[1].values())
+
+    monkeypatch.setattr(callables, "call_user", _planted(split_view, callables.call_user))
+    v = gradcheck.check_gradient(cube, cube_grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3)
+    _assert_internal(v.verdict)
+
+
 def test_a_bug_in_the_noise_estimate_is_not_a_noise_of_zero(monkeypatch):
     # formerly: sigma = 0, the finite-difference estimate without its noise floor
     import gradcheck.oracle.finite_diff as fd

@@ -25,15 +25,18 @@ import numpy as np
 
 from ..expr.dims import shape_str
 from ..expr.evaluate import evaluate
+from ..internal import ours
 from ..oracle.complex_step import directional_many
 from ..verdict.model import Label, Verdict
 from ..verdict.tolerance import EPS64, Tolerance
 from .compare import Names, diagnose, worst_entries
 
 if TYPE_CHECKING:
-    from ..examine import CheckSettings
     from ..problem.build import ClaimTarget, Problem
     from ..second_order import Reduction
+    from ..settings import CheckSettings
+
+HESSIAN_FULL_LIMIT = 400  # wrt entries up to which a failing Hessian or Jacobian is explained on the full matrix
 
 __all__ = ["explain_hessian", "explain_jacobian", "mirrored_text", "symmetry_lines"]
 
@@ -53,8 +56,10 @@ def explain_hessian(
         truth = error = None
         if reduction.gradient is not None:  # exact: n complex steps of the derived gradient
             truth, error = _true_hessian(bound, plan.wrt, reduction.gradient.expr, x)
-    except Exception:  # noqa: BLE001  the explanation is extra: the verdict already stands without it
-        return verdict
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the claim's Python code runs again here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
+        return verdict  # the user's code failed at the point it passed before: the verdict stands unexplained
     tol = Tolerance(cfg.rtol, cfg.atol)
     n = x.size
     square = (None, None) if truth is None else (truth.reshape(n, n), error.reshape(n, n))
@@ -88,8 +93,10 @@ def explain_jacobian(
             return verdict
         bound, x, c = point
         truth, error = _full_jacobian(lambda z: bound.node_local(node, plan.wrt, z), x)
-    except Exception:  # noqa: BLE001  the explanation is extra: the verdict already stands without it
-        return verdict
+    except Exception as exc:  # noqa: BLE001  user-code boundary: the claim's Python code runs again here; gradcheck's own failures re-raised
+        if ours(exc):
+            raise
+        return verdict  # the user's code failed at the point it passed before: the verdict stands unexplained
     names = _names(plan, bound, f"the Jacobian of node {node} wrt {plan.wrt}", "Jacobian")
     decided = (Label.PASS, Label.SCALED, Label.SIGN_FLIPPED)  # J V decided those
     return _on_full_matrices(verdict, c, truth, error, Tolerance(cfg.rtol, cfg.atol), names, decided)
@@ -100,7 +107,6 @@ def _failing_point(plan: "ClaimTarget", reduction: "Reduction", verdict: Verdict
     when x has more entries than a full matrix is computed for."""
     from ..problem.bound import bind
     from ..samples.draw import Sample
-    from ..second_order import HESSIAN_FULL_LIMIT
 
     failing = verdict.failing
     bound = bind(reduction.problem, Sample(dict(failing.sizes), failing.seed))
