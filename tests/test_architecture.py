@@ -57,3 +57,74 @@ def test_every_module_the_page_names_in_its_text_exists():
 def test_the_docs_page_is_the_top_level_file():
     page = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
     assert '--8<-- "ARCHITECTURE.md"' in page
+
+
+# the pipeline's stages, earliest first: each may import only the ones before it (at module level,
+# inside functions too; a TYPE_CHECKING block names types only, and is not counted)
+STAGES = (
+    "errors",
+    "internal",
+    "user_limits",
+    "expr",
+    "verdict",
+    "spec",
+    "problem",
+    "samples",
+    "oracle",
+    "settings",
+    "diagnosis",
+    "examine",
+)
+
+
+def _imports(path: Path, package: tuple[str, ...]) -> set[str]:
+    """The top-level gradcheck packages and modules ``path`` (a file of ``gradcheck/<package...>``)
+    imports, relative imports resolved."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for n in ast.walk(node)
+    }
+    found = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = list(package[: len(package) - (node.level - 1)])
+            parts = base + [m for m in (node.module or "").split(".") if m]
+            found.add(parts[0] if parts else node.names[0].name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gradcheck."):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def _stage_of(path: Path) -> str:
+    parts = path.relative_to(ROOT / "gradcheck").parts
+    return parts[0] if len(parts) > 1 else parts[0].removesuffix(".py")
+
+
+def test_no_stage_imports_a_later_one():
+    wrong = []
+    for path in sorted((ROOT / "gradcheck").rglob("*.py")):
+        stage = _stage_of(path)
+        if stage not in STAGES:
+            continue
+        earlier = set(STAGES[: STAGES.index(stage) + 1])
+        package = path.relative_to(ROOT / "gradcheck").parts[:-1]
+        later = {m for m in _imports(path, package) if m in STAGES and m not in earlier}
+        wrong += [f"{path.relative_to(ROOT)} imports {m}" for m in sorted(later)]
+    assert wrong == [], wrong
+
+
+def test_the_stage_rule_sees_an_import_that_runs_back_up(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "from typing import TYPE_CHECKING\nfrom .dims import Dim\nif TYPE_CHECKING:\n    from ..examine import X\n"
+        "def f():\n    from ..oracle import dual\n    return dual\n",
+        encoding="utf-8",
+    )
+    assert _imports(planted, ("expr",)) == {"expr", "oracle"}  # a function's import counts, a type's does not
