@@ -179,7 +179,7 @@ def test_a_bug_in_the_guard_s_cross_check_is_not_agreement(monkeypatch):
     # formerly: the guard's two-point difference failed silently (then SciPy's estimate answered)
     import gradcheck.oracle.finite_diff as fd
 
-    monkeypatch.setattr(fd, "central", _planted())
+    monkeypatch.setattr(fd, "sides", _planted())  # the two points of the guard's difference
     v = gradcheck.check_gradient(cube, cube_grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3)
     _assert_internal(v.verdict)
 
@@ -188,7 +188,7 @@ def test_a_bug_in_the_guard_s_adaptive_estimate_is_not_agreement(monkeypatch):
     # formerly: "the real code fails near x: nothing to compare", and the complex step was trusted
     import gradcheck.oracle.finite_diff as fd
 
-    monkeypatch.setattr(fd, "central", lambda f, x, v, h=None: np.full(np.shape(f(x)), np.nan))
+    monkeypatch.setattr(fd, "sides", lambda f, x, v, h: (np.full(np.shape(f(x)), np.nan),) * 2)
     monkeypatch.setattr(fd, "noise", _planted())
     v = gradcheck.check_gradient(cube, cube_grad, inputs={"x": "n"}, dims={"n": 3}, wrt="x", seed=1, examples=3)
     _assert_internal(v.verdict)

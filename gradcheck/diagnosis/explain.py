@@ -103,6 +103,27 @@ def _second_opinion(ev: DirectionalEvidence) -> Finding | DirectionalEvidence:
             )
         note = f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})"
         return replace(ev, notes=ev.notes + (note,))
+    if ex.oracle.guard and np.ndim(cs_v) == 0:  # unconfirmed: finite differences may average a kink's sides, as it does
+        return _one_side(ev, fd_e)
+    return ev
+
+
+def _one_side(ev: DirectionalEvidence, fd_error: float) -> Finding | DirectionalEvidence:
+    """A claim matching one of the one-sided slopes, when they jump (a kink next to the point), is
+    undecided: the complex step of unconfirmed code and central differences both average the sides."""
+    ex, w = ev.example, ev.worst
+    fwd, bwd, rounding = finite_diff.one_sided(ex.f, ex.x, ev.dirs[w])
+    ev = replace(ev, evaluations=ev.evaluations + 3)
+    jump, claimed = abs(fwd - bwd), ev.claimed_d[w]
+    if jump > SAFETY * (rounding + fd_error) and min(abs(claimed - fwd), abs(claimed - bwd)) <= 0.1 * jump:
+        return ev.undecided(
+            f"the complex step of this Python code is unconfirmed here: the one-sided slopes differ "
+            f"({fwd:.10g} forward, {bwd:.10g} backward) and the claim ({claimed:.10g}) matches one side, so "
+            f"this example cannot decide",
+            "a kink (abs, maximum, a branch) lies next to the point, where the complex step and central "
+            "differences both average its two sides; other examples decide",
+            Oracle.BOTH,
+        )
     return ev
 
 

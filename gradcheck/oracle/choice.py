@@ -36,6 +36,9 @@ class OracleChoice:
     # slack relative to the whole derivative (it was 1e-6) let the claim that forgets it pass.
     # Beyond it, only the finite-difference error bar (noise included) excuses a disagreement.
     AGREE_RTOL = 1e-10
+    # forward and backward slopes apart by more than this (relative) at the guard's step: a kink at
+    # x, not curvature (h·vᵀHv is ~1e-5 of the slope there); the guard stays open
+    KINK_JUMP = 1e-3
 
     def __init__(self, guard: bool = False, unsafe: tuple[str, ...] = ()) -> None:
         # ``unsafe``: functions the loss calls that drop the complex step (real, imag, conj):
@@ -90,11 +93,16 @@ class OracleChoice:
         a = np.asarray(cs.value)
         # a two-point central difference settles the usual case in two evaluations; only a
         # disagreement pays for SciPy's adaptive estimate (a few dozen) before it is believed
+        kink = False  # the slopes jump at x: finite differences average its sides as the complex step may
         try:
             h = finite_diff.central_step(x, v)
-            c = finite_diff.central(real_f, x, v, h)
+            plus, minus = finite_diff.sides(real_f, x, v, h)
+            c = (plus - minus) / (2 * h)
             rounding = 16 * EPS64 * np.max(np.abs(cs.at)) / h  # of c: the values' rounding over 2h
+            jump = np.abs(plus + minus - 2 * np.real(cs.at)) / h  # the forward slope minus the backward one
+            kink = bool(np.any(jump > self.KINK_JUMP * np.maximum(np.abs(a), np.abs(c)) + 4 * rounding))
             if np.all(np.abs(c - a) <= self.AGREE_RTOL * np.maximum(np.abs(a), np.abs(c)) + rounding):
+                self.guard = kink  # agreement next to a kink confirms nothing: the next point asks again
                 return None
         except Exception as exc:  # noqa: BLE001  the user's function at new points (the two-point difference); gradcheck's own failures re-raised
             if ours(exc):
@@ -114,7 +122,7 @@ class OracleChoice:
                 f"{np.ravel(b)[worst]:.10g} ± {np.ravel(e)[worst]:.2g}: a complex result that is not the "
                 f"analytic continuation, e.g. abs() of a complex value"
             )
-        if not finite_diff.informative(fd):
+        if kink or not finite_diff.informative(fd):
             self.guard = True  # undecided here (a kink near x?): the next point asks again
         return None
 

@@ -242,11 +242,19 @@ def central(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray,
     """
     if h is None:
         h = central_step(x, v)
+    plus, minus = sides(f, x, v, h)
+    return (plus - minus) / (2 * h)
+
+
+def sides(
+    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, v: np.ndarray, h: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The real part of f at x + hv and at x - hv (one vectorised call when f has a batched form)."""
     many = getattr(f, "many", None)
     if many is not None:  # both points in one vectorised call
         plus, minus = np.real(np.asarray(many(np.stack([x + h * v, x - h * v]))))
-        return (plus - minus) / (2 * h)
-    return (np.real(np.asarray(f(x + h * v))) - np.real(np.asarray(f(x - h * v)))) / (2 * h)
+        return plus, minus
+    return np.real(np.asarray(f(x + h * v))), np.real(np.asarray(f(x - h * v)))
 
 
 def informative(est: Estimate) -> bool:

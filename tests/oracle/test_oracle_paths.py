@@ -254,3 +254,27 @@ def test_an_undecided_guard_still_lets_drawn_examples_catch_a_wrong_claim():
     ).verdict
     assert v.label in ("scaled", "wrong"), f"{v.label}: {v.diagnosis}"
     assert v.oracle == "finite-difference"
+
+
+def abs_gap_plus_sin(x):
+    """|x0 - x1| takes a complex step without complaint and drops it: at a point on the kink the
+    complex step (0 for the |.| term) agrees with central differences, which average its sides."""
+    return np.abs(x[0] - x[1]) + np.sum(np.sin(x))
+
+
+def abs_gap_plus_sin_grad(x):
+    s = np.sign(x[0] - x[1])
+    return np.concatenate([[s, -s], np.zeros(x.size - 2)]) + np.cos(x)
+
+
+def test_a_guard_probe_on_a_kink_that_finite_differences_agree_with_confirms_nothing():
+    x = np.array([0.3 + 1e-12, 0.3, -0.7, 1.1])
+    v = check_gradient(abs_gap_plus_sin, abs_gap_plus_sin_grad, wrt="x", at=[{"x": x}], seed=0).verdict
+    assert v.label == "inconclusive", f"{v.label}: {v.diagnosis}"
+    assert v.diagnosis.startswith(
+        "the complex step of this Python code is unconfirmed here: the one-sided slopes differ"
+    )
+    doubled = check_gradient(
+        abs_gap_plus_sin, lambda x: 2 * abs_gap_plus_sin_grad(x), wrt="x", at=[{"x": x}], seed=0
+    ).verdict
+    assert doubled.label in ("scaled", "wrong"), f"{doubled.label}: {doubled.diagnosis}"
