@@ -103,7 +103,8 @@ def _second_opinion(ev: DirectionalEvidence) -> Finding | DirectionalEvidence:
             )
         note = f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})"
         return replace(ev, notes=ev.notes + (note,))
-    if ex.oracle.guard and np.ndim(cs_v) == 0:  # unconfirmed: finite differences may average a kink's sides, as it does
+    # unconfirmed code: central differences and the complex step may both average a kink's sides
+    if ex.oracle.guard and np.ndim(cs_v) == 0:
         return _one_side(ev, fd_e)
     return ev
 
