@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ..internal import refusal
 from .kernels import KERNELS
 
 __all__ = ["COMPLEX_DATA_KERNELS"]
@@ -36,24 +37,22 @@ def _complex(value: Any) -> bool:
     return np.iscomplexobj(value) and bool(np.any(np.imag(value) != 0))
 
 
-def _ordered(name: str, kernel: Callable[..., Any]) -> Callable[..., Any]:
+def _refusing(name: str, kernel: Callable[..., Any], why: str) -> Callable[..., Any]:
+    """``kernel`` on real values (complex ones with a zero imaginary part included); a complex
+    value raises ValueError ``{name}() {why}``, marked as gradcheck refusing the user's graph on
+    purpose (:func:`~gradcheck.internal.refusal`): an ``error`` verdict about the spec, not an
+    internal error."""
+
     def call(*args, **kwargs):
         if _complex(args):
-            raise ValueError(
-                f"{name}() needs real arguments: complex numbers have no order; apply it to abs() of the complex value"
-            )
+            raise refusal(ValueError(f"{name}() {why}"))
         return kernel(*(np.real(a) if np.iscomplexobj(a) else a for a in args), **kwargs)
 
     return call
 
 
-def _first_order(name: str, kernel: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*args, **kwargs):
-        if _complex(args):
-            raise ValueError(f"{name}() has no kernel for complex data")
-        return kernel(*(np.real(a) if np.iscomplexobj(a) else a for a in args), **kwargs)
-
-    return call
+_NO_ORDER = "needs real arguments: complex numbers have no order; apply it to abs() of the complex value"
+_NO_KERNEL = "has no kernel for complex data"
 
 
 def abs2(z):
@@ -80,6 +79,6 @@ COMPLEX_DATA_KERNELS: dict[str, Callable[..., Any]] = {
     "norm": norm,
     "var": var,
     "std": std,
-    **{name: _ordered(name, KERNELS[name]) for name in ORDERED},
-    **{name: _first_order(name, KERNELS[name]) for name in FIRST_ORDER},
+    **{name: _refusing(name, KERNELS[name], _NO_ORDER) for name in ORDERED},
+    **{name: _refusing(name, KERNELS[name], _NO_KERNEL) for name in FIRST_ORDER},
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,3 +186,27 @@ def test_the_conjugated_label_crosses_the_xdist_channel():
         "gradcheck_verdict",
         "conjugated",
     )
+
+
+ORDERED_SPEC = """\
+spec: ordered
+dims: {n: [2, 3]}
+inputs:
+  z: {shape: [n], dtype: complex128}
+loss: sum(relu(z))
+claims:
+  - {name: g, wrt: z, gradient: z}
+"""
+
+
+def test_an_ordering_function_of_complex_data_is_the_spec_s_error_not_gradcheck_s(tmp_path: Path):
+    # complex_kernels refuses relu(z) on purpose: the user's graph, not a bug to report
+    spec = tmp_path / "ordered.yaml"
+    spec.write_text(ORDERED_SPEC)
+    (v,) = run([str(spec)], RunOptions(seed=1, examples=3)).verdicts
+    assert v.label == "error"
+    assert "internal error" not in v.diagnosis, v.diagnosis
+    assert v.rejected_reason == (
+        "the loss raised ValueError: relu() needs real arguments: complex numbers have no order; "
+        "apply it to abs() of the complex value"
+    ), v.rejected_reason
