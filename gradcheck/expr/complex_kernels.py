@@ -8,8 +8,9 @@ complex step, so nothing here needs to be analytic). Only the functions whose me
 differs are replaced:
 
 * abs, abs2, norm, var and std use the modulus (numpy's meaning on complex arrays);
-* functions that order their arguments (relu, maximum, max, sign, clip, ...) refuse a
-  complex value with a nonzero imaginary part: complex numbers have no order;
+* functions that order their arguments (relu, maximum, max, sign, clip, ...) and comparisons
+  (where's condition, :func:`compared`) refuse a complex value with a nonzero imaginary part:
+  complex numbers have no order (where's branches are values: complex ones are selected as they are);
 * erf and gelu, continued to first order for the complex step, refuse complex values;
 * everything else, ``.T`` included (it never conjugates: ``conj(A).T`` is the adjoint), is
   the real-data kernel, whose values on complex data are numpy's.
@@ -25,9 +26,9 @@ import numpy as np
 from ..internal import refusal
 from .kernels import KERNELS
 
-__all__ = ["COMPLEX_DATA_KERNELS"]
+__all__ = ["COMPLEX_DATA_KERNELS", "compared"]
 
-ORDERED = ("relu", "maximum", "minimum", "max", "min", "amax", "amin", "argmax", "argmin", "clip", "sign", "where")
+ORDERED = ("relu", "maximum", "minimum", "max", "min", "amax", "amin", "argmax", "argmin", "clip", "sign")
 FIRST_ORDER = ("erf", "gelu")
 
 
@@ -53,6 +54,18 @@ def _refusing(name: str, kernel: Callable[..., Any], why: str) -> Callable[..., 
 
 _NO_ORDER = "needs real arguments: complex numbers have no order; apply it to abs() of the complex value"
 _NO_KERNEL = "has no kernel for complex data"
+
+
+def compared(op: str, left: Any, right: Any) -> None:
+    """A comparison's operands on complex data: either with a nonzero imaginary part is refused
+    (the real-data walker compares real parts, as the complex step's real function branches)."""
+    if _complex([left, right]):
+        raise refusal(
+            ValueError(
+                f"comparison '{op}' needs real operands: complex numbers have no order; "
+                "compare abs() of the complex value"
+            )
+        )
 
 
 def abs2(z):

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import ExpressionError, FiniteDifferencesOnly
 from . import ir
-from .complex_kernels import COMPLEX_DATA_KERNELS
+from .complex_kernels import COMPLEX_DATA_KERNELS, compared
 from .functions import TABLE
 from .kernels import KERNELS, power, split_product
 
@@ -425,10 +425,13 @@ class _Walker:
             return _BINARY[node.op](left, right)
         if isinstance(node, ir.Compare):  # real parts: where() branches like the real function
             left, right = self.value(node.left, env), self.value(node.right, env)
-            if isinstance(left, _Batch) or isinstance(right, _Batch):
+            batched = isinstance(left, _Batch) or isinstance(right, _Batch)
+            if batched:
                 left, right = _aligned([left, right])
-                return _Batch(_COMPARE[node.op](np.real(left), np.real(right)))
-            return _COMPARE[node.op](np.real(left), np.real(right))
+            if self.kernels is COMPLEX_DATA_KERNELS:  # complex data is compared only where it is real
+                compared(node.op, left, right)
+            out = _COMPARE[node.op](np.real(left), np.real(right))
+            return _Batch(out) if batched else out
         if isinstance(node, ir.Transpose):
             return _transposed(self.value(node.operand, env))
         if isinstance(node, ir.Index):
