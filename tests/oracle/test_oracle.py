@@ -234,3 +234,26 @@ def test_read_only_views_reach_code_that_only_reads():
     x = np.arange(3.0)
     assert call_user(reader, {"x": x}) == 3.0 and seen["writeable"] is False
     assert x.flags.writeable  # the caller's array is untouched
+
+
+@pytest.mark.parametrize(
+    "unsafe, note",
+    [
+        (
+            ("real",),
+            "not complex-step safe (the loss calls real(), which drops the complex step); finite differences used",
+        ),
+        (
+            ("imag", "conj"),
+            "not complex-step safe (the loss calls imag(), conj(), which drop the complex step); finite differences used",
+        ),
+    ],
+)
+def test_a_loss_calling_functions_that_drop_the_step_is_told_which_from_the_start(unsafe, note):
+    from gradcheck.oracle.choice import OracleChoice
+
+    choice = OracleChoice(unsafe=unsafe)
+    assert choice.unsafe_note == note
+    x, v = np.array([0.5, -1.5, 2.0]), np.array([1.0, -2.0, 0.5])
+    (est,) = choice.directions(loss, x, [v])
+    assert est.method == "finite-difference" and est.note == note
