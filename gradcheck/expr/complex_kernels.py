@@ -12,6 +12,10 @@ differs are replaced:
   (where's condition, :func:`compared`) refuse a complex value with a nonzero imaginary part:
   complex numbers have no order (where's branches are values: complex ones are selected as they are);
 * erf and gelu, continued to first order for the complex step, refuse complex values;
+* pinv, cholesky, eigvalsh and eigvecsh are numpy's (the real-data kernels continue them to
+  first order or without conjugation): cholesky, eigvalsh and eigvecsh read the Hermitian part
+  (A + A^H)/2, as the real ones read the symmetric part, and eigvecsh's phases are chosen as
+  its signs are on real data (each column's entry of largest modulus real and positive);
 * everything else, ``.T`` included (it never conjugates: ``conj(A).T`` is the adjoint), is
   the real-data kernel, whose values on complex data are numpy's.
 """
@@ -28,7 +32,7 @@ from .kernels import KERNELS
 
 __all__ = ["COMPLEX_DATA_KERNELS", "compared"]
 
-ORDERED = ("relu", "maximum", "minimum", "max", "min", "amax", "amin", "argmax", "argmin", "clip", "sign")
+ORDERED = ("relu", "maximum", "minimum", "max", "min", "amax", "amin", "argmax", "argmin", "clip", "sign", "max_pool2d")
 FIRST_ORDER = ("erf", "gelu")
 
 
@@ -85,6 +89,31 @@ def std(z, axis=None, keepdims=False, ddof=0):
     return np.std(z, axis=axis, keepdims=keepdims, ddof=ddof)
 
 
+def _hermitian(a):
+    a = np.asarray(a)
+    return (a + np.conj(np.swapaxes(a, -1, -2))) / 2
+
+
+def cholesky(a):
+    """The lower factor L of the Hermitian part, L L^H = (A + A^H)/2 (numpy's on complex data)."""
+    try:
+        return np.linalg.cholesky(_hermitian(a))
+    except np.linalg.LinAlgError:
+        raise refusal(np.linalg.LinAlgError("cholesky(): the matrix is not positive definite")) from None
+
+
+def eigvalsh(a):
+    return np.linalg.eigvalsh(_hermitian(a))
+
+
+def eigvecsh(a):
+    """The eigenvectors of the Hermitian part as columns, each multiplied by a phase that makes
+    its entry of largest modulus real and positive."""
+    v = np.linalg.eigh(_hermitian(a))[1]
+    largest = np.take_along_axis(v, np.argmax(np.abs(v), axis=-2)[..., None, :], axis=-2)
+    return v * (np.conj(largest) / np.abs(largest))
+
+
 COMPLEX_DATA_KERNELS: dict[str, Callable[..., Any]] = {
     **KERNELS,
     "abs": np.abs,
@@ -92,6 +121,10 @@ COMPLEX_DATA_KERNELS: dict[str, Callable[..., Any]] = {
     "norm": norm,
     "var": var,
     "std": std,
+    "pinv": np.linalg.pinv,
+    "cholesky": cholesky,
+    "eigvalsh": eigvalsh,
+    "eigvecsh": eigvecsh,
     **{name: _refusing(name, KERNELS[name], _NO_ORDER) for name in ORDERED},
     **{name: _refusing(name, KERNELS[name], _NO_KERNEL) for name in FIRST_ORDER},
 }

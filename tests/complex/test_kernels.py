@@ -95,3 +95,38 @@ def test_comparisons_of_complex_values_are_refused_not_made_on_their_real_parts(
 
 def test_comparisons_of_real_values_on_complex_data_are_kept():
     np.testing.assert_array_equal(_eval("where(real(z) > 0, z, 0 * z)", z=Z), np.where(Z.real > 0, Z, 0))
+
+
+RNG = np.random.default_rng(0)
+B = RNG.standard_normal((4, 3)) + 1j * RNG.standard_normal((4, 3))
+H = B.conj().T @ B + 3 * np.eye(3)  # Hermitian positive definite
+
+
+def test_linear_algebra_of_complex_data_is_numpy_s():
+    # the real-data kernels continue the real functions to first order or without conjugation
+    # (pinv around Re A, cholesky as L L^T): on complex data the values must be numpy's
+    np.testing.assert_allclose(_eval("pinv(A)", A=B), np.linalg.pinv(B), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_eval("cholesky(H)", H=H), np.linalg.cholesky(H), rtol=1e-12, atol=1e-12)
+    w = _eval("eigvalsh(H)", H=H)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(H), rtol=1e-12)
+    V = _eval("eigvecsh(H)", H=H)
+    np.testing.assert_allclose(H @ V, V * w, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(V.conj().T @ V, np.eye(3), atol=1e-12)
+    largest = V[np.argmax(np.abs(V), axis=0), range(3)]
+    np.testing.assert_allclose(largest.imag, 0, atol=1e-15)  # the phase chosen as for real data: largest entry > 0
+    assert np.all(largest.real > 0)
+
+
+def test_max_pooling_refuses_complex_values():
+    with pytest.raises(ValueError) as info:
+        _eval("max_pool2d(x, 2)", x=np.ones((1, 1, 2, 2)) * (1 + 1j))
+    assert str(info.value) == (
+        "max_pool2d() needs real arguments: complex numbers have no order; apply it to abs() of the complex value"
+    )
+
+
+def test_cholesky_of_complex_data_that_is_not_positive_definite_is_refused():
+    with pytest.raises(np.linalg.LinAlgError) as info:
+        _eval("cholesky(H)", H=-H)
+    assert str(info.value) == "cholesky(): the matrix is not positive definite"
+    assert not ours(info.value)
