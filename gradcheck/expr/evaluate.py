@@ -518,11 +518,9 @@ def _index(items: tuple[ir.IndexItem, ...], value: Callable[[ir.Expr], Any]) -> 
 
 
 def _batched_index(x: _Batch, index: tuple) -> _Batch:
-    """``x[index]`` item by item. With index arrays apart (``T[arange(M), :, 0]``) numpy puts their
-    shape in front, before the batch axis: it is moved back behind it."""
-    if any(isinstance(i, _Batch) for i in index):  # never: index arrays are integer inputs
-        k = x.a.shape[0]
-        return _Batch(np.stack([x.a[j][tuple(_item(i, j) for i in index)] for j in range(k)]))
+    """``x[index]`` item by item (``index`` from :func:`_index`: its arrays are plain integer arrays,
+    never batched). With index arrays apart (``T[arange(M), :, 0]``) numpy puts their shape in
+    front, before the batch axis: it is moved back behind it."""
     out = x.a[(slice(None),) + index]
     advanced = [p for p, i in enumerate(index) if isinstance(i, (int, np.ndarray)) and not isinstance(i, bool)]
     arrays = [i for i in index if isinstance(i, np.ndarray)]

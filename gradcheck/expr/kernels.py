@@ -1,4 +1,4 @@
-"""numpy implementations of the whitelisted functions, safe for complex-step differentiation (but three).
+"""numpy implementations of the whitelisted functions, safe for complex-step differentiation (but five).
 
 Complex-step differentiation evaluates f(x + i h v) with h ~ 1e-30 and reads the directional
 derivative from the imaginary part, so every kernel must compute the *analytic continuation*
@@ -13,14 +13,10 @@ of the real function. Concretely:
 * erf, gelu and erfc-based pieces have no numpy complex kernel: they are continued to first
   order, f(a + ib) = f(a) + i b f'(a), which is exact in double precision whenever
   |b| <= 1e-8 |a|-scale (the complex step uses h = 1e-30, or 1e-10 of the point's scale);
-* abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet);
+* abs2 is z * z: |x|^2 continued from real data (complex data has its own kernels:
+  :mod:`gradcheck.expr.complex_kernels`);
 * convolutions are sums of products (einsum, no conjugation), average pooling a sum; max
-  pooling picks each window's entry by its real part, like max.
-
-The exceptions are conj, real and imag (``Function.complex_safe`` is False): they are the
-functions of complex data, so they see the step itself (real(x + i h v) drops it), and the
-oracle uses finite differences for a loss that calls them.
-* abs2 is z * z: |x|^2 continued from real data (complex inputs are not supported yet).
+  pooling picks each window's entry by its real part, like max;
 * cholesky and solve_triangular are written out (Cholesky-Banachiewicz, forward and back
   substitution) with plain products: LAPACK's complex routines conjugate (A = L L^H), which is
   not the analytic continuation of A = L L^T; pinv is continued to first order with the
@@ -28,6 +24,10 @@ oracle uses finite differences for a loss that calls them.
 * eigvalsh and eigvecsh have no complex kernel (LAPACK's eigh takes a complex matrix as
   Hermitian): they are marked ``complex_safe=False`` in the function table, and the evaluator
   refuses a complex point before calling them.
+
+The other exceptions are conj, real and imag (``Function.complex_safe`` is False): they are the
+functions of complex data, so they see the step itself (real(x + i h v) drops it), and the
+oracle uses finite differences for a loss that calls them.
 
 The kernels also accept float32/float64 arrays and Python or numpy scalars.
 
