@@ -189,3 +189,13 @@ def test_a_spec_error_points_at_the_file_line_and_column():
     assert shown.startswith("conv.yaml:5:11: ")
     assert "conv2d(): stride 2 does not divide H - 3" in shown
     assert "`2 * h + 1`" in shown
+
+
+def test_a_stride_that_rounds_down_a_size_of_several_dims_asks_for_a_multiple():
+    # the input size minus the window is not one dim plus a constant: no derived dim to suggest
+    error = error_of("conv2d(X, K, stride=2)")
+    assert error.message == (
+        "conv2d(): stride 2 does not divide H - kh (the padded input minus the window) along axis 2 at H=5, kh=2, "
+        "so the output size (H - kh) // 2 + 1 would round down"
+    )
+    assert error.hint == "gradcheck needs exact output sizes: make H - kh a multiple of 2 for every size in the ranges"

@@ -255,3 +255,33 @@ def test_a_gathered_loss_with_labels_in_range_checks():
     )
     (verdict,) = _run(text)
     assert verdict.passed, verdict.lines
+
+
+@pytest.mark.parametrize(
+    "text, message, hint",
+    [
+        (
+            "lp[arange(M), M]",
+            "an array index must be arange(n) or an integer input (domain integers): 'M' is not an integer input",
+            None,
+        ),
+        (
+            "take_along_axis(lp, t, axis=1)",
+            "index `t` may be out of range for dim k (2..4): its values are drawn from [0, p)",
+            "give 't' the domain {integers: [0, k]} (half-open), so that every label fits",
+        ),
+        (
+            "take_along_axis(lp, t[:, :], axis=1)",
+            "index `t[:, :]` may be out of range for dim k (2..4): its values are drawn from [0, p)",
+            "draw the labels in the axis's range: domain {integers: [0, k]} (half-open)",
+        ),
+        (
+            "lp[arange(p), y]",
+            "index `arange(p)` may be out of range for dim M (2..6): it counts up to p (2..5)",
+            "index this axis with arange(M), or an integer input drawn in [0, M)",
+        ),
+    ],
+)
+def test_pinned_index_messages_and_what_to_do(text, message, hint):
+    err = failure(text)
+    assert (err.message, err.hint) == (message, hint)
