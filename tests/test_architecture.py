@@ -87,18 +87,24 @@ def _imports(path: Path, package: tuple[str, ...]) -> set[str]:
         id(n)
         for node in ast.walk(tree)
         if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
-        for n in ast.walk(node)
+        for statement in node.body  # the else branch runs
+        for n in ast.walk(statement)
     }
     found = set()
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = list(package[: len(package) - (node.level - 1)])
-            parts = base + [m for m in (node.module or "").split(".") if m]
-            found.add(parts[0] if parts else node.names[0].name)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gradcheck."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, ast.Import):  # import gradcheck.oracle.dual
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("gradcheck.")}
+        elif isinstance(node, ast.ImportFrom):
+            module = [m for m in (node.module or "").split(".") if m]
+            if node.level:  # relative: resolved against the file's package
+                parts = list(package[: len(package) - (node.level - 1)]) + module
+            elif module[:1] == ["gradcheck"]:
+                parts = module[1:]
+            else:
+                continue
+            found |= {parts[0]} if parts else {a.name for a in node.names}  # from .. import a, b
     return found
 
 
@@ -128,3 +134,16 @@ def test_the_stage_rule_sees_an_import_that_runs_back_up(tmp_path):
         encoding="utf-8",
     )
     assert _imports(planted, ("expr",)) == {"expr", "oracle"}  # a function's import counts, a type's does not
+
+
+def test_the_stage_rule_sees_every_form_of_import(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import gradcheck.examine\nfrom gradcheck import diagnosis\nfrom .. import errors, oracle\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..settings import X\n"
+        "else:\n    from ..samples import draw\n",
+        encoding="utf-8",
+    )
+    # absolute imports of gradcheck's stages, every name of `from .. import a, b`, and the else branch
+    # of a TYPE_CHECKING block (it runs) count
+    assert _imports(planted, ("expr",)) == {"examine", "diagnosis", "errors", "oracle", "samples"}
