@@ -1,5 +1,5 @@
-"""ARCHITECTURE.md stays true: every package and module it names exists, and every package
-and top-level module of gradcheck/ is named there."""
+"""ARCHITECTURE.md stays true: every package and module it names exists, every package and
+top-level module of gradcheck/ is named there, and every module of a package in its entry."""
 
 from __future__ import annotations
 
@@ -25,6 +25,29 @@ def test_every_package_and_module_is_in_the_layout():
     present |= {p.name for p in (ROOT / "gradcheck").glob("*.py")}
     unnamed = sorted(present - _named())
     assert not unnamed, f"ARCHITECTURE.md does not describe: {unnamed}"
+
+
+def _entries() -> dict[str, str]:
+    """The layout block's entries: each package or module named there, with its description."""
+    entries: dict[str, str] = {}
+    for line in PAGE.read_text(encoding="utf-8").split("```", 2)[1].splitlines():
+        start = re.match(r"^  ([a-z_]+(?:/|\.py))\s+(.*)", line)
+        if start:
+            entries[start.group(1)] = start.group(2)
+        elif entries and line.startswith("    "):
+            entries[next(reversed(entries))] += " " + line.strip()
+    return entries
+
+
+def test_every_module_of_a_package_is_named_in_its_entry():
+    unnamed = [
+        f"{package}{path.name}"
+        for package, text in _entries().items()
+        if package.endswith("/")
+        for path in sorted((ROOT / "gradcheck" / package).glob("[!_]*.py"))
+        if not re.search(rf"\b{path.stem}\b", text)
+    ]
+    assert unnamed == [], f"ARCHITECTURE.md's layout does not name these modules in their package's entry: {unnamed}"
 
 
 def test_renamed_modules_and_classes_keep_their_old_names_importable():
