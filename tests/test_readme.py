@@ -52,11 +52,7 @@ def test_readme_install_line_matches_the_makefile():
 
 
 def test_the_readme_counts_the_functions_of_the_table():
-    import re
-
-    from gradcheck.expr.functions import TABLE
-
-    text = (ROOT / "README.md").read_text()
+    text = README.read_text(encoding="utf-8")
     (count,) = re.findall(r"Expressions use (\d+) whitelisted functions", text)
     assert int(count) == len(TABLE)
 
@@ -85,3 +81,19 @@ def test_the_complex_limits_name_what_the_code_refuses():
     assert _named(limits, "Only `gradient` claims:") == set(typing.get_args(ClaimKind))  # gradient, and the refused
     expressions = _bullets(SPEC, "### Expressions on complex data")
     assert _named(expressions, "functions that order their arguments") == set(ORDERED) | set(FIRST_ORDER)
+
+
+def test_the_docs_list_the_report_contract_as_the_code_writes_it():
+    """The verdict table (every label once, in Label's order), the outcomes, the summary.csv columns
+    in their order and the oracle column's words: the contract, as the docs state it."""
+    from gradcheck.verdict.methods import Oracle
+    from gradcheck.verdict.model import Label, Outcome
+    from gradcheck.verdict.serialize import SUMMARY_COLUMNS
+
+    verdicts = (ROOT / "docs" / "reference" / "verdicts.md").read_text(encoding="utf-8")
+    assert re.findall(r"^\| `([a-z-]+)` \|", verdicts, flags=re.M) == list(Label)
+    assert [o for o in Outcome if f"`{o}`" not in verdicts] == []
+    reports = (ROOT / "docs" / "how-to" / "reports.md").read_text(encoding="utf-8")
+    (columns,) = re.findall(r"`summary\.csv` \(one row per claim and wrt: `([^`]*)`", reports)
+    assert " ".join(columns.split()).split(", ") == SUMMARY_COLUMNS
+    assert [o for o in Oracle if f"`{o}`" not in reports] == []
