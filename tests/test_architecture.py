@@ -82,22 +82,24 @@ def test_the_docs_page_is_the_top_level_file():
     assert '--8<-- "ARCHITECTURE.md"' in page
 
 
-# the pipeline's stages, earliest first: each may import only the ones before it (at module level,
-# inside functions too; a TYPE_CHECKING block names types only, and is not counted)
-STAGES = (
-    "errors",
-    "internal",
-    "user_limits",
-    "expr",
-    "verdict",
-    "spec",
-    "problem",
-    "samples",
-    "oracle",
-    "settings",
-    "diagnosis",
-    "examine",
-)
+def _stages() -> tuple[str, ...]:
+    """The pipeline's stages, earliest first, as the page's import rule lists them: each may import
+    only the ones before it (at module level, inside functions too; a TYPE_CHECKING block names
+    types only, and is not counted)."""
+    text = " ".join(PAGE.read_text(encoding="utf-8").split())
+    (chain,) = re.findall(r"No stage imports a later one, inside functions either: ([a-z_ →]+),", text)
+    return tuple(chain.split(" → "))
+
+
+STAGES = _stages()
+
+
+def test_the_import_rule_is_read_from_the_page():
+    assert STAGES[:3] == ("errors", "internal", "user_limits") and STAGES[-1] == "examine"
+    assert all(
+        (ROOT / "gradcheck" / stage).is_dir() or (ROOT / "gradcheck" / f"{stage}.py").is_file() for stage in STAGES
+    )
+    assert {"expr", "verdict", "spec", "problem", "samples", "oracle", "settings", "diagnosis"} <= set(STAGES)
 
 
 def _imports(path: Path, package: tuple[str, ...]) -> set[str]:
