@@ -1,5 +1,5 @@
-"""ARCHITECTURE.md stays true: every package and module it names exists, and every package
-and top-level module of gradcheck/ is named there."""
+"""ARCHITECTURE.md stays true: every package and module it names exists, every package and
+top-level module of gradcheck/ is named there, and every module of a package in its entry."""
 
 from __future__ import annotations
 
@@ -25,6 +25,29 @@ def test_every_package_and_module_is_in_the_layout():
     present |= {p.name for p in (ROOT / "gradcheck").glob("*.py")}
     unnamed = sorted(present - _named())
     assert not unnamed, f"ARCHITECTURE.md does not describe: {unnamed}"
+
+
+def _entries() -> dict[str, str]:
+    """The layout block's entries: each package or module named there, with its description."""
+    entries: dict[str, str] = {}
+    for line in PAGE.read_text(encoding="utf-8").split("```", 2)[1].splitlines():
+        start = re.match(r"^  ([a-z_]+(?:/|\.py))\s+(.*)", line)
+        if start:
+            entries[start.group(1)] = start.group(2)
+        elif entries and line.startswith("    "):
+            entries[next(reversed(entries))] += " " + line.strip()
+    return entries
+
+
+def test_every_module_of_a_package_is_named_in_its_entry():
+    unnamed = [
+        f"{package}{path.name}"
+        for package, text in _entries().items()
+        if package.endswith("/")
+        for path in sorted((ROOT / "gradcheck" / package).glob("[!_]*.py"))
+        if not re.search(rf"\b{path.stem}\b", text)
+    ]
+    assert unnamed == [], f"ARCHITECTURE.md's layout does not name these modules in their package's entry: {unnamed}"
 
 
 def test_renamed_modules_and_classes_keep_their_old_names_importable():
@@ -59,22 +82,24 @@ def test_the_docs_page_is_the_top_level_file():
     assert '--8<-- "ARCHITECTURE.md"' in page
 
 
-# the pipeline's stages, earliest first: each may import only the ones before it (at module level,
-# inside functions too; a TYPE_CHECKING block names types only, and is not counted)
-STAGES = (
-    "errors",
-    "internal",
-    "user_limits",
-    "expr",
-    "verdict",
-    "spec",
-    "problem",
-    "samples",
-    "oracle",
-    "settings",
-    "diagnosis",
-    "examine",
-)
+def _stages() -> tuple[str, ...]:
+    """The pipeline's stages, earliest first, as the page's import rule lists them: each may import
+    only the ones before it (at module level, inside functions too; a TYPE_CHECKING block names
+    types only, and is not counted)."""
+    text = " ".join(PAGE.read_text(encoding="utf-8").split())
+    (chain,) = re.findall(r"No stage imports a later one, inside functions either: ([a-z_ →]+),", text)
+    return tuple(chain.split(" → "))
+
+
+STAGES = _stages()
+
+
+def test_the_import_rule_is_read_from_the_page():
+    assert STAGES[:3] == ("errors", "internal", "user_limits") and STAGES[-1] == "examine"
+    assert all(
+        (ROOT / "gradcheck" / stage).is_dir() or (ROOT / "gradcheck" / f"{stage}.py").is_file() for stage in STAGES
+    )
+    assert {"expr", "verdict", "spec", "problem", "samples", "oracle", "settings", "diagnosis"} <= set(STAGES)
 
 
 def _imports(path: Path, package: tuple[str, ...]) -> set[str]:
@@ -87,18 +112,24 @@ def _imports(path: Path, package: tuple[str, ...]) -> set[str]:
         id(n)
         for node in ast.walk(tree)
         if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
-        for n in ast.walk(node)
+        for statement in node.body  # the else branch runs
+        for n in ast.walk(statement)
     }
     found = set()
     for node in ast.walk(tree):
         if id(node) in typing_only:
             continue
-        if isinstance(node, ast.ImportFrom) and node.level:
-            base = list(package[: len(package) - (node.level - 1)])
-            parts = base + [m for m in (node.module or "").split(".") if m]
-            found.add(parts[0] if parts else node.names[0].name)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gradcheck."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, ast.Import):  # import gradcheck.oracle.dual
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("gradcheck.")}
+        elif isinstance(node, ast.ImportFrom):
+            module = [m for m in (node.module or "").split(".") if m]
+            if node.level:  # relative: resolved against the file's package
+                parts = list(package[: len(package) - (node.level - 1)]) + module
+            elif module[:1] == ["gradcheck"]:
+                parts = module[1:]
+            else:
+                continue
+            found |= {parts[0]} if parts else {a.name for a in node.names}  # from .. import a, b
     return found
 
 
@@ -128,3 +159,16 @@ def test_the_stage_rule_sees_an_import_that_runs_back_up(tmp_path):
         encoding="utf-8",
     )
     assert _imports(planted, ("expr",)) == {"expr", "oracle"}  # a function's import counts, a type's does not
+
+
+def test_the_stage_rule_sees_every_form_of_import(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text(
+        "import gradcheck.examine\nfrom gradcheck import diagnosis\nfrom .. import errors, oracle\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..settings import X\n"
+        "else:\n    from ..samples import draw\n",
+        encoding="utf-8",
+    )
+    # absolute imports of gradcheck's stages, every name of `from .. import a, b`, and the else branch
+    # of a TYPE_CHECKING block (it runs) count
+    assert _imports(planted, ("expr",)) == {"examine", "diagnosis", "errors", "oracle", "samples"}

@@ -2,7 +2,8 @@
 ``except Exception`` that is neither re-raised nor justified (ruff BLE001; a justification is
 ``# noqa: BLE001  reason``), no function over 8 parameters (PLR0913), 50 statements (PLR0915) or
 60 lines of code (its docstring not counted: the public API documents itself at length), and in
-the checking core no verdict label written as a bare string where it is decided (a comparison, a
+the checking core (ROOMS: the stages that decide a label, second order and the repair search)
+no verdict label written as a bare string where it is decided (a comparison, a
 Finding's label, a Verdict's ``label=``). ``make test`` runs the same ruff rules (pyproject.toml)."""
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gradcheck.verdict.methods import Oracle
+from gradcheck.verdict.model import Label, Outcome
+
 ROOT = Path(__file__).resolve().parents[1]
-ROOMS = ["check.py", "examine.py", "internal.py", "settings.py", "diagnosis", "oracle"]
-LABELS = {"pass", "shape-mismatch", "transposed", "scaled", "sign-flipped", "wrong", "not-finite", "error"}
-LABELS |= {"inconclusive", "ok", "xfail", "xpass", "fail", "complex-step", "finite-difference"}
+ROOMS = ["check.py", "examine.py", "internal.py", "settings.py", "second_order.py", "diagnosis", "oracle", "repair"]
+LABELS = {member.value for words in (Label, Outcome, Oracle) for member in words}  # every word a report decides
 MAX_LINES = 60
 
 
@@ -69,22 +72,54 @@ def _bare(node: ast.AST) -> list[str]:
     return [v.value for v in values if isinstance(v, ast.Constant) and v.value in LABELS]
 
 
+def _bare_labels(source: str) -> list[tuple[int, str]]:
+    """(line, label) for each label of ``source`` written as a bare string where it is decided."""
+    bare = []
+    for node in ast.walk(ast.parse(source)):
+        found = []
+        if isinstance(node, ast.Compare):
+            found = [s for side in [node.left, *node.comparators] for s in _bare(side)]
+        elif isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ("Finding", "Verdict", "Estimate") and node.args:
+                found = _bare(node.args[0])
+            found += [s for k in node.keywords if k.arg in ("verdict", "label", "method") for s in _bare(k.value)]
+        elif isinstance(node, ast.Assign):
+            found = [s for s in _bare(node.value) if isinstance(node.value, ast.Tuple)]
+        bare += [(node.lineno, s) for s in found]
+    return bare
+
+
 def test_no_label_is_decided_by_a_bare_string():
     bare = []
     for path in _files():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            found = []
-            if isinstance(node, ast.Compare):
-                found = [s for side in [node.left, *node.comparators] for s in _bare(side)]
-            elif isinstance(node, ast.Call):
-                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-                if name in ("Finding", "Verdict", "Estimate") and node.args:
-                    found = _bare(node.args[0])
-                found += [s for k in node.keywords if k.arg in ("verdict", "label", "method") for s in _bare(k.value)]
-            elif isinstance(node, ast.Assign):
-                found = [s for s in _bare(node.value) if isinstance(node.value, ast.Tuple)]
-            bare += [f"{path.relative_to(ROOT)}:{node.lineno} {s!r}" for s in found]
+        found = _bare_labels(path.read_text(encoding="utf-8"))
+        bare += [f"{path.relative_to(ROOT)}:{line} {s!r}" for line, s in found]
     assert not bare, bare
+
+
+def test_the_label_rule_sees_each_way_of_deciding_a_label():
+    planted = (
+        'if v.label not in ("error", "not-finite"):\n    pass\n'
+        'f = Finding("scaled", summary)\n'
+        'v = replace(v, label="wrong")\n'
+        'e = Estimate(value, error, method="complex-step")\n'
+        'NUMERIC = ("pass", "inconclusive")\n'
+        'text = "pass"  # not a decision\n'
+        'if finding.label == "conjugated" or estimate.method == "dual-number":\n    pass\n'
+    )
+    assert sorted(_bare_labels(planted)) == [
+        (1, "error"),
+        (1, "not-finite"),
+        (3, "scaled"),
+        (4, "wrong"),
+        (5, "complex-step"),
+        (6, "inconclusive"),
+        (6, "pass"),
+        (8, "conjugated"),
+        (8, "dual-number"),
+    ]
+    assert {f.name for f in _files()} >= {"second_order.py", "check.py", "search.py"}  # the core's rooms
 
 
 def test_the_length_rule_counts_code_and_not_the_docstring():

@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from corpus import LABEL
 
 from gradcheck.options import RunOptions
 from gradcheck.run import run
 
 CORPUS = Path(__file__).parent / "corpus"
 SEEDS = range(6)
-LABEL = re.compile(r"^bug-(shape-mismatch|transposed|scaled|sign-flipped|wrong|not-finite|error|inconclusive)(-|$)")
 
 
 def expected(claim: str) -> str:

@@ -108,6 +108,8 @@ def test_a_given_sample_is_examined_exactly_there_and_nothing_is_drawn():
     off = next(p for p in problem.plans if p.claim.name == "off")
     passed = check_plan(problem, off, CheckSettings(examples=1, seed=1, given=(calm,)))
     assert (passed.label, passed.examples) == ("pass", 1)
+    more = check_plan(problem, off, CheckSettings(examples=5, seed=1, given=(calm,)))
+    assert (more.examples, len(more.records)) == (1, 1)  # the given points replace the draws examples= asks for
     failed = check_plan(problem, off, CheckSettings(examples=2, seed=1, given=(calm, hard)))
     assert (failed.label, failed.examples) == ("wrong", 2)
     assert [e.index for e in failed.entries] == [(1,)]

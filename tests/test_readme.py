@@ -1,5 +1,6 @@
-"""The docs stay true to the code: the function reference lists every whitelisted function, and
-the README's install line is the Makefile's."""
+"""The docs stay true to the code: the function reference lists every whitelisted function, the
+README's install line is the Makefile's, and the complex parameters' limits name what the code
+refuses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gradcheck.expr.functions import TABLE
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 FUNCTIONS = ROOT / "docs" / "reference" / "functions.md"
+SPEC = ROOT / "docs" / "reference" / "spec.md"
 
 
 def _function_section() -> str:
@@ -50,10 +52,48 @@ def test_readme_install_line_matches_the_makefile():
 
 
 def test_the_readme_counts_the_functions_of_the_table():
-    import re
-
-    from gradcheck.expr.functions import TABLE
-
-    text = (ROOT / "README.md").read_text()
+    text = README.read_text(encoding="utf-8")
     (count,) = re.findall(r"Expressions use (\d+) whitelisted functions", text)
     assert int(count) == len(TABLE)
+
+
+def _bullets(page: Path, heading: str) -> list[str]:
+    """The bullets of the section ``heading`` of ``page``, each on one line."""
+    section = page.read_text(encoding="utf-8").split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+    return [" ".join(item.split()) for item in re.split(r"^- ", section, flags=re.M)[1:]]
+
+
+def _named(bullets: list[str], start: str) -> set[str]:
+    """The names in backticks (`real`, or a mapping's key: `{range: ...}`) of the bullet that starts so."""
+    (bullet,) = [b for b in bullets if b.startswith(start)]
+    return set(re.findall(r"`\{?([a-z_0-9]+)(?:`|:)", bullet))
+
+
+def test_the_complex_limits_name_what_the_code_refuses():
+    import typing
+
+    from gradcheck.expr.complex_kernels import FIRST_ORDER, ORDERED
+    from gradcheck.spec.complex_inputs import COMPLEX_DOMAINS
+    from gradcheck.spec.model import ClaimKind
+
+    limits = _bullets(SPEC, "### Limits")
+    assert _named(limits, "Domains:") == set(COMPLEX_DOMAINS)
+    assert _named(limits, "Only `gradient` claims:") == set(typing.get_args(ClaimKind))  # gradient, and the refused
+    expressions = _bullets(SPEC, "### Expressions on complex data")
+    assert _named(expressions, "functions that order their arguments") == set(ORDERED) | set(FIRST_ORDER)
+
+
+def test_the_docs_list_the_report_contract_as_the_code_writes_it():
+    """The verdict table (every label once, in Label's order), the outcomes, the summary.csv columns
+    in their order and the oracle column's words: the contract, as the docs state it."""
+    from gradcheck.verdict.methods import Oracle
+    from gradcheck.verdict.model import Label, Outcome
+    from gradcheck.verdict.serialize import SUMMARY_COLUMNS
+
+    verdicts = (ROOT / "docs" / "reference" / "verdicts.md").read_text(encoding="utf-8")
+    assert re.findall(r"^\| `([a-z-]+)` \|", verdicts, flags=re.M) == list(Label)
+    assert [o for o in Outcome if f"`{o}`" not in verdicts] == []
+    reports = (ROOT / "docs" / "how-to" / "reports.md").read_text(encoding="utf-8")
+    (columns,) = re.findall(r"`summary\.csv` \(one row per claim and wrt: `([^`]*)`", reports)
+    assert " ".join(columns.split()).split(", ") == SUMMARY_COLUMNS
+    assert [o for o in Oracle if f"`{o}`" not in reports] == []

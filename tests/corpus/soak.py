@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import re
 import sys
 import time
 
 from gradcheck.options import RunOptions
 from gradcheck.run import run
 
-LABEL = re.compile(r"^bug-(shape-mismatch|transposed|scaled|sign-flipped|wrong|not-finite|error|inconclusive)(-|$)")
+from . import LABEL
 
 
 def main(argv=None) -> int:  # noqa: PLR0915  a measurement script's main: argument parsing, the loop, the figures
