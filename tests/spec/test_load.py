@@ -327,6 +327,11 @@ CASES = {
         "2:25: dtype of input 'x' must be float64, float32 or complex128, got 'float16'",
         "did you mean 'float64'?",
     ),
+    "complex-domain": (  # the hint says what `real` draws: uniform, not normal (samples.draw._signed)
+        "inputs:\n  z: {shape: [], dtype: complex128, domain: unit}\n" + TAIL,
+        "2:45: domain 'unit' is not defined for the complex128 input 'z'",
+        "complex inputs draw both parts from: real (uniform on [-√3, √3]: mean 0, variance 1) or {range: [low, high]}",
+    ),
     # define
     "define-key": (HEAD + "define:\n  h: x\n" + TAIL, "4:3: a define: key must look like 'name(x, y)', got 'h'", None),
     "define-builtin": (
