@@ -458,6 +458,16 @@ CASES = {
         "6:29: claim 'v': wrt 'b' must come before node 'a' in graph",
         "a vjp or jvp claim differentiates a node with respect to an earlier one",
     ),
+    "jacobian-wrt-after-node": (
+        HEAD + "graph: {a: 2 * x, b: a + 1}\n" + LOSS + "claims:\n  - {name: j, node: a, wrt: b, jacobian: 1}\n",
+        "6:29: claim 'j': wrt 'b' must come before node 'a' in graph",
+        "a jacobian claim differentiates a node with respect to an earlier one",
+    ),
+    "hessian-with-node": (
+        HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: h, node: a, wrt: x, hessian: 2}\n",
+        "6:15: claim 'h': node is only for vjp, jvp and jacobian claims",
+        "a hessian claim is always of the loss",
+    ),
     "vjp-several-wrt": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: v, node: a, wrt: [x, x], vjp: G}\n",
         "6:29: claim 'v': a vjp claim takes exactly one wrt, got 2",
