@@ -359,12 +359,6 @@ def _written(directory: str, names: list[str]) -> str:
     return f"report written to {directory}/: {', '.join(n for n in shown if n in names)}"
 
 
-def _on_disk(directory: str) -> list[str]:
-    from pathlib import Path
-
-    return [p.name for p in Path(directory).iterdir()]
-
-
 def _report(args: argparse.Namespace) -> int:
     from .report import record
     from .report.pages import write_pages
@@ -426,12 +420,12 @@ def _merge(args: argparse.Namespace) -> int:
     from .report.record import ReportDirError
 
     try:
-        merged = merge.merge(args.folders, args.into)
+        merged, written = merge.merge(args.folders, args.into)
     except (ReportDirError, merge.MergeError, KeyError) as err:
         print(f"gradcheck merge: {_reason(err)}", file=sys.stderr)
         return EXIT_SPEC
     print(f"{merged.headline()}  seed {merged.seed}")
-    print(f"merged {len(args.folders)} report folders: {_written(args.into, _on_disk(args.into))}")
+    print(f"merged {len(args.folders)} report folders: {_written(args.into, [p.name for p in written])}")
     return merged.exit_code
 
 

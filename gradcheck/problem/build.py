@@ -353,10 +353,16 @@ def _branch_cuts(spec: Spec) -> bool:
     arithmetic continues it (then every example pays one real evaluation of the loss)."""
     from ..expr.parse import has_branch_cut
 
+    return any(has_branch_cut(e) for e in _loss_exprs(spec))
+
+
+def _loss_exprs(spec: Spec) -> list:
+    """The expressions one evaluation of the loss walks: every graph node, every define, and the
+    loss itself when it is an expression (a Python loss is not walked)."""
     exprs = [node.body.expr for node in spec.graph] + [d.body.expr for d in spec.define.values()]
     if isinstance(spec.loss, Source):
         exprs.append(spec.loss.expr)
-    return any(has_branch_cut(e) for e in exprs)
+    return exprs
 
 
 def integer_ranges(spec: Spec) -> dict[str, tuple]:
@@ -369,11 +375,7 @@ def _complex_unsafe(spec: Spec) -> tuple[str, ...]:
     node or a define calls, in order: the oracle uses finite differences for such a spec."""
     from ..expr.parse import complex_unsafe_calls
 
-    exprs = [node.body.expr for node in spec.graph if isinstance(node.body, Source)]
-    exprs += [d.body.expr for d in spec.define.values()]
-    if isinstance(spec.loss, Source):
-        exprs.append(spec.loss.expr)
-    calls = (f for e in exprs for f in complex_unsafe_calls(e))
+    calls = (f for e in _loss_exprs(spec) for f in complex_unsafe_calls(e))
     return tuple(dict.fromkeys(f for f in calls if f in DROPS_THE_STEP))
 
 

@@ -202,11 +202,7 @@ def _rel(x: float) -> str:
 
 def _summary(run: RunRecord, anchors) -> str:
     n = run.outcome_counts()
-    chips = [
-        f"<li>{_badge(o)} <b>{n[o]}</b> {text.outcome_words(o, n[o])}</li>"
-        for o in (Outcome.OK, Outcome.FAIL, Outcome.XFAIL, Outcome.XPASS)
-        if n[o] or o in (Outcome.OK, Outcome.FAIL)
-    ]
+    chips = [f"<li>{_badge(o)} <b>{n[o]}</b> {text.outcome_words(o, n[o])}</li>" for o in text.shown_outcomes(n)]
     by_verdict = " · ".join(f"{escape(v)} {total}" for v, (total, _) in run.verdict_counts().items())
     if run.errors:
         chips.append(

@@ -113,8 +113,9 @@ def _check_together(folders: list[str], records: list[RunRecord], shards: list[d
         raise MergeError(f"shard {', '.join(f'{i}/{count}' for i in missing)} missing: give all {count} report folders")
 
 
-def merge(folders: list[str], into: str, all_figures: bool = False) -> RunRecord:
-    """Write the merged report of ``folders`` into ``into``; returns its record.
+def merge(folders: list[str], into: str, all_figures: bool = False) -> tuple[RunRecord, list[Path]]:
+    """Write the merged report of ``folders`` into ``into``; returns its record and the report
+    files written (not what the folder holds: an earlier run's parquet tables may lie there).
 
     Raises ReportDirError (a folder holds no report) or MergeError (they are not one run).
     """
@@ -144,8 +145,7 @@ def merge(folders: list[str], into: str, all_figures: bool = False) -> RunRecord
         incomplete=any(r.incomplete for r in records),
         details=all(r.details for r in records),
     )
-    _write(Path(into), merged, parts, by_rank, error_rows, all_figures)
-    return merged
+    return merged, _write(Path(into), merged, parts, by_rank, error_rows, all_figures)
 
 
 class _Parts:
@@ -175,7 +175,10 @@ class _Parts:
         self.errors += run.errors
 
 
-def _write(out: Path, merged: RunRecord, parts: _Parts, by_rank: list[int], error_rows, all_figures: bool) -> None:
+def _write(
+    out: Path, merged: RunRecord, parts: _Parts, by_rank: list[int], error_rows, all_figures: bool
+) -> list[Path]:
+    """The merged folder's tables, details.json and pages (returned: the files written), and its markers."""
     from . import record
     from .pages import write_pages
 
@@ -185,13 +188,15 @@ def _write(out: Path, merged: RunRecord, parts: _Parts, by_rank: list[int], erro
     results = [r for i in by_rank for r in parts.results_rows[i]]
     atomic_write_text(out / "results.csv", _csv_text(parts.results_header, results))
     atomic_write_text(out / record.DETAILS, record.details_json(merged))
-    write_pages(merged, out, all_figures=all_figures)
+    written = [out / "summary.csv", out / "results.csv", out / record.DETAILS]
+    written += write_pages(merged, out, all_figures=all_figures)
     marker = out / "INCOMPLETE"
     if merged.incomplete:
         atomic_write_text(marker, "interrupted: a shard was stopped before it checked all its claims\n")
     else:
         marker.unlink(missing_ok=True)
     (out / SHARD).unlink(missing_ok=True)  # the merged folder is one whole run
+    return written
 
 
 def _order(shard: dict) -> dict[tuple[str, str, str], int]:

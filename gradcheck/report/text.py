@@ -35,10 +35,16 @@ def outcome_counts(outcomes: Iterable[str]) -> dict[Outcome, int]:
     return {o: counts[o] for o in Outcome}
 
 
+def shown_outcomes(counts: dict[Outcome, int]) -> list[Outcome]:
+    """The outcomes a headline counts, in its order: passed and failed always, the rest when any
+    (the terminal's and the pytest summary line, the HTML page's chips)."""
+    always = (Outcome.OK, Outcome.FAIL)
+    return [o for o in (*always, Outcome.XFAIL, Outcome.XPASS) if counts[o] or o in always]
+
+
 def outcome_headline(counts: dict[Outcome, int], spec_errors: int) -> str:
     """``12 passed, 0 failed, 5 expected failures, 1 spec error``: passed and failed always, the rest when any."""
-    shown = (Outcome.OK, Outcome.FAIL, Outcome.XFAIL, Outcome.XPASS)
-    parts = [f"{counts[o]} {outcome_words(o, counts[o])}" for o in shown if counts[o] or o in shown[:2]]
+    parts = [f"{counts[o]} {outcome_words(o, counts[o])}" for o in shown_outcomes(counts)]
     if spec_errors:
         parts.append(counted(spec_errors, "spec error"))
     return ", ".join(parts)

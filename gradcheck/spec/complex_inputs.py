@@ -29,7 +29,7 @@ def check_domain(domain: Domain, dtype: str, name: str, at: Location) -> None:
         raise SchemaError(
             f"domain '{domain.kind}' is not defined for the {COMPLEX_DTYPE} input '{name}'",
             at,
-            hint="complex inputs draw both parts from: real (standard normal) or {range: [low, high]}",
+            hint="complex inputs draw both parts from: real (uniform on [-√3, √3]: mean 0, variance 1) or {range: [low, high]}",
         )
 
 

@@ -114,6 +114,24 @@ def test_a_jvp_returning_the_wrong_shape_is_a_located_usage_error():
     assert err.message == "jvp returned shape (3,), but output_shape= declares (n, n) = (3, 3)"
 
 
+def test_an_output_dim_no_fixed_point_binds_is_a_located_usage_error():
+    def doubled(x):
+        return np.concatenate([x, x])
+
+    def doubled_vjp(x, G):
+        return G[:3] + G[3:]
+
+    point = [{"x": np.ones(3)}]
+    with pytest.raises(SchemaError) as info:
+        check_vjp(doubled, doubled_vjp, wrt="x", output_shape="m", at=point)
+    line, err = _line(), info.value
+    assert err.location.line == line
+    assert (
+        err.message == "the output's dim 'm' is bound by no input at the fixed points: declare its size, dims={'m': n}"
+    )
+    assert check_vjp(doubled, doubled_vjp, wrt="x", output_shape="m", at=point, dims={"m": 6}).passed  # as it says
+
+
 def test_a_right_output_shape_still_passes():
     r = check_vjp(outer, outer_vjp, wrt="x", output_shape="n n", inputs={"x": "n"}, seed=1, examples=3)
     assert r.passed

@@ -37,7 +37,7 @@ def test_a_real_only_domain_is_refused_for_complex_inputs():
     err = _error(HEAD % ", domain: positive" + GRADIENT)
     assert str(err).splitlines() == [
         "c.yaml:4:46: domain 'positive' is not defined for the complex128 input 'z'",
-        "  complex inputs draw both parts from: real (standard normal) or {range: [low, high]}",
+        "  complex inputs draw both parts from: real (uniform on [-√3, √3]: mean 0, variance 1) or {range: [low, high]}",
     ]
 
 

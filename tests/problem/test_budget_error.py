@@ -32,3 +32,19 @@ def test_a_shape_mismatch_in_a_claim_stays_a_verdict_not_an_error():
     spec = load_spec_text(SPEC.replace("CLAIM", "x[:1, None]"), "budget.yaml")
     (plan,) = build_problem(spec).plans
     assert plan.static is not None  # the claim's own mismatch: a shape-mismatch verdict later
+
+
+def test_a_claims_shape_error_that_names_an_input_budget_stays_a_verdict():
+    # the claim's ShapeError (`2 * budget + w` adds (n,) and (m,)) has the word "budget" in it:
+    # only its type, not its words, may make it an error of the whole spec
+    spec = load_spec_text(
+        "spec: words\ndims: {n: [2, 40], m: [41, 50]}\ninputs:\n  budget: {shape: [n]}\n  w: {shape: [m]}\n"
+        "loss: sum(budget ** 2)\nclaims:\n  - {name: g, wrt: budget, gradient: 2 * budget + w}\n",
+        "words.yaml",
+    )
+    (plan,) = build_problem(spec).plans
+    assert plan.static is not None
+    assert plan.static.lines == (
+        "claimed gradient has shape (m,) but budget has shape (n,)",
+        "`2 * budget + w` adds (n,) and (m,)",
+    )

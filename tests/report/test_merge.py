@@ -187,3 +187,18 @@ def _items(spec: str) -> list:
     from gradcheck.run import read_problem
 
     return list(read_problem(spec).plans)
+
+
+def test_merge_names_the_files_it_wrote_not_what_the_folder_held(specs, tmp_path, capsys):
+    shards = [tmp_path / f"part{i}" for i in (1, 2)]
+    for i, folder in enumerate(shards, 1):
+        _check(specs, folder, "--shard", f"{i}/2")
+    into = tmp_path / "merged"
+    into.mkdir()
+    (into / "results.parquet").write_bytes(b"an earlier run's table")  # the merge writes no parquet
+    capsys.readouterr()
+    main(["merge", *map(str, shards), "--into", str(into)])
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"merged 2 report folders: report written to {into}/: "
+        "report.html, summary.md, junit.xml, summary.csv, results.csv"
+    )

@@ -327,6 +327,11 @@ CASES = {
         "2:25: dtype of input 'x' must be float64, float32 or complex128, got 'float16'",
         "did you mean 'float64'?",
     ),
+    "complex-domain": (  # the hint says what `real` draws: uniform, not normal (samples.draw._signed)
+        "inputs:\n  z: {shape: [], dtype: complex128, domain: unit}\n" + TAIL,
+        "2:45: domain 'unit' is not defined for the complex128 input 'z'",
+        "complex inputs draw both parts from: real (uniform on [-√3, √3]: mean 0, variance 1) or {range: [low, high]}",
+    ),
     # define
     "define-key": (HEAD + "define:\n  h: x\n" + TAIL, "4:3: a define: key must look like 'name(x, y)', got 'h'", None),
     "define-builtin": (
@@ -452,6 +457,16 @@ CASES = {
         HEAD + "graph: {a: 2 * x, b: a + 1}\n" + LOSS + "claims:\n  - {name: v, node: a, wrt: b, vjp: G}\n",
         "6:29: claim 'v': wrt 'b' must come before node 'a' in graph",
         "a vjp or jvp claim differentiates a node with respect to an earlier one",
+    ),
+    "jacobian-wrt-after-node": (
+        HEAD + "graph: {a: 2 * x, b: a + 1}\n" + LOSS + "claims:\n  - {name: j, node: a, wrt: b, jacobian: 1}\n",
+        "6:29: claim 'j': wrt 'b' must come before node 'a' in graph",
+        "a jacobian claim differentiates a node with respect to an earlier one",
+    ),
+    "hessian-with-node": (
+        HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: h, node: a, wrt: x, hessian: 2}\n",
+        "6:15: claim 'h': node is only for vjp, jvp and jacobian claims",
+        "a hessian claim is always of the loss",
     ),
     "vjp-several-wrt": (
         HEAD + "graph: {a: 2 * x}\n" + LOSS + "claims:\n  - {name: v, node: a, wrt: [x, x], vjp: G}\n",
