@@ -26,6 +26,7 @@ from typing import Any, Callable, NamedTuple
 class SessionSeed(NamedTuple):
     seed: int
     given: bool  # --gradcheck-seed: the run is reproducible, so Hypothesis's database stays off
+    origin: str = "pytest"  # the CheckResult's seed_from ("random": one API call's own, shared by its inner checks)
 
 
 SESSION_SEED: ContextVar[SessionSeed | None] = ContextVar("gradcheck_session_seed", default=None)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -161,6 +162,25 @@ def check(
     return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api, seed_from=origin)
 
 
+@contextmanager
+def one_seed(seed: int | None) -> Iterator[None]:
+    """Within: every check of one API call that runs several (a gradient's own check, then the
+    Hessian's) uses one seed, the one its result reports: the argument, the session's, or one
+    drawn here and published as the session's would be."""
+    from ..session import SESSION_SEED, SessionSeed
+
+    if seed is not None or SESSION_SEED.get() is not None:
+        yield
+        return
+    from ..run import draw_seed
+
+    token = SESSION_SEED.set(SessionSeed(draw_seed(), False, "random"))
+    try:
+        yield
+    finally:
+        SESSION_SEED.reset(token)
+
+
 def _seed(seed: int | None) -> tuple[int, bool, str]:
     """(seed, given, where from): the argument, else the running pytest session's, else random."""
     if seed is not None:
@@ -169,7 +189,7 @@ def _seed(seed: int | None) -> tuple[int, bool, str]:
 
     session = SESSION_SEED.get()
     if session is not None:
-        return session.seed, session.given, "pytest"
+        return session.seed, session.given, session.origin
     from ..run import draw_seed
 
     return draw_seed(), False, "random"

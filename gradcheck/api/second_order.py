@@ -28,7 +28,7 @@ from ..internal import ours, refusal
 from ..verdict.model import Label
 from .arguments import Call, callable_arg, input_specs, name_of, shape_arg
 from .keywords import CheckOptions, read_options, shared_keywords
-from .pipeline import Request, check, keyword_caller
+from .pipeline import Request, check, keyword_caller, one_seed
 from .result import CheckResult
 
 __all__ = [
@@ -153,6 +153,24 @@ def _second_order(
     _one_wrt(wrt, kind, call.location)
     args = {**args, "at": tuple(args["at"])}
     common = {k: args[k] for k in ("inputs", "dims", "domains", "constants", "at", "examples", "seed", "rtol", "atol")}
+    with one_seed(args["seed"]):  # the gradient's own check and this one: the seed the result reports
+        reference, note = _reference(loss_fn, gradient, wrt, tangent, common)
+        asymmetry: list[tuple[float, str]] = []
+        claim = _hvp_claim(claim_fn, tangent) if kind == "hvp" else _hessian_claim(claim_fn, tangent, wrt, asymmetry)
+        req = Request.of(call, wrt, args, kind=kind, extra_input=(tangent, _wrt_shape(wrt, args, call)))
+        result = check(req, reference, claim, (loss_fn, claim_fn))
+    verdicts = []
+    for v in result.verdicts:
+        v = replace(v, notes=v.notes + (note,))
+        if not v.passed and asymmetry and v.label not in (Label.ERROR, Label.NOT_FINITE, Label.INCONCLUSIVE):
+            v = replace(v, label=Label.WRONG, diagnosis=max(asymmetry)[1], factor=None)
+        verdicts.append(v)
+    return replace(result, verdicts=tuple(verdicts))
+
+
+def _reference(loss_fn, gradient, wrt: str, tangent: str, common: dict[str, Any]) -> tuple[Callable[..., Any], str]:
+    """The reference the claim is checked against, and the note that says which: the derivative of
+    the user's gradient along the tangent when it passes its own check, else the loss's complex step."""
     note = ""
     trusted = None
     if gradient is not None:
@@ -169,18 +187,8 @@ def _second_order(
             )
     if not note:
         note = f"reference: finite differences of the loss's complex step along {tangent}, with their error bar"
-    asymmetry: list[tuple[float, str]] = []
-    claim = _hvp_claim(claim_fn, tangent) if kind == "hvp" else _hessian_claim(claim_fn, tangent, wrt, asymmetry)
-    req = Request.of(call, wrt, args, kind=kind, extra_input=(tangent, _wrt_shape(wrt, args, call)))
     reference = _gradient_inner(trusted, wrt, tangent) if trusted is not None else _directional(loss_fn, wrt, tangent)
-    result = check(req, reference, claim, (loss_fn, claim_fn))
-    verdicts = []
-    for v in result.verdicts:
-        v = replace(v, notes=v.notes + (note,))
-        if not v.passed and asymmetry and v.label not in (Label.ERROR, Label.NOT_FINITE, Label.INCONCLUSIVE):
-            v = replace(v, label=Label.WRONG, diagnosis=max(asymmetry)[1], factor=None)
-        verdicts.append(v)
-    return replace(result, verdicts=tuple(verdicts))
+    return reference, note
 
 
 def _hvp_claim(hvp_fn: Callable[..., Any], tangent: str):

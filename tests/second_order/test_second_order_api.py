@@ -134,3 +134,26 @@ def test_one_wrt_only():
     with pytest.raises(SchemaError) as info:
         check_hvp(loss, hvp, wrt=["x", "A"], inputs=INPUTS)
     assert "a hvp check takes one wrt (a name), got ['x', 'A']" in str(info.value)
+
+
+def test_a_check_with_a_gradient_pre_check_draws_one_seed_for_both(monkeypatch):
+    """Without seed= (and outside a session), the gradient's own check and the Hessian's share the
+    seed the result reports, so re-running with that seed reproduces which reference was trusted."""
+    import numpy as np
+
+    import gradcheck.api.pipeline as pipeline
+    from gradcheck.session import SESSION_SEED
+
+    token = SESSION_SEED.set(None)  # as outside pytest
+    seen = []
+    real = pipeline._seed
+    monkeypatch.setattr(pipeline, "_seed", lambda seed: seen.append(real(seed)) or seen[-1])
+    try:
+        result = check_hessian(
+            lambda x: np.sum(x**3), lambda x: np.diag(6 * x), gradient=lambda x: 3 * x**2, inputs={"x": "n"}, wrt="x"
+        )
+    finally:
+        SESSION_SEED.reset(token)
+    assert result.passed, result.verdict.diagnosis
+    assert len(seen) == 2 and {s[0] for s in seen} == {result.seed}, seen
+    assert result.seed_from == "random"
