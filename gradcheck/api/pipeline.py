@@ -142,22 +142,21 @@ def check(
     examples = req.examples if req.examples is not None else (0 if points else DEFAULT_EXAMPLES)
     if examples <= 0 and not points:
         raise SchemaError("nothing to check: examples=0 and no fixed points (at=[...])", at)
-    seed, given, origin = _seed(req.seed)
-    database = not given and os.environ.get("GRADCHECK_NO_DATABASE") is None
+    seed, seed_given, origin = _seed(req.seed)
+    database = not seed_given and os.environ.get("GRADCHECK_NO_DATABASE") is None
 
     runs: list[tuple[Spec, int, GivenSample | None]] = []
     for point in fixed_points(points, specs, at):
         spec = _spec(req, point.inputs, point.dims, True, loss, claim, named, data)
-        given = GivenSample({d: spec.dims[d].lo for d in spec.dims}, 0, point.arrays, point.label)
-        runs.append((spec, 1, given))
+        runs.append((spec, 1, GivenSample({d: spec.dims[d].lo for d in spec.dims}, 0, point.arrays, point.label)))
     if examples > 0:
         drawn_dims = dim_specs(req.dims, [s.shape for s in specs.values()], at)
         runs.append((_spec(req, specs, drawn_dims, False, loss, claim, named, data), examples, None))
 
     per_wrt: dict[str, list[Verdict]] = {w: [] for w in req.wrt}
-    for spec, count, given in runs:
-        for v in _run(spec, count, seed, database and given is None, req, given):
-            per_wrt[v.wrt].append(_at_point(v, given.label) if given else v)
+    for spec, count, sample in runs:  # sample: the fixed point's, or None for drawn examples
+        for v in _run(spec, count, seed, database and sample is None, req, sample):
+            per_wrt[v.wrt].append(_at_point(v, sample.label) if sample else v)
     verdicts = tuple(_merge(per_wrt[w]) for w in req.wrt)
     return CheckResult(verdicts, seed, time.perf_counter() - started, call=req.call.api, seed_from=origin)
 
