@@ -28,6 +28,7 @@ import numpy as np
 from .diagnosis.compare import Names, diagnose, shape_mismatch
 from .diagnosis.evidence import FULL_GRADIENT_LIMIT, PENDING, DirectionalEvidence, Example, ShapeEvidence, array_error
 from .diagnosis.explain import explain as explain_failure
+from .diagnosis.explain import matches_one_side
 from .errors import GradcheckError
 from .expr.dims import bind_shape
 from .internal import ours
@@ -451,9 +452,8 @@ def _kink_adjacent(
         return None, "", used
     fwd, bwd, rounding = finite_diff.one_sided(f, x, v)
     used += 3
-    jump = abs(fwd - bwd)
     noise = float(fine.error) if finite_diff.informative(fine) else rounding
-    if jump > SAFETY * (noise + oracle_error) and min(abs(claimed_value - fwd), abs(claimed_value - bwd)) <= 0.1 * jump:
+    if matches_one_side(claimed_value, fwd, bwd, noise + oracle_error):
         return (
             f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
             f"and the claim ({claimed_value:.10g}) matches one side, so this example cannot decide",

@@ -23,7 +23,7 @@ from .complex import diagnose_complex
 from .directional import directional_diagnosis
 from .evidence import FULL_GRADIENT_LIMIT, DirectionalEvidence, ShapeEvidence, array_error
 
-__all__ = ["explain"]
+__all__ = ["explain", "matches_one_side"]
 
 
 def explain(evidence: ShapeEvidence | DirectionalEvidence) -> Finding:
@@ -115,8 +115,8 @@ def _one_side(ev: DirectionalEvidence, fd_error: float) -> Finding | Directional
     ex, w = ev.example, ev.worst
     fwd, bwd, rounding = finite_diff.one_sided(ex.f, ex.x, ev.dirs[w])
     ev = replace(ev, evaluations=ev.evaluations + 3)
-    jump, claimed = abs(fwd - bwd), ev.claimed_d[w]
-    if jump > SAFETY * (rounding + fd_error) and min(abs(claimed - fwd), abs(claimed - bwd)) <= 0.1 * jump:
+    claimed = ev.claimed_d[w]
+    if matches_one_side(claimed, fwd, bwd, rounding + fd_error):
         return ev.undecided(
             f"the complex step of this Python code is unconfirmed here: the one-sided slopes differ "
             f"({fwd:.10g} forward, {bwd:.10g} backward) and the claim ({claimed:.10g}) matches one side, so "
@@ -126,6 +126,16 @@ def _one_side(ev: DirectionalEvidence, fd_error: float) -> Finding | Directional
             Oracle.BOTH,
         )
     return ev
+
+
+def matches_one_side(claimed: float, forward: float, backward: float, noise: float) -> bool:
+    """Whether the one-sided slopes jump (by more than SAFETY x ``noise``: a kink, not noise) and
+    the claim matches one of them (within a tenth of the jump): then a claim that central
+    differences or an unconfirmed complex step condemn may be right on the point's side, and
+    the example cannot decide. The one rule for the cheap check's kink test
+    (:func:`gradcheck.examine._kink_adjacent`) and the explanation's (:func:`_one_side`)."""
+    jump = abs(forward - backward)
+    return bool(jump > SAFETY * noise and min(abs(claimed - forward), abs(claimed - backward)) <= 0.1 * jump)
 
 
 def _full_gradient(ev: DirectionalEvidence) -> Finding:
