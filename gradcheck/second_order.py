@@ -258,6 +258,7 @@ def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
     """⟨V, ∇L(x)⟩ as the complex step of the original loss along V at a real x; complex x is
     refused, so the oracles differentiate it by finite differences (with their error bar)."""
     from .errors import FiniteDifferencesOnly
+    from .oracle import finite_diff
     from .oracle.complex_step import STEP
     from .problem.bound import Bound
     from .samples.draw import Sample
@@ -284,9 +285,7 @@ def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
             if ours(exc):
                 raise
             h = 1e-6 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
-            up = float(np.real(bound.loss_at(wrt, x + h * v)))
-            down = float(np.real(bound.loss_at(wrt, x - h * v)))
-            return (up - down) / (2 * h)
+            return float(finite_diff.central(lambda z: bound.loss_at(wrt, z), x, v, h))
 
     directional.__name__ = directional.__qualname__ = "directional_derivative"
     return PythonRef("gradcheck.second_order", "directional_derivative", problem.spec.location, obj=directional)
