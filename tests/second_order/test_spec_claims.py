@@ -302,3 +302,17 @@ def test_a_transposed_square_jacobian_is_named_and_a_wrong_one_says_where(tmp_pa
     )
     assert v["diag"].label == "wrong"
     assert len(v["diag"].entries[0].index) == 2  # an entry of the Jacobian [i, j], not of J V
+
+
+def test_a_python_loss_that_is_not_complex_step_safe_gets_central_differences_along_v(tmp_path):
+    """math.exp refuses a complex x: <V, grad L> falls back to a central difference along V, and the
+    claims are still judged (the right ones pass, 1.000001 x is caught as scaled)."""
+    (tmp_path / "hvp_loss.py").write_text(
+        "import math\nimport numpy as np\n\ndef loss(x, A):\n    return 0.5 * x @ A @ x + sum(math.exp(t) for t in x)\n"
+    )
+    v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS)
+    assert v["right"].label == "pass" and v["right-hessian"].label == "pass", (
+        v["right"].diagnosis,
+        v["right-hessian"].diagnosis,
+    )
+    assert v["off"].label == "scaled", v["off"].diagnosis
