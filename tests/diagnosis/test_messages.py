@@ -255,3 +255,43 @@ def test_the_repair_line_in_every_form(repair, line):
     assert repair_lines(v) == [line]
     assert f"        {line}" in detail_lines(v)
     assert f"\n  {line}\n" in failure_block(v)
+
+
+def test_a_claim_with_non_finite_entries_says_how_many_and_the_first(tmp_path):
+    v = _verdicts(
+        tmp_path,
+        "sum(x ** 2)",
+        """\
+  - {name: all, wrt: x, gradient: "2 * x / (x - x)", expect: fail}
+  - {name: one, wrt: x, gradient: "2 * x / (x - x[2])", expect: fail}
+""",
+    )
+    assert v["all"].label == v["one"].label == "not-finite"
+    assert v["all"].diagnosis == "claimed gradient has 3 non-finite entries of 3 (first at (0,))"
+    assert v["one"].diagnosis == "claimed gradient has 1 non-finite entries of 3 (first at (2,))"
+
+
+def test_a_claim_that_passes_only_within_its_own_rounding_says_so(tmp_path):
+    """(x + 1e8) - 1e8 rounds x at ulp(1e8): the plain check fails, the claim's rounding estimate excuses it."""
+    v = _verdicts(tmp_path, "sum(x ** 2)", '  - {name: cancel, wrt: x, gradient: "((x + 1e8) - 1e8) + x"}\n')
+    assert v["cancel"].label == "pass"
+    assert "agrees within its own rounding error" in {r.finding.summary for r in v["cancel"].records}
+    assert v["cancel"].notes == ("passed only after accounting for the claim's rounding error",)
+
+
+def test_a_claim_that_runs_out_of_time_says_how_far_it_got_and_how_to_raise_the_limit(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\n\ndef slow(x):\n    time.sleep(30)\n    return 2 * x\n")
+    v = verdicts_of(
+        tmp_path,
+        BASE.format(loss="sum(x ** 2)", claims='  - {name: slow, wrt: x, gradient: {python: "slow:slow"}}\n'),
+        "msgs.yaml",
+        seed=1,
+        examples=3,
+        timeout=1,
+    )
+    assert v["slow"].label == "error"
+    assert v["slow"].diagnosis == "timed out after 1 s"
+    assert v["slow"].lines == (
+        "0 examples finished before the limit; a hung or very slow claim?",
+        "raise the limit with --timeout SECONDS (0 = none)",
+    )
