@@ -295,3 +295,20 @@ def test_a_claim_that_runs_out_of_time_says_how_far_it_got_and_how_to_raise_the_
         "0 examples finished before the limit; a hung or very slow claim?",
         "raise the limit with --timeout SECONDS (0 = none)",
     )
+
+
+def test_a_failure_met_during_the_search_is_recorded_as_pending_until_the_shrunk_one_is_explained(tmp_path):
+    """Inside Hypothesis's search a failure is not explained (results.csv shows it as pending);
+    only the shrunk example pays for the diagnosis."""
+    v = verdicts_of(
+        tmp_path,
+        "dims: {n: [2, 6]}\ninputs:\n  x: {shape: [n]}\nloss: sum(x ** 3) / 3\nclaims:\n"
+        '  - {name: twice, wrt: x, gradient: "2 * x ** 2", expect: fail}\n',
+        "pending.yaml",
+        seed=1,
+        examples=5,
+    )["twice"]
+    unshrunk = [r.finding.summary for r in v.records if not r.shrunk]
+    assert unshrunk and set(unshrunk) == {"fails the directional check (diagnosis pending)"}
+    (shrunk,) = [r for r in v.records if r.shrunk]
+    assert shrunk.finding.summary == "scaled: the claim is 2 x the gradient on every entry (factor 2)"
