@@ -327,9 +327,7 @@ def _kink_check(ex: Example, ev: DirectionalEvidence) -> Finding | DirectionalEv
     if ev.method != Oracle.FINITE_DIFFERENCE:
         return ev
     w = ev.worst
-    summary, line, used = _kink_adjacent(
-        ex.plan, ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.oracle_err[w], ev.claimed_d[w]
-    )
+    summary, line, used = _kink_adjacent(ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.oracle_err[w], ev.claimed_d[w])
     ev = replace(ev, evaluations=ev.evaluations + used)
     if summary is None:
         return ev
@@ -427,7 +425,7 @@ def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kink_adjacent(
-    plan: ClaimTarget, f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
+    f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
 ) -> tuple[str | None, str, int]:
     """When finite differences are the only oracle: (summary, line, evaluations spent), with a
     summary only if a kink next to x makes the example undecidable.
@@ -448,8 +446,6 @@ def _kink_adjacent(
             "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the finite-difference step",
             used,
         )
-    if plan.claim.kind == "jvp" or np.ndim(oracle_value) != 0:
-        return None, "", used
     fwd, bwd, rounding = finite_diff.one_sided(f, x, v)
     used += 3
     noise = float(fine.error) if finite_diff.informative(fine) else rounding
