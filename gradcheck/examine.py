@@ -189,9 +189,12 @@ def _claim(bound: Bound, plan: ClaimTarget, extra) -> np.ndarray | Finding:
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim runs here; gradcheck's own failures re-raised
         if ours(exc):
             raise
-        return Finding(
-            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
-        )
+        return _claim_raised(exc)
+
+
+def _claim_raised(exc: Exception) -> Finding:
+    """The ``error`` Finding of a claim (or a value_and_grad's value) that raised, with the user's traceback."""
+    return Finding(Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
 
 
 @dataclass(frozen=True, eq=False)
@@ -521,9 +524,7 @@ def _value_finding(bound: Bound, plan: ClaimTarget, x: np.ndarray, tol: Toleranc
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's value_and_grad runs here; gradcheck's own failures re-raised
         if ours(exc):
             raise
-        return Finding(
-            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
-        )
+        return _claim_raised(exc)
     loss = float(np.real(bound.loss_at(plan.wrt, x.copy())))
     if bool(tol.within(np.array([value]), np.array([loss]))[0]):
         return None
