@@ -28,6 +28,7 @@ import numpy as np
 from .diagnosis.compare import Names, diagnose, shape_mismatch
 from .diagnosis.evidence import FULL_GRADIENT_LIMIT, PENDING, DirectionalEvidence, Example, ShapeEvidence, array_error
 from .diagnosis.explain import explain as explain_failure
+from .diagnosis.explain import matches_one_side
 from .errors import GradcheckError
 from .expr.dims import bind_shape
 from .internal import ours
@@ -188,9 +189,12 @@ def _claim(bound: Bound, plan: ClaimTarget, extra) -> np.ndarray | Finding:
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's claim runs here; gradcheck's own failures re-raised
         if ours(exc):
             raise
-        return Finding(
-            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
-        )
+        return _claim_raised(exc)
+
+
+def _claim_raised(exc: Exception) -> Finding:
+    """The ``error`` Finding of a claim (or a value_and_grad's value) that raised, with the user's traceback."""
+    return Finding(Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle="")
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,9 +330,7 @@ def _kink_check(ex: Example, ev: DirectionalEvidence) -> Finding | DirectionalEv
     if ev.method != Oracle.FINITE_DIFFERENCE:
         return ev
     w = ev.worst
-    summary, line, used = _kink_adjacent(
-        ex.plan, ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.oracle_err[w], ev.claimed_d[w]
-    )
+    summary, line, used = _kink_adjacent(ex.f, ex.x, ev.dirs[w], ev.oracle_d[w], ev.oracle_err[w], ev.claimed_d[w])
     ev = replace(ev, evaluations=ev.evaluations + used)
     if summary is None:
         return ev
@@ -426,7 +428,7 @@ def _projections(c: np.ndarray, dirs) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kink_adjacent(
-    plan: ClaimTarget, f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
+    f, x, v, oracle_value: float, oracle_error: float, claimed_value: float
 ) -> tuple[str | None, str, int]:
     """When finite differences are the only oracle: (summary, line, evaluations spent), with a
     summary only if a kink next to x makes the example undecidable.
@@ -447,13 +449,10 @@ def _kink_adjacent(
             "the code is not complex-step safe and a kink (relu, abs, maximum) lies within the finite-difference step",
             used,
         )
-    if plan.claim.kind == "jvp" or np.ndim(oracle_value) != 0:
-        return None, "", used
     fwd, bwd, rounding = finite_diff.one_sided(f, x, v)
     used += 3
-    jump = abs(fwd - bwd)
     noise = float(fine.error) if finite_diff.informative(fine) else rounding
-    if jump > SAFETY * (noise + oracle_error) and min(abs(claimed_value - fwd), abs(claimed_value - bwd)) <= 0.1 * jump:
+    if matches_one_side(claimed_value, fwd, bwd, noise + oracle_error):
         return (
             f"kink-adjacent: the one-sided slopes differ ({fwd:.10g} forward, {bwd:.10g} backward) "
             f"and the claim ({claimed_value:.10g}) matches one side, so this example cannot decide",
@@ -525,9 +524,7 @@ def _value_finding(bound: Bound, plan: ClaimTarget, x: np.ndarray, tol: Toleranc
     except Exception as exc:  # noqa: BLE001  user-code boundary: the user's value_and_grad runs here; gradcheck's own failures re-raised
         if ours(exc):
             raise
-        return Finding(
-            Label.ERROR, f"the claim raised {type(exc).__name__}: {exc}", lines=user_traceback(exc), oracle=""
-        )
+        return _claim_raised(exc)
     loss = float(np.real(bound.loss_at(plan.wrt, x.copy())))
     if bool(tol.within(np.array([value]), np.array([loss]))[0]):
         return None

@@ -41,7 +41,7 @@ import numpy as np
 from .errors import SpecError
 from .examine import CheckSettings
 from .expr.dims import shape_str
-from .internal import ours, refusal
+from .internal import refusal
 from .problem.build import ClaimTarget, Problem, build_problem, claim_fields
 from .spec.model import SECOND_ORDER, Claim, ClaimKind, Domain, InputSpec, PythonRef, Source, Spec
 from .verdict.model import Label, Verdict
@@ -255,10 +255,12 @@ def _inner_product(spec: Spec, tangent: str, gradient: Source) -> Source:
 
 
 def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
-    """⟨V, ∇L(x)⟩ as the complex step of the original loss along V at a real x; complex x is
-    refused, so the oracles differentiate it by finite differences (with their error bar)."""
-    from .errors import FiniteDifferencesOnly
-    from .oracle.complex_step import STEP
+    """⟨V, ∇L(x)⟩ as the complex step of the original loss along V at a real x (the oracle's own,
+    :func:`gradcheck.oracle.complex_step.directional`, which tells code that is not complex-step
+    safe: then a central difference along V); complex x is refused, so the oracles differentiate
+    it by finite differences (with their error bar)."""
+    from .errors import FiniteDifferencesOnly, NotComplexSafe
+    from .oracle import complex_step, finite_diff
     from .problem.bound import Bound
     from .samples.draw import Sample
 
@@ -276,17 +278,15 @@ def _directional_loss(problem: Problem, wrt: str, tangent: str) -> PythonRef:
         values = {k: (a.astype(np.float64) if a.dtype.kind == "f" else a) for k, a in inputs.items()}
         bound = Bound(original, Sample(sizes, 0), inputs, {k: a.shape for k, a in inputs.items()}, values)
         values.update(bound.fixed_values())
-        z = x.astype(np.complex128) + 1j * STEP * v
+
+        def loss(z):
+            return bound.loss_at(wrt, z)
+
         try:
-            out = bound.loss_at(wrt, z)
-            return float(np.imag(out)) / STEP
-        except Exception as exc:  # noqa: BLE001  code that is not complex-step safe: central differences along V; gradcheck's own failures re-raised
-            if ours(exc):
-                raise
+            return float(complex_step.directional(loss, x, v).value)
+        except NotComplexSafe:  # it refused complex input, warned (ComplexWarning) or dropped the imaginary part
             h = 1e-6 * max(1.0, float(np.max(np.abs(x), initial=0.0)))
-            up = float(np.real(bound.loss_at(wrt, x + h * v)))
-            down = float(np.real(bound.loss_at(wrt, x - h * v)))
-            return (up - down) / (2 * h)
+            return float(finite_diff.central(loss, x, v, h))
 
     directional.__name__ = directional.__qualname__ = "directional_derivative"
     return PythonRef("gradcheck.second_order", "directional_derivative", problem.spec.location, obj=directional)

@@ -363,3 +363,15 @@ def test_a_refusal_raised_in_gradcheck_s_own_frame_is_the_user_s():
         plain["read"]((3, 2))
     info.value.__traceback__ = info.value.__traceback__.tb_next
     assert ours(info.value) is True  # the same error unmarked is gradcheck's bug
+
+
+def test_a_bug_computing_the_repair_search_s_references_is_shown_not_skipped(monkeypatch):
+    # the references skip a point the user's code refuses (tests/repair); a bug of gradcheck's
+    # there is not such a refusal: the repair line says the search failed, asking for a report
+    text = SPEC.format(n="3").replace("claims:", NODES + "claims:")
+    problem = build_problem(load_spec_text(text, "planted.yaml"))
+    plan = next(p for p in problem.plans if p.claim.name == "twice")
+    monkeypatch.setattr("gradcheck.repair.search._reference", _planted())
+    v = check_plan(problem, plan, CheckSettings(examples=5, seed=1))
+    assert v.label == "scaled", v.diagnosis
+    assert v.repair.internal_error == PLANTED, v.repair

@@ -23,7 +23,7 @@ from .complex import diagnose_complex
 from .directional import directional_diagnosis
 from .evidence import FULL_GRADIENT_LIMIT, DirectionalEvidence, ShapeEvidence, array_error
 
-__all__ = ["explain"]
+__all__ = ["explain", "matches_one_side"]
 
 
 def explain(evidence: ShapeEvidence | DirectionalEvidence) -> Finding:
@@ -43,18 +43,17 @@ def _shape(ev: ShapeEvidence) -> Finding:
     """A transpose, or the same entries in another shape (a raveled matrix): the full gradient says which."""
     ex, c, expected = ev.example, ev.claimed, ev.example.expected
     names = ex.names
-    same_entries = c.ndim >= 2 and c.T.shape == tuple(expected) or c.size == int(np.prod(expected))
+    same_entries = c.size == int(np.prod(expected))  # a transpose, or the entries in another shape
     if same_entries and c.size <= FULL_GRADIENT_LIMIT and np.all(np.isfinite(c)):
-        g = ex.oracle.gradient(ex.f, ex.x) if ex.plan.claim.kind != "jvp" else None
-        if g is not None:
-            finding = diagnose(c.astype(np.float64), g.value, ev.tol, names, 0.0, g.error)
-            return replace(
-                finding,
-                max_rel_error=array_error(ev.tol, c, g.value),  # the claim as given: NaN, not its transpose's
-                oracle=g.method,
-                evaluations=g.evaluations,
-                evidence=Evidence(claimed=c.astype(np.float64), truth=g.value),
-            )
+        g = ex.oracle.gradient(ex.f, ex.x)
+        finding = diagnose(c.astype(np.float64), g.value, ev.tol, names, 0.0, g.error)
+        return replace(
+            finding,
+            max_rel_error=array_error(ev.tol, c, g.value),  # the claim as given: NaN, not its transpose's
+            oracle=g.method,
+            evaluations=g.evaluations,
+            evidence=Evidence(claimed=c.astype(np.float64), truth=g.value),
+        )
     sizes = " ".join(f"{k}={v}" for k, v in ex.bound.sizes.items())
     return Finding(
         Label.SHAPE_MISMATCH,
@@ -104,7 +103,7 @@ def _second_opinion(ev: DirectionalEvidence) -> Finding | DirectionalEvidence:
         note = f"finite differences could not cross-check this example (estimate {fd_v:.6g} ± {fd_e:.2g})"
         return replace(ev, notes=ev.notes + (note,))
     # unconfirmed code: central differences and the complex step may both average a kink's sides
-    if ex.oracle.guard and np.ndim(cs_v) == 0:
+    if ex.oracle.guard:
         return _one_side(ev, fd_e)
     return ev
 
@@ -115,8 +114,8 @@ def _one_side(ev: DirectionalEvidence, fd_error: float) -> Finding | Directional
     ex, w = ev.example, ev.worst
     fwd, bwd, rounding = finite_diff.one_sided(ex.f, ex.x, ev.dirs[w])
     ev = replace(ev, evaluations=ev.evaluations + 3)
-    jump, claimed = abs(fwd - bwd), ev.claimed_d[w]
-    if jump > SAFETY * (rounding + fd_error) and min(abs(claimed - fwd), abs(claimed - bwd)) <= 0.1 * jump:
+    claimed = ev.claimed_d[w]
+    if matches_one_side(claimed, fwd, bwd, rounding + fd_error):
         return ev.undecided(
             f"the complex step of this Python code is unconfirmed here: the one-sided slopes differ "
             f"({fwd:.10g} forward, {bwd:.10g} backward) and the claim ({claimed:.10g}) matches one side, so "
@@ -126,6 +125,16 @@ def _one_side(ev: DirectionalEvidence, fd_error: float) -> Finding | Directional
             Oracle.BOTH,
         )
     return ev
+
+
+def matches_one_side(claimed: float, forward: float, backward: float, noise: float) -> bool:
+    """Whether the one-sided slopes jump (by more than SAFETY x ``noise``: a kink, not noise) and
+    the claim matches one of them (within a tenth of the jump): then a claim that central
+    differences or an unconfirmed complex step condemn may be right on the point's side, and
+    the example cannot decide. The one rule for the cheap check's kink test
+    (:func:`gradcheck.examine._kink_adjacent`) and the explanation's (:func:`_one_side`)."""
+    jump = abs(forward - backward)
+    return bool(jump > SAFETY * noise and min(abs(claimed - forward), abs(claimed - backward)) <= 0.1 * jump)
 
 
 def _full_gradient(ev: DirectionalEvidence) -> Finding:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import numpy as np
@@ -75,6 +76,8 @@ claims:
   - {name: column, wrt: Theta, gradient: {python: "bigmod:grad_column"}}
   - {name: double, wrt: Theta, gradient: {python: "bigmod:grad_double"}}
   - {name: swap, wrt: Theta, gradient: {python: "bigmod:grad_swap"}}
+  - {name: row, wrt: Theta, gradient: {python: "bigmod:grad_row"}}
+  - {name: dense, wrt: Theta, gradient: {python: "bigmod:grad_dense"}}
 """
 BIGMOD = """
 import numpy as np
@@ -106,6 +109,15 @@ def grad_swap(X, Y, Theta):
     g = grad(X, Y, Theta)
     g[3, 5], g[40, 7] = g[40, 7], g[3, 5]
     return g
+
+def grad_row(X, Y, Theta):
+    g = grad(X, Y, Theta)
+    g[11, :] *= 1.5
+    return g
+
+def grad_dense(X, Y, Theta):
+    g = grad(X, Y, Theta)
+    return g * (1 + 0.1 * np.cos(np.arange(g.size)).reshape(g.shape))
 """
 
 
@@ -143,3 +155,14 @@ def test_swapped_entries_at_large_n_are_named_from_the_confirmed_entries(big):
     )
     assert swap.lines[1].startswith("localised by group testing in ")
     assert swap.failing.finding.swaps == (((3, 5), (40, 7)),)
+
+
+def test_a_wrong_row_and_more_wrong_entries_than_group_testing_finds(big):
+    assert big["row"].diagnosis == "wrong: row 11 of Theta is off (index 11 along in)"
+    dense = big["dense"]  # every entry off: group testing stops at 5 and says so
+    assert dense.label == "wrong"
+    assert re.fullmatch(
+        r"wrong: at least 5 of 4800 entries of Theta are off \(first found: \[\d+, \d+\](, \[\d+, \d+\]){4}\)",
+        dense.diagnosis,
+    ), dense.diagnosis
+    assert len(dense.entries) == 5

@@ -255,3 +255,60 @@ def test_the_repair_line_in_every_form(repair, line):
     assert repair_lines(v) == [line]
     assert f"        {line}" in detail_lines(v)
     assert f"\n  {line}\n" in failure_block(v)
+
+
+def test_a_claim_with_non_finite_entries_says_how_many_and_the_first(tmp_path):
+    v = _verdicts(
+        tmp_path,
+        "sum(x ** 2)",
+        """\
+  - {name: all, wrt: x, gradient: "2 * x / (x - x)", expect: fail}
+  - {name: one, wrt: x, gradient: "2 * x / (x - x[2])", expect: fail}
+""",
+    )
+    assert v["all"].label == v["one"].label == "not-finite"
+    assert v["all"].diagnosis == "claimed gradient has 3 non-finite entries of 3 (first at (0,))"
+    assert v["one"].diagnosis == "claimed gradient has 1 non-finite entries of 3 (first at (2,))"
+
+
+def test_a_claim_that_passes_only_within_its_own_rounding_says_so(tmp_path):
+    """(x + 1e8) - 1e8 rounds x at ulp(1e8): the plain check fails, the claim's rounding estimate excuses it."""
+    v = _verdicts(tmp_path, "sum(x ** 2)", '  - {name: cancel, wrt: x, gradient: "((x + 1e8) - 1e8) + x"}\n')
+    assert v["cancel"].label == "pass"
+    assert "agrees within its own rounding error" in {r.finding.summary for r in v["cancel"].records}
+    assert v["cancel"].notes == ("passed only after accounting for the claim's rounding error",)
+
+
+def test_a_claim_that_runs_out_of_time_says_how_far_it_got_and_how_to_raise_the_limit(tmp_path):
+    (tmp_path / "slow.py").write_text("import time\n\ndef slow(x):\n    time.sleep(30)\n    return 2 * x\n")
+    v = verdicts_of(
+        tmp_path,
+        BASE.format(loss="sum(x ** 2)", claims='  - {name: slow, wrt: x, gradient: {python: "slow:slow"}}\n'),
+        "msgs.yaml",
+        seed=1,
+        examples=3,
+        timeout=1,
+    )
+    assert v["slow"].label == "error"
+    assert v["slow"].diagnosis == "timed out after 1 s"
+    assert v["slow"].lines == (
+        "0 examples finished before the limit; a hung or very slow claim?",
+        "raise the limit with --timeout SECONDS (0 = none)",
+    )
+
+
+def test_a_failure_met_during_the_search_is_recorded_as_pending_until_the_shrunk_one_is_explained(tmp_path):
+    """Inside Hypothesis's search a failure is not explained (results.csv shows it as pending);
+    only the shrunk example pays for the diagnosis."""
+    v = verdicts_of(
+        tmp_path,
+        "dims: {n: [2, 6]}\ninputs:\n  x: {shape: [n]}\nloss: sum(x ** 3) / 3\nclaims:\n"
+        '  - {name: twice, wrt: x, gradient: "2 * x ** 2", expect: fail}\n',
+        "pending.yaml",
+        seed=1,
+        examples=5,
+    )["twice"]
+    unshrunk = [r.finding.summary for r in v.records if not r.shrunk]
+    assert unshrunk and set(unshrunk) == {"fails the directional check (diagnosis pending)"}
+    (shrunk,) = [r for r in v.records if r.shrunk]
+    assert shrunk.finding.summary == "scaled: the claim is 2 x the gradient on every entry (factor 2)"

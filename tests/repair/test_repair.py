@@ -16,8 +16,9 @@ from gradcheck.check import check_plan
 from gradcheck.examine import CheckSettings
 from gradcheck.expr.functions import WHITELIST
 from gradcheck.expr.parse import parse
+from gradcheck.options import RunOptions
 from gradcheck.problem.build import build_problem
-from gradcheck.run import read_problem
+from gradcheck.run import read_problem, run
 from gradcheck.spec.model import Source
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
@@ -173,3 +174,24 @@ def test_the_fix_columns_of_summary_csv_and_their_read_back(tmp_path):
     assert back["asker"].repair.fix == "X.T @ (c * -dh(a))" and back["asker"].repair.edits == 1
     assert back["asker"].claimed_text == "c * -dh(a) * X"
     assert back["step-b-h-not-dh"].repair.changes == ('"h(a)" -> "dh(a)"',)
+
+
+def test_a_python_loss_refusing_a_reference_point_is_not_a_bug_of_the_repair_search(tmp_path):
+    """The loss refuses n = 2 (the check rejects those draws); the repair search's references skip
+    such points as the check does, instead of reporting the user's exception as a gradcheck bug."""
+    (tmp_path / "picky.py").write_text(
+        "import numpy as np\n\n"
+        "def loss(x):\n"
+        "    if len(x) == 2:\n"
+        "        raise RuntimeError('refuses n = 2')\n"
+        "    return np.sum(np.sin(x) ** 2)\n"
+    )
+    path = tmp_path / "picky.yaml"
+    path.write_text(
+        "dims: {n: [2, 4]}\ninputs:\n  x: {shape: [n]}\nloss: {python: 'picky:loss'}\nclaims:\n"
+        '  - {name: half, wrt: x, gradient: "sin(x) * cos(x)", expect: fail}\n'
+    )
+    (v,) = run([str(path)], RunOptions(seed=1)).verdicts
+    assert v.label == "scaled" and v.rejected > 0, (v.label, v.rejected)
+    assert v.repair.internal_error == "", v.repair.internal_error
+    assert v.repair.fix == "2 * (sin(x) * cos(x))"

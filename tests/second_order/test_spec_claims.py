@@ -92,7 +92,8 @@ def test_a_wrong_hessian_names_its_entries(tmp_path):
     verdict = v["nodiag"]
     assert verdict.label == "wrong"
     assert verdict.diagnosis.startswith("wrong: ")
-    assert all(e.index[0] == e.index[1] for e in verdict.entries)  # the missing diag(exp(x))
+    assert verdict.entries, "the worst entries of the full Hessian"
+    assert all(len(e.index) == 2 and e.index[0] == e.index[1] for e in verdict.entries)  # the missing diag(exp(x))
 
 
 def test_a_hessian_of_the_wrong_shape_is_refused_in_the_users_symbols(tmp_path):
@@ -302,3 +303,18 @@ def test_a_transposed_square_jacobian_is_named_and_a_wrong_one_says_where(tmp_pa
     )
     assert v["diag"].label == "wrong"
     assert len(v["diag"].entries[0].index) == 2  # an entry of the Jacobian [i, j], not of J V
+
+
+def test_a_python_loss_that_is_not_complex_step_safe_gets_central_differences_along_v(tmp_path):
+    """math.exp casts a complex x to real (a ComplexWarning; the imaginary part is dropped): <V, grad L>
+    falls back to a central difference along V, and the claims are still judged (the right ones pass,
+    1.000001 x is caught as scaled)."""
+    (tmp_path / "hvp_loss.py").write_text(
+        "import math\nimport numpy as np\n\ndef loss(x, A):\n    return 0.5 * x @ A @ x + sum(math.exp(t) for t in x)\n"
+    )
+    v = _verdicts(tmp_path, "{claims}", PYTHON_LOSS)
+    assert v["right"].label == "pass" and v["right-hessian"].label == "pass", (
+        v["right"].diagnosis,
+        v["right-hessian"].diagnosis,
+    )
+    assert v["off"].label == "scaled", v["off"].diagnosis
