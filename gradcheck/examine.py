@@ -574,9 +574,11 @@ def _not_finite(c: np.ndarray, names: Names) -> Finding:
         return Finding(Label.ERROR, f"the claim returned {c.dtype} values, not real numbers")
     bad = ~np.isfinite(c)
     where = [tuple(int(i) for i in idx) for idx in zip(*np.nonzero(bad))][:5]
+    count = int(bad.sum())
     return Finding(
         Label.NOT_FINITE,
-        f"{names.noun} has {int(bad.sum())} non-finite entries of {c.size} (first at {where[0] if where else ()})",
+        f"{names.noun} has {count} non-finite {'entry' if count == 1 else 'entries'} of {c.size} "
+        f"(first at {where[0] if where else ()})",
         claimed_shape=tuple(c.shape),
     )
 

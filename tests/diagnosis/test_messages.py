@@ -268,7 +268,7 @@ def test_a_claim_with_non_finite_entries_says_how_many_and_the_first(tmp_path):
     )
     assert v["all"].label == v["one"].label == "not-finite"
     assert v["all"].diagnosis == "claimed gradient has 3 non-finite entries of 3 (first at (0,))"
-    assert v["one"].diagnosis == "claimed gradient has 1 non-finite entries of 3 (first at (2,))"
+    assert v["one"].diagnosis == "claimed gradient has 1 non-finite entry of 3 (first at (2,))"
 
 
 def test_a_claim_that_passes_only_within_its_own_rounding_says_so(tmp_path):
