@@ -383,7 +383,7 @@ def draw_direction(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarr
     rather than normal because it is 3-4x cheaper to draw (at n = 1e6 a normal direction cost
     more than the loss), and the detection bound barely moves: by Ball's cube-slicing theorem
     the density of <a, V> for a unit vector a is at most 1/sqrt(6) ≈ 0.408 anywhere, against
-    1/sqrt(2π) ≈ 0.399 for a normal V (see :func:`gradcheck.examine.auto_directions`).
+    1/sqrt(2π) ≈ 0.399 for a normal V (see :func:`gradcheck.settings.auto_directions`).
 
     References
     ----------
